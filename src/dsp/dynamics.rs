@@ -1,0 +1,319 @@
+//! Compressor and gate/expander, stereo-linked, with gain computed in the log
+//! domain per sample (fast log/exp, see `fastmath`).
+
+use super::AudioBlock;
+use super::fastmath::{db_to_gain, gain_to_db};
+use super::smoothing::{Smoother, pole_for};
+
+/// Averaging time of the RMS detector.
+const RMS_WINDOW_MS: f32 = 20.0;
+/// Makeup and bypass changes glide over this time.
+const GLIDE_MS: f32 = 30.0;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Detector {
+    /// Reacts to the largest sample of either channel.
+    Peak,
+    /// Reacts to the mean square over ~20 ms (louder-sounding material compresses more).
+    Rms,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct CompressorSettings {
+    pub threshold_db: f32,
+    pub ratio: f32,
+    pub knee_db: f32,
+    pub attack_ms: f32,
+    pub release_ms: f32,
+    pub makeup_db: f32,
+    pub detector: Detector,
+    pub bypass: bool,
+}
+
+impl CompressorSettings {
+    /// Output level for a steady input level (the static curve, soft knee as in
+    /// Giannoulis, Massberg & Reiss, JAES 2012).
+    pub fn static_curve_db(&self, input_db: f32) -> f32 {
+        let over = input_db - self.threshold_db;
+        let half_knee = self.knee_db * 0.5;
+        let slope = 1.0 / self.ratio - 1.0;
+        if over <= -half_knee {
+            input_db
+        } else if over < half_knee {
+            let into_knee = over + half_knee;
+            input_db + slope * into_knee * into_knee / (2.0 * self.knee_db)
+        } else {
+            self.threshold_db + over / self.ratio
+        }
+    }
+}
+
+pub struct Compressor {
+    settings: CompressorSettings,
+    sample_rate: f32,
+    attack_pole: f32,
+    release_pole: f32,
+    rms_pole: f32,
+    mean_square: f32,
+    /// Smoothed gain change in dB (<= 0).
+    reduction_db: f32,
+    makeup_db: Smoother,
+}
+
+impl Compressor {
+    pub fn new(settings: CompressorSettings, sample_rate: f32) -> Self {
+        let mut c = Self {
+            settings,
+            sample_rate,
+            attack_pole: 0.0,
+            release_pole: 0.0,
+            rms_pole: pole_for(RMS_WINDOW_MS, sample_rate),
+            mean_square: 0.0,
+            reduction_db: 0.0,
+            makeup_db: Smoother::new(if settings.bypass { 0.0 } else { settings.makeup_db }, GLIDE_MS, sample_rate),
+        };
+        c.set(settings);
+        c
+    }
+
+    pub fn set(&mut self, settings: CompressorSettings) {
+        self.settings = settings;
+        self.attack_pole = pole_for(settings.attack_ms, self.sample_rate);
+        self.release_pole = pole_for(settings.release_ms, self.sample_rate);
+        self.makeup_db.set_target(if settings.bypass { 0.0 } else { settings.makeup_db });
+    }
+
+    /// Compresses the block in place; returns the largest gain reduction in dB (>= 0).
+    pub fn process(&mut self, block: &mut AudioBlock) -> f32 {
+        if self.settings.bypass && self.reduction_db == 0.0 && self.makeup_db.is_settled() {
+            return 0.0;
+        }
+        let s = self.settings;
+        let mut deepest = 0.0f32;
+        for i in 0..block.frames() {
+            let level = if block.channels() == 2 {
+                block.channel(0)[i].abs().max(block.channel(1)[i].abs())
+            } else {
+                block.channel(0)[i].abs()
+            };
+            let level_db = match s.detector {
+                Detector::Peak => gain_to_db(level),
+                Detector::Rms => {
+                    self.mean_square = level * level + (self.mean_square - level * level) * self.rms_pole;
+                    0.5 * gain_to_db(self.mean_square)
+                }
+            };
+            let wanted = if s.bypass { 0.0 } else { s.static_curve_db(level_db) - level_db };
+            let pole = if wanted < self.reduction_db { self.attack_pole } else { self.release_pole };
+            self.reduction_db = wanted + (self.reduction_db - wanted) * pole;
+            if self.reduction_db > -1e-6 && wanted == 0.0 {
+                self.reduction_db = 0.0;
+            }
+            deepest = deepest.min(self.reduction_db);
+            let gain = db_to_gain(self.reduction_db + self.makeup_db.next());
+            for ch in 0..block.channels() {
+                block.channel_mut(ch)[i] *= gain;
+            }
+        }
+        -deepest
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct GateSettings {
+    pub threshold_db: f32,
+    /// Deepest attenuation, e.g. -80 for a gate, -10 for gentle expansion.
+    pub range_db: f32,
+    /// Expansion ratio below threshold; large values make a hard gate.
+    pub ratio: f32,
+    pub attack_ms: f32,
+    pub hold_ms: f32,
+    pub release_ms: f32,
+    pub bypass: bool,
+}
+
+impl GateSettings {
+    /// Gain change for a steady level (<= 0 dB).
+    pub fn static_gain_db(&self, level_db: f32) -> f32 {
+        if self.bypass || level_db >= self.threshold_db {
+            0.0
+        } else {
+            ((level_db - self.threshold_db) * (self.ratio - 1.0)).max(self.range_db)
+        }
+    }
+}
+
+/// The level detector's decay: long enough to ride over the zero crossings of low notes.
+const GATE_DETECTOR_RELEASE_MS: f32 = 10.0;
+
+pub struct Gate {
+    settings: GateSettings,
+    sample_rate: f32,
+    envelope: f32,
+    envelope_pole: f32,
+    attack_pole: f32,
+    release_pole: f32,
+    hold_samples: u32,
+    held_for: u32,
+    gain_db: f32,
+}
+
+impl Gate {
+    pub fn new(settings: GateSettings, sample_rate: f32) -> Self {
+        let mut g = Self {
+            settings,
+            sample_rate,
+            envelope: 0.0,
+            envelope_pole: pole_for(GATE_DETECTOR_RELEASE_MS, sample_rate),
+            attack_pole: 0.0,
+            release_pole: 0.0,
+            hold_samples: 0,
+            held_for: 0,
+            gain_db: 0.0,
+        };
+        g.set(settings);
+        g
+    }
+
+    pub fn set(&mut self, settings: GateSettings) {
+        self.settings = settings;
+        self.attack_pole = pole_for(settings.attack_ms, self.sample_rate);
+        self.release_pole = pole_for(settings.release_ms, self.sample_rate);
+        self.hold_samples = (settings.hold_ms * 0.001 * self.sample_rate) as u32;
+    }
+
+    /// Gates the block in place; returns the largest attenuation in dB (>= 0).
+    pub fn process(&mut self, block: &mut AudioBlock) -> f32 {
+        if self.settings.bypass && self.gain_db == 0.0 {
+            return 0.0;
+        }
+        let mut deepest = 0.0f32;
+        for i in 0..block.frames() {
+            let level = (0..block.channels()).fold(0.0f32, |m, ch| m.max(block.channel(ch)[i].abs()));
+            self.envelope = level.max(self.envelope * self.envelope_pole);
+            let wanted = self.settings.static_gain_db(gain_to_db(self.envelope));
+            if wanted >= self.gain_db {
+                self.held_for = 0;
+                self.gain_db = wanted + (self.gain_db - wanted) * self.attack_pole;
+            } else if self.held_for < self.hold_samples {
+                self.held_for += 1;
+            } else {
+                self.gain_db = wanted + (self.gain_db - wanted) * self.release_pole;
+            }
+            if self.gain_db > -1e-6 && wanted == 0.0 {
+                self.gain_db = 0.0;
+            }
+            deepest = deepest.min(self.gain_db);
+            let gain = db_to_gain(self.gain_db);
+            for ch in 0..block.channels() {
+                block.channel_mut(ch)[i] *= gain;
+            }
+        }
+        -deepest
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dsp::fastmath::db_to_gain_exact;
+
+    const FS: f32 = 48_000.0;
+
+    fn settings() -> CompressorSettings {
+        CompressorSettings {
+            threshold_db: -20.0,
+            ratio: 4.0,
+            knee_db: 6.0,
+            attack_ms: 5.0,
+            release_ms: 50.0,
+            makeup_db: 2.0,
+            detector: Detector::Peak,
+            bypass: false,
+        }
+    }
+
+    /// Level out of the compressor after it settles on a steady input level.
+    fn settled_output_db(comp: &mut Compressor, input_db: f32, channels: usize) -> f32 {
+        let mut block = AudioBlock::new(channels);
+        let level = db_to_gain_exact(input_db);
+        for _ in 0..(FS as usize / 64) {
+            for ch in 0..channels {
+                block.channel_mut(ch).fill(level);
+            }
+            comp.process(&mut block);
+        }
+        20.0 * block.channel(0)[63].log10()
+    }
+
+    #[test]
+    fn static_curve_is_met_within_0_1_db() {
+        let s = settings();
+        for input_db in [-40.0, -24.0, -22.0, -20.0, -18.0, -10.0, 0.0] {
+            let formula = s.static_curve_db(input_db) + s.makeup_db;
+            for detector in [Detector::Peak, Detector::Rms] {
+                let mut comp = Compressor::new(CompressorSettings { detector, ..s }, FS);
+                let out = settled_output_db(&mut comp, input_db, 2);
+                assert!((out - formula).abs() < 0.1, "{detector:?} at {input_db} dB: {out} vs {formula}");
+            }
+        }
+    }
+
+    #[test]
+    fn curve_is_continuous_through_the_knee() {
+        let s = settings();
+        let below = s.static_curve_db(-23.0);
+        assert_eq!(below, -23.0);
+        assert!((s.static_curve_db(-17.0) - (-20.0 + 3.0 / 4.0)).abs() < 1e-5);
+        let mut prev = s.static_curve_db(-30.0);
+        let mut x = -30.0;
+        while x < -10.0 {
+            x += 0.01;
+            let y = s.static_curve_db(x);
+            assert!(y >= prev && y - prev < 0.011);
+            prev = y;
+        }
+    }
+
+    #[test]
+    fn reports_gain_reduction() {
+        let mut comp = Compressor::new(settings(), FS);
+        settled_output_db(&mut comp, 0.0, 1);
+        let mut block = AudioBlock::new(1);
+        block.channel_mut(0).fill(1.0);
+        let gr = comp.process(&mut block);
+        assert!((gr - 15.0).abs() < 0.05, "gr {gr}");
+    }
+
+    #[test]
+    fn bypass_releases_to_unity() {
+        let mut comp = Compressor::new(settings(), FS);
+        settled_output_db(&mut comp, -6.0, 1);
+        comp.set(CompressorSettings { bypass: true, ..settings() });
+        let out = settled_output_db(&mut comp, -6.0, 1);
+        assert!((out + 6.0).abs() < 1e-3, "{out}");
+    }
+
+    #[test]
+    fn gate_attenuates_by_ratio_down_to_its_range() {
+        let s = GateSettings {
+            threshold_db: -40.0,
+            range_db: -30.0,
+            ratio: 3.0,
+            attack_ms: 1.0,
+            hold_ms: 5.0,
+            release_ms: 50.0,
+            bypass: false,
+        };
+        let mut gate = Gate::new(s, FS);
+        for (input_db, expected_gain_db) in [(-30.0, 0.0), (-45.0, -10.0), (-70.0, -30.0)] {
+            let mut block = AudioBlock::new(1);
+            for _ in 0..(FS as usize / 64) {
+                block.channel_mut(0).fill(db_to_gain_exact(input_db));
+                gate.process(&mut block);
+            }
+            let out_db = 20.0 * block.channel(0)[63].log10();
+            assert!((out_db - input_db - expected_gain_db).abs() < 0.1, "{input_db}: {out_db}");
+        }
+    }
+}

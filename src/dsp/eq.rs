@@ -1,0 +1,309 @@
+//! High-pass filter and the 4-band parametric EQ (low shelf, two bells, high shelf).
+//!
+//! Settings glide at control rate (once per sub-block): frequency in the log
+//! domain, gain in dB, so sweeps sound even and never step.
+
+use super::biquad::{Coeffs, State};
+use super::smoothing::Smoother;
+use super::{AudioBlock, run_section};
+
+/// How long a setting change takes to glide to its new value.
+const GLIDE_MS: f32 = 30.0;
+/// Frequency a disabled high-pass glides to before it switches out, so turning it off is silent.
+const HPF_PARKED_HZ: f32 = 5.0;
+const BUTTERWORTH_Q: f32 = std::f32::consts::FRAC_1_SQRT_2;
+
+/// High-pass slope. 12 dB/oct is a 2nd-order Butterworth (-3 dB at the cutoff);
+/// 24 dB/oct is a 4th-order Linkwitz-Riley, two Butterworth sections (-6 dB at the cutoff).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HpfSlope {
+    Db12,
+    Db24,
+}
+
+/// A glide in the log-frequency domain.
+#[derive(Clone, Debug)]
+struct FreqGlide(Smoother);
+
+impl FreqGlide {
+    fn new(freq_hz: f32, sample_rate: f32) -> Self {
+        Self(Smoother::new(freq_hz.max(1.0).log2(), GLIDE_MS, sample_rate))
+    }
+    fn set(&mut self, freq_hz: f32) {
+        self.0.set_target(freq_hz.max(1.0).log2());
+    }
+    fn advance(&mut self, frames: usize) -> f32 {
+        self.0.advance(frames).exp2()
+    }
+}
+
+pub struct HighPass {
+    sample_rate: f32,
+    freq: FreqGlide,
+    freq_target_hz: f32,
+    enabled: bool,
+    slope: HpfSlope,
+    coeffs: Coeffs,
+    coeffs_for_hz: f32,
+    /// [section][channel]
+    states: [[State; 2]; 2],
+}
+
+impl HighPass {
+    pub fn new(freq_hz: f32, slope: HpfSlope, enabled: bool, sample_rate: f32) -> Self {
+        let start_hz = if enabled { freq_hz } else { HPF_PARKED_HZ };
+        Self {
+            sample_rate,
+            freq: FreqGlide::new(start_hz, sample_rate),
+            freq_target_hz: freq_hz,
+            enabled,
+            slope,
+            coeffs: Coeffs::highpass(start_hz, BUTTERWORTH_Q, sample_rate),
+            coeffs_for_hz: start_hz,
+            states: Default::default(),
+        }
+    }
+
+    pub fn set(&mut self, freq_hz: f32, slope: HpfSlope, enabled: bool) {
+        self.freq_target_hz = freq_hz;
+        self.enabled = enabled;
+        if slope != self.slope {
+            self.slope = slope;
+            self.states[1] = Default::default();
+        }
+        self.freq.set(if enabled { freq_hz } else { HPF_PARKED_HZ });
+    }
+
+    /// Returns false if the filter state went non-finite and was reset (the block is then silenced).
+    pub fn process(&mut self, block: &mut AudioBlock) -> bool {
+        let freq_hz = self.freq.advance(block.frames());
+        let parked = !self.enabled && self.freq.0.is_settled();
+        if parked {
+            self.states = Default::default();
+            return true;
+        }
+        if freq_hz != self.coeffs_for_hz {
+            self.coeffs = Coeffs::highpass(freq_hz, BUTTERWORTH_Q, self.sample_rate);
+            self.coeffs_for_hz = freq_hz;
+        }
+        run_section(&self.coeffs, &mut self.states[0], block);
+        if self.slope == HpfSlope::Db24 {
+            run_section(&self.coeffs, &mut self.states[1], block);
+        }
+        self.recover_if_broken(block)
+    }
+
+    fn recover_if_broken(&mut self, block: &mut AudioBlock) -> bool {
+        if self.states.iter().flatten().all(State::is_finite) {
+            return true;
+        }
+        self.states = Default::default();
+        block.clear();
+        false
+    }
+
+    /// Target cutoff (what the user set), for display.
+    pub fn freq_hz(&self) -> f32 {
+        self.freq_target_hz
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BandShape {
+    LowShelf,
+    Bell,
+    HighShelf,
+}
+
+impl BandShape {
+    /// Shapes of the four bands, in band order.
+    pub const FOUR_BAND: [BandShape; 4] = [BandShape::LowShelf, BandShape::Bell, BandShape::Bell, BandShape::HighShelf];
+
+    pub fn coeffs(self, freq_hz: f32, q: f32, gain_db: f32, sample_rate: f32) -> Coeffs {
+        match self {
+            BandShape::LowShelf => Coeffs::low_shelf(freq_hz, q, gain_db, sample_rate),
+            BandShape::Bell => Coeffs::peaking(freq_hz, q, gain_db, sample_rate),
+            BandShape::HighShelf => Coeffs::high_shelf(freq_hz, q, gain_db, sample_rate),
+        }
+    }
+}
+
+/// What the user sets on one band.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct BandSettings {
+    pub freq_hz: f32,
+    pub gain_db: f32,
+    pub q: f32,
+    pub bypass: bool,
+}
+
+struct Band {
+    shape: BandShape,
+    freq: FreqGlide,
+    gain_db: Smoother,
+    q: Smoother,
+    coeffs: Coeffs,
+    /// (freq, gain, q) the coefficients were computed for.
+    coeffs_for: (f32, f32, f32),
+    states: [State; 2],
+}
+
+impl Band {
+    fn new(shape: BandShape, s: BandSettings, sample_rate: f32) -> Self {
+        let gain = if s.bypass { 0.0 } else { s.gain_db };
+        Self {
+            shape,
+            freq: FreqGlide::new(s.freq_hz, sample_rate),
+            gain_db: Smoother::new(gain, GLIDE_MS, sample_rate),
+            q: Smoother::new(s.q, GLIDE_MS, sample_rate),
+            coeffs: shape.coeffs(s.freq_hz, s.q, gain, sample_rate),
+            coeffs_for: (s.freq_hz, gain, s.q),
+            states: Default::default(),
+        }
+    }
+
+    /// A bypassed band glides its gain to 0 dB (an identity filter) and then drops out.
+    fn set(&mut self, s: BandSettings) {
+        self.freq.set(s.freq_hz);
+        self.gain_db.set_target(if s.bypass { 0.0 } else { s.gain_db });
+        self.q.set_target(s.q);
+    }
+
+    fn process(&mut self, block: &mut AudioBlock, sample_rate: f32) {
+        let frames = block.frames();
+        let key = (self.freq.advance(frames), self.gain_db.advance(frames), self.q.advance(frames));
+        if key.1 == 0.0 && self.gain_db.is_settled() {
+            self.states = Default::default();
+            return;
+        }
+        if key != self.coeffs_for {
+            self.coeffs = self.shape.coeffs(key.0, key.2, key.1, sample_rate);
+            self.coeffs_for = key;
+        }
+        run_section(&self.coeffs, &mut self.states, block);
+    }
+}
+
+pub struct Equalizer {
+    sample_rate: f32,
+    bands: [Band; 4],
+}
+
+impl Equalizer {
+    pub fn new(settings: [BandSettings; 4], sample_rate: f32) -> Self {
+        let bands = std::array::from_fn(|i| Band::new(BandShape::FOUR_BAND[i], settings[i], sample_rate));
+        Self { sample_rate, bands }
+    }
+
+    pub fn set_band(&mut self, band: usize, settings: BandSettings) {
+        self.bands[band].set(settings);
+    }
+
+    /// Returns false if a band's state went non-finite and the EQ was reset (the block is then silenced).
+    pub fn process(&mut self, block: &mut AudioBlock) -> bool {
+        for band in &mut self.bands {
+            band.process(block, self.sample_rate);
+        }
+        if self.bands.iter().all(|b| b.states.iter().all(State::is_finite)) {
+            return true;
+        }
+        for band in &mut self.bands {
+            band.states = Default::default();
+        }
+        block.clear();
+        false
+    }
+}
+
+/// Combined response of four bands in dB at `freq_hz` (for the console's EQ curve).
+pub fn response_db(settings: &[BandSettings; 4], freq_hz: f32, sample_rate: f32) -> f32 {
+    settings
+        .iter()
+        .zip(BandShape::FOUR_BAND)
+        .filter(|(s, _)| !s.bypass && s.gain_db != 0.0)
+        .map(|(s, shape)| shape.coeffs(s.freq_hz, s.q, s.gain_db, sample_rate).magnitude_db(freq_hz, sample_rate))
+        .sum()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dsp::biquad::tests::measured_gain_db;
+
+    const FS: f32 = 48_000.0;
+
+    fn run_mono(mut f: impl FnMut(&mut AudioBlock) -> bool) -> impl FnMut(&mut [f32]) {
+        let mut block = AudioBlock::new(1);
+        move |chunk: &mut [f32]| {
+            block.set_frames(chunk.len());
+            block.channel_mut(0).copy_from_slice(chunk);
+            assert!(f(&mut block));
+            chunk.copy_from_slice(block.channel(0));
+        }
+    }
+
+    #[test]
+    fn hpf_12_is_3_db_down_at_its_cutoff_within_2_percent() {
+        let mut hpf = HighPass::new(100.0, HpfSlope::Db12, true, FS);
+        let at_cutoff = measured_gain_db(100.0, run_mono(|b| hpf.process(b)));
+        assert!((at_cutoff + 3.01).abs() < 0.1, "{at_cutoff}");
+        // The -3 dB point lies within 2% of the cutoff: the gain at 98 Hz is below and at 102 Hz above -3 dB.
+        let mut below = HighPass::new(100.0, HpfSlope::Db12, true, FS);
+        let mut above = HighPass::new(100.0, HpfSlope::Db12, true, FS);
+        assert!(measured_gain_db(98.0, run_mono(|b| below.process(b))) < -3.01);
+        assert!(measured_gain_db(102.0, run_mono(|b| above.process(b))) > -3.01);
+    }
+
+    #[test]
+    fn hpf_24_is_a_linkwitz_riley_6_db_down_at_its_cutoff() {
+        let mut hpf = HighPass::new(80.0, HpfSlope::Db24, true, FS);
+        let at_cutoff = measured_gain_db(80.0, run_mono(|b| hpf.process(b)));
+        assert!((at_cutoff + 6.02).abs() < 0.1, "{at_cutoff}");
+        let mut octave_down = HighPass::new(80.0, HpfSlope::Db24, true, FS);
+        let g = measured_gain_db(40.0, run_mono(|b| octave_down.process(b)));
+        assert!(g < -22.0, "24 dB/oct slope: {g} dB one octave below");
+    }
+
+    #[test]
+    fn each_eq_band_has_its_gain_at_its_centre_within_0_05_db() {
+        let flat = BandSettings { freq_hz: 1000.0, gain_db: 0.0, q: 0.7, bypass: false };
+        for band in [1, 2] {
+            let mut settings = [flat; 4];
+            settings[band] = BandSettings { freq_hz: 2_500.0, gain_db: -7.5, q: 2.0, bypass: false };
+            let mut eq = Equalizer::new(settings, FS);
+            let g = measured_gain_db(2_500.0, run_mono(|b| eq.process(b)));
+            assert!((g + 7.5).abs() < 0.05, "band {band}: {g}");
+        }
+        let mut shelves = [flat; 4];
+        shelves[0] = BandSettings { freq_hz: 100.0, gain_db: 6.0, q: 0.707, bypass: false };
+        shelves[3] = BandSettings { freq_hz: 8_000.0, gain_db: -4.0, q: 0.707, bypass: false };
+        let mut eq = Equalizer::new(shelves, FS);
+        assert!((measured_gain_db(30.0, run_mono(|b| eq.process(b))) - 6.0).abs() < 0.1);
+        assert!((response_db(&shelves, 100.0, FS) - 3.0).abs() < 0.05);
+        assert!((response_db(&shelves, 8_000.0, FS) + 2.0).abs() < 0.05);
+    }
+
+    #[test]
+    fn bypassed_band_glides_to_flat() {
+        let boost = BandSettings { freq_hz: 1000.0, gain_db: 12.0, q: 1.0, bypass: false };
+        let flat = BandSettings { gain_db: 0.0, ..boost };
+        let mut eq = Equalizer::new([flat, boost, flat, flat], FS);
+        eq.set_band(1, BandSettings { bypass: true, ..boost });
+        let g = measured_gain_db(1000.0, run_mono(|b| eq.process(b)));
+        assert!(g.abs() < 0.01, "{g}");
+    }
+
+    #[test]
+    fn a_nan_in_the_state_is_cleared_and_sound_comes_back() {
+        let boost = BandSettings { freq_hz: 1000.0, gain_db: 6.0, q: 1.0, bypass: false };
+        let mut eq = Equalizer::new([boost; 4], FS);
+        let mut block = AudioBlock::new(2);
+        block.channel_mut(0)[3] = f32::NAN;
+        assert!(!eq.process(&mut block), "a NaN must be reported");
+        assert_eq!(block.peak(), 0.0);
+        block.channel_mut(0).fill(0.5);
+        block.channel_mut(1).fill(0.5);
+        assert!(eq.process(&mut block));
+        assert!(block.peak() > 0.1 && block.peak().is_finite());
+    }
+}

@@ -1,0 +1,79 @@
+//! Sample-peak and RMS metering. Ballistics (hold, fall-back) belong to the
+//! display; the engine only reports what happened.
+
+use super::AudioBlock;
+use super::smoothing::pole_for;
+
+/// Integration time of the RMS reading (a VU-like 300 ms).
+const RMS_TIME_MS: f32 = 300.0;
+
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct MeterReading {
+    /// Largest |sample| per channel since the last reading was taken.
+    pub peak: [f32; 2],
+    /// Running RMS per channel.
+    pub rms: [f32; 2],
+}
+
+pub struct LevelMeter {
+    mean_square: [f32; 2],
+    pole: f32,
+    peak: [f32; 2],
+}
+
+impl LevelMeter {
+    pub fn new(sample_rate: f32) -> Self {
+        Self { mean_square: [0.0; 2], pole: pole_for(RMS_TIME_MS, sample_rate), peak: [0.0; 2] }
+    }
+
+    pub fn measure(&mut self, block: &AudioBlock) {
+        for ch in 0..block.channels() {
+            let mut peak = self.peak[ch];
+            let mut ms = self.mean_square[ch];
+            for &x in block.channel(ch) {
+                peak = peak.max(x.abs());
+                ms = x * x + (ms - x * x) * self.pole;
+            }
+            self.peak[ch] = peak;
+            self.mean_square[ch] = ms;
+        }
+        if block.channels() == 1 {
+            self.peak[1] = self.peak[0];
+            self.mean_square[1] = self.mean_square[0];
+        }
+    }
+
+    /// The reading since the last call; peaks restart from zero.
+    pub fn take(&mut self) -> MeterReading {
+        let reading = MeterReading { peak: self.peak, rms: self.mean_square.map(f32::sqrt) };
+        self.peak = [0.0; 2];
+        reading
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sine_reads_its_peak_and_rms() {
+        let fs = 48_000.0;
+        let mut meter = LevelMeter::new(fs);
+        let mut block = AudioBlock::new(2);
+        let mut n = 0;
+        for _ in 0..1500 {
+            for i in 0..64 {
+                let x = 0.5 * (2.0 * std::f32::consts::PI * 1000.0 * n as f32 / fs).sin();
+                block.channel_mut(0)[i] = x;
+                block.channel_mut(1)[i] = x * 0.5;
+                n += 1;
+            }
+            meter.measure(&block);
+        }
+        let r = meter.take();
+        assert!((r.peak[0] - 0.5).abs() < 1e-3);
+        assert!((r.rms[0] - 0.5 / 2f32.sqrt()).abs() < 5e-3, "{:?}", r.rms);
+        assert!((r.rms[1] - 0.25 / 2f32.sqrt()).abs() < 5e-3);
+        assert_eq!(meter.take().peak, [0.0; 2]);
+    }
+}

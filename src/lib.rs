@@ -1,0 +1,7 @@
+//! headroom: a terminal mixing console for JACK.
+
+pub mod dsp;
+
+#[cfg(all(test, debug_assertions))]
+#[global_allocator]
+static ALLOCATIONS_CHECKED: assert_no_alloc::AllocDisabler = assert_no_alloc::AllocDisabler;
