@@ -1,6 +1,8 @@
 //! headroom: a terminal mixing console for JACK.
 
 pub mod dsp;
+pub mod engine;
+pub mod session;
 
 #[cfg(all(test, debug_assertions))]
 #[global_allocator]

@@ -3,7 +3,7 @@
 
 /// A one-pole glide towards a target, snapped exactly onto it once close
 /// (so a muted gain reaches true zero and settled gains cost nothing).
-#[derive(Clone, Debug)]
+#[derive(Clone, Copy, Debug)]
 pub struct Smoother {
     current: f32,
     target: f32,

@@ -1,0 +1,395 @@
+//! The mixer: channel strips → buses → master, driven one block at a time by
+//! whichever backend owns the clock (JACK in real time, the offline renderer).
+//!
+//! `Engine::process` is the real-time entry point: it never allocates, frees,
+//! locks or blocks. Parameter changes arrive as `Command`s through rtrb rings
+//! (one per producer); meters leave through `Telemetry` atomics and the master
+//! signal through a ring to the loudness meter.
+
+pub mod channel;
+pub mod params;
+pub mod telemetry;
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use channel::{Channel, ChannelContext, Role};
+use params::{Declarer, ParamIndex, ParamTable};
+use telemetry::Telemetry;
+
+use crate::dsp::denormal::FlushDenormals;
+use crate::dsp::{AudioBlock, MAX_BLOCK};
+use crate::session::schema::{BusKind, MASTER, SessionDoc};
+
+/// A message to the engine.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Command {
+    /// Set a parameter's target to a plain value (dB, Hz, ...); clamped to its range.
+    SetParam { param: ParamIndex, value: f32 },
+}
+
+/// Where the engine gets its strip inputs and puts the master output, for one block.
+pub trait AudioIo {
+    /// Fills `out` with channel `channel` of strip `strip`, frames `offset..offset + out.len()` of the block.
+    fn read_strip(&mut self, strip: usize, channel: usize, offset: usize, out: &mut [f32]);
+    /// Receives master frames `offset..offset + left.len()` of the block.
+    fn write_master(&mut self, offset: usize, left: &[f32], right: &[f32]);
+}
+
+/// How many commands one ring holds; a producer finding it full is told so (`push` fails).
+pub const COMMAND_RING_SIZE: usize = 4096;
+
+pub struct Engine {
+    values: Box<[f32]>,
+    param_owner: Box<[u32]>,
+    param_ranges: Box<[(f32, f32, bool)]>,
+    channel_dirty: Box<[bool]>,
+    solo_dirty: bool,
+    /// Strips first (in layout order), then buses in signal-flow order, master last.
+    channels: Vec<Channel>,
+    strip_count: usize,
+    /// Sum of everything feeding each bus; index 0 is the master.
+    sums: Vec<AudioBlock>,
+    /// For bus and master channels, the sum they read.
+    sum_of_channel: Vec<Option<usize>>,
+    /// For each channel, the channels downstream (where it routes) and upstream (what feeds it).
+    downstream: Vec<Vec<usize>>,
+    upstream: Vec<Vec<usize>>,
+    commands: Vec<rtrb::Consumer<Command>>,
+    telemetry: Arc<Telemetry>,
+    loudness_tap: Option<rtrb::Producer<f32>>,
+}
+
+/// An engine ready to run, with what the other threads need to talk to it.
+pub struct Built {
+    pub engine: Engine,
+    pub params: ParamTable,
+    pub telemetry: Arc<Telemetry>,
+    /// One producer per command source asked for (UI, MIDI, automation...).
+    pub command_producers: Vec<rtrb::Producer<Command>>,
+}
+
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum BuildError {
+    #[error("buses route into each other in a loop: {0}")]
+    RoutingLoop(String),
+}
+
+impl Engine {
+    /// Builds the graph of a validated session. Allocates everything the audio thread will use.
+    pub fn build(doc: &SessionDoc, sample_rate: f32, command_sources: usize) -> Result<Built, BuildError> {
+        let bus_order = signal_flow_order(doc)?;
+        let strip_count = doc.strips.len();
+        // Sum index: master 0, then buses in signal-flow order.
+        let sum_of_bus = |name: &str| -> Option<usize> {
+            if name == MASTER {
+                return Some(0);
+            }
+            bus_order.iter().position(|&b| doc.buses[b].name == name).map(|p| p + 1)
+        };
+        let mut table = ParamTable::default();
+        let mut values = Vec::new();
+        let mut channels = Vec::new();
+        let mut sum_of_channel = Vec::new();
+        let mut add = |doc_channel, role, prefix: String, sum: Option<usize>, channels: &mut Vec<Channel>| {
+            let destination = match role {
+                Role::Master => None,
+                _ => sum_of_bus(channel_output(doc_channel)),
+            };
+            let ctx = ChannelContext { role, sample_rate, tempo_bpm: doc.tempo_bpm, destination, sum_of_bus: &sum_of_bus };
+            let owner = channels.len();
+            let mut declarer = Declarer { table: &mut table, values: &mut values, prefix, owner };
+            channels.push(Channel::build(doc_channel, &ctx, &mut declarer));
+            sum_of_channel.push(sum);
+        };
+        for strip in &doc.strips {
+            add(strip, Role::Strip, format!("strip.{}", strip.name), None, &mut channels);
+        }
+        for (position, &b) in bus_order.iter().enumerate() {
+            let bus = &doc.buses[b];
+            let role = if bus.kind == Some(BusKind::Fx) { Role::FxBus } else { Role::GroupBus };
+            add(bus, role, format!("bus.{}", bus.name), Some(position + 1), &mut channels);
+        }
+        add(&doc.master, Role::Master, MASTER.to_string(), Some(0), &mut channels);
+
+        let (downstream, upstream) = routing_relations(&channels, &sum_of_channel);
+        let telemetry = Arc::new(Telemetry::new(channels.len()));
+        let mut consumers = Vec::new();
+        let mut producers = Vec::new();
+        for _ in 0..command_sources {
+            let (p, c) = rtrb::RingBuffer::new(COMMAND_RING_SIZE);
+            producers.push(p);
+            consumers.push(c);
+        }
+        let specs = table.specs();
+        let mut engine = Engine {
+            param_owner: specs.iter().map(|s| s.owner as u32).collect(),
+            param_ranges: specs.iter().map(|s| (s.min, s.max, s.is_discrete())).collect(),
+            values: values.into_boxed_slice(),
+            channel_dirty: vec![true; channels.len()].into_boxed_slice(),
+            solo_dirty: true,
+            sums: (0..=doc.buses.len()).map(|_| AudioBlock::new(2)).collect(),
+            sum_of_channel,
+            downstream,
+            upstream,
+            strip_count,
+            channels,
+            commands: consumers,
+            telemetry: telemetry.clone(),
+            loudness_tap: None,
+        };
+        engine.refresh_settings();
+        // Start settled: a freshly opened session must not fade in.
+        for ch in &mut engine.channels {
+            ch.settle();
+        }
+        Ok(Built { engine, params: table, telemetry, command_producers: producers })
+    }
+}
+
+impl Engine {
+    /// Processes one block of `frames` frames (any length; split internally into sub-blocks).
+    pub fn process(&mut self, frames: usize, io: &mut impl AudioIo) {
+        let _denormals = FlushDenormals::new();
+        self.drain_commands();
+        self.refresh_settings();
+        let mut offset = 0;
+        while offset < frames {
+            let n = (frames - offset).min(MAX_BLOCK);
+            self.process_sub_block(offset, n, io);
+            offset += n;
+        }
+        self.publish_meters();
+        self.telemetry.frames.fetch_add(frames as u64, Ordering::Relaxed);
+    }
+
+    fn drain_commands(&mut self) {
+        let mut applied = 0;
+        for ring in &mut self.commands {
+            while let Ok(command) = ring.pop() {
+                match command {
+                    Command::SetParam { param, value } => Self::store_param(
+                        &mut self.values,
+                        &self.param_ranges,
+                        &self.param_owner,
+                        &mut self.channel_dirty,
+                        &mut self.solo_dirty,
+                        param,
+                        value,
+                    ),
+                }
+                applied += 1;
+            }
+        }
+        if applied > 0 {
+            self.telemetry.commands.fetch_add(applied, Ordering::Relaxed);
+        }
+    }
+
+    fn store_param(
+        values: &mut [f32],
+        ranges: &[(f32, f32, bool)],
+        owners: &[u32],
+        channel_dirty: &mut [bool],
+        solo_dirty: &mut bool,
+        param: ParamIndex,
+        value: f32,
+    ) {
+        let i = param.0 as usize;
+        let Some(&(min, max, discrete)) = ranges.get(i) else { return };
+        if value.is_nan() {
+            return;
+        }
+        let v = value.clamp(min, max);
+        values[i] = if discrete { v.round() } else { v };
+        channel_dirty[owners[i] as usize] = true;
+        // Mute and solo of any channel change what others may play; refreshing all gains is cheap.
+        *solo_dirty = true;
+    }
+
+    /// Sets a parameter directly (offline use: render set-up, tests). The real-time path uses commands.
+    pub fn set_param(&mut self, param: ParamIndex, value: f32) {
+        Self::store_param(
+            &mut self.values,
+            &self.param_ranges,
+            &self.param_owner,
+            &mut self.channel_dirty,
+            &mut self.solo_dirty,
+            param,
+            value,
+        );
+        self.refresh_settings();
+    }
+
+    pub fn param_value(&self, param: ParamIndex) -> f32 {
+        self.values[param.0 as usize]
+    }
+
+    fn refresh_settings(&mut self) {
+        for (c, dirty) in self.channel_dirty.iter_mut().enumerate() {
+            if std::mem::take(dirty) {
+                self.channels[c].apply_params(&self.values);
+            }
+        }
+        if std::mem::take(&mut self.solo_dirty) {
+            let any_solo = (0..self.channels.len()).any(|c| self.is_soloed(c));
+            for c in 0..self.channels.len() {
+                let audible = !any_solo || self.passes_solo(c);
+                self.channels[c].apply_gains(&self.values, audible);
+            }
+        }
+    }
+
+    fn is_soloed(&self, c: usize) -> bool {
+        self.values[self.channels[c].solo.0 as usize] >= 0.5
+    }
+
+    /// Solo in place: a channel plays while something is soloed if it is soloed or solo-safe,
+    /// routes into a soloed bus, or is a bus a soloed channel routes into.
+    fn passes_solo(&self, c: usize) -> bool {
+        self.is_soloed(c)
+            || self.values[self.channels[c].solo_safe.0 as usize] >= 0.5
+            || self.downstream[c].iter().any(|&d| self.is_soloed(d))
+            || self.upstream[c].iter().any(|&u| self.is_soloed(u))
+    }
+
+    fn process_sub_block(&mut self, offset: usize, frames: usize, io: &mut impl AudioIo) {
+        for sum in &mut self.sums {
+            sum.set_frames(frames);
+        }
+        for (c, channel) in self.channels.iter_mut().enumerate() {
+            channel.work.set_frames(frames);
+            if c < self.strip_count {
+                for ch in 0..channel.work.channels() {
+                    io.read_strip(c, ch, offset, channel.work.channel_mut(ch));
+                }
+            } else if let Some(sum) = self.sum_of_channel[c] {
+                // Buses come after everything that feeds them, so their sum is complete here.
+                let source = &mut self.sums[sum];
+                for ch in 0..2 {
+                    channel.work.channel_mut(ch).copy_from_slice(source.channel(ch));
+                }
+                source.clear();
+            }
+            channel.process(&self.values, &mut self.sums);
+        }
+        let master = self.channels.last().expect("master");
+        io.write_master(offset, master.out.channel(0), master.out.channel(1));
+        if let Some(tap) = &mut self.loudness_tap {
+            tap_interleaved(tap, &master.out, &self.telemetry);
+        }
+    }
+
+    fn publish_meters(&mut self) {
+        let mut resets = 0;
+        for (channel, meters) in self.channels.iter_mut().zip(self.telemetry.channels.iter()) {
+            let input = channel.input_meter.take();
+            meters.input_peak.raise_to(input.peak[0].max(input.peak[1]));
+            let output = channel.output_meter.take();
+            for side in 0..2 {
+                meters.peak[side].raise_to(output.peak[side]);
+                meters.rms[side].store(output.rms[side]);
+            }
+            meters.gain_reduction_db.raise_to(std::mem::take(&mut channel.gain_reduction_db));
+            resets += std::mem::take(&mut channel.nan_resets);
+        }
+        if resets > 0 {
+            self.telemetry.nan_resets.fetch_add(resets, Ordering::Relaxed);
+        }
+    }
+
+    /// Sends the master output, interleaved, into `tap` (for the loudness meter thread).
+    pub fn set_loudness_tap(&mut self, tap: rtrb::Producer<f32>) {
+        self.loudness_tap = Some(tap);
+    }
+
+    /// Frames between an input and its effect at the master output (look-ahead of the master limiter).
+    pub fn latency_frames(&self) -> usize {
+        self.channels.iter().map(Channel::latency_frames).max().unwrap_or(0)
+    }
+
+    pub fn strip_count(&self) -> usize {
+        self.strip_count
+    }
+
+    /// Channel names in engine order (strips, buses in signal-flow order, master), matching telemetry.
+    pub fn channel_names(&self) -> Vec<String> {
+        self.channels.iter().map(|c| c.name.clone()).collect()
+    }
+}
+
+/// Copies a stereo block into the ring interleaved; what does not fit is counted, not waited for.
+fn tap_interleaved(tap: &mut rtrb::Producer<f32>, block: &AudioBlock, telemetry: &Telemetry) {
+    let wanted = block.frames() * 2;
+    let Ok(mut chunk) = tap.write_chunk_uninit(wanted.min(tap.slots())) else { return };
+    let fits = chunk.len() / 2;
+    let (first, second) = chunk.as_mut_slices();
+    for i in 0..fits {
+        for side in 0..2 {
+            let slot = i * 2 + side;
+            let value = block.channel(side)[i];
+            if slot < first.len() {
+                first[slot].write(value);
+            } else {
+                second[slot - first.len()].write(value);
+            }
+        }
+    }
+    // SAFETY: every slot of the first `fits * 2` was written above.
+    unsafe { chunk.commit(fits * 2) };
+    if fits < block.frames() {
+        telemetry.loudness_overflows.fetch_add((block.frames() - fits) as u32, Ordering::Relaxed);
+    }
+}
+
+fn channel_output(doc: &crate::session::schema::ChannelDoc) -> &str {
+    doc.output.as_deref().unwrap_or(MASTER)
+}
+
+/// Orders buses so every bus comes after all buses that feed it (by output or send).
+fn signal_flow_order(doc: &SessionDoc) -> Result<Vec<usize>, BuildError> {
+    let n = doc.buses.len();
+    let feeds = doc.bus_feeds();
+    let mut incoming = vec![0usize; n];
+    for targets in &feeds {
+        for &t in targets {
+            incoming[t] += 1;
+        }
+    }
+    let mut ready: Vec<usize> = (0..n).filter(|&b| incoming[b] == 0).rev().collect();
+    let mut order = Vec::with_capacity(n);
+    while let Some(b) = ready.pop() {
+        order.push(b);
+        for &t in &feeds[b] {
+            incoming[t] -= 1;
+            if incoming[t] == 0 {
+                ready.push(t);
+            }
+        }
+    }
+    if order.len() < n {
+        let stuck: Vec<&str> = (0..n).filter(|b| !order.contains(b)).map(|b| doc.buses[b].name.as_str()).collect();
+        return Err(BuildError::RoutingLoop(stuck.join(", ")));
+    }
+    Ok(order)
+}
+
+/// For solo: which channels each channel feeds through its output chain, and which feed it.
+fn routing_relations(channels: &[Channel], sum_of_channel: &[Option<usize>]) -> (Vec<Vec<usize>>, Vec<Vec<usize>>) {
+    let channel_of_sum = |sum: usize| sum_of_channel.iter().position(|s| *s == Some(sum));
+    let mut downstream = vec![Vec::new(); channels.len()];
+    for (c, ch) in channels.iter().enumerate() {
+        let mut next = ch.destination.and_then(channel_of_sum);
+        while let Some(d) = next {
+            downstream[c].push(d);
+            next = channels[d].destination.and_then(channel_of_sum);
+        }
+    }
+    let mut upstream = vec![Vec::new(); channels.len()];
+    for (c, targets) in downstream.iter().enumerate() {
+        for &d in targets {
+            upstream[d].push(c);
+        }
+    }
+    (downstream, upstream)
+}

@@ -1,0 +1,226 @@
+//! Every automatable or controllable value of a mix, declared once.
+//!
+//! A parameter has a stable string id (`strip.Vocal.fader`,
+//! `strip.Vocal.eq.2.gain`, `strip.Vocal.send.Reverb`, `bus.Drums.comp.threshold`,
+//! `master.limiter.ceiling`), a range, a unit and a default. Session files,
+//! controller maps and automation lanes name parameters only by id; the engine
+//! works with the dense `ParamIndex` the table hands out.
+
+use std::collections::HashMap;
+use std::fmt;
+
+/// Dense index of a parameter in the engine's value array.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ParamIndex(pub u32);
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Unit {
+    /// Decibels; for faders and send levels the minimum means -inf (silence).
+    Db,
+    Hz,
+    Ms,
+    /// Compression/expansion ratio (x:1).
+    Ratio,
+    /// -1 (left) .. +1 (right).
+    Pan,
+    /// A proportion 0..1.
+    Amount,
+    /// Filter quality factor.
+    Q,
+    /// Off (0) or on (1).
+    Toggle,
+    /// One of a list of named choices, stored as its index.
+    Choice(&'static [&'static str]),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct ParamSpec {
+    pub id: String,
+    pub unit: Unit,
+    pub min: f32,
+    pub max: f32,
+    pub default: f32,
+    /// Index of the channel (strip, bus or master) the parameter belongs to.
+    pub owner: usize,
+}
+
+impl ParamSpec {
+    /// Clamps (and for toggles and choices, rounds) a value into the parameter's range.
+    pub fn constrain(&self, value: f32) -> f32 {
+        let v = if value.is_nan() { self.default } else { value.clamp(self.min, self.max) };
+        if self.is_discrete() { v.round() } else { v }
+    }
+
+    /// Toggles and choices take whole values only.
+    pub fn is_discrete(&self) -> bool {
+        matches!(self.unit, Unit::Toggle | Unit::Choice(_))
+    }
+
+    /// Human-readable value with its unit.
+    pub fn format(&self, value: f32) -> String {
+        match self.unit {
+            Unit::Db if value <= self.min && self.min <= FADER_FLOOR_DB => "-inf dB".to_string(),
+            Unit::Db => format!("{value:+.1} dB"),
+            Unit::Hz if value >= 1000.0 => format!("{:.2} kHz", value / 1000.0),
+            Unit::Hz => format!("{value:.0} Hz"),
+            Unit::Ms => format!("{value:.1} ms"),
+            Unit::Ratio => format!("{value:.1}:1"),
+            Unit::Pan if value.abs() < 0.005 => "C".to_string(),
+            Unit::Pan if value < 0.0 => format!("L{:.0}", -value * 100.0),
+            Unit::Pan => format!("R{:.0}", value * 100.0),
+            Unit::Amount => format!("{:.0}%", value * 100.0),
+            Unit::Q => format!("Q {value:.2}"),
+            Unit::Toggle => (if value >= 0.5 { "on" } else { "off" }).to_string(),
+            Unit::Choice(names) => names.get(value as usize).copied().unwrap_or("?").to_string(),
+        }
+    }
+}
+
+/// Faders and sends at or below this level are silent (shown as -inf).
+pub const FADER_FLOOR_DB: f32 = -90.0;
+/// Highest fader and send level.
+pub const FADER_MAX_DB: f32 = 10.0;
+
+/// Linear gain of a fader or send level in dB, exactly zero at the floor.
+pub fn fader_gain(db: f32) -> f32 {
+    if db <= FADER_FLOOR_DB { 0.0 } else { crate::dsp::fastmath::db_to_gain_exact(db) }
+}
+
+/// All parameters of one mix, in index order.
+#[derive(Clone, Debug, Default)]
+pub struct ParamTable {
+    specs: Vec<ParamSpec>,
+    by_id: HashMap<String, ParamIndex>,
+}
+
+#[derive(Debug, PartialEq)]
+pub struct UnknownParam(pub String);
+
+impl fmt::Display for UnknownParam {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "no parameter with id \"{}\"", self.0)
+    }
+}
+
+impl std::error::Error for UnknownParam {}
+
+impl ParamTable {
+    pub fn add(&mut self, spec: ParamSpec) -> ParamIndex {
+        let index = ParamIndex(self.specs.len() as u32);
+        let previous = self.by_id.insert(spec.id.clone(), index);
+        assert!(previous.is_none(), "parameter id {} declared twice", spec.id);
+        self.specs.push(spec);
+        index
+    }
+
+    pub fn len(&self) -> usize {
+        self.specs.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.specs.is_empty()
+    }
+
+    pub fn spec(&self, index: ParamIndex) -> &ParamSpec {
+        &self.specs[index.0 as usize]
+    }
+
+    pub fn specs(&self) -> &[ParamSpec] {
+        &self.specs
+    }
+
+    pub fn lookup(&self, id: &str) -> Result<ParamIndex, UnknownParam> {
+        self.by_id.get(id).copied().ok_or_else(|| UnknownParam(id.to_string()))
+    }
+}
+
+/// Declares the parameters of one channel, all under one id prefix.
+pub(crate) struct Declarer<'a> {
+    pub table: &'a mut ParamTable,
+    pub values: &'a mut Vec<f32>,
+    pub prefix: String,
+    pub owner: usize,
+}
+
+impl Declarer<'_> {
+    /// Declares `<prefix>.<suffix>` with its initial value (clamped into range).
+    pub fn declare(&mut self, suffix: &str, unit: Unit, (min, max): (f32, f32), default: f32, initial: f32) -> ParamIndex {
+        let spec = ParamSpec { id: format!("{}.{}", self.prefix, suffix), unit, min, max, default, owner: self.owner };
+        let value = spec.constrain(initial);
+        self.values.push(value);
+        self.table.add(spec)
+    }
+
+    pub fn toggle(&mut self, suffix: &str, default: bool, initial: bool) -> ParamIndex {
+        self.declare(suffix, Unit::Toggle, (0.0, 1.0), default as u8 as f32, initial as u8 as f32)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_are_constrained_and_formatted_with_their_units() {
+        let fader = ParamSpec {
+            id: "strip.Kick.fader".into(),
+            unit: Unit::Db,
+            min: FADER_FLOOR_DB,
+            max: FADER_MAX_DB,
+            default: 0.0,
+            owner: 0,
+        };
+        assert_eq!(fader.constrain(25.0), 10.0);
+        assert_eq!(fader.constrain(f32::NEG_INFINITY), FADER_FLOOR_DB);
+        assert_eq!(fader.constrain(f32::NAN), 0.0);
+        assert_eq!(fader.format(-90.0), "-inf dB");
+        assert_eq!(fader.format(-3.25), "-3.2 dB");
+        assert_eq!(fader_gain(-90.0), 0.0);
+        assert!((fader_gain(-6.0) - 0.501_187).abs() < 1e-6);
+        let slope = ParamSpec { unit: Unit::Choice(&["12 dB/oct", "24 dB/oct"]), min: 0.0, max: 1.0, ..fader };
+        assert_eq!(slope.constrain(0.7), 1.0);
+        assert_eq!(slope.format(1.0), "24 dB/oct");
+    }
+
+    #[test]
+    fn ids_resolve_to_their_index() {
+        let mut table = ParamTable::default();
+        let mut values = Vec::new();
+        let mut d = Declarer { table: &mut table, values: &mut values, prefix: "strip.Bass".into(), owner: 3 };
+        let fader = d.declare("fader", Unit::Db, (FADER_FLOOR_DB, FADER_MAX_DB), 0.0, -4.0);
+        let mute = d.toggle("mute", false, true);
+        assert_eq!(table.lookup("strip.Bass.fader"), Ok(fader));
+        assert_eq!(table.lookup("strip.Bass.mute"), Ok(mute));
+        assert_eq!(values, vec![-4.0, 1.0]);
+        assert_eq!(table.lookup("strip.Bass.pan"), Err(UnknownParam("strip.Bass.pan".into())));
+    }
+}
+
+/// Ranges of every kind of parameter, shared by the engine's declarations and
+/// the session validator so a value the file accepts is a value the engine plays.
+pub mod ranges {
+    use super::{FADER_FLOOR_DB, FADER_MAX_DB};
+    pub const FADER_DB: (f32, f32) = (FADER_FLOOR_DB, FADER_MAX_DB);
+    pub const TRIM_DB: (f32, f32) = (-24.0, 24.0);
+    pub const PAN: (f32, f32) = (-1.0, 1.0);
+    pub const FREQ_HZ: (f32, f32) = (20.0, 20_000.0);
+    pub const HPF_HZ: (f32, f32) = (20.0, 1_000.0);
+    pub const EQ_GAIN_DB: (f32, f32) = (-18.0, 18.0);
+    pub const Q: (f32, f32) = (0.1, 10.0);
+    pub const THRESHOLD_DB: (f32, f32) = (-80.0, 0.0);
+    pub const COMP_RATIO: (f32, f32) = (1.0, 20.0);
+    pub const GATE_RATIO: (f32, f32) = (1.0, 100.0);
+    pub const KNEE_DB: (f32, f32) = (0.0, 24.0);
+    pub const ATTACK_MS: (f32, f32) = (0.1, 200.0);
+    pub const HOLD_MS: (f32, f32) = (0.0, 500.0);
+    pub const RELEASE_MS: (f32, f32) = (5.0, 3_000.0);
+    pub const MAKEUP_DB: (f32, f32) = (0.0, 24.0);
+    pub const RANGE_DB: (f32, f32) = (-80.0, 0.0);
+    pub const DELAY_MS: (f32, f32) = (1.0, crate::dsp::delay::MAX_DELAY_MS);
+    pub const FEEDBACK: (f32, f32) = (0.0, 0.95);
+    pub const DAMPING_HZ: (f32, f32) = (500.0, 20_000.0);
+    pub const AMOUNT: (f32, f32) = (0.0, 1.0);
+    pub const CEILING_DB: (f32, f32) = (-12.0, 0.0);
+    pub const LOOKAHEAD_MS: (f32, f32) = (0.1, 10.0);
+    pub const TEMPO_BPM: (f32, f32) = (20.0, 400.0);
+}

@@ -1,0 +1,7 @@
+//! Sessions and layouts on disk: the YAML schema, loading with located errors,
+//! validation, atomic saves.
+
+pub mod load;
+pub mod locate;
+pub mod schema;
+pub mod validate;
