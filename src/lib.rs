@@ -1,5 +1,6 @@
 //! headroom: a terminal mixing console for JACK.
 
+pub mod audio;
 pub mod dsp;
 pub mod engine;
 pub mod session;

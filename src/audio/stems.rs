@@ -1,0 +1,307 @@
+//! Streaming stems from disk to the audio thread.
+//!
+//! A disk thread fills fixed-size chunks (every stem's audio for the same
+//! frame range) ahead of the play position and hands them over through an
+//! rtrb ring; the audio thread hands spent chunks back through a second ring
+//! to be refilled. Nothing is allocated or freed after start-up, and the audio
+//! thread never touches a file.
+//!
+//! Locates are handled with generations: the audio thread asks for a new
+//! position by bumping the generation (one atomic word holds both), and drops
+//! any chunk of an older generation it still receives.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use super::wav::WavStem;
+
+/// Frames in one chunk. A power of two, so blocks of any power-of-two size up to it
+/// that start where a chunk starts never straddle two chunks.
+pub const CHUNK_FRAMES: usize = 8192;
+/// Chunks in flight: the prefetch is CHUNKS × CHUNK_FRAMES (2.7 s at 48 kHz).
+pub const CHUNKS: usize = 16;
+
+const FRAME_BITS: u32 = 40;
+const FRAME_MASK: u64 = (1 << FRAME_BITS) - 1;
+
+fn pack(generation: u32, frame: u64) -> u64 {
+    ((generation as u64) << FRAME_BITS) | (frame & FRAME_MASK)
+}
+
+fn unpack(word: u64) -> (u32, u64) {
+    ((word >> FRAME_BITS) as u32, word & FRAME_MASK)
+}
+
+struct Chunk {
+    generation: u32,
+    start: u64,
+    /// Planar: slot s occupies `s * CHUNK_FRAMES ..`.
+    data: Box<[f32]>,
+}
+
+struct Shared {
+    seek: AtomicU64,
+    stop: AtomicBool,
+    /// Read errors met by the disk thread (the chunk is then played as silence).
+    read_errors: AtomicU32,
+}
+
+/// The audio thread's end: which strip plays which stem, and the chunk in hand.
+pub struct StemPlayer {
+    /// For each strip: (first slot, file channels) if it plays a file.
+    strip_slots: Vec<Option<(usize, usize)>>,
+    incoming: rtrb::Consumer<Box<Chunk>>,
+    spent: rtrb::Producer<Box<Chunk>>,
+    shared: Arc<Shared>,
+    current: Option<Box<Chunk>>,
+    generation: u32,
+    expected_pos: Option<u64>,
+    pos: u64,
+    ready: bool,
+    rolling: bool,
+    /// Blocks played as silence because the disk had not delivered yet.
+    pub underruns: u64,
+}
+
+/// The disk thread; stops and joins when dropped.
+pub struct DiskReader {
+    shared: Arc<Shared>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Drop for DiskReader {
+    fn drop(&mut self) {
+        self.shared.stop.store(true, Ordering::Relaxed);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+impl DiskReader {
+    pub fn read_errors(&self) -> u32 {
+        self.shared.read_errors.load(Ordering::Relaxed)
+    }
+}
+
+/// Starts streaming `stems` from frame `start`. `strip_stem[i]` names the stem strip i plays.
+pub fn start(stems: Vec<WavStem>, strip_stem: &[Option<usize>], start: u64) -> (StemPlayer, DiskReader) {
+    let mut first_slot = Vec::with_capacity(stems.len());
+    let mut slots = 0;
+    for stem in &stems {
+        first_slot.push(slots);
+        slots += stem.channels();
+    }
+    let strip_slots = strip_stem.iter().map(|s| s.map(|i| (first_slot[i], stems[i].channels()))).collect();
+    let (mut to_player, incoming) = rtrb::RingBuffer::new(CHUNKS);
+    let (spent, mut returned) = rtrb::RingBuffer::<Box<Chunk>>::new(CHUNKS);
+    let shared = Arc::new(Shared { seek: AtomicU64::new(pack(0, start)), stop: AtomicBool::new(false), read_errors: AtomicU32::new(0) });
+    let disk_shared = shared.clone();
+    let thread = std::thread::Builder::new()
+        .name("headroom-disk".into())
+        .spawn(move || {
+            let mut stems = stems;
+            let mut free: Vec<Box<Chunk>> = (0..CHUNKS)
+                .map(|_| Box::new(Chunk { generation: 0, start: 0, data: vec![0.0; slots.max(1) * CHUNK_FRAMES].into_boxed_slice() }))
+                .collect();
+            let (mut generation, mut next) = (0u32, start);
+            while !disk_shared.stop.load(Ordering::Relaxed) {
+                while let Ok(chunk) = returned.pop() {
+                    free.push(chunk);
+                }
+                let (wanted_generation, frame) = unpack(disk_shared.seek.load(Ordering::Acquire));
+                if wanted_generation != generation {
+                    generation = wanted_generation;
+                    next = frame;
+                }
+                match free.pop() {
+                    Some(mut chunk) if to_player.slots() > 0 => {
+                        chunk.generation = generation;
+                        chunk.start = next;
+                        fill(&mut stems, &mut chunk.data, next, &disk_shared);
+                        next += CHUNK_FRAMES as u64;
+                        if let Err(rtrb::PushError::Full(c)) = to_player.push(chunk) {
+                            free.push(c);
+                        }
+                    }
+                    Some(chunk) => {
+                        free.push(chunk);
+                        std::thread::sleep(Duration::from_millis(1));
+                    }
+                    None => std::thread::sleep(Duration::from_millis(1)),
+                }
+            }
+        })
+        .expect("spawn disk thread");
+    let player = StemPlayer {
+        strip_slots,
+        incoming,
+        spent,
+        shared: shared.clone(),
+        current: None,
+        generation: 0,
+        expected_pos: Some(start),
+        pos: start,
+        ready: false,
+        rolling: false,
+        underruns: 0,
+    };
+    (player, DiskReader { shared, thread: Some(thread) })
+}
+
+fn fill(stems: &mut [WavStem], data: &mut [f32], start: u64, shared: &Shared) {
+    let mut slot = 0;
+    for stem in stems.iter_mut() {
+        let n = stem.channels();
+        let region = &mut data[slot * CHUNK_FRAMES..(slot + n) * CHUNK_FRAMES];
+        let mut planar: Vec<&mut [f32]> = region.chunks_mut(CHUNK_FRAMES).collect();
+        if stem.read_planar(start, &mut planar).is_err() {
+            shared.read_errors.fetch_add(1, Ordering::Relaxed);
+            region.fill(0.0);
+        }
+        slot += n;
+    }
+}
+
+impl StemPlayer {
+    /// Lines up the chunk for frames `pos..pos + frames`. Returns whether stem audio is
+    /// available for the block; if not, strips play silence (the disk is catching up).
+    pub fn begin_block(&mut self, pos: u64, frames: usize, rolling: bool) -> bool {
+        self.pos = pos;
+        self.rolling = rolling;
+        if self.expected_pos != Some(pos) && !self.holds(pos, frames) {
+            // The transport jumped (locate, loop): ask for the new position.
+            self.request(pos);
+        }
+        self.expected_pos = Some(if rolling { pos + frames as u64 } else { pos });
+        self.ready = loop {
+            if let Some(chunk) = &self.current {
+                if self.holds(pos, frames) {
+                    break true;
+                }
+                let behind = chunk.generation == self.generation && chunk.start + CHUNK_FRAMES as u64 <= pos;
+                let stale = chunk.generation != self.generation;
+                if !(behind || stale) {
+                    // Ahead of us in this generation, or straddling: start over at pos.
+                    self.request(pos);
+                }
+                self.retire_current();
+                continue;
+            }
+            match self.incoming.pop() {
+                Ok(chunk) => self.current = Some(chunk),
+                Err(_) => break false,
+            }
+        };
+        if rolling && !self.ready {
+            self.underruns += 1;
+        }
+        self.ready
+    }
+
+    /// Like `begin_block`, but waits for the disk (offline rendering, where time is free).
+    pub fn wait_block(&mut self, pos: u64, frames: usize) {
+        while !self.begin_block(pos, frames, true) {
+            // Retrying the same block is not a jump of the transport.
+            self.expected_pos = Some(pos);
+            self.underruns -= 1;
+            std::thread::sleep(Duration::from_micros(200));
+        }
+    }
+
+    fn holds(&self, pos: u64, frames: usize) -> bool {
+        self.current.as_ref().is_some_and(|c| {
+            c.generation == self.generation && c.start <= pos && pos + frames as u64 <= c.start + CHUNK_FRAMES as u64
+        })
+    }
+
+    fn request(&mut self, pos: u64) {
+        self.generation = self.generation.wrapping_add(1) & 0x00ff_ffff;
+        self.shared.seek.store(pack(self.generation, pos), Ordering::Release);
+    }
+
+    fn retire_current(&mut self) {
+        if let Some(chunk) = self.current.take() {
+            // The return ring holds every chunk there is, so it cannot be full.
+            if let Err(rtrb::PushError::Full(_chunk)) = self.spent.push(chunk) {
+                unreachable!("return ring sized for all chunks");
+            }
+        }
+    }
+
+    /// Whether strip `strip` plays a file.
+    pub fn plays(&self, strip: usize) -> bool {
+        self.strip_slots.get(strip).is_some_and(Option::is_some)
+    }
+
+    /// Strip `strip`'s channel `channel`, frames `offset..offset + out.len()` of the current block.
+    /// A mono file feeds both channels of a stereo strip.
+    pub fn read(&self, strip: usize, channel: usize, offset: usize, out: &mut [f32]) {
+        match (&self.current, self.strip_slots[strip]) {
+            (Some(chunk), Some((first, channels))) if self.ready && self.rolling => {
+                let slot = first + channel.min(channels - 1);
+                let at = slot * CHUNK_FRAMES + (self.pos - chunk.start) as usize + offset;
+                out.copy_from_slice(&chunk.data[at..at + out.len()]);
+            }
+            _ => out.fill(0.0),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::audio::wav::write_wav;
+
+    /// A stem whose every sample encodes its own frame number, so any misplaced read shows.
+    fn counting_stem(dir: &std::path::Path, frames: usize) -> WavStem {
+        let path = dir.join("count.wav");
+        let data: Vec<f32> = (0..frames).map(|f| f as f32).collect();
+        write_wav(&path, 1, 48_000, 32, true, &data).unwrap();
+        WavStem::open(&path, 48_000).unwrap()
+    }
+
+    fn play(player: &mut StemPlayer, pos: u64, frames: usize) -> Vec<f32> {
+        player.wait_block(pos, frames);
+        let mut out = vec![0.0; frames];
+        player.read(0, 0, 0, &mut out);
+        out
+    }
+
+    #[test]
+    fn plays_in_order_and_follows_locates() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut player, _disk) = start(vec![counting_stem(dir.path(), 200_000)], &[Some(0)], 0);
+        let mut pos = 0u64;
+        for _ in 0..500 {
+            let got = play(&mut player, pos, 256);
+            assert_eq!(got[0], pos as f32);
+            assert_eq!(got[255], (pos + 255) as f32);
+            pos += 256;
+        }
+        // Locate backwards, then far forward, then to an unaligned frame.
+        for target in [1000u64, 150_000, 77_777] {
+            let got = play(&mut player, target, 256);
+            assert_eq!(got[0], target as f32, "after locate to {target}");
+            let got = play(&mut player, target + 256, 256);
+            assert_eq!(got[10], (target + 266) as f32);
+        }
+        // Past the end of the file: silence.
+        assert!(play(&mut player, 300_000, 64).iter().all(|&x| x == 0.0));
+    }
+
+    #[test]
+    fn stopped_transport_plays_silence_but_keeps_the_position() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut player, _disk) = start(vec![counting_stem(dir.path(), 50_000)], &[Some(0)], 4096);
+        while !player.begin_block(4096, 64, false) {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        let mut out = vec![1.0; 64];
+        player.read(0, 0, 0, &mut out);
+        assert!(out.iter().all(|&x| x == 0.0));
+        assert_eq!(play(&mut player, 4096, 64)[0], 4096.0);
+    }
+}
