@@ -1,5 +1,7 @@
 //! Where audio comes from and goes to: WAV stems streamed from disk, the
 //! offline renderer and the JACK backend. Each drives `engine::Engine::process`.
 
+pub mod inputs;
+pub mod offline;
 pub mod stems;
 pub mod wav;

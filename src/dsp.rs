@@ -31,7 +31,11 @@ pub struct AudioBlock {
 impl AudioBlock {
     pub fn new(channels: usize) -> Self {
         assert!(channels == 1 || channels == 2, "a block is mono or stereo");
-        Self { data: [[0.0; MAX_BLOCK]; 2], channels, frames: MAX_BLOCK }
+        Self {
+            data: [[0.0; MAX_BLOCK]; 2],
+            channels,
+            frames: MAX_BLOCK,
+        }
     }
 
     pub fn channels(&self) -> usize {
@@ -70,7 +74,9 @@ impl AudioBlock {
 
     /// Largest absolute sample over all channels.
     pub fn peak(&self) -> f32 {
-        (0..self.channels).flat_map(|ch| self.channel(ch).iter()).fold(0.0f32, |m, x| m.max(x.abs()))
+        (0..self.channels)
+            .flat_map(|ch| self.channel(ch).iter())
+            .fold(0.0f32, |m, x| m.max(x.abs()))
     }
 }
 

@@ -1,1 +1,223 @@
-fn main() {}
+//! The `headroom` command: argument parsing and user-facing messages only;
+//! everything else lives in the library.
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, Result, bail};
+use clap::{Parser, Subcommand, ValueEnum};
+
+use headroom::audio::inputs::open_stems;
+use headroom::audio::offline::{self, Format, RenderOptions};
+use headroom::session::load::{self, LoadError};
+use headroom::session::templates;
+
+#[cfg(debug_assertions)]
+#[global_allocator]
+static ALLOCATIONS_CHECKED: assert_no_alloc::AllocDisabler = assert_no_alloc::AllocDisabler;
+
+#[derive(Parser)]
+#[command(
+    name = "headroom",
+    version,
+    about = "A terminal mixing console for JACK"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Validate layouts and sessions; print every problem with file, line, column and path.
+    Check {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Sample rate the stems must have.
+        #[arg(long, default_value_t = 48_000)]
+        rate: u32,
+    },
+    /// Make a session folder from a layout (a built-in name or a path).
+    New {
+        name: PathBuf,
+        #[arg(long, default_value = "demo")]
+        layout: String,
+    },
+    /// Print the mix to a WAV file, faster than real time.
+    Render {
+        /// A session folder or a layout file.
+        session: PathBuf,
+        /// Output file; default: renders/<session>-<date>-<n>.wav
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+        #[arg(long, value_enum, default_value_t = FormatArg::S24)]
+        format: FormatArg,
+        /// Bypass the master bus processing (EQ, compressor, limiter), for a mastering engineer.
+        #[arg(long)]
+        no_master_fx: bool,
+        #[arg(long, default_value_t = 48_000)]
+        rate: u32,
+        /// Seconds rendered after the longest stem, for reverb and delay tails.
+        #[arg(long, default_value_t = 3.0)]
+        tail: f64,
+        /// Render exactly this many seconds.
+        #[arg(long)]
+        length: Option<f64>,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum FormatArg {
+    /// 24-bit integer
+    S24,
+    /// 32-bit float
+    F32,
+    /// 16-bit integer (no dither)
+    S16,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Check { files, rate } => check(&files, rate),
+        Command::New { name, layout } => new_session(&name, &layout),
+        Command::Render {
+            session,
+            output,
+            format,
+            no_master_fx,
+            rate,
+            tail,
+            length,
+        } => {
+            let format = match format {
+                FormatArg::S24 => Format::Int24,
+                FormatArg::F32 => Format::Float32,
+                FormatArg::S16 => Format::Int16,
+            };
+            let opts = RenderOptions {
+                sample_rate: rate,
+                format,
+                no_master_fx,
+                tail_seconds: tail,
+                length_seconds: length,
+            };
+            render(&session, output, &opts)
+        }
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("headroom: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn check(files: &[PathBuf], rate: u32) -> Result<ExitCode> {
+    let mut failed = false;
+    for file in files {
+        match load::load(file) {
+            Ok(loaded) => match open_stems(&loaded, rate) {
+                Ok(opened) => println!(
+                    "{}: ok ({} strips, {} buses, {} stems)",
+                    loaded.file.display(),
+                    loaded.doc.strips.len(),
+                    loaded.doc.buses.len(),
+                    opened.stems.len()
+                ),
+                Err(problems) => {
+                    failed = true;
+                    problems.iter().for_each(|p| eprintln!("{p}"));
+                }
+            },
+            Err(e @ LoadError::Invalid { .. }) | Err(e @ LoadError::Read { .. }) => {
+                failed = true;
+                eprintln!("{e}");
+            }
+        }
+    }
+    Ok(if failed {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn new_session(dir: &Path, layout: &str) -> Result<ExitCode> {
+    let file = templates::new_session(dir, layout)?;
+    println!("created {} from layout {layout}", file.display());
+    println!(
+        "play it with `headroom play {}`, print it with `headroom render {}`",
+        dir.display(),
+        dir.display()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn render(session: &Path, output: Option<PathBuf>, opts: &RenderOptions) -> Result<ExitCode> {
+    let loaded = load::load(session)?;
+    let out = match output {
+        Some(path) => path,
+        None => {
+            // A session folder keeps its prints in renders/; a bare layout file prints into ./renders/.
+            let dir = if session.is_dir() {
+                session.join("renders")
+            } else {
+                PathBuf::from("renders")
+            };
+            std::fs::create_dir_all(&dir)
+                .with_context(|| format!("{}: cannot create", dir.display()))?;
+            let date = chrono::Local::now().format("%Y-%m-%d").to_string();
+            let suffix = if opts.no_master_fx {
+                "-no-master-fx"
+            } else {
+                ""
+            };
+            offline::dated_render_path(&dir, &loaded.doc.name, &date, suffix)
+        }
+    };
+    if out.exists() {
+        bail!(
+            "{}: already exists; renders never overwrite (pick another -o or remove it)",
+            out.display()
+        );
+    }
+    let tty = std::io::stderr().is_terminal();
+    let mut progress = |done: f64| {
+        if tty {
+            let filled = (done * 30.0) as usize;
+            eprint!(
+                "\r[{}{}] {:3.0}%",
+                "#".repeat(filled),
+                " ".repeat(30 - filled),
+                done * 100.0
+            );
+            let _ = std::io::stderr().flush();
+        }
+    };
+    let report = offline::render(&loaded, &out, opts, &mut progress)?;
+    if tty {
+        eprintln!();
+    }
+    let l = &report.loudness;
+    println!(
+        "{}: {:.1} s at {} Hz in {:.2} s ({:.0}x real time)",
+        out.display(),
+        report.frames as f64 / opts.sample_rate as f64,
+        opts.sample_rate,
+        report.wall_seconds,
+        report.realtime_factor(opts.sample_rate)
+    );
+    println!(
+        "peak {:.2} dBFS, true peak {:.2} dBTP, integrated {:.1} LUFS, range {:.1} LU, max short-term {:.1} LUFS, max momentary {:.1} LUFS",
+        report.sample_peak_dbfs,
+        l.true_peak_dbtp,
+        l.integrated_lufs,
+        l.range_lu,
+        l.max_short_term_lufs,
+        l.max_momentary_lufs
+    );
+    Ok(ExitCode::SUCCESS)
+}

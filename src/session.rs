@@ -4,4 +4,5 @@
 pub mod load;
 pub mod locate;
 pub mod schema;
+pub mod templates;
 pub mod validate;

@@ -22,11 +22,20 @@ struct Prewarp {
 fn prewarp(freq_hz: f32, q: f32, sample_rate: f32) -> Prewarp {
     let nyquist_safe = (freq_hz as f64).clamp(1.0, sample_rate as f64 * 0.49);
     let w0 = 2.0 * PI * nyquist_safe / sample_rate as f64;
-    Prewarp { cos_w0: w0.cos(), alpha: w0.sin() / (2.0 * q.max(0.01) as f64) }
+    Prewarp {
+        cos_w0: w0.cos(),
+        alpha: w0.sin() / (2.0 * q.max(0.01) as f64),
+    }
 }
 
 impl Coeffs {
-    pub const IDENTITY: Coeffs = Coeffs { b0: 1.0, b1: 0.0, b2: 0.0, a1: 0.0, a2: 0.0 };
+    pub const IDENTITY: Coeffs = Coeffs {
+        b0: 1.0,
+        b1: 0.0,
+        b2: 0.0,
+        a1: 0.0,
+        a2: 0.0,
+    };
 
     fn normalised(b0: f64, b1: f64, b2: f64, a0: f64, a1: f64, a2: f64) -> Self {
         Coeffs {
@@ -187,7 +196,10 @@ pub(crate) mod tests {
     pub fn measured_gain_db(freq_hz: f32, mut run: impl FnMut(&mut [f32])) -> f32 {
         let n = 48_000 * 2;
         let mut signal: Vec<f32> = (0..n)
-            .map(|i| (2.0 * std::f64::consts::PI * freq_hz as f64 * i as f64 / FS as f64).sin() as f32 * 0.25)
+            .map(|i| {
+                (2.0 * std::f64::consts::PI * freq_hz as f64 * i as f64 / FS as f64).sin() as f32
+                    * 0.25
+            })
             .collect();
         let input_rms = rms(&signal[n / 2..]);
         for chunk in signal.chunks_mut(64) {
@@ -207,7 +219,10 @@ pub(crate) mod tests {
             assert!((c.magnitude_db(1_000.0, FS) - gain).abs() < 0.01);
             let mut st = State::default();
             let measured = measured_gain_db(1_000.0, |b| process(&c, &mut st, b));
-            assert!((measured - gain).abs() < 0.05, "gain {gain}: measured {measured}");
+            assert!(
+                (measured - gain).abs() < 0.05,
+                "gain {gain}: measured {measured}"
+            );
         }
     }
 
@@ -225,8 +240,13 @@ pub(crate) mod tests {
     #[test]
     fn stereo_processing_equals_two_mono_passes() {
         let c = Coeffs::peaking(300.0, 0.9, 5.0, FS);
-        let input: Vec<f32> = (0..256).map(|i| ((i * 7919) % 97) as f32 / 97.0 - 0.5).collect();
-        let (mut l, mut r) = (input.clone(), input.iter().map(|x| -x * 0.5).collect::<Vec<_>>());
+        let input: Vec<f32> = (0..256)
+            .map(|i| ((i * 7919) % 97) as f32 / 97.0 - 0.5)
+            .collect();
+        let (mut l, mut r) = (
+            input.clone(),
+            input.iter().map(|x| -x * 0.5).collect::<Vec<_>>(),
+        );
         let (mut lm, mut rm) = (l.clone(), r.clone());
         let mut states = [State::default(); 2];
         process_stereo(&c, &mut states, &mut l, &mut r);

@@ -70,7 +70,15 @@ impl Compressor {
             rms_pole: pole_for(RMS_WINDOW_MS, sample_rate),
             mean_square: 0.0,
             reduction_db: 0.0,
-            makeup_db: Smoother::new(if settings.bypass { 0.0 } else { settings.makeup_db }, GLIDE_MS, sample_rate),
+            makeup_db: Smoother::new(
+                if settings.bypass {
+                    0.0
+                } else {
+                    settings.makeup_db
+                },
+                GLIDE_MS,
+                sample_rate,
+            ),
         };
         c.set(settings);
         c
@@ -80,7 +88,11 @@ impl Compressor {
         self.settings = settings;
         self.attack_pole = pole_for(settings.attack_ms, self.sample_rate);
         self.release_pole = pole_for(settings.release_ms, self.sample_rate);
-        self.makeup_db.set_target(if settings.bypass { 0.0 } else { settings.makeup_db });
+        self.makeup_db.set_target(if settings.bypass {
+            0.0
+        } else {
+            settings.makeup_db
+        });
     }
 
     /// Compresses the block in place; returns the largest gain reduction in dB (>= 0).
@@ -99,12 +111,21 @@ impl Compressor {
             let level_db = match s.detector {
                 Detector::Peak => gain_to_db(level),
                 Detector::Rms => {
-                    self.mean_square = level * level + (self.mean_square - level * level) * self.rms_pole;
+                    self.mean_square =
+                        level * level + (self.mean_square - level * level) * self.rms_pole;
                     0.5 * gain_to_db(self.mean_square)
                 }
             };
-            let wanted = if s.bypass { 0.0 } else { s.static_curve_db(level_db) - level_db };
-            let pole = if wanted < self.reduction_db { self.attack_pole } else { self.release_pole };
+            let wanted = if s.bypass {
+                0.0
+            } else {
+                s.static_curve_db(level_db) - level_db
+            };
+            let pole = if wanted < self.reduction_db {
+                self.attack_pole
+            } else {
+                self.release_pole
+            };
             self.reduction_db = wanted + (self.reduction_db - wanted) * pole;
             if self.reduction_db > -1e-6 && wanted == 0.0 {
                 self.reduction_db = 0.0;
@@ -189,7 +210,8 @@ impl Gate {
         }
         let mut deepest = 0.0f32;
         for i in 0..block.frames() {
-            let level = (0..block.channels()).fold(0.0f32, |m, ch| m.max(block.channel(ch)[i].abs()));
+            let level =
+                (0..block.channels()).fold(0.0f32, |m, ch| m.max(block.channel(ch)[i].abs()));
             self.envelope = level.max(self.envelope * self.envelope_pole);
             let wanted = self.settings.static_gain_db(gain_to_db(self.envelope));
             if wanted >= self.gain_db {
@@ -254,7 +276,10 @@ mod tests {
             for detector in [Detector::Peak, Detector::Rms] {
                 let mut comp = Compressor::new(CompressorSettings { detector, ..s }, FS);
                 let out = settled_output_db(&mut comp, input_db, 2);
-                assert!((out - formula).abs() < 0.1, "{detector:?} at {input_db} dB: {out} vs {formula}");
+                assert!(
+                    (out - formula).abs() < 0.1,
+                    "{detector:?} at {input_db} dB: {out} vs {formula}"
+                );
             }
         }
     }
@@ -289,7 +314,10 @@ mod tests {
     fn bypass_releases_to_unity() {
         let mut comp = Compressor::new(settings(), FS);
         settled_output_db(&mut comp, -6.0, 1);
-        comp.set(CompressorSettings { bypass: true, ..settings() });
+        comp.set(CompressorSettings {
+            bypass: true,
+            ..settings()
+        });
         let out = settled_output_db(&mut comp, -6.0, 1);
         assert!((out + 6.0).abs() < 1e-3, "{out}");
     }
@@ -313,7 +341,10 @@ mod tests {
                 gate.process(&mut block);
             }
             let out_db = 20.0 * block.channel(0)[63].log10();
-            assert!((out_db - input_db - expected_gain_db).abs() < 0.1, "{input_db}: {out_db}");
+            assert!(
+                (out_db - input_db - expected_gain_db).abs() < 0.1,
+                "{input_db}: {out_db}"
+            );
         }
     }
 }

@@ -27,7 +27,11 @@ struct FreqGlide(Smoother);
 
 impl FreqGlide {
     fn new(freq_hz: f32, sample_rate: f32) -> Self {
-        Self(Smoother::new(freq_hz.max(1.0).log2(), GLIDE_MS, sample_rate))
+        Self(Smoother::new(
+            freq_hz.max(1.0).log2(),
+            GLIDE_MS,
+            sample_rate,
+        ))
     }
     fn set(&mut self, freq_hz: f32) {
         self.0.set_target(freq_hz.max(1.0).log2());
@@ -117,7 +121,12 @@ pub enum BandShape {
 
 impl BandShape {
     /// Shapes of the four bands, in band order.
-    pub const FOUR_BAND: [BandShape; 4] = [BandShape::LowShelf, BandShape::Bell, BandShape::Bell, BandShape::HighShelf];
+    pub const FOUR_BAND: [BandShape; 4] = [
+        BandShape::LowShelf,
+        BandShape::Bell,
+        BandShape::Bell,
+        BandShape::HighShelf,
+    ];
 
     pub fn coeffs(self, freq_hz: f32, q: f32, gain_db: f32, sample_rate: f32) -> Coeffs {
         match self {
@@ -165,13 +174,18 @@ impl Band {
     /// A bypassed band glides its gain to 0 dB (an identity filter) and then drops out.
     fn set(&mut self, s: BandSettings) {
         self.freq.set(s.freq_hz);
-        self.gain_db.set_target(if s.bypass { 0.0 } else { s.gain_db });
+        self.gain_db
+            .set_target(if s.bypass { 0.0 } else { s.gain_db });
         self.q.set_target(s.q);
     }
 
     fn process(&mut self, block: &mut AudioBlock, sample_rate: f32) {
         let frames = block.frames();
-        let key = (self.freq.advance(frames), self.gain_db.advance(frames), self.q.advance(frames));
+        let key = (
+            self.freq.advance(frames),
+            self.gain_db.advance(frames),
+            self.q.advance(frames),
+        );
         if key.1 == 0.0 && self.gain_db.is_settled() {
             self.states = Default::default();
             return;
@@ -191,7 +205,8 @@ pub struct Equalizer {
 
 impl Equalizer {
     pub fn new(settings: [BandSettings; 4], sample_rate: f32) -> Self {
-        let bands = std::array::from_fn(|i| Band::new(BandShape::FOUR_BAND[i], settings[i], sample_rate));
+        let bands =
+            std::array::from_fn(|i| Band::new(BandShape::FOUR_BAND[i], settings[i], sample_rate));
         Self { sample_rate, bands }
     }
 
@@ -204,7 +219,11 @@ impl Equalizer {
         for band in &mut self.bands {
             band.process(block, self.sample_rate);
         }
-        if self.bands.iter().all(|b| b.states.iter().all(State::is_finite)) {
+        if self
+            .bands
+            .iter()
+            .all(|b| b.states.iter().all(State::is_finite))
+        {
             return true;
         }
         for band in &mut self.bands {
@@ -221,7 +240,11 @@ pub fn response_db(settings: &[BandSettings; 4], freq_hz: f32, sample_rate: f32)
         .iter()
         .zip(BandShape::FOUR_BAND)
         .filter(|(s, _)| !s.bypass && s.gain_db != 0.0)
-        .map(|(s, shape)| shape.coeffs(s.freq_hz, s.q, s.gain_db, sample_rate).magnitude_db(freq_hz, sample_rate))
+        .map(|(s, shape)| {
+            shape
+                .coeffs(s.freq_hz, s.q, s.gain_db, sample_rate)
+                .magnitude_db(freq_hz, sample_rate)
+        })
         .sum()
 }
 
@@ -266,17 +289,37 @@ mod tests {
 
     #[test]
     fn each_eq_band_has_its_gain_at_its_centre_within_0_05_db() {
-        let flat = BandSettings { freq_hz: 1000.0, gain_db: 0.0, q: 0.7, bypass: false };
+        let flat = BandSettings {
+            freq_hz: 1000.0,
+            gain_db: 0.0,
+            q: 0.7,
+            bypass: false,
+        };
         for band in [1, 2] {
             let mut settings = [flat; 4];
-            settings[band] = BandSettings { freq_hz: 2_500.0, gain_db: -7.5, q: 2.0, bypass: false };
+            settings[band] = BandSettings {
+                freq_hz: 2_500.0,
+                gain_db: -7.5,
+                q: 2.0,
+                bypass: false,
+            };
             let mut eq = Equalizer::new(settings, FS);
             let g = measured_gain_db(2_500.0, run_mono(|b| eq.process(b)));
             assert!((g + 7.5).abs() < 0.05, "band {band}: {g}");
         }
         let mut shelves = [flat; 4];
-        shelves[0] = BandSettings { freq_hz: 100.0, gain_db: 6.0, q: 0.707, bypass: false };
-        shelves[3] = BandSettings { freq_hz: 8_000.0, gain_db: -4.0, q: 0.707, bypass: false };
+        shelves[0] = BandSettings {
+            freq_hz: 100.0,
+            gain_db: 6.0,
+            q: 0.707,
+            bypass: false,
+        };
+        shelves[3] = BandSettings {
+            freq_hz: 8_000.0,
+            gain_db: -4.0,
+            q: 0.707,
+            bypass: false,
+        };
         let mut eq = Equalizer::new(shelves, FS);
         assert!((measured_gain_db(30.0, run_mono(|b| eq.process(b))) - 6.0).abs() < 0.1);
         assert!((response_db(&shelves, 100.0, FS) - 3.0).abs() < 0.05);
@@ -285,17 +328,36 @@ mod tests {
 
     #[test]
     fn bypassed_band_glides_to_flat() {
-        let boost = BandSettings { freq_hz: 1000.0, gain_db: 12.0, q: 1.0, bypass: false };
-        let flat = BandSettings { gain_db: 0.0, ..boost };
+        let boost = BandSettings {
+            freq_hz: 1000.0,
+            gain_db: 12.0,
+            q: 1.0,
+            bypass: false,
+        };
+        let flat = BandSettings {
+            gain_db: 0.0,
+            ..boost
+        };
         let mut eq = Equalizer::new([flat, boost, flat, flat], FS);
-        eq.set_band(1, BandSettings { bypass: true, ..boost });
+        eq.set_band(
+            1,
+            BandSettings {
+                bypass: true,
+                ..boost
+            },
+        );
         let g = measured_gain_db(1000.0, run_mono(|b| eq.process(b)));
         assert!(g.abs() < 0.01, "{g}");
     }
 
     #[test]
     fn a_nan_in_the_state_is_cleared_and_sound_comes_back() {
-        let boost = BandSettings { freq_hz: 1000.0, gain_db: 6.0, q: 1.0, bypass: false };
+        let boost = BandSettings {
+            freq_hz: 1000.0,
+            gain_db: 6.0,
+            q: 1.0,
+            bypass: false,
+        };
         let mut eq = Equalizer::new([boost; 4], FS);
         let mut block = AudioBlock::new(2);
         block.channel_mut(0)[3] = f32::NAN;

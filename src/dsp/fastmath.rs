@@ -41,7 +41,8 @@ pub fn exp2(x: f32) -> f32 {
                     * (0.5
                         + frac
                             * (1.0 / 6.0
-                                + frac * (1.0 / 24.0 + frac * (1.0 / 120.0 + frac * (1.0 / 720.0))))));
+                                + frac
+                                    * (1.0 / 24.0 + frac * (1.0 / 120.0 + frac * (1.0 / 720.0))))));
     f32::from_bits(((whole as i32 + 127) as u32) << 23) * poly
 }
 
@@ -96,7 +97,10 @@ mod tests {
         for db in [-120.0f32, -60.0, -18.0, -0.5, 0.0, 6.0, 10.0] {
             let back = gain_to_db(db_to_gain(db));
             assert!((back - db).abs() < 1e-3, "{db} -> {back}");
-            assert!((db_to_gain(db) - db_to_gain_exact(db)).abs() <= 1e-6 * db_to_gain_exact(db).max(1.0));
+            assert!(
+                (db_to_gain(db) - db_to_gain_exact(db)).abs()
+                    <= 1e-6 * db_to_gain_exact(db).max(1.0)
+            );
         }
     }
 }

@@ -23,7 +23,11 @@ pub struct LevelMeter {
 
 impl LevelMeter {
     pub fn new(sample_rate: f32) -> Self {
-        Self { mean_square: [0.0; 2], pole: pole_for(RMS_TIME_MS, sample_rate), peak: [0.0; 2] }
+        Self {
+            mean_square: [0.0; 2],
+            pole: pole_for(RMS_TIME_MS, sample_rate),
+            peak: [0.0; 2],
+        }
     }
 
     pub fn measure(&mut self, block: &AudioBlock) {
@@ -45,7 +49,10 @@ impl LevelMeter {
 
     /// The reading since the last call; peaks restart from zero.
     pub fn take(&mut self) -> MeterReading {
-        let reading = MeterReading { peak: self.peak, rms: self.mean_square.map(f32::sqrt) };
+        let reading = MeterReading {
+            peak: self.peak,
+            rms: self.mean_square.map(f32::sqrt),
+        };
         self.peak = [0.0; 2];
         reading
     }

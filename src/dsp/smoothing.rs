@@ -16,7 +16,11 @@ const SNAP_DISTANCE: f32 = 1e-6;
 impl Smoother {
     /// `time_ms` is the time to cover ~99% of a step.
     pub fn new(value: f32, time_ms: f32, sample_rate: f32) -> Self {
-        Self { current: value, target: value, pole: pole_for(time_ms, sample_rate) }
+        Self {
+            current: value,
+            target: value,
+            pole: pole_for(time_ms, sample_rate),
+        }
     }
 
     pub fn set_target(&mut self, target: f32) {
@@ -56,7 +60,11 @@ impl Smoother {
         let next = self.target + (self.current - self.target) * pole;
         // Near the target the step can round away to nothing and the glide would stall
         // a few ulps short: snap once close or once it stops moving.
-        self.current = if next == self.current || (next - self.target).abs() < SNAP_DISTANCE { self.target } else { next };
+        self.current = if next == self.current || (next - self.target).abs() < SNAP_DISTANCE {
+            self.target
+        } else {
+            next
+        };
         self.current
     }
 

@@ -33,7 +33,10 @@ impl fmt::Display for Problem {
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
     #[error("{}: cannot read: {source}", file.display())]
-    Read { file: PathBuf, source: std::io::Error },
+    Read {
+        file: PathBuf,
+        source: std::io::Error,
+    },
     #[error("{}", Problems(problems))]
     Invalid { problems: Vec<Problem> },
 }
@@ -67,27 +70,47 @@ impl Loaded {
     /// A problem located at a YAML path of this file (for checks made after loading, e.g. stem files).
     pub fn problem(&self, path: &str, message: impl Into<String>) -> Problem {
         let pos = self.locations.find(path);
-        Problem { file: self.file.clone(), line: pos.line, column: pos.column, path: path.to_string(), message: message.into() }
+        Problem {
+            file: self.file.clone(),
+            line: pos.line,
+            column: pos.column,
+            path: path.to_string(),
+            message: message.into(),
+        }
     }
 }
 
 /// The YAML file of a session folder or layout path.
 pub fn session_file(path: &Path) -> PathBuf {
-    if path.is_dir() { path.join("session.yaml") } else { path.to_path_buf() }
+    if path.is_dir() {
+        path.join("session.yaml")
+    } else {
+        path.to_path_buf()
+    }
 }
 
 /// Reads, parses and validates a session folder or a layout/session file. Never writes.
 pub fn load(path: &Path) -> Result<Loaded, LoadError> {
     let file = session_file(path);
-    let text = std::fs::read_to_string(&file).map_err(|source| LoadError::Read { file: file.clone(), source })?;
+    let text = std::fs::read_to_string(&file).map_err(|source| LoadError::Read {
+        file: file.clone(),
+        source,
+    })?;
     let base_dir = file.parent().map(Path::to_path_buf).unwrap_or_default();
     let (doc, locations) = parse(&text, &file)?;
-    Ok(Loaded { doc, file, base_dir, locations })
+    Ok(Loaded {
+        doc,
+        file,
+        base_dir,
+        locations,
+    })
 }
 
 /// Parses and validates session text; `file` is only used in messages.
 pub fn parse(text: &str, file: &Path) -> Result<(SessionDoc, Locations), LoadError> {
-    let doc: SessionDoc = serde_yaml::from_str(text).map_err(|e| LoadError::Invalid { problems: vec![syntax_problem(&e, file)] })?;
+    let doc: SessionDoc = serde_yaml::from_str(text).map_err(|e| LoadError::Invalid {
+        problems: vec![syntax_problem(&e, file)],
+    })?;
     let locations = Locations::of(text);
     let findings = validate(&doc);
     if findings.is_empty() {
@@ -97,7 +120,13 @@ pub fn parse(text: &str, file: &Path) -> Result<(SessionDoc, Locations), LoadErr
         .into_iter()
         .map(|f| {
             let pos = locations.find(&f.path);
-            Problem { file: file.to_path_buf(), line: pos.line, column: pos.column, path: f.path, message: f.message }
+            Problem {
+                file: file.to_path_buf(),
+                line: pos.line,
+                column: pos.column,
+                path: f.path,
+                message: f.message,
+            }
         })
         .collect();
     Err(LoadError::Invalid { problems })
@@ -110,7 +139,13 @@ fn syntax_problem(e: &serde_yaml::Error, file: &Path) -> Problem {
     if let Some(cut) = message.rfind(" at line ") {
         message.truncate(cut);
     }
-    Problem { file: file.to_path_buf(), line, column, path: String::new(), message }
+    Problem {
+        file: file.to_path_buf(),
+        line,
+        column,
+        path: String::new(),
+        message,
+    }
 }
 
 pub fn to_yaml(doc: &SessionDoc) -> String {
@@ -120,8 +155,14 @@ pub fn to_yaml(doc: &SessionDoc) -> String {
 /// Writes `contents` to `path` so that a crash leaves either the old file or the new one:
 /// write a temporary file beside it, flush it to disk, rename it over, then sync the folder.
 pub fn write_atomic(path: &Path, contents: &[u8]) -> std::io::Result<()> {
-    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
     let result = (|| {
         let mut f = std::fs::File::create(&tmp)?;
@@ -149,7 +190,9 @@ mod tests {
     fn syntax_errors_name_file_line_and_column() {
         let text = "version: 1\nname: x\nstrips:\n  - name: Kick\n    fadr_db: 3\n";
         let err = parse(text, Path::new("my.yaml")).unwrap_err();
-        let LoadError::Invalid { problems } = err else { panic!() };
+        let LoadError::Invalid { problems } = err else {
+            panic!()
+        };
         let shown = problems[0].to_string();
         assert!(shown.starts_with("my.yaml:5:5: "), "{shown}");
         assert!(shown.contains("unknown field `fadr_db`"), "{shown}");
@@ -164,6 +207,10 @@ mod tests {
         save(&path, &doc).unwrap();
         let loaded = load(dir.path()).unwrap();
         assert_eq!(loaded.doc, doc);
-        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1, "no temporary file left behind");
+        assert_eq!(
+            std::fs::read_dir(dir.path()).unwrap().count(),
+            1,
+            "no temporary file left behind"
+        );
     }
 }

@@ -1,0 +1,207 @@
+//! Printing a mix to a WAV file faster than real time, through the same
+//! `Engine::process` the JACK backend runs.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use super::inputs::open_stems;
+use super::stems::{self, StemPlayer};
+use super::wav::SampleSink;
+use crate::dsp::loudness::{LoudnessMeter, LoudnessReading};
+use crate::engine::{AudioIo, Engine};
+use crate::session::load::{Loaded, Problem};
+use crate::session::schema::{LimiterDoc, SessionDoc};
+
+/// Frames per engine call when rendering (divides the stem chunk size).
+pub const RENDER_BLOCK: usize = 1024;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    Int16,
+    Int24,
+    Float32,
+}
+
+impl Format {
+    fn spec(self, sample_rate: u32) -> hound::WavSpec {
+        let (bits, sample_format) = match self {
+            Format::Int16 => (16, hound::SampleFormat::Int),
+            Format::Int24 => (24, hound::SampleFormat::Int),
+            Format::Float32 => (32, hound::SampleFormat::Float),
+        };
+        hound::WavSpec {
+            channels: 2,
+            sample_rate,
+            bits_per_sample: bits,
+            sample_format,
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct RenderOptions {
+    pub sample_rate: u32,
+    pub format: Format,
+    /// Print without the master bus processing (EQ, compressor, limiter), for mastering.
+    pub no_master_fx: bool,
+    /// Extra time after the longest stem, for reverb and delay tails.
+    pub tail_seconds: f64,
+    /// Render this long instead of the longest stem plus the tail.
+    pub length_seconds: Option<f64>,
+}
+
+#[derive(Clone, Debug)]
+pub struct RenderReport {
+    pub frames: u64,
+    pub wall_seconds: f64,
+    pub sample_peak_dbfs: f64,
+    pub loudness: LoudnessReading,
+}
+
+impl RenderReport {
+    pub fn realtime_factor(&self, sample_rate: u32) -> f64 {
+        self.frames as f64 / sample_rate as f64 / self.wall_seconds.max(1e-9)
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RenderError {
+    #[error("{}", problems.iter().map(|p| p.to_string()).collect::<Vec<_>>().join("\n"))]
+    Inputs { problems: Vec<Problem> },
+    #[error("{0}")]
+    Engine(#[from] crate::engine::BuildError),
+    #[error("nothing to render: the session plays no files; give a length with --length SECONDS")]
+    NoLength,
+    #[error("{}: cannot write: {source}", path.display())]
+    Write { path: PathBuf, source: hound::Error },
+}
+
+/// The session as printed without master processing: same mix, master inserts bypassed
+/// (the limiter keeps its delay, so both prints line up sample for sample).
+pub fn without_master_fx(doc: &SessionDoc) -> SessionDoc {
+    let mut doc = doc.clone();
+    let master = &mut doc.master;
+    for band in &mut master.eq {
+        band.bypass = true;
+    }
+    master.comp = master
+        .comp
+        .map(|c| crate::session::schema::CompDoc { bypass: true, ..c });
+    master.gate = master
+        .gate
+        .map(|g| crate::session::schema::GateDoc { bypass: true, ..g });
+    master.limiter = Some(LimiterDoc {
+        bypass: true,
+        ..master.limiter.unwrap_or_default()
+    });
+    doc
+}
+
+struct OfflineIo<'a> {
+    player: &'a StemPlayer,
+    interleaved: &'a mut [f32],
+}
+
+impl AudioIo for OfflineIo<'_> {
+    fn read_strip(&mut self, strip: usize, channel: usize, offset: usize, out: &mut [f32]) {
+        if self.player.plays(strip) {
+            self.player.read(strip, channel, offset, out);
+        } else {
+            // Live JACK inputs are silent in a render.
+            out.fill(0.0);
+        }
+    }
+
+    fn write_master(&mut self, offset: usize, left: &[f32], right: &[f32]) {
+        for (i, (l, r)) in left.iter().zip(right).enumerate() {
+            self.interleaved[(offset + i) * 2] = *l;
+            self.interleaved[(offset + i) * 2 + 1] = *r;
+        }
+    }
+}
+
+/// Renders `loaded` to `out`. The file appears under its name only when complete.
+pub fn render(
+    loaded: &Loaded,
+    out: &Path,
+    opts: &RenderOptions,
+    progress: &mut dyn FnMut(f64),
+) -> Result<RenderReport, RenderError> {
+    let doc = if opts.no_master_fx {
+        without_master_fx(&loaded.doc)
+    } else {
+        loaded.doc.clone()
+    };
+    let opened = open_stems(loaded, opts.sample_rate)
+        .map_err(|problems| RenderError::Inputs { problems })?;
+    let frames = match opts.length_seconds {
+        Some(s) => (s * opts.sample_rate as f64) as u64,
+        None if opened.stems.is_empty() => return Err(RenderError::NoLength),
+        None => opened.longest_frames() + (opts.tail_seconds * opts.sample_rate as f64) as u64,
+    };
+    let mut built = Engine::build(&doc, opts.sample_rate as f32, 0)?;
+    let latency = built.engine.latency_frames() as u64;
+    let (mut player, _disk) = stems::start(opened.stems, &opened.strip_stem, 0);
+
+    let partial = out.with_file_name(format!(
+        ".{}.partial",
+        out.file_name().unwrap_or_default().to_string_lossy()
+    ));
+    let write_err = |source| RenderError::Write {
+        path: out.to_path_buf(),
+        source,
+    };
+    let spec = opts.format.spec(opts.sample_rate);
+    let mut writer = hound::WavWriter::create(&partial, spec).map_err(write_err)?;
+    let mut sink = SampleSink::new(spec);
+    let mut meter = LoudnessMeter::new(opts.sample_rate, 256);
+    let mut block = vec![0.0f32; RENDER_BLOCK * 2];
+    let mut peak = 0.0f32;
+    let started = Instant::now();
+    let mut pos = 0u64;
+    let total = frames + latency;
+    let result = (|| {
+        while pos < total {
+            player.wait_block(pos, RENDER_BLOCK);
+            let mut io = OfflineIo {
+                player: &player,
+                interleaved: &mut block,
+            };
+            built.engine.process(RENDER_BLOCK, &mut io);
+            // Drop the look-ahead delay at the start so the print lines up with the stems.
+            let skip = latency.saturating_sub(pos).min(RENDER_BLOCK as u64) as usize;
+            let keep = ((total - pos).min(RENDER_BLOCK as u64) as usize).saturating_sub(skip);
+            let samples = &block[skip * 2..(skip + keep) * 2];
+            for &s in samples {
+                peak = peak.max(s.abs());
+                sink.write(&mut writer, s)?;
+            }
+            meter.add_interleaved(samples);
+            pos += RENDER_BLOCK as u64;
+            if (pos / RENDER_BLOCK as u64) % 64 == 0 {
+                progress((pos as f64 / total as f64).min(1.0));
+            }
+        }
+        writer.finalize()
+    })();
+    if let Err(e) = result {
+        let _ = std::fs::remove_file(&partial);
+        return Err(write_err(e));
+    }
+    std::fs::rename(&partial, out).map_err(|e| write_err(hound::Error::IoError(e)))?;
+    progress(1.0);
+    Ok(RenderReport {
+        frames,
+        wall_seconds: started.elapsed().as_secs_f64(),
+        sample_peak_dbfs: 20.0 * (peak as f64).log10(),
+        loudness: meter.reading(),
+    })
+}
+
+/// The next free dated name in `dir`: `<session>-<YYYY-MM-DD>-<n>.wav`, n counting from 1.
+pub fn dated_render_path(dir: &Path, session: &str, date: &str, suffix: &str) -> PathBuf {
+    (1..)
+        .map(|n| dir.join(format!("{session}-{date}-{n}{suffix}.wav")))
+        .find(|p| !p.exists())
+        .expect("some number is free")
+}
