@@ -134,18 +134,27 @@ pub fn parse(text: &str, file: &Path) -> Result<(SessionDoc, Locations), LoadErr
 
 fn syntax_problem(e: &serde_yaml::Error, file: &Path) -> Problem {
     let (line, column) = e.location().map_or((1, 1), |l| (l.line(), l.column()));
-    let mut message = e.to_string();
-    // serde_yaml appends the position; it is already in front of the message.
-    if let Some(cut) = message.rfind(" at line ") {
-        message.truncate(cut);
-    }
     Problem {
         file: file.to_path_buf(),
         line,
         column,
         path: String::new(),
-        message,
+        message: without_position(&e.to_string()),
     }
+}
+
+/// serde_yaml writes " at line L column C" into its messages; the position already leads the line.
+fn without_position(message: &str) -> String {
+    let Some(start) = message.find(" at line ") else {
+        return message.to_string();
+    };
+    let rest = &message[start + " at line ".len()..];
+    let after_column = rest
+        .find("column ")
+        .map(|c| &rest[c + "column ".len()..])
+        .unwrap_or(rest);
+    let tail = after_column.trim_start_matches(|ch: char| ch.is_ascii_digit());
+    format!("{}{}", &message[..start], tail)
 }
 
 pub fn to_yaml(doc: &SessionDoc) -> String {

@@ -193,19 +193,30 @@ impl Serialize for Db {
 
 impl<'de> Deserialize<'de> for Db {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Raw {
-            Number(f32),
-            Text(String),
+        // A visitor (not an untagged enum) keeps serde_yaml's position on the offending scalar.
+        struct DbVisitor;
+        impl serde::de::Visitor<'_> for DbVisitor {
+            type Value = Db;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a level in dB or \"-inf\"")
+            }
+            fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Db, E> {
+                Ok(Db(v as f32))
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Db, E> {
+                Ok(Db(v as f32))
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Db, E> {
+                Ok(Db(v as f32))
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Db, E> {
+                match v.trim() {
+                    "-inf" => Ok(Db(f32::NEG_INFINITY)),
+                    _ => Err(E::invalid_value(serde::de::Unexpected::Str(v), &self)),
+                }
+            }
         }
-        match Raw::deserialize(d)? {
-            Raw::Number(x) => Ok(Db(x)),
-            Raw::Text(t) if t.trim() == "-inf" => Ok(Db(f32::NEG_INFINITY)),
-            Raw::Text(t) => Err(serde::de::Error::custom(format!(
-                "expected a level in dB or \"-inf\", found \"{t}\""
-            ))),
-        }
+        d.deserialize_any(DbVisitor)
     }
 }
 

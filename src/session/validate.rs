@@ -413,6 +413,10 @@ fn check_loops(c: &mut Checker, doc: &SessionDoc) {
         let mut visited = HashSet::new();
         while let Some((node, path)) = stack.pop() {
             for &next in &edges[node] {
+                if next == start && node == start && path.len() == 1 {
+                    // A bus feeding itself directly is reported where it is written.
+                    continue;
+                }
                 if next == start {
                     let mut cycle: Vec<usize> = path.clone();
                     let key = {

@@ -1,0 +1,266 @@
+//! The engine in-process: mixing arithmetic, solo, mute, smoothing, NaN recovery,
+//! and the real-time rule (no allocation in `process`), checked with assert_no_alloc.
+
+use headroom::engine::{AudioIo, Command, Engine};
+use headroom::session::load::parse;
+use std::path::Path;
+
+#[global_allocator]
+static ALLOCATIONS_CHECKED: assert_no_alloc::AllocDisabler = assert_no_alloc::AllocDisabler;
+
+const FS: f32 = 48_000.0;
+
+/// Feeds each strip a generated signal and collects the master output.
+struct TestIo<F: FnMut(usize, usize, u64) -> f32> {
+    signal: F,
+    block_start: u64,
+    left: Vec<f32>,
+    right: Vec<f32>,
+}
+
+impl<F: FnMut(usize, usize, u64) -> f32> AudioIo for TestIo<F> {
+    fn read_strip(&mut self, strip: usize, channel: usize, offset: usize, out: &mut [f32]) {
+        for (i, x) in out.iter_mut().enumerate() {
+            *x = (self.signal)(strip, channel, self.block_start + (offset + i) as u64);
+        }
+    }
+    fn write_master(&mut self, _offset: usize, left: &[f32], right: &[f32]) {
+        self.left.extend_from_slice(left);
+        self.right.extend_from_slice(right);
+    }
+}
+
+fn run<F: FnMut(usize, usize, u64) -> f32>(
+    engine: &mut Engine,
+    io: &mut TestIo<F>,
+    frames: usize,
+    block: usize,
+) {
+    let mut done = 0;
+    while done < frames {
+        engine.process(block, io);
+        io.block_start += block as u64;
+        done += block;
+    }
+}
+
+fn io<F: FnMut(usize, usize, u64) -> f32>(signal: F) -> TestIo<F> {
+    TestIo {
+        signal,
+        block_start: 0,
+        left: Vec::new(),
+        right: Vec::new(),
+    }
+}
+
+fn session(yaml: &str) -> headroom::session::schema::SessionDoc {
+    parse(yaml, Path::new("test.yaml")).unwrap().0
+}
+
+fn sine(freq: f32, amp: f32, frame: u64) -> f32 {
+    amp * (2.0 * std::f32::consts::PI * freq * frame as f32 / FS).sin()
+}
+
+fn rms(x: &[f32]) -> f32 {
+    (x.iter().map(|v| v * v).sum::<f32>() / x.len() as f32).sqrt()
+}
+
+const TWO_STRIPS: &str = "
+version: 1
+name: t
+strips:
+  - {name: A, input: {ports: [x:a]}, output: G}
+  - {name: B, input: {ports: [x:b]}, sends: [{bus: FX, level_db: 0}]}
+buses:
+  - {name: G, kind: group}
+  - {name: FX, kind: fx}
+";
+
+#[test]
+fn mono_strips_at_centre_pan_sum_at_minus_3_db_each_side() {
+    let mut built = Engine::build(&session(TWO_STRIPS), FS, 0).unwrap();
+    let mut io = io(|strip, _, _| if strip == 0 { 0.5 } else { 0.25 });
+    run(&mut built.engine, &mut io, 256, 64);
+    // B reaches the master directly and through the FX bus (post-fader send).
+    let expected = (0.5 + 0.25 * 2.0) * std::f32::consts::FRAC_1_SQRT_2;
+    assert!(
+        (io.left[255] - expected).abs() < 1e-6,
+        "{} vs {expected}",
+        io.left[255]
+    );
+    assert_eq!(io.left[255], io.right[255]);
+}
+
+#[test]
+fn solo_in_place_silences_the_rest_but_keeps_solo_safe_returns() {
+    let mut built = Engine::build(&session(TWO_STRIPS), FS, 1).unwrap();
+    let solo_b = built.params.lookup("strip.B.solo").unwrap();
+    let mut io = io(|strip, _, _| if strip == 0 { 0.5 } else { 0.25 });
+    built.command_producers[0]
+        .push(Command::SetParam {
+            param: solo_b,
+            value: 1.0,
+        })
+        .unwrap();
+    run(&mut built.engine, &mut io, 4800, 64);
+    // A is muted by the solo; B plays directly and through FX (solo-safe by default).
+    let expected = 0.25 * 2.0 * std::f32::consts::FRAC_1_SQRT_2;
+    assert!((io.left[4799] - expected).abs() < 1e-6, "{}", io.left[4799]);
+
+    // Soloing the group bus G lets A (which feeds it) through as well.
+    let solo_g = built.params.lookup("bus.G.solo").unwrap();
+    built.command_producers[0]
+        .push(Command::SetParam {
+            param: solo_g,
+            value: 1.0,
+        })
+        .unwrap();
+    run(&mut built.engine, &mut io, 4800, 64);
+    let expected = (0.5 + 0.25 * 2.0) * std::f32::consts::FRAC_1_SQRT_2;
+    assert!((io.left[9599] - expected).abs() < 1e-6, "{}", io.left[9599]);
+}
+
+#[test]
+fn a_fader_move_through_the_ring_glides_to_its_level_without_a_click() {
+    let mut built = Engine::build(&session(TWO_STRIPS), FS, 1).unwrap();
+    let fader = built.params.lookup("strip.A.fader").unwrap();
+    let mute_b = built.params.lookup("strip.B.mute").unwrap();
+    let producer = &mut built.command_producers[0];
+    producer
+        .push(Command::SetParam {
+            param: mute_b,
+            value: 1.0,
+        })
+        .unwrap();
+    let mut io = io(|strip, _, f| {
+        if strip == 0 {
+            sine(1000.0, 0.5, f)
+        } else {
+            0.0
+        }
+    });
+    run(&mut built.engine, &mut io, 4800, 64);
+    let before = rms(&io.left[2400..4800]);
+    built.command_producers[0]
+        .push(Command::SetParam {
+            param: fader,
+            value: -6.0,
+        })
+        .unwrap();
+    run(&mut built.engine, &mut io, 4800, 64);
+    let after = rms(&io.left[4800 + 2400..]);
+    assert!((20.0 * (after / before).log10() + 6.0).abs() < 0.01);
+    // No sample-to-sample step beyond what the sine itself makes (1 kHz at 0.5·0.707: ≈0.047).
+    let max_step = io
+        .left
+        .windows(2)
+        .map(|w| (w[1] - w[0]).abs())
+        .fold(0.0, f32::max);
+    assert!(max_step < 0.05, "step {max_step}");
+}
+
+#[test]
+fn mute_fades_out_without_a_click_and_reaches_exact_silence() {
+    let mut built = Engine::build(&session(TWO_STRIPS), FS, 1).unwrap();
+    let mute_a = built.params.lookup("strip.A.mute").unwrap();
+    let mute_b = built.params.lookup("strip.B.mute").unwrap();
+    let mut io = io(|_, _, _| 0.5);
+    run(&mut built.engine, &mut io, 640, 64);
+    for p in [mute_a, mute_b] {
+        built.command_producers[0]
+            .push(Command::SetParam {
+                param: p,
+                value: 1.0,
+            })
+            .unwrap();
+    }
+    run(&mut built.engine, &mut io, 4800, 64);
+    let tail = &io.left[640..];
+    assert!(
+        tail[0] > 0.0,
+        "the fade starts from where it was, not from zero"
+    );
+    assert!(tail.windows(2).all(|w| w[1] <= w[0]), "monotonic fade");
+    assert!(
+        tail[480 + 64] < tail[0] * 0.011,
+        "down by 40 dB after 10 ms"
+    );
+    assert_eq!(tail[4 * 480], 0.0, "exactly silent after 40 ms");
+}
+
+#[test]
+fn a_nan_on_an_input_is_contained_and_the_mix_comes_back() {
+    let doc = session(
+        "
+version: 1
+name: t
+strips:
+  - {name: A, input: {ports: [x:a]}, eq: [{gain_db: 3}, {gain_db: 3}], comp: {}, hpf: {freq_hz: 40}}
+master:
+  limiter: {}
+",
+    );
+    let mut built = Engine::build(&doc, FS, 0).unwrap();
+    let mut io = io(|_, _, f| {
+        if (6400..6410).contains(&f) {
+            f32::NAN
+        } else {
+            sine(440.0, 0.3, f)
+        }
+    });
+    run(&mut built.engine, &mut io, 48_000, 64);
+    assert!(
+        io.left.iter().all(|x| x.is_finite()),
+        "no NaN reaches the output"
+    );
+    assert!(rms(&io.left[40_000..]) > 0.1, "sound comes back");
+    assert!(
+        built
+            .telemetry
+            .nan_resets
+            .load(std::sync::atomic::Ordering::Relaxed)
+            > 0
+    );
+}
+
+#[test]
+fn process_never_allocates() {
+    let text = std::fs::read_to_string("layouts/demo.yaml").unwrap();
+    let mut built = Engine::build(&parse(&text, Path::new("demo.yaml")).unwrap().0, FS, 1).unwrap();
+    let (tap, mut loudness) = rtrb::RingBuffer::new(48_000);
+    built.engine.set_loudness_tap(tap);
+    let ids: Vec<_> = [
+        "strip.Lead.fader",
+        "strip.Drums.solo",
+        "strip.Keys.eq.2.gain",
+        "bus.Room.reverb.size",
+        "master.limiter.ceiling",
+    ]
+    .iter()
+    .map(|id| built.params.lookup(id).unwrap())
+    .collect();
+    let mut io = io(|strip, ch, f| sine(110.0 * (strip + 1) as f32, 0.4, f + ch as u64));
+    io.left.reserve(48_000 * 3);
+    io.right.reserve(48_000 * 3);
+    // The guard itself must see an allocation, or this test proves nothing.
+    assert_no_alloc::reset_violation_count();
+    assert_no_alloc::assert_no_alloc(|| std::hint::black_box(vec![1u8; 16]).len());
+    assert!(assert_no_alloc::violation_count() > 0);
+    assert_no_alloc::reset_violation_count();
+    for block in 0..1500 {
+        let param = ids[block % ids.len()];
+        built.command_producers[0]
+            .push(Command::SetParam {
+                param,
+                value: -((block % 7) as f32),
+            })
+            .unwrap();
+        assert_no_alloc::assert_no_alloc(|| {
+            built
+                .engine
+                .process(if block % 3 == 0 { 64 } else { 96 }, &mut io);
+        });
+        while loudness.pop().is_ok() {}
+    }
+    assert_eq!(assert_no_alloc::violation_count(), 0, "process() allocated");
+}

@@ -1,0 +1,137 @@
+//! Offline rendering through the real engine: exact sums, determinism, and the
+//! print without master processing.
+
+use std::path::Path;
+
+use headroom::audio::offline::{Format, RenderOptions, render, without_master_fx};
+use headroom::audio::wav::write_wav;
+use headroom::session::load::{self, Loaded};
+
+fn options(length: Option<f64>) -> RenderOptions {
+    RenderOptions {
+        sample_rate: 48_000,
+        format: Format::Float32,
+        no_master_fx: false,
+        tail_seconds: 0.0,
+        length_seconds: length,
+    }
+}
+
+fn read_f32(path: &Path) -> Vec<f32> {
+    hound::WavReader::open(path)
+        .unwrap()
+        .into_samples::<f32>()
+        .map(Result::unwrap)
+        .collect()
+}
+
+fn noise(seed: u32, n: usize) -> Vec<f32> {
+    let mut s = seed;
+    (0..n)
+        .map(|_| {
+            s = s.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+            ((s >> 8) as f32 / (1u32 << 24) as f32 - 0.5) * 0.6
+        })
+        .collect()
+}
+
+#[test]
+fn unity_strips_render_to_the_exact_sum_of_their_stems() {
+    let dir = tempfile::tempdir().unwrap();
+    let frames = 30_000;
+    let stereo = noise(1, frames * 2);
+    let (mono_a, mono_b) = (noise(2, frames), noise(3, frames));
+    write_wav(&dir.path().join("st.wav"), 2, 48_000, 32, true, &stereo).unwrap();
+    write_wav(&dir.path().join("a.wav"), 1, 48_000, 32, true, &mono_a).unwrap();
+    write_wav(&dir.path().join("b.wav"), 1, 48_000, 32, true, &mono_b).unwrap();
+    // Mono strips at centre lose 3.01 dB to the pan law; their faders give it back.
+    let compensate = 20.0 * std::f64::consts::SQRT_2.log10();
+    let yaml = format!(
+        "version: 1\nname: sum\nstrips:\n  - {{name: St, channels: stereo, input: {{file: st.wav}}}}\n  - {{name: A, input: {{file: a.wav}}, fader_db: {compensate}}}\n  - {{name: B, input: {{file: b.wav}}, fader_db: {compensate}}}\n"
+    );
+    std::fs::write(dir.path().join("sum.yaml"), yaml).unwrap();
+    let loaded = load::load(&dir.path().join("sum.yaml")).unwrap();
+    let out = dir.path().join("out.wav");
+    let report = render(&loaded, &out, &options(None), &mut |_| {}).unwrap();
+    assert_eq!(report.frames, frames as u64);
+    let mix = read_f32(&out);
+    assert_eq!(mix.len(), frames * 2);
+    let mut worst = 0.0f32;
+    for f in 0..frames {
+        for ch in 0..2 {
+            let expected = stereo[f * 2 + ch] + mono_a[f] + mono_b[f];
+            worst = worst.max((mix[f * 2 + ch] - expected).abs());
+        }
+    }
+    assert!(worst <= 1e-6, "largest difference {worst}");
+}
+
+fn demo() -> Loaded {
+    load::load(Path::new("layouts/demo.yaml")).unwrap()
+}
+
+#[test]
+fn two_renders_are_identical_to_the_byte() {
+    let dir = tempfile::tempdir().unwrap();
+    let loaded = demo();
+    let opts = RenderOptions {
+        format: Format::Int24,
+        ..options(Some(8.0))
+    };
+    render(&loaded, &dir.path().join("1.wav"), &opts, &mut |_| {}).unwrap();
+    render(&loaded, &dir.path().join("2.wav"), &opts, &mut |_| {}).unwrap();
+    let (a, b) = (
+        std::fs::read(dir.path().join("1.wav")).unwrap(),
+        std::fs::read(dir.path().join("2.wav")).unwrap(),
+    );
+    assert!(a.len() > 8 * 48_000 * 6);
+    assert!(a == b, "renders differ");
+}
+
+#[test]
+fn the_print_without_master_fx_differs_only_by_the_master_processing() {
+    let dir = tempfile::tempdir().unwrap();
+    let loaded = demo();
+    let with_fx = dir.path().join("with.wav");
+    let without_fx = dir.path().join("without.wav");
+    let by_hand = dir.path().join("by-hand.wav");
+    render(&loaded, &with_fx, &options(Some(6.0)), &mut |_| {}).unwrap();
+    render(
+        &loaded,
+        &without_fx,
+        &RenderOptions {
+            no_master_fx: true,
+            ..options(Some(6.0))
+        },
+        &mut |_| {},
+    )
+    .unwrap();
+    // The same session with the master's EQ, compressor and limiter taken out by hand.
+    let mut stripped = loaded.doc.clone();
+    stripped.master.eq.clear();
+    stripped.master.comp = None;
+    stripped.master.limiter = None;
+    let hand = Loaded {
+        doc: stripped,
+        ..demo()
+    };
+    render(&hand, &by_hand, &options(Some(6.0)), &mut |_| {}).unwrap();
+    let (with, without, hand) = (
+        read_f32(&with_fx),
+        read_f32(&without_fx),
+        read_f32(&by_hand),
+    );
+    assert_eq!(
+        without, hand,
+        "--no-master-fx must equal the mix with no master processing"
+    );
+    assert_ne!(with, without);
+    assert_eq!(with.len(), without.len(), "both prints line up");
+    // The limited print respects its ceiling; the other may go above it.
+    let ceiling = 10f32.powf(-1.0 / 20.0);
+    assert!(with.iter().all(|x| x.abs() <= ceiling));
+    assert_eq!(
+        without_master_fx(&without_master_fx(&loaded.doc)),
+        without_master_fx(&loaded.doc)
+    );
+}
