@@ -2,6 +2,8 @@
 //! offline renderer and the JACK backend. Each drives `engine::Engine::process`.
 
 pub mod inputs;
+pub mod jack_backend;
+pub mod jack_server;
 pub mod offline;
 pub mod stems;
 pub mod wav;

@@ -14,7 +14,7 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
 use channel::{Channel, ChannelContext, Role};
-use params::{Declarer, ParamIndex, ParamTable};
+use params::{Declarer, ParamIndex, ParamTable, ParamValues};
 use telemetry::Telemetry;
 
 use crate::dsp::denormal::FlushDenormals;
@@ -64,6 +64,8 @@ pub struct Engine {
 pub struct Built {
     pub engine: Engine,
     pub params: ParamTable,
+    /// The parameters' values as built, for the non-real-time side to own from here on.
+    pub values: ParamValues,
     pub telemetry: Arc<Telemetry>,
     /// One producer per command source asked for (UI, MIDI, automation...).
     pub command_producers: Vec<rtrb::Producer<Command>>,
@@ -163,6 +165,7 @@ impl Engine {
             consumers.push(c);
         }
         let specs = table.specs();
+        let initial = ParamValues::new(values.clone());
         let mut engine = Engine {
             param_owner: specs.iter().map(|s| s.owner as u32).collect(),
             param_ranges: specs
@@ -190,6 +193,7 @@ impl Engine {
         Ok(Built {
             engine,
             params: table,
+            values: initial,
             telemetry,
             command_producers: producers,
         })

@@ -4,6 +4,7 @@ pub mod audio;
 pub mod demo;
 pub mod dsp;
 pub mod engine;
+pub mod headless;
 pub mod session;
 
 #[cfg(all(test, debug_assertions))]

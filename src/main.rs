@@ -8,8 +8,14 @@ use std::process::ExitCode;
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand, ValueEnum};
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use headroom::audio::inputs::open_stems;
+use headroom::audio::jack_backend::{self, JackSession};
+use headroom::audio::jack_server::DummyServer;
 use headroom::audio::offline::{self, Format, RenderOptions};
+use headroom::headless;
 use headroom::session::load::{self, LoadError};
 use headroom::session::templates;
 
@@ -38,6 +44,22 @@ enum Command {
         #[arg(long, default_value_t = 48_000)]
         rate: u32,
     },
+    /// Play a session or layout on JACK (headless: a status line, commands on standard input).
+    Play {
+        /// A session folder or a layout file.
+        session: PathBuf,
+        /// If no JACK server is running, start a private one with the dummy driver (no sound card needed).
+        #[arg(long)]
+        spawn_dummy: bool,
+        /// Start the JACK transport once ready.
+        #[arg(long)]
+        roll: bool,
+        /// Locate the transport to this many seconds first.
+        #[arg(long)]
+        from: Option<f64>,
+    },
+    /// List every parameter id of a session with its range and value.
+    Params { session: PathBuf },
     /// Make a session folder from a layout (a built-in name or a path).
     New {
         name: PathBuf,
@@ -81,6 +103,13 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Check { files, rate } => check(&files, rate),
+        Command::Play {
+            session,
+            spawn_dummy,
+            roll,
+            from,
+        } => play(&session, spawn_dummy, roll, from),
+        Command::Params { session } => list_params(&session),
         Command::New { name, layout } => new_session(&name, &layout),
         Command::Render {
             session,
@@ -143,6 +172,92 @@ fn check(files: &[PathBuf], rate: u32) -> Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+fn play(session: &Path, spawn_dummy: bool, roll: bool, from: Option<f64>) -> Result<ExitCode> {
+    let loaded = load::load(session)?;
+    let _dummy = if spawn_dummy && jack_backend::open_client("headroom-probe").is_err() {
+        let name = format!("headroom-{}", std::process::id());
+        let server = DummyServer::start(&name, 48_000, 256, false)?;
+        // SAFETY: no other thread exists yet that could read the environment concurrently.
+        unsafe { std::env::set_var("JACK_DEFAULT_SERVER", &name) };
+        println!(
+            "started a private JACK server \"{name}\" (dummy driver, 48 kHz, 256 frames; pid {})",
+            server.pid()
+        );
+        Some(server)
+    } else {
+        None
+    };
+    let client = jack_backend::open_client(&loaded.doc.name)?;
+    let rate = client.sample_rate() as u32;
+    // Open every stem before anything starts: a bad file stops here, with nothing half-loaded.
+    let stems = match open_stems(&loaded, rate) {
+        Ok(stems) => stems,
+        Err(problems) => {
+            problems.iter().for_each(|p| eprintln!("{p}"));
+            return Ok(ExitCode::FAILURE);
+        }
+    };
+    let mut built = headroom::engine::Engine::build(&loaded.doc, rate as f32, 1)?;
+    let commands = built.command_producers.pop().expect("one command source");
+    let (params, mut values, telemetry) = (
+        std::mem::take(&mut built.params),
+        built.values.clone(),
+        built.telemetry.clone(),
+    );
+    let mut jack = JackSession::start(client, &loaded.doc, built, stems)?;
+    println!(
+        "{} on JACK as \"{}\": {} Hz, {} frames a period; {} strips, {} buses",
+        loaded.file.display(),
+        jack.client_name,
+        jack.sample_rate,
+        jack.buffer_size,
+        loaded.doc.strips.len(),
+        loaded.doc.buses.len()
+    );
+    for failed in &jack.failed_connections {
+        eprintln!("warning: could not connect {failed}");
+    }
+    if let Some(seconds) = from {
+        jack.transport.locate((seconds * rate as f64) as u32)?;
+    }
+    if roll {
+        jack.transport.start()?;
+    }
+    let stop = Arc::new(AtomicBool::new(false));
+    for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        signal_hook::flag::register(signal, stop.clone())?;
+    }
+    let outcome = headless::run(&mut jack, &params, &mut values, &telemetry, commands, &stop);
+    jack.stop();
+    let view = &jack.view;
+    println!(
+        "stopped: {} xruns, {} stem underruns, {} allocations on the audio thread",
+        jack.xruns.load(Ordering::Relaxed),
+        view.stem_underruns.load(Ordering::Relaxed),
+        view.rt_allocations.load(Ordering::Relaxed)
+    );
+    outcome.map_err(anyhow::Error::msg)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn list_params(session: &Path) -> Result<ExitCode> {
+    let loaded = load::load(session)?;
+    let built = headroom::engine::Engine::build(&loaded.doc, 48_000.0, 0)?;
+    for (i, spec) in built.params.specs().iter().enumerate() {
+        let value = built
+            .values
+            .get(headroom::engine::params::ParamIndex(i as u32));
+        println!(
+            "{:<40} {:>12}   ({} .. {})",
+            spec.id,
+            spec.format(value),
+            spec.format(spec.min),
+            spec.format(spec.max)
+        );
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn new_session(dir: &Path, layout: &str) -> Result<ExitCode> {

@@ -153,6 +153,25 @@ impl ParamTable {
     }
 }
 
+/// The values of every parameter as the non-real-time side last set them
+/// (the one owner of each target: it never copies back the engine's echo).
+#[derive(Clone, Debug, PartialEq)]
+pub struct ParamValues(Vec<f32>);
+
+impl ParamValues {
+    pub fn new(values: Vec<f32>) -> Self {
+        Self(values)
+    }
+
+    pub fn get(&self, param: ParamIndex) -> f32 {
+        self.0[param.0 as usize]
+    }
+
+    pub fn set(&mut self, param: ParamIndex, value: f32) {
+        self.0[param.0 as usize] = value;
+    }
+}
+
 /// Declares the parameters of one channel, all under one id prefix.
 pub(crate) struct Declarer<'a> {
     pub table: &'a mut ParamTable,

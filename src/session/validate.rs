@@ -164,6 +164,21 @@ fn check_names(c: &mut Checker, list: &str, channels: &[ChannelDoc]) {
 }
 
 fn check_channel(c: &mut Checker, at: &str, ch: &ChannelDoc, bus_names: &[&str], tempo_bpm: f32) {
+    if !ch.ports.is_empty() && at != "master" {
+        c.report(
+            format!("{at}.ports"),
+            "only the master has output ports; route this channel to a bus or the master",
+        );
+    }
+    if at == "master" && ch.ports.len() > 2 {
+        c.report(
+            format!("{at}.ports"),
+            format!(
+                "{} ports given; the master has two outputs (left, right)",
+                ch.ports.len()
+            ),
+        );
+    }
     let known_bus = |name: &str| name == MASTER || bus_names.contains(&name);
     let bus_list = if bus_names.is_empty() {
         "there are no buses".to_string()

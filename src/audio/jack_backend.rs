@@ -1,0 +1,353 @@
+//! The real-time backend: a JACK client whose process callback runs the engine.
+//!
+//! The callback reads the transport, lines up the stem player, runs
+//! `Engine::process` and writes the master ports — nothing else. In debug
+//! builds it runs under `assert_no_alloc`, and any allocation is counted.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use jack::{AudioIn, AudioOut, Client, ClientOptions, Control, Port, ProcessScope};
+
+use super::inputs::OpenedStems;
+use super::stems::{self, DiskReader, StemPlayer};
+use crate::dsp::loudness::LoudnessMeter;
+use crate::engine::telemetry::AtomicLevel;
+use crate::engine::{AudioIo, Built, Command, Engine};
+use crate::session::schema::SessionDoc;
+
+/// What the process callback publishes about the transport, for the status line.
+#[derive(Default)]
+pub struct TransportView {
+    pub frame: AtomicU64,
+    pub rolling: AtomicBool,
+    /// Callbacks that ran with stems not yet read from disk (played as silence).
+    pub stem_underruns: AtomicU64,
+    /// Allocations caught on the audio thread (debug builds only; always 0 in release).
+    pub rt_allocations: AtomicU32,
+}
+
+/// Loudness of the master as measured off the audio thread.
+#[derive(Default)]
+pub struct LoudnessView {
+    pub momentary_lufs: AtomicLevel,
+    pub short_term_lufs: AtomicLevel,
+    pub integrated_lufs: AtomicLevel,
+    pub true_peak_dbtp: AtomicLevel,
+}
+
+struct Processor {
+    engine: Engine,
+    /// For each strip, its input ports (empty when it plays a file).
+    strip_ports: Vec<Vec<Port<AudioIn>>>,
+    master_ports: [Port<AudioOut>; 2],
+    player: Option<StemPlayer>,
+    transport: jack::Transport,
+    view: Arc<TransportView>,
+}
+
+struct JackIo<'a> {
+    scope: &'a ProcessScope,
+    strip_ports: &'a [Vec<Port<AudioIn>>],
+    master_ports: &'a mut [Port<AudioOut>; 2],
+    player: Option<&'a StemPlayer>,
+}
+
+impl AudioIo for JackIo<'_> {
+    fn read_strip(&mut self, strip: usize, channel: usize, offset: usize, out: &mut [f32]) {
+        match (self.strip_ports[strip].get(channel), self.player) {
+            (Some(port), _) => {
+                out.copy_from_slice(&port.as_slice(self.scope)[offset..offset + out.len()])
+            }
+            (None, Some(player)) => player.read(strip, channel, offset, out),
+            (None, None) => out.fill(0.0),
+        }
+    }
+
+    fn write_master(&mut self, offset: usize, left: &[f32], right: &[f32]) {
+        for (port, data) in self.master_ports.iter_mut().zip([left, right]) {
+            port.as_mut_slice(self.scope)[offset..offset + data.len()].copy_from_slice(data);
+        }
+    }
+}
+
+impl jack::ProcessHandler for Processor {
+    fn process(&mut self, _: &Client, scope: &ProcessScope) -> Control {
+        let frames = scope.n_frames() as usize;
+        let (rolling, frame) = match self.transport.query() {
+            Ok(t) => (
+                t.state == jack::TransportState::Rolling,
+                t.pos.frame() as u64,
+            ),
+            Err(_) => (false, 0),
+        };
+        if let Some(player) = &mut self.player
+            && !player.begin_block(frame, frames, rolling)
+            && rolling
+        {
+            self.view.stem_underruns.fetch_add(1, Ordering::Relaxed);
+        }
+        let mut io = JackIo {
+            scope,
+            strip_ports: &self.strip_ports,
+            master_ports: &mut self.master_ports,
+            player: self.player.as_ref(),
+        };
+        let engine = &mut self.engine;
+        run_checked(&self.view, || engine.process(frames, &mut io));
+        self.view.frame.store(frame, Ordering::Relaxed);
+        self.view.rolling.store(rolling, Ordering::Relaxed);
+        Control::Continue
+    }
+}
+
+/// Runs the engine; in debug builds, counts any allocation it makes.
+fn run_checked(view: &TransportView, f: impl FnOnce()) {
+    #[cfg(debug_assertions)]
+    {
+        let before = assert_no_alloc::violation_count();
+        assert_no_alloc::assert_no_alloc(f);
+        let after = assert_no_alloc::violation_count();
+        if after != before {
+            view.rt_allocations
+                .fetch_add(after - before, Ordering::Relaxed);
+        }
+    }
+    #[cfg(not(debug_assertions))]
+    {
+        let _ = view;
+        f();
+    }
+}
+
+/// Counts xruns reported by the server and notices a server shutdown.
+struct Notifications {
+    xruns: Arc<AtomicU32>,
+    server_gone: Arc<AtomicBool>,
+}
+
+impl jack::NotificationHandler for Notifications {
+    fn xrun(&mut self, _: &Client) -> Control {
+        self.xruns.fetch_add(1, Ordering::Relaxed);
+        Control::Continue
+    }
+
+    unsafe fn shutdown(&mut self, _: jack::ClientStatus, _: &str) {
+        self.server_gone.store(true, Ordering::Relaxed);
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum JackError {
+    #[error(
+        "no JACK server is running ({0}); start one (e.g. `jackd -d alsa` for a sound card, `jackd -d dummy` for none) or use --spawn-dummy"
+    )]
+    NoServer(jack::Error),
+    #[error("JACK refused {what}: {source}")]
+    Jack { what: String, source: jack::Error },
+}
+
+fn jack_err(what: impl Into<String>) -> impl FnOnce(jack::Error) -> JackError {
+    let what = what.into();
+    move |source| JackError::Jack { what, source }
+}
+
+/// A running session on JACK.
+pub struct JackSession {
+    client: Option<jack::AsyncClient<Notifications, Processor>>,
+    pub transport: jack::Transport,
+    pub client_name: String,
+    pub sample_rate: u32,
+    pub buffer_size: u32,
+    pub view: Arc<TransportView>,
+    pub loudness: Arc<LoudnessView>,
+    pub xruns: Arc<AtomicU32>,
+    pub server_gone: Arc<AtomicBool>,
+    /// Port connections the layout asked for that JACK could not make.
+    pub failed_connections: Vec<String>,
+    _disk: Option<DiskReader>,
+    loudness_stop: Arc<AtomicBool>,
+    loudness_thread: Option<JoinHandle<()>>,
+}
+
+/// Opens a JACK client named after the session (JACK adds a suffix if the name is taken).
+pub fn open_client(name: &str) -> Result<Client, JackError> {
+    let (client, _status) =
+        Client::new(name, ClientOptions::NO_START_SERVER).map_err(JackError::NoServer)?;
+    Ok(client)
+}
+
+impl JackSession {
+    /// Registers ports, connects them as `doc` says, and starts processing `built`.
+    pub fn start(
+        client: Client,
+        doc: &SessionDoc,
+        mut built: Built,
+        stems: OpenedStems,
+    ) -> Result<JackSession, JackError> {
+        let client_name = client.name().to_string();
+        let mut strip_ports = Vec::new();
+        let mut wanted_connections = Vec::new();
+        for strip in &doc.strips {
+            let mut ports = Vec::new();
+            if let Some(sources) = strip.input.as_ref().and_then(|i| i.ports.as_ref()) {
+                let sides: &[&str] = if sources.len() == 2 {
+                    &["_in_L", "_in_R"]
+                } else {
+                    &["_in"]
+                };
+                for (source, side) in sources.iter().zip(sides) {
+                    let port_name = format!("{}{side}", strip.name);
+                    let port = client
+                        .register_port(&port_name, AudioIn::default())
+                        .map_err(jack_err(format!("port {port_name}")))?;
+                    wanted_connections.push((source.clone(), format!("{client_name}:{port_name}")));
+                    ports.push(port);
+                }
+            }
+            strip_ports.push(ports);
+        }
+        let master_ports = [
+            client
+                .register_port("master_out_L", AudioOut::default())
+                .map_err(jack_err("port master_out_L"))?,
+            client
+                .register_port("master_out_R", AudioOut::default())
+                .map_err(jack_err("port master_out_R"))?,
+        ];
+        for (i, dest) in doc.master.ports.iter().enumerate().take(2) {
+            wanted_connections.push((
+                format!("{client_name}:master_out_{}", ["L", "R"][i]),
+                dest.clone(),
+            ));
+        }
+
+        let sample_rate = client.sample_rate() as u32;
+        let buffer_size = client.buffer_size();
+        let transport = client.transport();
+        let view = Arc::new(TransportView::default());
+        let loudness = Arc::new(LoudnessView::default());
+        let (tap, tap_reader) = rtrb::RingBuffer::new(sample_rate as usize * 2);
+        built.engine.set_loudness_tap(tap);
+        let loudness_stop = Arc::new(AtomicBool::new(false));
+        let loudness_thread = spawn_loudness_meter(
+            tap_reader,
+            sample_rate,
+            buffer_size as usize,
+            loudness.clone(),
+            loudness_stop.clone(),
+        );
+
+        let start_frame = transport.query().map(|t| t.pos.frame() as u64).unwrap_or(0);
+        let (player, disk) = if stems.stems.is_empty() {
+            (None, None)
+        } else {
+            let (p, d) = stems::start(stems.stems, &stems.strip_stem, start_frame);
+            (Some(p), Some(d))
+        };
+        let xruns = Arc::new(AtomicU32::new(0));
+        let server_gone = Arc::new(AtomicBool::new(false));
+        let processor = Processor {
+            engine: built.engine,
+            strip_ports,
+            master_ports,
+            player,
+            transport: client.transport(),
+            view: view.clone(),
+        };
+        let notifications = Notifications {
+            xruns: xruns.clone(),
+            server_gone: server_gone.clone(),
+        };
+        let active = client
+            .activate_async(notifications, processor)
+            .map_err(jack_err("activating the client"))?;
+        let mut failed_connections = Vec::new();
+        for (from, to) in wanted_connections {
+            if let Err(e) = active.as_client().connect_ports_by_name(&from, &to) {
+                failed_connections.push(format!("{from} → {to}: {e}"));
+            }
+        }
+        Ok(JackSession {
+            client: Some(active),
+            transport,
+            client_name,
+            sample_rate,
+            buffer_size,
+            view,
+            loudness,
+            xruns,
+            server_gone,
+            failed_connections,
+            _disk: disk,
+            loudness_stop,
+            loudness_thread: Some(loudness_thread),
+        })
+    }
+
+    /// DSP load of the whole JACK graph, percent.
+    pub fn cpu_load(&self) -> f32 {
+        self.client
+            .as_ref()
+            .map_or(0.0, |c| c.as_client().cpu_load())
+    }
+
+    /// Stops processing and releases the client; the engine is dropped here, off the audio thread.
+    pub fn stop(&mut self) {
+        if let Some(client) = self.client.take() {
+            let _ = client.deactivate();
+        }
+        self.loudness_stop.store(true, Ordering::Relaxed);
+        if let Some(t) = self.loudness_thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+impl Drop for JackSession {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// Feeds the master tap to an R128 meter one JACK period at a time and publishes the readings.
+fn spawn_loudness_meter(
+    mut tap: rtrb::Consumer<f32>,
+    sample_rate: u32,
+    period: usize,
+    view: Arc<LoudnessView>,
+    stop: Arc<AtomicBool>,
+) -> JoinHandle<()> {
+    std::thread::Builder::new()
+        .name("headroom-loudness".into())
+        .spawn(move || {
+            let mut meter = LoudnessMeter::new(sample_rate, period);
+            while !stop.load(Ordering::Relaxed) {
+                let available = tap.slots() & !1;
+                if available == 0 {
+                    std::thread::sleep(Duration::from_millis(5));
+                    continue;
+                }
+                let Ok(chunk) = tap.read_chunk(available) else {
+                    continue;
+                };
+                let (a, b) = chunk.as_slices();
+                meter.add_interleaved(a);
+                meter.add_interleaved(b);
+                chunk.commit_all();
+                let r = meter.reading();
+                view.momentary_lufs.store(r.momentary_lufs as f32);
+                view.short_term_lufs.store(r.short_term_lufs as f32);
+                view.integrated_lufs.store(r.integrated_lufs as f32);
+                view.true_peak_dbtp.store(r.true_peak_dbtp as f32);
+            }
+        })
+        .expect("spawn loudness thread")
+}
+
+/// Sends commands to the engine from a non-real-time thread; reports a full ring instead of blocking.
+pub fn send(producer: &mut rtrb::Producer<Command>, command: Command) -> Result<(), Command> {
+    producer.push(command).map_err(|rtrb::PushError::Full(c)| c)
+}

@@ -1,0 +1,240 @@
+//! `headroom play` without the console: a status line, and commands typed (or
+//! piped) on standard input, one a line:
+//!
+//! ```text
+//! play | stop | locate SECONDS | set PARAM-ID VALUE | get PARAM-ID | quit
+//! ```
+
+use std::io::{BufRead, IsTerminal, Write};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use crate::audio::jack_backend::{JackSession, send};
+use crate::engine::Command;
+use crate::engine::params::{ParamTable, ParamValues};
+use crate::engine::telemetry::Telemetry;
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Typed {
+    Play,
+    Stop,
+    Locate { seconds: f64 },
+    Set { id: String, value: f32 },
+    Get { id: String },
+    Quit,
+}
+
+/// Reads one command line; `Err` says what was expected.
+pub fn parse_line(line: &str) -> Result<Option<Typed>, String> {
+    let words: Vec<&str> = line.split_whitespace().collect();
+    let number = |w: &str, what: &str| {
+        w.parse::<f64>()
+            .map_err(|_| format!("expected {what}, found \"{w}\""))
+    };
+    Ok(Some(match words.as_slice() {
+        [] => return Ok(None),
+        ["play"] => Typed::Play,
+        ["stop"] => Typed::Stop,
+        ["quit"] | ["exit"] => Typed::Quit,
+        ["locate", s] => Typed::Locate {
+            seconds: number(s, "seconds")?.max(0.0),
+        },
+        ["set", id, v] => {
+            let value = if *v == "-inf" {
+                f64::NEG_INFINITY
+            } else {
+                number(v, "a value")?
+            };
+            Typed::Set {
+                id: id.to_string(),
+                value: value as f32,
+            }
+        }
+        ["get", id] => Typed::Get { id: id.to_string() },
+        _ => {
+            return Err(format!(
+                "unknown command \"{}\"; commands: play, stop, locate SECONDS, set PARAM VALUE, get PARAM, quit",
+                line.trim()
+            ));
+        }
+    }))
+}
+
+/// One line of status: transport, DSP load, xruns, master peak and loudness.
+pub fn status_line(session: &JackSession, telemetry: &Telemetry) -> String {
+    let view = &session.view;
+    let frame = view.frame.load(Ordering::Relaxed);
+    let seconds = frame as f64 / session.sample_rate as f64;
+    let state = if view.rolling.load(Ordering::Relaxed) {
+        "▶"
+    } else {
+        "■"
+    };
+    let master = telemetry.master();
+    let peak = master.peak[0].take().max(master.peak[1].take());
+    let peak_db = if peak > 0.0 {
+        format!("{:6.1}", 20.0 * peak.log10())
+    } else {
+        "  -inf".to_string()
+    };
+    let lufs = |v: f32| {
+        if v.is_finite() {
+            format!("{v:5.1}")
+        } else {
+            "  -  ".to_string()
+        }
+    };
+    let l = &session.loudness;
+    format!(
+        "{state} {:02}:{:06.3}  DSP {:4.1}%  xruns {}  master {peak_db} dBFS  M {} S {} I {} LUFS",
+        (seconds / 60.0) as u64,
+        seconds % 60.0,
+        session.cpu_load(),
+        session.xruns.load(Ordering::Relaxed),
+        lufs(l.momentary_lufs.load()),
+        lufs(l.short_term_lufs.load()),
+        lufs(l.integrated_lufs.load()),
+    )
+}
+
+/// Runs until `quit`, end of input after `quit_on_eof`, a signal, or the JACK server going away.
+pub fn run(
+    session: &mut JackSession,
+    params: &ParamTable,
+    values: &mut ParamValues,
+    telemetry: &Arc<Telemetry>,
+    mut commands: rtrb::Producer<Command>,
+    stop_requested: &AtomicBool,
+) -> Result<(), String> {
+    let (lines_tx, lines) = mpsc::channel();
+    std::thread::Builder::new()
+        .name("headroom-stdin".into())
+        .spawn(move || {
+            for line in std::io::stdin().lock().lines() {
+                let Ok(line) = line else { break };
+                if lines_tx.send(line).is_err() {
+                    break;
+                }
+            }
+        })
+        .map_err(|e| e.to_string())?;
+    let tty = std::io::stdout().is_terminal();
+    let mut last_status = Instant::now();
+    let status_every = if tty {
+        Duration::from_millis(250)
+    } else {
+        Duration::from_secs(1)
+    };
+    loop {
+        if stop_requested.load(Ordering::Relaxed) {
+            break;
+        }
+        if session.server_gone.load(Ordering::Relaxed) {
+            return Err("the JACK server shut down".into());
+        }
+        match lines.recv_timeout(Duration::from_millis(20)) {
+            Ok(line) => match parse_line(&line) {
+                Ok(Some(Typed::Quit)) => break,
+                Ok(Some(typed)) => {
+                    if let Err(message) = apply(session, params, values, &mut commands, typed) {
+                        eprintln!("{message}");
+                    }
+                }
+                Ok(None) => {}
+                Err(message) => eprintln!("{message}"),
+            },
+            Err(mpsc::RecvTimeoutError::Timeout) | Err(mpsc::RecvTimeoutError::Disconnected) => {}
+        }
+        if last_status.elapsed() >= status_every {
+            last_status = Instant::now();
+            let line = status_line(session, telemetry);
+            let mut out = std::io::stdout().lock();
+            let _ = if tty {
+                write!(out, "\r{line}\x1b[K")
+            } else {
+                writeln!(out, "{line}")
+            };
+            let _ = out.flush();
+        }
+    }
+    if tty {
+        println!();
+    }
+    Ok(())
+}
+
+fn apply(
+    session: &JackSession,
+    params: &ParamTable,
+    values: &mut ParamValues,
+    commands: &mut rtrb::Producer<Command>,
+    typed: Typed,
+) -> Result<(), String> {
+    let jack = |r: Result<(), jack::Error>| r.map_err(|e| format!("JACK transport: {e}"));
+    match typed {
+        Typed::Play => jack(session.transport.start()),
+        Typed::Stop => jack(session.transport.stop()),
+        Typed::Locate { seconds } => jack(
+            session
+                .transport
+                .locate((seconds * session.sample_rate as f64) as u32),
+        ),
+        Typed::Set { id, value } => {
+            let param = params
+                .lookup(&id)
+                .map_err(|e| format!("{e}; `headroom params SESSION` lists them"))?;
+            let value = params.spec(param).constrain(value);
+            values.set(param, value);
+            send(commands, Command::SetParam { param, value })
+                .map_err(|_| "the engine's command ring is full; try again".to_string())?;
+            println!("{id} = {}", params.spec(param).format(value));
+            Ok(())
+        }
+        Typed::Get { id } => {
+            let param = params.lookup(&id).map_err(|e| e.to_string())?;
+            println!("{id} = {}", params.spec(param).format(values.get(param)));
+            Ok(())
+        }
+        Typed::Quit => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn command_lines_parse_or_say_what_was_expected() {
+        assert_eq!(parse_line("  play "), Ok(Some(Typed::Play)));
+        assert_eq!(
+            parse_line("locate 12.5"),
+            Ok(Some(Typed::Locate { seconds: 12.5 }))
+        );
+        assert_eq!(
+            parse_line("set strip.Bass.fader -6"),
+            Ok(Some(Typed::Set {
+                id: "strip.Bass.fader".into(),
+                value: -6.0
+            }))
+        );
+        assert_eq!(
+            parse_line("set strip.Bass.fader -inf"),
+            Ok(Some(Typed::Set {
+                id: "strip.Bass.fader".into(),
+                value: f32::NEG_INFINITY
+            }))
+        );
+        assert_eq!(parse_line(""), Ok(None));
+        assert_eq!(
+            parse_line("locate soon"),
+            Err("expected seconds, found \"soon\"".into())
+        );
+        assert!(
+            parse_line("dance")
+                .unwrap_err()
+                .starts_with("unknown command \"dance\"")
+        );
+    }
+}
