@@ -77,7 +77,18 @@ impl DummyServer {
 }
 
 impl Drop for DummyServer {
+    /// Stops the server politely first: a killed jackd leaves its entry in JACK's shared
+    /// registry, and after a handful of those no new server can start on the machine.
     fn drop(&mut self) {
+        // SAFETY: plain kill(2) on our own child's pid.
+        unsafe { libc::kill(self.child.id() as libc::pid_t, libc::SIGTERM) };
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
     }

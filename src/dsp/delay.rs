@@ -62,6 +62,11 @@ impl Delay {
             (-2.0 * std::f32::consts::PI * settings.damping_hz / self.sample_rate).exp();
     }
 
+    /// Jumps to the delay time without gliding.
+    pub fn settle(&mut self) {
+        self.time_samples.reset(self.time_samples.target());
+    }
+
     pub fn process(&mut self, block: &mut AudioBlock) {
         let len = self.lines[0].len();
         let feedback = self.settings.feedback.clamp(0.0, 0.98);

@@ -95,6 +95,11 @@ impl Compressor {
         });
     }
 
+    /// Jumps the makeup gain to its setting without gliding.
+    pub fn settle(&mut self) {
+        self.makeup_db.reset(self.makeup_db.target());
+    }
+
     /// Compresses the block in place; returns the largest gain reduction in dB (>= 0).
     pub fn process(&mut self, block: &mut AudioBlock) -> f32 {
         if self.settings.bypass && self.reduction_db == 0.0 && self.makeup_db.is_settled() {

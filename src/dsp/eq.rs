@@ -39,12 +39,14 @@ impl FreqGlide {
     fn advance(&mut self, frames: usize) -> f32 {
         self.0.advance(frames).exp2()
     }
+    fn settle(&mut self) {
+        self.0.reset(self.0.target());
+    }
 }
 
 pub struct HighPass {
     sample_rate: f32,
     freq: FreqGlide,
-    freq_target_hz: f32,
     enabled: bool,
     slope: HpfSlope,
     coeffs: Coeffs,
@@ -59,7 +61,6 @@ impl HighPass {
         Self {
             sample_rate,
             freq: FreqGlide::new(start_hz, sample_rate),
-            freq_target_hz: freq_hz,
             enabled,
             slope,
             coeffs: Coeffs::highpass(start_hz, BUTTERWORTH_Q, sample_rate),
@@ -69,13 +70,17 @@ impl HighPass {
     }
 
     pub fn set(&mut self, freq_hz: f32, slope: HpfSlope, enabled: bool) {
-        self.freq_target_hz = freq_hz;
         self.enabled = enabled;
         if slope != self.slope {
             self.slope = slope;
             self.states[1] = Default::default();
         }
         self.freq.set(if enabled { freq_hz } else { HPF_PARKED_HZ });
+    }
+
+    /// Jumps to the settings without gliding (a session starts where it is set).
+    pub fn settle(&mut self) {
+        self.freq.settle();
     }
 
     /// Returns false if the filter state went non-finite and was reset (the block is then silenced).
@@ -104,11 +109,6 @@ impl HighPass {
         self.states = Default::default();
         block.clear();
         false
-    }
-
-    /// Target cutoff (what the user set), for display.
-    pub fn freq_hz(&self) -> f32 {
-        self.freq_target_hz
     }
 }
 
@@ -212,6 +212,15 @@ impl Equalizer {
 
     pub fn set_band(&mut self, band: usize, settings: BandSettings) {
         self.bands[band].set(settings);
+    }
+
+    /// Jumps every band to its settings without gliding.
+    pub fn settle(&mut self) {
+        for band in &mut self.bands {
+            band.freq.settle();
+            band.gain_db.reset(band.gain_db.target());
+            band.q.reset(band.q.target());
+        }
     }
 
     /// Returns false if a band's state went non-finite and the EQ was reset (the block is then silenced).

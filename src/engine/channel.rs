@@ -583,7 +583,8 @@ impl Channel {
         }
     }
 
-    /// Jumps every glide to its target (a freshly built mix starts where it is set, without fading in).
+    /// Jumps every glide to its target: a freshly built mix starts where it is set, without
+    /// fading or sweeping in (and renders the same whenever the transport starts).
     pub fn settle(&mut self) {
         let [left, right] = &mut self.out_gain;
         for glide in [&mut self.trim_gain, &mut self.audible, left, right] {
@@ -591,6 +592,12 @@ impl Channel {
         }
         for send in &mut self.sends {
             send.gain.reset(send.gain.target());
+        }
+        self.hpf.settle();
+        self.eq.settle();
+        self.comp.settle();
+        if let Some(delay) = &mut self.delay {
+            delay.settle();
         }
     }
 

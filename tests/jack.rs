@@ -1,0 +1,412 @@
+//! headroom against a real JACK server (dummy driver). Each test starts its own
+//! private server; a probe client feeds strips and records the master outputs.
+//! Tests take turns (a mutex) because libjack picks its server from the process
+//! environment.
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::Path;
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Mutex, mpsc};
+use std::time::{Duration, Instant};
+
+use headroom::audio::jack_server::DummyServer;
+use jack::{AudioIn, AudioOut, Client, ClientOptions, Control, ProcessScope};
+
+static ONE_SERVER_AT_A_TIME: Mutex<()> = Mutex::new(());
+const RATE: usize = 48_000;
+
+fn private_server(test: &str) -> DummyServer {
+    static COUNT: AtomicU32 = AtomicU32::new(0);
+    let name = format!(
+        "hr-{}-{}-{test}",
+        std::process::id(),
+        COUNT.fetch_add(1, Ordering::Relaxed)
+    );
+    let server = DummyServer::start(&name, RATE as u32, 256, false).expect("jackd starts");
+    // SAFETY: tests touching JACK hold ONE_SERVER_AT_A_TIME; nothing else reads this variable concurrently.
+    unsafe { std::env::set_var("JACK_DEFAULT_SERVER", &server.name) };
+    server
+}
+
+/// A JACK client named "probe": `out` plays a 1 kHz sine at 0.5 peak, `in_L`/`in_R` are recorded.
+struct Probe {
+    client: jack::AsyncClient<
+        (),
+        jack::contrib::ClosureProcessHandler<
+            (),
+            Box<dyn FnMut(&Client, &ProcessScope) -> Control + Send>,
+        >,
+    >,
+    recorded: rtrb::Consumer<f32>,
+}
+
+impl Probe {
+    fn start() -> Probe {
+        let (client, _) =
+            Client::new("probe", ClientOptions::NO_START_SERVER).expect("probe client");
+        let mut out = client.register_port("out", AudioOut::default()).unwrap();
+        let in_l = client.register_port("in_L", AudioIn::default()).unwrap();
+        let in_r = client.register_port("in_R", AudioIn::default()).unwrap();
+        let (mut record, recorded) = rtrb::RingBuffer::new(RATE * 2 * 20);
+        let mut phase = 0u64;
+        let process: Box<dyn FnMut(&Client, &ProcessScope) -> Control + Send> =
+            Box::new(move |_, ps| {
+                for x in out.as_mut_slice(ps) {
+                    *x = 0.5
+                        * (2.0 * std::f32::consts::PI * 1000.0 * phase as f32 / RATE as f32).sin();
+                    phase = (phase + 1) % RATE as u64;
+                }
+                for (l, r) in in_l.as_slice(ps).iter().zip(in_r.as_slice(ps)) {
+                    let _ = record.push(*l);
+                    let _ = record.push(*r);
+                }
+                Control::Continue
+            });
+        let client = client
+            .activate_async((), jack::contrib::ClosureProcessHandler::new(process))
+            .unwrap();
+        Probe { client, recorded }
+    }
+
+    /// Drops what was recorded so far, then records `seconds` and returns (left, right).
+    fn record(&mut self, seconds: f64) -> (Vec<f32>, Vec<f32>) {
+        while self.recorded.pop().is_ok() {}
+        let wanted = (seconds * RATE as f64) as usize * 2;
+        let mut samples = Vec::with_capacity(wanted);
+        let deadline = Instant::now() + Duration::from_secs_f64(seconds * 3.0 + 5.0);
+        while samples.len() < wanted && Instant::now() < deadline {
+            match self.recorded.pop() {
+                Ok(s) => samples.push(s),
+                Err(_) => std::thread::sleep(Duration::from_millis(2)),
+            }
+        }
+        assert_eq!(
+            samples.len(),
+            wanted,
+            "the probe recorded too little: is the server running?"
+        );
+        samples.chunks(2).map(|f| (f[0], f[1])).unzip()
+    }
+}
+
+/// The real `headroom play` process, with its standard input and output lines.
+struct Headroom {
+    child: Child,
+    stdin: ChildStdin,
+    lines: mpsc::Receiver<String>,
+}
+
+impl Headroom {
+    fn play(server: &DummyServer, session: &Path, args: &[&str]) -> Headroom {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_headroom"))
+            .arg("play")
+            .arg(session)
+            .args(args)
+            .env("JACK_DEFAULT_SERVER", &server.name)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("run headroom");
+        let stdin = child.stdin.take().unwrap();
+        let (tx, lines) = mpsc::channel();
+        for stream in [
+            Box::new(child.stdout.take().unwrap()) as Box<dyn std::io::Read + Send>,
+            Box::new(child.stderr.take().unwrap()),
+        ] {
+            let tx = tx.clone();
+            std::thread::spawn(move || {
+                for line in BufReader::new(stream).lines().map_while(Result::ok) {
+                    let _ = tx.send(line);
+                }
+            });
+        }
+        Headroom {
+            child,
+            stdin,
+            lines,
+        }
+    }
+
+    /// Waits for an output line containing `text`; returns it.
+    fn expect_line(&self, text: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let mut seen = Vec::new();
+        while Instant::now() < deadline {
+            if let Ok(line) = self.lines.recv_timeout(Duration::from_millis(100)) {
+                if line.contains(text) {
+                    return line;
+                }
+                seen.push(line);
+            }
+        }
+        panic!(
+            "headroom never said \"{text}\"; it said:\n{}",
+            seen.join("\n")
+        );
+    }
+
+    fn send(&mut self, line: &str) {
+        writeln!(self.stdin, "{line}").unwrap();
+        self.stdin.flush().unwrap();
+    }
+
+    fn quit(mut self) -> String {
+        self.send("quit");
+        let summary = self.expect_line("stopped:");
+        let status = self.child.wait().unwrap();
+        assert!(status.success(), "headroom exited with {status}");
+        summary
+    }
+}
+
+fn rms(x: &[f32]) -> f64 {
+    (x.iter().map(|v| (*v as f64).powi(2)).sum::<f64>() / x.len() as f64).sqrt()
+}
+
+fn db(ratio: f64) -> f64 {
+    20.0 * ratio.log10()
+}
+
+const TONE_LAYOUT: &str = "version: 1
+name: tone
+strips:
+  - {name: Tone, input: {ports: [\"probe:out\"]}}
+  - {name: Other, input: {ports: [\"probe:out\"]}, mute: true}
+master:
+  ports: [\"probe:in_L\", \"probe:in_R\"]
+";
+
+#[test]
+fn ports_appear_and_a_sine_reaches_the_master_at_its_level_and_follows_the_fader() {
+    let _turn = ONE_SERVER_AT_A_TIME
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
+    let server = private_server("tone");
+    let dir = tempfile::tempdir().unwrap();
+    let layout = dir.path().join("tone.yaml");
+    std::fs::write(&layout, TONE_LAYOUT).unwrap();
+    let mut probe = Probe::start();
+    let mut headroom = Headroom::play(&server, &layout, &[]);
+    headroom.expect_line("on JACK as \"tone\"");
+
+    let ports = probe
+        .client
+        .as_client()
+        .ports(Some("^tone:"), None, jack::PortFlags::empty());
+    assert_eq!(
+        ports,
+        vec![
+            "tone:Tone_in",
+            "tone:Other_in",
+            "tone:master_out_L",
+            "tone:master_out_R"
+        ]
+    );
+    let connected = probe
+        .client
+        .as_client()
+        .port_by_name("tone:master_out_L")
+        .unwrap();
+    assert!(connected.is_connected_to("probe:in_L").unwrap());
+
+    // 0.5 peak sine: 0.3536 RMS, panned centre (-3.01 dB) → 0.25 RMS each side.
+    std::thread::sleep(Duration::from_millis(200));
+    let (left, right) = probe.record(0.5);
+    assert!(
+        (rms(&left) - 0.25).abs() < 0.25 * 0.012,
+        "left RMS {}",
+        rms(&left)
+    );
+    assert!(
+        (rms(&right) - 0.25).abs() < 0.25 * 0.012,
+        "right RMS {}",
+        rms(&right)
+    );
+
+    // A fader move typed into headroom travels the command ring and is heard, smoothed.
+    headroom.send("set strip.Tone.fader -6");
+    headroom.expect_line("strip.Tone.fader = -6.0 dB");
+    std::thread::sleep(Duration::from_millis(150));
+    let (after, _) = probe.record(0.5);
+    assert!(
+        (db(rms(&after) / 0.25) + 6.0).abs() < 0.1,
+        "after the move: {} dB",
+        db(rms(&after) / 0.25)
+    );
+
+    // The move itself is a glide: record across a second move and look for clicks.
+    let recorder = std::thread::spawn(move || probe.record(0.6));
+    std::thread::sleep(Duration::from_millis(150));
+    headroom.send("set strip.Tone.fader 0");
+    let (glide, _) = recorder.join().unwrap();
+    let max_step = glide
+        .windows(2)
+        .map(|w| (w[1] - w[0]).abs())
+        .fold(0.0f32, f32::max);
+    // A 1 kHz sine at 0.354 peak steps by at most 0.0463 per sample; a click would jump far more.
+    assert!(max_step < 0.05, "largest step {max_step}");
+
+    let summary = headroom.quit();
+    assert!(
+        summary.contains("0 allocations on the audio thread"),
+        "{summary}"
+    );
+}
+
+/// A stem whose value tells the time: sample = 0.1 × seconds (DC; no filter touches it).
+fn clock_stem(dir: &Path, seconds: usize) {
+    let data: Vec<f32> = (0..seconds * RATE)
+        .map(|f| 0.1 * f as f32 / RATE as f32)
+        .collect();
+    headroom::audio::wav::write_wav(&dir.join("clock.wav"), 1, RATE as u32, 32, true, &data)
+        .unwrap();
+}
+
+fn jack_transport(server: &DummyServer, commands: &str) {
+    let mut child = Command::new("jack_transport")
+        .env("JACK_DEFAULT_SERVER", &server.name)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("jack_transport (jackd2) is installed");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(commands.as_bytes())
+        .unwrap();
+    child.wait().unwrap();
+}
+
+/// Seconds of stem time heard at the master: the clock stem at centre pan arrives × 0.7071.
+fn heard_time(left: &[f32]) -> f32 {
+    left[left.len() / 2] / std::f32::consts::FRAC_1_SQRT_2 / 0.1
+}
+
+#[test]
+fn transport_moved_by_jack_transport_moves_stem_playback() {
+    let _turn = ONE_SERVER_AT_A_TIME
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
+    let server = private_server("transport");
+    let dir = tempfile::tempdir().unwrap();
+    clock_stem(dir.path(), 20);
+    std::fs::write(
+        dir.path().join("clock.yaml"),
+        "version: 1\nname: clock\nstrips:\n  - {name: Clock, input: {file: clock.wav}}\nmaster:\n  ports: [\"probe:in_L\", \"probe:in_R\"]\n",
+    )
+    .unwrap();
+    let mut probe = Probe::start();
+    let headroom = Headroom::play(&server, &dir.path().join("clock.yaml"), &[]);
+    headroom.expect_line("on JACK as \"clock\"");
+
+    let (stopped, _) = probe.record(0.3);
+    assert!(
+        stopped.iter().all(|&x| x == 0.0),
+        "silent while the transport is stopped"
+    );
+
+    jack_transport(&server, &format!("locate {}\nplay\n", 5 * RATE));
+    std::thread::sleep(Duration::from_millis(300));
+    let (rolling, _) = probe.record(0.5);
+    let t = heard_time(&rolling);
+    assert!((5.0..7.0).contains(&t), "playing from 5 s, heard {t} s");
+    let later = heard_time(&probe.record(0.5).0);
+    assert!(later > t + 0.3, "time moves on: {t} then {later}");
+
+    jack_transport(&server, &format!("locate {}\n", 12 * RATE));
+    std::thread::sleep(Duration::from_millis(300));
+    let t = heard_time(&probe.record(0.3).0);
+    assert!(
+        (12.0..13.5).contains(&t),
+        "after locating to 12 s while rolling, heard {t} s"
+    );
+
+    jack_transport(&server, "stop\n");
+    std::thread::sleep(Duration::from_millis(200));
+    assert!(
+        probe.record(0.3).0.iter().all(|&x| x == 0.0),
+        "silent after stop"
+    );
+    let summary = headroom.quit();
+    assert!(
+        summary.contains("0 allocations on the audio thread"),
+        "{summary}"
+    );
+}
+
+#[test]
+fn a_jack_capture_of_the_demo_equals_its_offline_render_sample_for_sample() {
+    let _turn = ONE_SERVER_AT_A_TIME
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
+    let server = private_server("capture");
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string("layouts/demo.yaml")
+        .unwrap()
+        .replace("system:playback_", "probe:in_");
+    let text = text.replace(
+        "\"probe:in_1\", \"probe:in_2\"",
+        "\"probe:in_L\", \"probe:in_R\"",
+    );
+    std::fs::write(dir.path().join("demo.yaml"), text).unwrap();
+    let mut probe = Probe::start();
+    let headroom = Headroom::play(&server, &dir.path().join("demo.yaml"), &[]);
+    headroom.expect_line("on JACK as \"demo\"");
+    std::thread::sleep(Duration::from_millis(500));
+    // Start recording first, then roll from frame 0 (the probe is "another client" moving the transport).
+    let transport = probe.client.as_client().transport();
+    transport.locate(0).unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    while probe.recorded.pop().is_ok() {}
+    let recorder = std::thread::spawn(move || {
+        let captured = probe.record(4.0);
+        (probe, captured)
+    });
+    std::thread::sleep(Duration::from_millis(100));
+    transport.start().unwrap();
+    let (probe, (left, right)) = recorder.join().unwrap();
+    probe.client.as_client().transport().stop().unwrap();
+    let summary = headroom.quit();
+    assert!(summary.contains(" 0 stem underruns"), "{summary}");
+
+    let loaded = headroom::session::load::load(&dir.path().join("demo.yaml")).unwrap();
+    let out = dir.path().join("render.wav");
+    let opts = headroom::audio::offline::RenderOptions {
+        sample_rate: RATE as u32,
+        format: headroom::audio::offline::Format::Float32,
+        no_master_fx: false,
+        tail_seconds: 0.0,
+        length_seconds: Some(3.0),
+    };
+    headroom::audio::offline::render(&loaded, &out, &opts, &mut |_| {}).unwrap();
+    let rendered: Vec<f32> = hound::WavReader::open(&out)
+        .unwrap()
+        .into_samples::<f32>()
+        .map(Result::unwrap)
+        .collect();
+
+    // Align on the first sound: the capture starts with silence (transport stopped) and the
+    // limiter's look-ahead; the render starts at the first frame of the song.
+    let capture_start = left
+        .iter()
+        .position(|&v| v != 0.0)
+        .expect("the capture has sound");
+    let render_start = rendered
+        .iter()
+        .step_by(2)
+        .position(|&v| v != 0.0)
+        .expect("the render has sound");
+    let n = RATE * 2;
+    let mut worst = 0.0f32;
+    for i in 0..n {
+        let (c, r) = (capture_start + i, render_start + i);
+        worst = worst
+            .max((left[c] - rendered[r * 2]).abs())
+            .max((right[c] - rendered[r * 2 + 1]).abs());
+    }
+    assert!(worst <= 1e-6, "capture and render differ by up to {worst}");
+}
