@@ -65,10 +65,7 @@ impl Song {
 
     /// `seconds` of `voice(t)`, t in seconds from the note start.
     fn render(&self, seconds: f64, voice: impl FnMut(f64) -> f64) -> Vec<f64> {
-        (0..(seconds * self.rate) as usize)
-            .map(|i| i as f64 / self.rate)
-            .map(voice)
-            .collect()
+        (0..(seconds * self.rate) as usize).map(|i| i as f64 / self.rate).map(voice).collect()
     }
 
     /// Mixes `sound` into `out` at `beat`, scaled by `gain`.
@@ -101,8 +98,7 @@ fn drums(song: &Song) -> [Vec<f64>; 2] {
         }
         for beat in [1.0, 3.0] {
             let snare = song.render(0.25, |t| {
-                0.45 * noise.next() * (-t * 18.0).exp()
-                    + 0.35 * (TAU * 190.0 * t).sin() * (-t * 25.0).exp()
+                0.45 * noise.next() * (-t * 18.0).exp() + 0.35 * (TAU * 190.0 * t).sin() * (-t * 25.0).exp()
             });
             song.place(&mut l, b + beat, &snare, 0.95);
             song.place(&mut r, b + beat, &snare, 1.0);
@@ -129,13 +125,7 @@ fn drums(song: &Song) -> [Vec<f64>; 2] {
 
 fn bass(song: &Song) -> Vec<f64> {
     let mut out = vec![0.0; song.frames];
-    let pattern = [
-        (0.0, 0, 0.9),
-        (1.0, 0, 0.4),
-        (1.5, 12, 0.4),
-        (2.5, 0, 0.4),
-        (3.0, 7, 0.9),
-    ];
+    let pattern = [(0.0, 0, 0.9), (1.0, 0, 0.4), (1.5, 12, 0.4), (2.5, 0, 0.4), (3.0, 7, 0.9)];
     for bar in 0..BARS {
         let root = ROOTS[bar % 4] - 12;
         for &(beat, interval, beats) in &pattern {
@@ -144,13 +134,9 @@ fn bass(song: &Song) -> Vec<f64> {
             let mut lowpassed = 0.0;
             song.add(&mut out, (bar * 4) as f64 + beat, seconds, |t| {
                 // Band-limited-ish saw (eight partials) through a one-pole low-pass.
-                let saw: f64 = (1..=8)
-                    .map(|k| (TAU * freq * k as f64 * t).sin() / k as f64)
-                    .sum();
+                let saw: f64 = (1..=8).map(|k| (TAU * freq * k as f64 * t).sin() / k as f64).sum();
                 lowpassed += (saw - lowpassed) * 0.25;
-                let envelope = (t * 200.0).min(1.0)
-                    * (-t * 3.0).exp()
-                    * ((seconds - t) * 100.0).clamp(0.0, 1.0);
+                let envelope = (t * 200.0).min(1.0) * (-t * 3.0).exp() * ((seconds - t) * 100.0).clamp(0.0, 1.0);
                 0.32 * lowpassed * envelope
             });
         }
@@ -169,9 +155,7 @@ fn keys(song: &Song) -> [Vec<f64>; 2] {
                 // Electric-piano-like: a sine with a decaying 2:1 FM bell; voices spread across the field.
                 let voice = |t: f64| {
                     let index = 1.8 * (-t * 6.0).exp();
-                    let env = (t * 400.0).min(1.0)
-                        * (-t * 2.2).exp()
-                        * ((seconds - t) * 60.0).clamp(0.0, 1.0);
+                    let env = (t * 400.0).min(1.0) * (-t * 2.2).exp() * ((seconds - t) * 60.0).clamp(0.0, 1.0);
                     0.11 * (TAU * freq * t + index * (TAU * 2.0 * freq * t).sin()).sin() * env
                 };
                 let spread = [0.8, 0.5, 0.2][v];
@@ -198,9 +182,8 @@ fn lead(song: &Song) -> Vec<f64> {
                 let vibrato = 1.0 + 0.004 * (TAU * 5.5 * t).sin() * (t * 2.0).min(1.0);
                 let phase = TAU * freq * vibrato * t;
                 let tone = phase.sin() + 0.35 * (2.0 * phase).sin() + 0.15 * (3.0 * phase).sin();
-                let env = (t * 60.0).min(1.0)
-                    * (1.0 - 0.3 * (t * 2.0).min(1.0))
-                    * ((seconds - t) * 40.0).clamp(0.0, 1.0);
+                let env =
+                    (t * 60.0).min(1.0) * (1.0 - 0.3 * (t * 2.0).min(1.0)) * ((seconds - t) * 40.0).clamp(0.0, 1.0);
                 0.22 * tone * env
             });
         }
@@ -214,8 +197,7 @@ pub fn cache_dir(sample_rate: u32) -> PathBuf {
         .map(PathBuf::from)
         .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
         .unwrap_or_else(std::env::temp_dir);
-    base.join("headroom")
-        .join(format!("demo-v{VERSION}-{sample_rate}"))
+    base.join("headroom").join(format!("demo-v{VERSION}-{sample_rate}"))
 }
 
 /// Makes sure the demo stems exist at `sample_rate` and returns their folder.
@@ -242,55 +224,17 @@ pub fn ensure_stems(sample_rate: u32) -> std::io::Result<PathBuf> {
 }
 
 fn write_stems(dir: &Path, sample_rate: u32) -> std::io::Result<()> {
-    let song = Song {
-        rate: sample_rate as f64,
-        frames: (BARS as f64 * 4.0 * 60.0 / TEMPO_BPM * sample_rate as f64) as usize,
-    };
+    let song =
+        Song { rate: sample_rate as f64, frames: (BARS as f64 * 4.0 * 60.0 / TEMPO_BPM * sample_rate as f64) as usize };
     let io = |e: hound::Error| std::io::Error::other(e.to_string());
-    let interleave = |l: &[f64], r: &[f64]| {
-        l.iter()
-            .zip(r)
-            .flat_map(|(a, b)| [*a as f32, *b as f32])
-            .collect::<Vec<f32>>()
-    };
+    let interleave =
+        |l: &[f64], r: &[f64]| l.iter().zip(r).flat_map(|(a, b)| [*a as f32, *b as f32]).collect::<Vec<f32>>();
     let mono = |x: &[f64]| x.iter().map(|v| *v as f32).collect::<Vec<f32>>();
     let [dl, dr] = drums(&song);
-    write_wav(
-        &dir.join("drums.wav"),
-        2,
-        sample_rate,
-        24,
-        false,
-        &interleave(&dl, &dr),
-    )
-    .map_err(io)?;
-    write_wav(
-        &dir.join("bass.wav"),
-        1,
-        sample_rate,
-        24,
-        false,
-        &mono(&bass(&song)),
-    )
-    .map_err(io)?;
+    write_wav(&dir.join("drums.wav"), 2, sample_rate, 24, false, &interleave(&dl, &dr)).map_err(io)?;
+    write_wav(&dir.join("bass.wav"), 1, sample_rate, 24, false, &mono(&bass(&song))).map_err(io)?;
     let [kl, kr] = keys(&song);
-    write_wav(
-        &dir.join("keys.wav"),
-        2,
-        sample_rate,
-        24,
-        false,
-        &interleave(&kl, &kr),
-    )
-    .map_err(io)?;
-    write_wav(
-        &dir.join("lead.wav"),
-        1,
-        sample_rate,
-        24,
-        false,
-        &mono(&lead(&song)),
-    )
-    .map_err(io)?;
+    write_wav(&dir.join("keys.wav"), 2, sample_rate, 24, false, &interleave(&kl, &kr)).map_err(io)?;
+    write_wav(&dir.join("lead.wav"), 1, sample_rate, 24, false, &mono(&lead(&song))).map_err(io)?;
     Ok(())
 }

@@ -31,11 +31,7 @@ pub struct AudioBlock {
 impl AudioBlock {
     pub fn new(channels: usize) -> Self {
         assert!(channels == 1 || channels == 2, "a block is mono or stereo");
-        Self {
-            data: [[0.0; MAX_BLOCK]; 2],
-            channels,
-            frames: MAX_BLOCK,
-        }
+        Self { data: [[0.0; MAX_BLOCK]; 2], channels, frames: MAX_BLOCK }
     }
 
     pub fn channels(&self) -> usize {
@@ -74,19 +70,6 @@ impl AudioBlock {
 
     /// Largest absolute sample over all channels.
     pub fn peak(&self) -> f32 {
-        (0..self.channels)
-            .flat_map(|ch| self.channel(ch).iter())
-            .fold(0.0f32, |m, x| m.max(x.abs()))
-    }
-}
-
-/// Runs one biquad section over every channel of a block.
-#[inline]
-pub fn run_section(c: &biquad::Coeffs, states: &mut [biquad::State; 2], block: &mut AudioBlock) {
-    if block.channels() == 2 {
-        let (l, r) = block.stereo_mut();
-        biquad::process_stereo(c, states, l, r);
-    } else {
-        biquad::process(c, &mut states[0], block.channel_mut(0));
+        (0..self.channels).flat_map(|ch| self.channel(ch).iter()).fold(0.0f32, |m, x| m.max(x.abs()))
     }
 }

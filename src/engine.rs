@@ -79,11 +79,7 @@ pub enum BuildError {
 
 impl Engine {
     /// Builds the graph of a validated session. Allocates everything the audio thread will use.
-    pub fn build(
-        doc: &SessionDoc,
-        sample_rate: f32,
-        command_sources: usize,
-    ) -> Result<Built, BuildError> {
+    pub fn build(doc: &SessionDoc, sample_rate: f32, command_sources: usize) -> Result<Built, BuildError> {
         let bus_order = signal_flow_order(doc)?;
         let strip_count = doc.strips.len();
         // Sum index: master 0, then buses in signal-flow order.
@@ -91,69 +87,33 @@ impl Engine {
             if name == MASTER {
                 return Some(0);
             }
-            bus_order
-                .iter()
-                .position(|&b| doc.buses[b].name == name)
-                .map(|p| p + 1)
+            bus_order.iter().position(|&b| doc.buses[b].name == name).map(|p| p + 1)
         };
         let mut table = ParamTable::default();
         let mut values = Vec::new();
         let mut channels = Vec::new();
         let mut sum_of_channel = Vec::new();
-        let mut add =
-            |doc_channel, role, prefix: String, sum: Option<usize>, channels: &mut Vec<Channel>| {
-                let destination = match role {
-                    Role::Master => None,
-                    _ => sum_of_bus(channel_output(doc_channel)),
-                };
-                let ctx = ChannelContext {
-                    role,
-                    sample_rate,
-                    tempo_bpm: doc.tempo_bpm,
-                    destination,
-                    sum_of_bus: &sum_of_bus,
-                };
-                let owner = channels.len();
-                let mut declarer = Declarer {
-                    table: &mut table,
-                    values: &mut values,
-                    prefix,
-                    owner,
-                };
-                channels.push(Channel::build(doc_channel, &ctx, &mut declarer));
-                sum_of_channel.push(sum);
+        let mut add = |doc_channel, role, prefix: String, sum: Option<usize>, channels: &mut Vec<Channel>| {
+            let destination = match role {
+                Role::Master => None,
+                _ => sum_of_bus(channel_output(doc_channel)),
             };
+            let ctx =
+                ChannelContext { role, sample_rate, tempo_bpm: doc.tempo_bpm, destination, sum_of_bus: &sum_of_bus };
+            let owner = channels.len();
+            let mut declarer = Declarer { table: &mut table, values: &mut values, prefix, owner };
+            channels.push(Channel::build(doc_channel, &ctx, &mut declarer));
+            sum_of_channel.push(sum);
+        };
         for strip in &doc.strips {
-            add(
-                strip,
-                Role::Strip,
-                format!("strip.{}", strip.name),
-                None,
-                &mut channels,
-            );
+            add(strip, Role::Strip, format!("strip.{}", strip.name), None, &mut channels);
         }
         for (position, &b) in bus_order.iter().enumerate() {
             let bus = &doc.buses[b];
-            let role = if bus.kind == Some(BusKind::Fx) {
-                Role::FxBus
-            } else {
-                Role::GroupBus
-            };
-            add(
-                bus,
-                role,
-                format!("bus.{}", bus.name),
-                Some(position + 1),
-                &mut channels,
-            );
+            let role = if bus.kind == Some(BusKind::Fx) { Role::FxBus } else { Role::GroupBus };
+            add(bus, role, format!("bus.{}", bus.name), Some(position + 1), &mut channels);
         }
-        add(
-            &doc.master,
-            Role::Master,
-            MASTER.to_string(),
-            Some(0),
-            &mut channels,
-        );
+        add(&doc.master, Role::Master, MASTER.to_string(), Some(0), &mut channels);
 
         let (downstream, upstream) = routing_relations(&channels, &sum_of_channel);
         let telemetry = Arc::new(Telemetry::new(channels.len()));
@@ -168,10 +128,7 @@ impl Engine {
         let initial = ParamValues::new(values.clone());
         let mut engine = Engine {
             param_owner: specs.iter().map(|s| s.owner as u32).collect(),
-            param_ranges: specs
-                .iter()
-                .map(|s| (s.min, s.max, s.is_discrete()))
-                .collect(),
+            param_ranges: specs.iter().map(|s| (s.min, s.max, s.is_discrete())).collect(),
             values: values.into_boxed_slice(),
             channel_dirty: vec![true; channels.len()].into_boxed_slice(),
             solo_dirty: true,
@@ -190,13 +147,7 @@ impl Engine {
         for ch in &mut engine.channels {
             ch.settle();
         }
-        Ok(Built {
-            engine,
-            params: table,
-            values: initial,
-            telemetry,
-            command_producers: producers,
-        })
+        Ok(Built { engine, params: table, values: initial, telemetry, command_producers: producers })
     }
 }
 
@@ -213,9 +164,7 @@ impl Engine {
             offset += n;
         }
         self.publish_meters();
-        self.telemetry
-            .frames
-            .fetch_add(frames as u64, Ordering::Relaxed);
+        self.telemetry.frames.fetch_add(frames as u64, Ordering::Relaxed);
     }
 
     fn drain_commands(&mut self) {
@@ -237,9 +186,7 @@ impl Engine {
             }
         }
         if applied > 0 {
-            self.telemetry
-                .commands
-                .fetch_add(applied, Ordering::Relaxed);
+            self.telemetry.commands.fetch_add(applied, Ordering::Relaxed);
         }
     }
 
@@ -326,10 +273,7 @@ impl Engine {
                 // Buses come after everything that feeds them, so their sum is complete here.
                 let source = &mut self.sums[sum];
                 for ch in 0..2 {
-                    channel
-                        .work
-                        .channel_mut(ch)
-                        .copy_from_slice(source.channel(ch));
+                    channel.work.channel_mut(ch).copy_from_slice(source.channel(ch));
                 }
                 source.clear();
             }
@@ -352,15 +296,11 @@ impl Engine {
                 meters.peak[side].raise_to(output.peak[side]);
                 meters.rms[side].store(output.rms[side]);
             }
-            meters
-                .gain_reduction_db
-                .raise_to(std::mem::take(&mut channel.gain_reduction_db));
+            meters.gain_reduction_db.raise_to(std::mem::take(&mut channel.gain_reduction_db));
             resets += std::mem::take(&mut channel.nan_resets);
         }
         if resets > 0 {
-            self.telemetry
-                .nan_resets
-                .fetch_add(resets, Ordering::Relaxed);
+            self.telemetry.nan_resets.fetch_add(resets, Ordering::Relaxed);
         }
     }
 
@@ -371,11 +311,7 @@ impl Engine {
 
     /// Frames between an input and its effect at the master output (look-ahead of the master limiter).
     pub fn latency_frames(&self) -> usize {
-        self.channels
-            .iter()
-            .map(Channel::latency_frames)
-            .max()
-            .unwrap_or(0)
+        self.channels.iter().map(Channel::latency_frames).max().unwrap_or(0)
     }
 
     pub fn strip_count(&self) -> usize {
@@ -410,9 +346,7 @@ fn tap_interleaved(tap: &mut rtrb::Producer<f32>, block: &AudioBlock, telemetry:
     // SAFETY: every slot of the first `fits * 2` was written above.
     unsafe { chunk.commit(fits * 2) };
     if fits < block.frames() {
-        telemetry
-            .loudness_overflows
-            .fetch_add((block.frames() - fits) as u32, Ordering::Relaxed);
+        telemetry.loudness_overflows.fetch_add((block.frames() - fits) as u32, Ordering::Relaxed);
     }
 }
 
@@ -442,20 +376,14 @@ fn signal_flow_order(doc: &SessionDoc) -> Result<Vec<usize>, BuildError> {
         }
     }
     if order.len() < n {
-        let stuck: Vec<&str> = (0..n)
-            .filter(|b| !order.contains(b))
-            .map(|b| doc.buses[b].name.as_str())
-            .collect();
+        let stuck: Vec<&str> = (0..n).filter(|b| !order.contains(b)).map(|b| doc.buses[b].name.as_str()).collect();
         return Err(BuildError::RoutingLoop(stuck.join(", ")));
     }
     Ok(order)
 }
 
 /// For solo: which channels each channel feeds through its output chain, and which feed it.
-fn routing_relations(
-    channels: &[Channel],
-    sum_of_channel: &[Option<usize>],
-) -> (Vec<Vec<usize>>, Vec<Vec<usize>>) {
+fn routing_relations(channels: &[Channel], sum_of_channel: &[Option<usize>]) -> (Vec<Vec<usize>>, Vec<Vec<usize>>) {
     let channel_of_sum = |sum: usize| sum_of_channel.iter().position(|s| *s == Some(sum));
     let mut downstream = vec![Vec::new(); channels.len()];
     for (c, ch) in channels.iter().enumerate() {

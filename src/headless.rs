@@ -29,28 +29,16 @@ pub enum Typed {
 /// Reads one command line; `Err` says what was expected.
 pub fn parse_line(line: &str) -> Result<Option<Typed>, String> {
     let words: Vec<&str> = line.split_whitespace().collect();
-    let number = |w: &str, what: &str| {
-        w.parse::<f64>()
-            .map_err(|_| format!("expected {what}, found \"{w}\""))
-    };
+    let number = |w: &str, what: &str| w.parse::<f64>().map_err(|_| format!("expected {what}, found \"{w}\""));
     Ok(Some(match words.as_slice() {
         [] => return Ok(None),
         ["play"] => Typed::Play,
         ["stop"] => Typed::Stop,
         ["quit"] | ["exit"] => Typed::Quit,
-        ["locate", s] => Typed::Locate {
-            seconds: number(s, "seconds")?.max(0.0),
-        },
+        ["locate", s] => Typed::Locate { seconds: number(s, "seconds")?.max(0.0) },
         ["set", id, v] => {
-            let value = if *v == "-inf" {
-                f64::NEG_INFINITY
-            } else {
-                number(v, "a value")?
-            };
-            Typed::Set {
-                id: id.to_string(),
-                value: value as f32,
-            }
+            let value = if *v == "-inf" { f64::NEG_INFINITY } else { number(v, "a value")? };
+            Typed::Set { id: id.to_string(), value: value as f32 }
         }
         ["get", id] => Typed::Get { id: id.to_string() },
         _ => {
@@ -67,24 +55,12 @@ pub fn status_line(session: &JackSession, telemetry: &Telemetry) -> String {
     let view = &session.view;
     let frame = view.frame.load(Ordering::Relaxed);
     let seconds = frame as f64 / session.sample_rate as f64;
-    let state = if view.rolling.load(Ordering::Relaxed) {
-        "▶"
-    } else {
-        "■"
-    };
+    let state = if view.rolling.load(Ordering::Relaxed) { "▶" } else { "■" };
     let master = telemetry.master();
     let peak = master.peak[0].take().max(master.peak[1].take());
-    let peak_db = if peak > 0.0 {
-        format!("{:6.1}", 20.0 * peak.log10())
-    } else {
-        "  -inf".to_string()
-    };
+    let peak_db = if peak > 0.0 { format!("{:6.1}", 20.0 * peak.log10()) } else { "  -inf".to_string() };
     let lufs = |v: f32| {
-        if v.is_finite() {
-            format!("{v:5.1}")
-        } else {
-            "  -  ".to_string()
-        }
+        if v.is_finite() { format!("{v:5.1}") } else { "  -  ".to_string() }
     };
     let l = &session.loudness;
     format!(
@@ -122,11 +98,7 @@ pub fn run(
         .map_err(|e| e.to_string())?;
     let tty = std::io::stdout().is_terminal();
     let mut last_status = Instant::now();
-    let status_every = if tty {
-        Duration::from_millis(250)
-    } else {
-        Duration::from_secs(1)
-    };
+    let status_every = if tty { Duration::from_millis(250) } else { Duration::from_secs(1) };
     loop {
         if stop_requested.load(Ordering::Relaxed) {
             break;
@@ -151,11 +123,7 @@ pub fn run(
             last_status = Instant::now();
             let line = status_line(session, telemetry);
             let mut out = std::io::stdout().lock();
-            let _ = if tty {
-                write!(out, "\r{line}\x1b[K")
-            } else {
-                writeln!(out, "{line}")
-            };
+            let _ = if tty { write!(out, "\r{line}\x1b[K") } else { writeln!(out, "{line}") };
             let _ = out.flush();
         }
     }
@@ -176,15 +144,9 @@ fn apply(
     match typed {
         Typed::Play => jack(session.transport.start()),
         Typed::Stop => jack(session.transport.stop()),
-        Typed::Locate { seconds } => jack(
-            session
-                .transport
-                .locate((seconds * session.sample_rate as f64) as u32),
-        ),
+        Typed::Locate { seconds } => jack(session.transport.locate((seconds * session.sample_rate as f64) as u32)),
         Typed::Set { id, value } => {
-            let param = params
-                .lookup(&id)
-                .map_err(|e| format!("{e}; `headroom params SESSION` lists them"))?;
+            let param = params.lookup(&id).map_err(|e| format!("{e}; `headroom params SESSION` lists them"))?;
             let value = params.spec(param).constrain(value);
             values.set(param, value);
             send(commands, Command::SetParam { param, value })
@@ -208,33 +170,17 @@ mod tests {
     #[test]
     fn command_lines_parse_or_say_what_was_expected() {
         assert_eq!(parse_line("  play "), Ok(Some(Typed::Play)));
-        assert_eq!(
-            parse_line("locate 12.5"),
-            Ok(Some(Typed::Locate { seconds: 12.5 }))
-        );
+        assert_eq!(parse_line("locate 12.5"), Ok(Some(Typed::Locate { seconds: 12.5 })));
         assert_eq!(
             parse_line("set strip.Bass.fader -6"),
-            Ok(Some(Typed::Set {
-                id: "strip.Bass.fader".into(),
-                value: -6.0
-            }))
+            Ok(Some(Typed::Set { id: "strip.Bass.fader".into(), value: -6.0 }))
         );
         assert_eq!(
             parse_line("set strip.Bass.fader -inf"),
-            Ok(Some(Typed::Set {
-                id: "strip.Bass.fader".into(),
-                value: f32::NEG_INFINITY
-            }))
+            Ok(Some(Typed::Set { id: "strip.Bass.fader".into(), value: f32::NEG_INFINITY }))
         );
         assert_eq!(parse_line(""), Ok(None));
-        assert_eq!(
-            parse_line("locate soon"),
-            Err("expected seconds, found \"soon\"".into())
-        );
-        assert!(
-            parse_line("dance")
-                .unwrap_err()
-                .starts_with("unknown command \"dance\"")
-        );
+        assert_eq!(parse_line("locate soon"), Err("expected seconds, found \"soon\"".into()));
+        assert!(parse_line("dance").unwrap_err().starts_with("unknown command \"dance\""));
     }
 }

@@ -1,6 +1,7 @@
 //! headroom: a terminal mixing console for JACK.
 
 pub mod audio;
+pub mod bench;
 pub mod demo;
 pub mod dsp;
 pub mod engine;

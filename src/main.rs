@@ -24,11 +24,7 @@ use headroom::session::templates;
 static ALLOCATIONS_CHECKED: assert_no_alloc::AllocDisabler = assert_no_alloc::AllocDisabler;
 
 #[derive(Parser)]
-#[command(
-    name = "headroom",
-    version,
-    about = "A terminal mixing console for JACK"
-)]
+#[command(name = "headroom", version, about = "A terminal mixing console for JACK")]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -103,35 +99,17 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Check { files, rate } => check(&files, rate),
-        Command::Play {
-            session,
-            spawn_dummy,
-            roll,
-            from,
-        } => play(&session, spawn_dummy, roll, from),
+        Command::Play { session, spawn_dummy, roll, from } => play(&session, spawn_dummy, roll, from),
         Command::Params { session } => list_params(&session),
         Command::New { name, layout } => new_session(&name, &layout),
-        Command::Render {
-            session,
-            output,
-            format,
-            no_master_fx,
-            rate,
-            tail,
-            length,
-        } => {
+        Command::Render { session, output, format, no_master_fx, rate, tail, length } => {
             let format = match format {
                 FormatArg::S24 => Format::Int24,
                 FormatArg::F32 => Format::Float32,
                 FormatArg::S16 => Format::Int16,
             };
-            let opts = RenderOptions {
-                sample_rate: rate,
-                format,
-                no_master_fx,
-                tail_seconds: tail,
-                length_seconds: length,
-            };
+            let opts =
+                RenderOptions { sample_rate: rate, format, no_master_fx, tail_seconds: tail, length_seconds: length };
             render(&session, output, &opts)
         }
     };
@@ -167,11 +145,7 @@ fn check(files: &[PathBuf], rate: u32) -> Result<ExitCode> {
             }
         }
     }
-    Ok(if failed {
-        ExitCode::FAILURE
-    } else {
-        ExitCode::SUCCESS
-    })
+    Ok(if failed { ExitCode::FAILURE } else { ExitCode::SUCCESS })
 }
 
 fn play(session: &Path, spawn_dummy: bool, roll: bool, from: Option<f64>) -> Result<ExitCode> {
@@ -181,10 +155,7 @@ fn play(session: &Path, spawn_dummy: bool, roll: bool, from: Option<f64>) -> Res
         let server = DummyServer::start(&name, 48_000, 256, false)?;
         // SAFETY: no other thread exists yet that could read the environment concurrently.
         unsafe { std::env::set_var("JACK_DEFAULT_SERVER", &name) };
-        println!(
-            "started a private JACK server \"{name}\" (dummy driver, 48 kHz, 256 frames; pid {})",
-            server.pid()
-        );
+        println!("started a private JACK server \"{name}\" (dummy driver, 48 kHz, 256 frames; pid {})", server.pid());
         Some(server)
     } else {
         None
@@ -201,11 +172,8 @@ fn play(session: &Path, spawn_dummy: bool, roll: bool, from: Option<f64>) -> Res
     };
     let mut built = headroom::engine::Engine::build(&loaded.doc, rate as f32, 1)?;
     let commands = built.command_producers.pop().expect("one command source");
-    let (params, mut values, telemetry) = (
-        std::mem::take(&mut built.params),
-        built.values.clone(),
-        built.telemetry.clone(),
-    );
+    let (params, mut values, telemetry) =
+        (std::mem::take(&mut built.params), built.values.clone(), built.telemetry.clone());
     let mut jack = JackSession::start(client, &loaded.doc, built, stems)?;
     println!(
         "{} on JACK as \"{}\": {} Hz, {} frames a period; {} strips, {} buses",
@@ -246,9 +214,7 @@ fn list_params(session: &Path) -> Result<ExitCode> {
     let loaded = load::load(session)?;
     let built = headroom::engine::Engine::build(&loaded.doc, 48_000.0, 0)?;
     for (i, spec) in built.params.specs().iter().enumerate() {
-        let value = built
-            .values
-            .get(headroom::engine::params::ParamIndex(i as u32));
+        let value = built.values.get(headroom::engine::params::ParamIndex(i as u32));
         println!(
             "{:<40} {:>12}   ({} .. {})",
             spec.id,
@@ -263,11 +229,7 @@ fn list_params(session: &Path) -> Result<ExitCode> {
 fn new_session(dir: &Path, layout: &str) -> Result<ExitCode> {
     let file = templates::new_session(dir, layout)?;
     println!("created {} from layout {layout}", file.display());
-    println!(
-        "play it with `headroom play {}`, print it with `headroom render {}`",
-        dir.display(),
-        dir.display()
-    );
+    println!("play it with `headroom play {}`, print it with `headroom render {}`", dir.display(), dir.display());
     Ok(ExitCode::SUCCESS)
 }
 
@@ -277,38 +239,21 @@ fn render(session: &Path, output: Option<PathBuf>, opts: &RenderOptions) -> Resu
         Some(path) => path,
         None => {
             // A session folder keeps its prints in renders/; a bare layout file prints into ./renders/.
-            let dir = if session.is_dir() {
-                session.join("renders")
-            } else {
-                PathBuf::from("renders")
-            };
-            std::fs::create_dir_all(&dir)
-                .with_context(|| format!("{}: cannot create", dir.display()))?;
+            let dir = if session.is_dir() { session.join("renders") } else { PathBuf::from("renders") };
+            std::fs::create_dir_all(&dir).with_context(|| format!("{}: cannot create", dir.display()))?;
             let date = chrono::Local::now().format("%Y-%m-%d").to_string();
-            let suffix = if opts.no_master_fx {
-                "-no-master-fx"
-            } else {
-                ""
-            };
+            let suffix = if opts.no_master_fx { "-no-master-fx" } else { "" };
             offline::dated_render_path(&dir, &loaded.doc.name, &date, suffix)
         }
     };
     if out.exists() {
-        bail!(
-            "{}: already exists; renders never overwrite (pick another -o or remove it)",
-            out.display()
-        );
+        bail!("{}: already exists; renders never overwrite (pick another -o or remove it)", out.display());
     }
     let tty = std::io::stderr().is_terminal();
     let mut progress = |done: f64| {
         if tty {
             let filled = (done * 30.0) as usize;
-            eprint!(
-                "\r[{}{}] {:3.0}%",
-                "#".repeat(filled),
-                " ".repeat(30 - filled),
-                done * 100.0
-            );
+            eprint!("\r[{}{}] {:3.0}%", "#".repeat(filled), " ".repeat(30 - filled), done * 100.0);
             let _ = std::io::stderr().flush();
         }
     };

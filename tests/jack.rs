@@ -18,11 +18,7 @@ const RATE: usize = 48_000;
 
 fn private_server(test: &str) -> DummyServer {
     static COUNT: AtomicU32 = AtomicU32::new(0);
-    let name = format!(
-        "hr-{}-{}-{test}",
-        std::process::id(),
-        COUNT.fetch_add(1, Ordering::Relaxed)
-    );
+    let name = format!("hr-{}-{}-{test}", std::process::id(), COUNT.fetch_add(1, Ordering::Relaxed));
     let server = DummyServer::start(&name, RATE as u32, 256, false).expect("jackd starts");
     // SAFETY: tests touching JACK hold ONE_SERVER_AT_A_TIME; nothing else reads this variable concurrently.
     unsafe { std::env::set_var("JACK_DEFAULT_SERVER", &server.name) };
@@ -33,39 +29,31 @@ fn private_server(test: &str) -> DummyServer {
 struct Probe {
     client: jack::AsyncClient<
         (),
-        jack::contrib::ClosureProcessHandler<
-            (),
-            Box<dyn FnMut(&Client, &ProcessScope) -> Control + Send>,
-        >,
+        jack::contrib::ClosureProcessHandler<(), Box<dyn FnMut(&Client, &ProcessScope) -> Control + Send>>,
     >,
     recorded: rtrb::Consumer<f32>,
 }
 
 impl Probe {
     fn start() -> Probe {
-        let (client, _) =
-            Client::new("probe", ClientOptions::NO_START_SERVER).expect("probe client");
+        let (client, _) = Client::new("probe", ClientOptions::NO_START_SERVER).expect("probe client");
         let mut out = client.register_port("out", AudioOut::default()).unwrap();
         let in_l = client.register_port("in_L", AudioIn::default()).unwrap();
         let in_r = client.register_port("in_R", AudioIn::default()).unwrap();
         let (mut record, recorded) = rtrb::RingBuffer::new(RATE * 2 * 20);
         let mut phase = 0u64;
-        let process: Box<dyn FnMut(&Client, &ProcessScope) -> Control + Send> =
-            Box::new(move |_, ps| {
-                for x in out.as_mut_slice(ps) {
-                    *x = 0.5
-                        * (2.0 * std::f32::consts::PI * 1000.0 * phase as f32 / RATE as f32).sin();
-                    phase = (phase + 1) % RATE as u64;
-                }
-                for (l, r) in in_l.as_slice(ps).iter().zip(in_r.as_slice(ps)) {
-                    let _ = record.push(*l);
-                    let _ = record.push(*r);
-                }
-                Control::Continue
-            });
-        let client = client
-            .activate_async((), jack::contrib::ClosureProcessHandler::new(process))
-            .unwrap();
+        let process: Box<dyn FnMut(&Client, &ProcessScope) -> Control + Send> = Box::new(move |_, ps| {
+            for x in out.as_mut_slice(ps) {
+                *x = 0.5 * (2.0 * std::f32::consts::PI * 1000.0 * phase as f32 / RATE as f32).sin();
+                phase = (phase + 1) % RATE as u64;
+            }
+            for (l, r) in in_l.as_slice(ps).iter().zip(in_r.as_slice(ps)) {
+                let _ = record.push(*l);
+                let _ = record.push(*r);
+            }
+            Control::Continue
+        });
+        let client = client.activate_async((), jack::contrib::ClosureProcessHandler::new(process)).unwrap();
         Probe { client, recorded }
     }
 
@@ -81,11 +69,7 @@ impl Probe {
                 Err(_) => std::thread::sleep(Duration::from_millis(2)),
             }
         }
-        assert_eq!(
-            samples.len(),
-            wanted,
-            "the probe recorded too little: is the server running?"
-        );
+        assert_eq!(samples.len(), wanted, "the probe recorded too little: is the server running?");
         samples.chunks(2).map(|f| (f[0], f[1])).unzip()
     }
 }
@@ -122,11 +106,7 @@ impl Headroom {
                 }
             });
         }
-        Headroom {
-            child,
-            stdin,
-            lines,
-        }
+        Headroom { child, stdin, lines }
     }
 
     /// Waits for an output line containing `text`; returns it.
@@ -141,10 +121,7 @@ impl Headroom {
                 seen.push(line);
             }
         }
-        panic!(
-            "headroom never said \"{text}\"; it said:\n{}",
-            seen.join("\n")
-        );
+        panic!("headroom never said \"{text}\"; it said:\n{}", seen.join("\n"));
     }
 
     fn send(&mut self, line: &str) {
@@ -180,9 +157,7 @@ master:
 
 #[test]
 fn ports_appear_and_a_sine_reaches_the_master_at_its_level_and_follows_the_fader() {
-    let _turn = ONE_SERVER_AT_A_TIME
-        .lock()
-        .unwrap_or_else(|e| e.into_inner());
+    let _turn = ONE_SERVER_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     let server = private_server("tone");
     let dir = tempfile::tempdir().unwrap();
     let layout = dir.path().join("tone.yaml");
@@ -191,77 +166,41 @@ fn ports_appear_and_a_sine_reaches_the_master_at_its_level_and_follows_the_fader
     let mut headroom = Headroom::play(&server, &layout, &[]);
     headroom.expect_line("on JACK as \"tone\"");
 
-    let ports = probe
-        .client
-        .as_client()
-        .ports(Some("^tone:"), None, jack::PortFlags::empty());
-    assert_eq!(
-        ports,
-        vec![
-            "tone:Tone_in",
-            "tone:Other_in",
-            "tone:master_out_L",
-            "tone:master_out_R"
-        ]
-    );
-    let connected = probe
-        .client
-        .as_client()
-        .port_by_name("tone:master_out_L")
-        .unwrap();
+    let ports = probe.client.as_client().ports(Some("^tone:"), None, jack::PortFlags::empty());
+    assert_eq!(ports, vec!["tone:Tone_in", "tone:Other_in", "tone:master_out_L", "tone:master_out_R"]);
+    let connected = probe.client.as_client().port_by_name("tone:master_out_L").unwrap();
     assert!(connected.is_connected_to("probe:in_L").unwrap());
 
     // 0.5 peak sine: 0.3536 RMS, panned centre (-3.01 dB) → 0.25 RMS each side.
     std::thread::sleep(Duration::from_millis(200));
     let (left, right) = probe.record(0.5);
-    assert!(
-        (rms(&left) - 0.25).abs() < 0.25 * 0.012,
-        "left RMS {}",
-        rms(&left)
-    );
-    assert!(
-        (rms(&right) - 0.25).abs() < 0.25 * 0.012,
-        "right RMS {}",
-        rms(&right)
-    );
+    assert!((rms(&left) - 0.25).abs() < 0.25 * 0.012, "left RMS {}", rms(&left));
+    assert!((rms(&right) - 0.25).abs() < 0.25 * 0.012, "right RMS {}", rms(&right));
 
     // A fader move typed into headroom travels the command ring and is heard, smoothed.
     headroom.send("set strip.Tone.fader -6");
     headroom.expect_line("strip.Tone.fader = -6.0 dB");
     std::thread::sleep(Duration::from_millis(150));
     let (after, _) = probe.record(0.5);
-    assert!(
-        (db(rms(&after) / 0.25) + 6.0).abs() < 0.1,
-        "after the move: {} dB",
-        db(rms(&after) / 0.25)
-    );
+    assert!((db(rms(&after) / 0.25) + 6.0).abs() < 0.1, "after the move: {} dB", db(rms(&after) / 0.25));
 
     // The move itself is a glide: record across a second move and look for clicks.
     let recorder = std::thread::spawn(move || probe.record(0.6));
     std::thread::sleep(Duration::from_millis(150));
     headroom.send("set strip.Tone.fader 0");
     let (glide, _) = recorder.join().unwrap();
-    let max_step = glide
-        .windows(2)
-        .map(|w| (w[1] - w[0]).abs())
-        .fold(0.0f32, f32::max);
+    let max_step = glide.windows(2).map(|w| (w[1] - w[0]).abs()).fold(0.0f32, f32::max);
     // A 1 kHz sine at 0.354 peak steps by at most 0.0463 per sample; a click would jump far more.
     assert!(max_step < 0.05, "largest step {max_step}");
 
     let summary = headroom.quit();
-    assert!(
-        summary.contains("0 allocations on the audio thread"),
-        "{summary}"
-    );
+    assert!(summary.contains("0 allocations on the audio thread"), "{summary}");
 }
 
 /// A stem whose value tells the time: sample = 0.1 × seconds (DC; no filter touches it).
 fn clock_stem(dir: &Path, seconds: usize) {
-    let data: Vec<f32> = (0..seconds * RATE)
-        .map(|f| 0.1 * f as f32 / RATE as f32)
-        .collect();
-    headroom::audio::wav::write_wav(&dir.join("clock.wav"), 1, RATE as u32, 32, true, &data)
-        .unwrap();
+    let data: Vec<f32> = (0..seconds * RATE).map(|f| 0.1 * f as f32 / RATE as f32).collect();
+    headroom::audio::wav::write_wav(&dir.join("clock.wav"), 1, RATE as u32, 32, true, &data).unwrap();
 }
 
 fn jack_transport(server: &DummyServer, commands: &str) {
@@ -272,12 +211,7 @@ fn jack_transport(server: &DummyServer, commands: &str) {
         .stderr(Stdio::null())
         .spawn()
         .expect("jack_transport (jackd2) is installed");
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(commands.as_bytes())
-        .unwrap();
+    child.stdin.take().unwrap().write_all(commands.as_bytes()).unwrap();
     child.wait().unwrap();
 }
 
@@ -288,9 +222,7 @@ fn heard_time(left: &[f32]) -> f32 {
 
 #[test]
 fn transport_moved_by_jack_transport_moves_stem_playback() {
-    let _turn = ONE_SERVER_AT_A_TIME
-        .lock()
-        .unwrap_or_else(|e| e.into_inner());
+    let _turn = ONE_SERVER_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     let server = private_server("transport");
     let dir = tempfile::tempdir().unwrap();
     clock_stem(dir.path(), 20);
@@ -304,10 +236,7 @@ fn transport_moved_by_jack_transport_moves_stem_playback() {
     headroom.expect_line("on JACK as \"clock\"");
 
     let (stopped, _) = probe.record(0.3);
-    assert!(
-        stopped.iter().all(|&x| x == 0.0),
-        "silent while the transport is stopped"
-    );
+    assert!(stopped.iter().all(|&x| x == 0.0), "silent while the transport is stopped");
 
     jack_transport(&server, &format!("locate {}\nplay\n", 5 * RATE));
     std::thread::sleep(Duration::from_millis(300));
@@ -320,38 +249,22 @@ fn transport_moved_by_jack_transport_moves_stem_playback() {
     jack_transport(&server, &format!("locate {}\n", 12 * RATE));
     std::thread::sleep(Duration::from_millis(300));
     let t = heard_time(&probe.record(0.3).0);
-    assert!(
-        (12.0..13.5).contains(&t),
-        "after locating to 12 s while rolling, heard {t} s"
-    );
+    assert!((12.0..13.5).contains(&t), "after locating to 12 s while rolling, heard {t} s");
 
     jack_transport(&server, "stop\n");
     std::thread::sleep(Duration::from_millis(200));
-    assert!(
-        probe.record(0.3).0.iter().all(|&x| x == 0.0),
-        "silent after stop"
-    );
+    assert!(probe.record(0.3).0.iter().all(|&x| x == 0.0), "silent after stop");
     let summary = headroom.quit();
-    assert!(
-        summary.contains("0 allocations on the audio thread"),
-        "{summary}"
-    );
+    assert!(summary.contains("0 allocations on the audio thread"), "{summary}");
 }
 
 #[test]
 fn a_jack_capture_of_the_demo_equals_its_offline_render_sample_for_sample() {
-    let _turn = ONE_SERVER_AT_A_TIME
-        .lock()
-        .unwrap_or_else(|e| e.into_inner());
+    let _turn = ONE_SERVER_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     let server = private_server("capture");
     let dir = tempfile::tempdir().unwrap();
-    let text = std::fs::read_to_string("layouts/demo.yaml")
-        .unwrap()
-        .replace("system:playback_", "probe:in_");
-    let text = text.replace(
-        "\"probe:in_1\", \"probe:in_2\"",
-        "\"probe:in_L\", \"probe:in_R\"",
-    );
+    let text = std::fs::read_to_string("layouts/demo.yaml").unwrap().replace("system:playback_", "probe:in_");
+    let text = text.replace("\"probe:in_1\", \"probe:in_2\"", "\"probe:in_L\", \"probe:in_R\"");
     std::fs::write(dir.path().join("demo.yaml"), text).unwrap();
     let mut probe = Probe::start();
     let headroom = Headroom::play(&server, &dir.path().join("demo.yaml"), &[]);
@@ -383,30 +296,17 @@ fn a_jack_capture_of_the_demo_equals_its_offline_render_sample_for_sample() {
         length_seconds: Some(3.0),
     };
     headroom::audio::offline::render(&loaded, &out, &opts, &mut |_| {}).unwrap();
-    let rendered: Vec<f32> = hound::WavReader::open(&out)
-        .unwrap()
-        .into_samples::<f32>()
-        .map(Result::unwrap)
-        .collect();
+    let rendered: Vec<f32> = hound::WavReader::open(&out).unwrap().into_samples::<f32>().map(Result::unwrap).collect();
 
     // Align on the first sound: the capture starts with silence (transport stopped) and the
     // limiter's look-ahead; the render starts at the first frame of the song.
-    let capture_start = left
-        .iter()
-        .position(|&v| v != 0.0)
-        .expect("the capture has sound");
-    let render_start = rendered
-        .iter()
-        .step_by(2)
-        .position(|&v| v != 0.0)
-        .expect("the render has sound");
+    let capture_start = left.iter().position(|&v| v != 0.0).expect("the capture has sound");
+    let render_start = rendered.iter().step_by(2).position(|&v| v != 0.0).expect("the render has sound");
     let n = RATE * 2;
     let mut worst = 0.0f32;
     for i in 0..n {
         let (c, r) = (capture_start + i, render_start + i);
-        worst = worst
-            .max((left[c] - rendered[r * 2]).abs())
-            .max((right[c] - rendered[r * 2 + 1]).abs());
+        worst = worst.max((left[c] - rendered[r * 2]).abs()).max((right[c] - rendered[r * 2 + 1]).abs());
     }
     assert!(worst <= 1e-6, "capture and render differ by up to {worst}");
 }

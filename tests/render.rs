@@ -18,11 +18,7 @@ fn options(length: Option<f64>) -> RenderOptions {
 }
 
 fn read_f32(path: &Path) -> Vec<f32> {
-    hound::WavReader::open(path)
-        .unwrap()
-        .into_samples::<f32>()
-        .map(Result::unwrap)
-        .collect()
+    hound::WavReader::open(path).unwrap().into_samples::<f32>().map(Result::unwrap).collect()
 }
 
 fn noise(seed: u32, n: usize) -> Vec<f32> {
@@ -74,16 +70,10 @@ fn demo() -> Loaded {
 fn two_renders_are_identical_to_the_byte() {
     let dir = tempfile::tempdir().unwrap();
     let loaded = demo();
-    let opts = RenderOptions {
-        format: Format::Int24,
-        ..options(Some(8.0))
-    };
+    let opts = RenderOptions { format: Format::Int24, ..options(Some(8.0)) };
     render(&loaded, &dir.path().join("1.wav"), &opts, &mut |_| {}).unwrap();
     render(&loaded, &dir.path().join("2.wav"), &opts, &mut |_| {}).unwrap();
-    let (a, b) = (
-        std::fs::read(dir.path().join("1.wav")).unwrap(),
-        std::fs::read(dir.path().join("2.wav")).unwrap(),
-    );
+    let (a, b) = (std::fs::read(dir.path().join("1.wav")).unwrap(), std::fs::read(dir.path().join("2.wav")).unwrap());
     assert!(a.len() > 8 * 48_000 * 6);
     assert!(a == b, "renders differ");
 }
@@ -96,42 +86,20 @@ fn the_print_without_master_fx_differs_only_by_the_master_processing() {
     let without_fx = dir.path().join("without.wav");
     let by_hand = dir.path().join("by-hand.wav");
     render(&loaded, &with_fx, &options(Some(6.0)), &mut |_| {}).unwrap();
-    render(
-        &loaded,
-        &without_fx,
-        &RenderOptions {
-            no_master_fx: true,
-            ..options(Some(6.0))
-        },
-        &mut |_| {},
-    )
-    .unwrap();
+    render(&loaded, &without_fx, &RenderOptions { no_master_fx: true, ..options(Some(6.0)) }, &mut |_| {}).unwrap();
     // The same session with the master's EQ, compressor and limiter taken out by hand.
     let mut stripped = loaded.doc.clone();
     stripped.master.eq.clear();
     stripped.master.comp = None;
     stripped.master.limiter = None;
-    let hand = Loaded {
-        doc: stripped,
-        ..demo()
-    };
+    let hand = Loaded { doc: stripped, ..demo() };
     render(&hand, &by_hand, &options(Some(6.0)), &mut |_| {}).unwrap();
-    let (with, without, hand) = (
-        read_f32(&with_fx),
-        read_f32(&without_fx),
-        read_f32(&by_hand),
-    );
-    assert_eq!(
-        without, hand,
-        "--no-master-fx must equal the mix with no master processing"
-    );
+    let (with, without, hand) = (read_f32(&with_fx), read_f32(&without_fx), read_f32(&by_hand));
+    assert_eq!(without, hand, "--no-master-fx must equal the mix with no master processing");
     assert_ne!(with, without);
     assert_eq!(with.len(), without.len(), "both prints line up");
     // The limited print respects its ceiling; the other may go above it.
     let ceiling = 10f32.powf(-1.0 / 20.0);
     assert!(with.iter().all(|x| x.abs() <= ceiling));
-    assert_eq!(
-        without_master_fx(&without_master_fx(&loaded.doc)),
-        without_master_fx(&loaded.doc)
-    );
+    assert_eq!(without_master_fx(&without_master_fx(&loaded.doc)), without_master_fx(&loaded.doc));
 }

@@ -6,10 +6,7 @@ use std::path::Path;
 use std::process::Command;
 
 fn headroom(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_headroom"))
-        .args(args)
-        .output()
-        .expect("run headroom")
+    Command::new(env!("CARGO_BIN_EXE_headroom")).args(args).output().expect("run headroom")
 }
 
 #[test]
@@ -24,19 +21,8 @@ fn every_shipped_layout_checks_clean() {
     args.extend(layouts.iter().map(String::as_str));
     let out = headroom(&args);
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{}{}",
-        stdout,
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert_eq!(
-        stdout
-            .lines()
-            .filter(|l| l.ends_with(")") && l.contains(": ok ("))
-            .count(),
-        layouts.len()
-    );
+    assert!(out.status.success(), "{}{}", stdout, String::from_utf8_lossy(&out.stderr));
+    assert_eq!(stdout.lines().filter(|l| l.ends_with(")") && l.contains(": ok (")).count(), layouts.len());
 }
 
 /// Each file in tests/fixtures/invalid starts with `# expect: LINE:COL: PATH: MESSAGE` lines:
@@ -48,11 +34,8 @@ fn every_invalid_fixture_gives_exactly_its_expected_errors() {
         let path = entry.unwrap().path();
         let file = path.to_string_lossy().into_owned();
         let text = std::fs::read_to_string(&path).unwrap();
-        let expected: Vec<String> = text
-            .lines()
-            .filter_map(|l| l.strip_prefix("# expect: "))
-            .map(|l| format!("{file}:{l}"))
-            .collect();
+        let expected: Vec<String> =
+            text.lines().filter_map(|l| l.strip_prefix("# expect: ")).map(|l| format!("{file}:{l}")).collect();
         assert!(!expected.is_empty(), "{file} states no expected error");
         let out = headroom(&["check", &file]);
         assert!(!out.status.success(), "{file} was accepted");
@@ -69,11 +52,7 @@ fn new_makes_a_session_folder_that_loads_and_keeps_file_inputs_reachable() {
     let dir = tempfile::tempdir().unwrap();
     let session = dir.path().join("my-song");
     let out = headroom(&["new", session.to_str().unwrap(), "--layout", "band-16"]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(session.join("renders").is_dir() && session.join("versions").is_dir());
     let loaded = headroom::session::load::load(&session).unwrap();
     assert_eq!(loaded.doc.name, "my-song");
@@ -82,38 +61,17 @@ fn new_makes_a_session_folder_that_loads_and_keeps_file_inputs_reachable() {
     // A layout with a relative stem path, from another folder: the session still finds the stem.
     let layout_dir = dir.path().join("templates");
     std::fs::create_dir(&layout_dir).unwrap();
-    headroom::audio::wav::write_wav(
-        &layout_dir.join("kick.wav"),
-        1,
-        48_000,
-        16,
-        false,
-        &[0.1; 480],
-    )
-    .unwrap();
+    headroom::audio::wav::write_wav(&layout_dir.join("kick.wav"), 1, 48_000, 16, false, &[0.1; 480]).unwrap();
     std::fs::write(
         layout_dir.join("one.yaml"),
         "version: 1\nname: one\nstrips:\n  - {name: Kick, input: {file: kick.wav}}\n",
     )
     .unwrap();
     let second = dir.path().join("second");
-    let out = headroom(&[
-        "new",
-        second.to_str().unwrap(),
-        "--layout",
-        layout_dir.join("one.yaml").to_str().unwrap(),
-    ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = headroom(&["new", second.to_str().unwrap(), "--layout", layout_dir.join("one.yaml").to_str().unwrap()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let out = headroom(&["check", second.to_str().unwrap()]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
 
     let again = headroom(&["new", session.to_str().unwrap()]);
     assert!(!again.status.success());
@@ -125,8 +83,7 @@ fn a_broken_session_is_left_untouched_and_nothing_is_rendered() {
     let dir = tempfile::tempdir().unwrap();
     let session = dir.path().join("song");
     std::fs::create_dir(&session).unwrap();
-    let broken =
-        "version: 1\nname: song\nstrips:\n  - {name: A, input: {ports: [x:y]}, fader_db: 99}\n";
+    let broken = "version: 1\nname: song\nstrips:\n  - {name: A, input: {ports: [x:y]}, fader_db: 99}\n";
     std::fs::write(session.join("session.yaml"), broken).unwrap();
     let out = headroom(&["render", session.to_str().unwrap(), "--length", "1"]);
     assert!(!out.status.success());
@@ -135,10 +92,7 @@ fn a_broken_session_is_left_untouched_and_nothing_is_rendered() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert_eq!(
-        std::fs::read_to_string(session.join("session.yaml")).unwrap(),
-        broken
-    );
+    assert_eq!(std::fs::read_to_string(session.join("session.yaml")).unwrap(), broken);
     assert!(
         !Path::new(&session.join("renders")).exists()
             || std::fs::read_dir(session.join("renders")).unwrap().count() == 0
@@ -149,18 +103,10 @@ fn a_broken_session_is_left_untouched_and_nothing_is_rendered() {
 fn renders_are_dated_and_never_overwrite() {
     let dir = tempfile::tempdir().unwrap();
     let session = dir.path().join("song");
-    assert!(
-        headroom(&["new", session.to_str().unwrap(), "--layout", "podcast"])
-            .status
-            .success()
-    );
+    assert!(headroom(&["new", session.to_str().unwrap(), "--layout", "podcast"]).status.success());
     for _ in 0..2 {
         let out = headroom(&["render", session.to_str().unwrap(), "--length", "0.5"]);
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     }
     let mut names: Vec<String> = std::fs::read_dir(session.join("renders"))
         .unwrap()
@@ -168,8 +114,5 @@ fn renders_are_dated_and_never_overwrite() {
         .collect();
     names.sort();
     let date = chrono::Local::now().format("%Y-%m-%d").to_string();
-    assert_eq!(
-        names,
-        vec![format!("song-{date}-1.wav"), format!("song-{date}-2.wav")]
-    );
+    assert_eq!(names, vec![format!("song-{date}-1.wav"), format!("song-{date}-2.wav")]);
 }

@@ -51,7 +51,10 @@ pub fn open_stems(loaded: &Loaded, sample_rate: u32) -> Result<OpenedStems, Vec<
                 if stem.channels() > strip_channels {
                     problems.push(loaded.problem(
                         &at,
-                        format!("{} is stereo but the strip is mono; add `channels: stereo` to the strip", stem.path().display()),
+                        format!(
+                            "{} is stereo but the strip is mono; add `channels: stereo` to the strip",
+                            stem.path().display()
+                        ),
                     ));
                 }
                 strip_stem.push(Some(stems.len()));
@@ -63,9 +66,5 @@ pub fn open_stems(loaded: &Loaded, sample_rate: u32) -> Result<OpenedStems, Vec<
             }
         }
     }
-    if problems.is_empty() {
-        Ok(OpenedStems { stems, strip_stem })
-    } else {
-        Err(problems)
-    }
+    if problems.is_empty() { Ok(OpenedStems { stems, strip_stem }) } else { Err(problems) }
 }

@@ -58,9 +58,7 @@ struct JackIo<'a> {
 impl AudioIo for JackIo<'_> {
     fn read_strip(&mut self, strip: usize, channel: usize, offset: usize, out: &mut [f32]) {
         match (self.strip_ports[strip].get(channel), self.player) {
-            (Some(port), _) => {
-                out.copy_from_slice(&port.as_slice(self.scope)[offset..offset + out.len()])
-            }
+            (Some(port), _) => out.copy_from_slice(&port.as_slice(self.scope)[offset..offset + out.len()]),
             (None, Some(player)) => player.read(strip, channel, offset, out),
             (None, None) => out.fill(0.0),
         }
@@ -77,10 +75,7 @@ impl jack::ProcessHandler for Processor {
     fn process(&mut self, _: &Client, scope: &ProcessScope) -> Control {
         let frames = scope.n_frames() as usize;
         let (rolling, frame) = match self.transport.query() {
-            Ok(t) => (
-                t.state == jack::TransportState::Rolling,
-                t.pos.frame() as u64,
-            ),
+            Ok(t) => (t.state == jack::TransportState::Rolling, t.pos.frame() as u64),
             Err(_) => (false, 0),
         };
         if let Some(player) = &mut self.player
@@ -111,8 +106,7 @@ fn run_checked(view: &TransportView, f: impl FnOnce()) {
         assert_no_alloc::assert_no_alloc(f);
         let after = assert_no_alloc::violation_count();
         if after != before {
-            view.rt_allocations
-                .fetch_add(after - before, Ordering::Relaxed);
+            view.rt_allocations.fetch_add(after - before, Ordering::Relaxed);
         }
     }
     #[cfg(not(debug_assertions))]
@@ -174,8 +168,7 @@ pub struct JackSession {
 
 /// Opens a JACK client named after the session (JACK adds a suffix if the name is taken).
 pub fn open_client(name: &str) -> Result<Client, JackError> {
-    let (client, _status) =
-        Client::new(name, ClientOptions::NO_START_SERVER).map_err(JackError::NoServer)?;
+    let (client, _status) = Client::new(name, ClientOptions::NO_START_SERVER).map_err(JackError::NoServer)?;
     Ok(client)
 }
 
@@ -193,11 +186,7 @@ impl JackSession {
         for strip in &doc.strips {
             let mut ports = Vec::new();
             if let Some(sources) = strip.input.as_ref().and_then(|i| i.ports.as_ref()) {
-                let sides: &[&str] = if sources.len() == 2 {
-                    &["_in_L", "_in_R"]
-                } else {
-                    &["_in"]
-                };
+                let sides: &[&str] = if sources.len() == 2 { &["_in_L", "_in_R"] } else { &["_in"] };
                 for (source, side) in sources.iter().zip(sides) {
                     let port_name = format!("{}{side}", strip.name);
                     let port = client
@@ -210,18 +199,11 @@ impl JackSession {
             strip_ports.push(ports);
         }
         let master_ports = [
-            client
-                .register_port("master_out_L", AudioOut::default())
-                .map_err(jack_err("port master_out_L"))?,
-            client
-                .register_port("master_out_R", AudioOut::default())
-                .map_err(jack_err("port master_out_R"))?,
+            client.register_port("master_out_L", AudioOut::default()).map_err(jack_err("port master_out_L"))?,
+            client.register_port("master_out_R", AudioOut::default()).map_err(jack_err("port master_out_R"))?,
         ];
         for (i, dest) in doc.master.ports.iter().enumerate().take(2) {
-            wanted_connections.push((
-                format!("{client_name}:master_out_{}", ["L", "R"][i]),
-                dest.clone(),
-            ));
+            wanted_connections.push((format!("{client_name}:master_out_{}", ["L", "R"][i]), dest.clone()));
         }
 
         let sample_rate = client.sample_rate() as u32;
@@ -257,13 +239,8 @@ impl JackSession {
             transport: client.transport(),
             view: view.clone(),
         };
-        let notifications = Notifications {
-            xruns: xruns.clone(),
-            server_gone: server_gone.clone(),
-        };
-        let active = client
-            .activate_async(notifications, processor)
-            .map_err(jack_err("activating the client"))?;
+        let notifications = Notifications { xruns: xruns.clone(), server_gone: server_gone.clone() };
+        let active = client.activate_async(notifications, processor).map_err(jack_err("activating the client"))?;
         let mut failed_connections = Vec::new();
         for (from, to) in wanted_connections {
             if let Err(e) = active.as_client().connect_ports_by_name(&from, &to) {
@@ -289,9 +266,7 @@ impl JackSession {
 
     /// DSP load of the whole JACK graph, percent.
     pub fn cpu_load(&self) -> f32 {
-        self.client
-            .as_ref()
-            .map_or(0.0, |c| c.as_client().cpu_load())
+        self.client.as_ref().map_or(0.0, |c| c.as_client().cpu_load())
     }
 
     /// Stops processing and releases the client; the engine is dropped here, off the audio thread.

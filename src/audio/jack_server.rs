@@ -20,33 +20,14 @@ pub enum ServerError {
 impl DummyServer {
     /// Starts `jackd -n NAME -d dummy` at `sample_rate` with `period` frames and waits until it accepts clients.
     /// Realtime scheduling is used when `realtime` (needs rtprio rights; 64-frame periods need it).
-    pub fn start(
-        name: &str,
-        sample_rate: u32,
-        period: u32,
-        realtime: bool,
-    ) -> Result<DummyServer, ServerError> {
+    pub fn start(name: &str, sample_rate: u32, period: u32, realtime: bool) -> Result<DummyServer, ServerError> {
         let mut cmd = Command::new("jackd");
         cmd.arg("-n").arg(name);
         cmd.arg(if realtime { "-R" } else { "--no-realtime" });
-        cmd.args([
-            "-d",
-            "dummy",
-            "-r",
-            &sample_rate.to_string(),
-            "-p",
-            &period.to_string(),
-        ]);
-        let child = cmd
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .map_err(ServerError::Spawn)?;
-        let server = DummyServer {
-            name: name.to_string(),
-            child,
-        };
+        cmd.args(["-d", "dummy", "-r", &sample_rate.to_string(), "-p", &period.to_string()]);
+        let child =
+            cmd.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null()).spawn().map_err(ServerError::Spawn)?;
+        let server = DummyServer { name: name.to_string(), child };
         server.wait_ready(Duration::from_secs(10))?;
         Ok(server)
     }
@@ -65,10 +46,7 @@ impl DummyServer {
             }
             std::thread::sleep(Duration::from_millis(50));
         }
-        Err(ServerError::Timeout {
-            name: self.name.clone(),
-            seconds: limit.as_secs(),
-        })
+        Err(ServerError::Timeout { name: self.name.clone(), seconds: limit.as_secs() })
     }
 
     pub fn pid(&self) -> u32 {

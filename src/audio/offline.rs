@@ -29,12 +29,7 @@ impl Format {
             Format::Int24 => (24, hound::SampleFormat::Int),
             Format::Float32 => (32, hound::SampleFormat::Float),
         };
-        hound::WavSpec {
-            channels: 2,
-            sample_rate,
-            bits_per_sample: bits,
-            sample_format,
-        }
+        hound::WavSpec { channels: 2, sample_rate, bits_per_sample: bits, sample_format }
     }
 }
 
@@ -84,16 +79,9 @@ pub fn without_master_fx(doc: &SessionDoc) -> SessionDoc {
     for band in &mut master.eq {
         band.bypass = true;
     }
-    master.comp = master
-        .comp
-        .map(|c| crate::session::schema::CompDoc { bypass: true, ..c });
-    master.gate = master
-        .gate
-        .map(|g| crate::session::schema::GateDoc { bypass: true, ..g });
-    master.limiter = Some(LimiterDoc {
-        bypass: true,
-        ..master.limiter.unwrap_or_default()
-    });
+    master.comp = master.comp.map(|c| crate::session::schema::CompDoc { bypass: true, ..c });
+    master.gate = master.gate.map(|g| crate::session::schema::GateDoc { bypass: true, ..g });
+    master.limiter = Some(LimiterDoc { bypass: true, ..master.limiter.unwrap_or_default() });
     doc
 }
 
@@ -127,13 +115,8 @@ pub fn render(
     opts: &RenderOptions,
     progress: &mut dyn FnMut(f64),
 ) -> Result<RenderReport, RenderError> {
-    let doc = if opts.no_master_fx {
-        without_master_fx(&loaded.doc)
-    } else {
-        loaded.doc.clone()
-    };
-    let opened = open_stems(loaded, opts.sample_rate)
-        .map_err(|problems| RenderError::Inputs { problems })?;
+    let doc = if opts.no_master_fx { without_master_fx(&loaded.doc) } else { loaded.doc.clone() };
+    let opened = open_stems(loaded, opts.sample_rate).map_err(|problems| RenderError::Inputs { problems })?;
     let frames = match opts.length_seconds {
         Some(s) => (s * opts.sample_rate as f64) as u64,
         None if opened.stems.is_empty() => return Err(RenderError::NoLength),
@@ -143,14 +126,8 @@ pub fn render(
     let latency = built.engine.latency_frames() as u64;
     let (mut player, _disk) = stems::start(opened.stems, &opened.strip_stem, 0);
 
-    let partial = out.with_file_name(format!(
-        ".{}.partial",
-        out.file_name().unwrap_or_default().to_string_lossy()
-    ));
-    let write_err = |source| RenderError::Write {
-        path: out.to_path_buf(),
-        source,
-    };
+    let partial = out.with_file_name(format!(".{}.partial", out.file_name().unwrap_or_default().to_string_lossy()));
+    let write_err = |source| RenderError::Write { path: out.to_path_buf(), source };
     let spec = opts.format.spec(opts.sample_rate);
     let mut writer = hound::WavWriter::create(&partial, spec).map_err(write_err)?;
     let mut sink = SampleSink::new(spec);
@@ -163,10 +140,7 @@ pub fn render(
     let result = (|| {
         while pos < total {
             player.wait_block(pos, RENDER_BLOCK);
-            let mut io = OfflineIo {
-                player: &player,
-                interleaved: &mut block,
-            };
+            let mut io = OfflineIo { player: &player, interleaved: &mut block };
             built.engine.process(RENDER_BLOCK, &mut io);
             // Drop the look-ahead delay at the start so the print lines up with the stems.
             let skip = latency.saturating_sub(pos).min(RENDER_BLOCK as u64) as usize;

@@ -87,21 +87,14 @@ impl DiskReader {
 }
 
 /// Starts streaming `stems` from frame `start`. `strip_stem[i]` names the stem strip i plays.
-pub fn start(
-    stems: Vec<WavStem>,
-    strip_stem: &[Option<usize>],
-    start: u64,
-) -> (StemPlayer, DiskReader) {
+pub fn start(stems: Vec<WavStem>, strip_stem: &[Option<usize>], start: u64) -> (StemPlayer, DiskReader) {
     let mut first_slot = Vec::with_capacity(stems.len());
     let mut slots = 0;
     for stem in &stems {
         first_slot.push(slots);
         slots += stem.channels();
     }
-    let strip_slots = strip_stem
-        .iter()
-        .map(|s| s.map(|i| (first_slot[i], stems[i].channels())))
-        .collect();
+    let strip_slots = strip_stem.iter().map(|s| s.map(|i| (first_slot[i], stems[i].channels()))).collect();
     let (mut to_player, incoming) = rtrb::RingBuffer::new(CHUNKS);
     let (spent, mut returned) = rtrb::RingBuffer::<Box<Chunk>>::new(CHUNKS);
     let shared = Arc::new(Shared {
@@ -165,13 +158,7 @@ pub fn start(
         rolling: false,
         underruns: 0,
     };
-    (
-        player,
-        DiskReader {
-            shared,
-            thread: Some(thread),
-        },
-    )
+    (player, DiskReader { shared, thread: Some(thread) })
 }
 
 fn fill(stems: &mut [WavStem], data: &mut [f32], start: u64, shared: &Shared) {
@@ -204,8 +191,7 @@ impl StemPlayer {
                 if self.holds(pos, frames) {
                     break true;
                 }
-                let behind =
-                    chunk.generation == self.generation && chunk.start + CHUNK_FRAMES as u64 <= pos;
+                let behind = chunk.generation == self.generation && chunk.start + CHUNK_FRAMES as u64 <= pos;
                 let stale = chunk.generation != self.generation;
                 if !(behind || stale) {
                     // Ahead of us in this generation, or straddling: start over at pos.
@@ -237,17 +223,13 @@ impl StemPlayer {
 
     fn holds(&self, pos: u64, frames: usize) -> bool {
         self.current.as_ref().is_some_and(|c| {
-            c.generation == self.generation
-                && c.start <= pos
-                && pos + frames as u64 <= c.start + CHUNK_FRAMES as u64
+            c.generation == self.generation && c.start <= pos && pos + frames as u64 <= c.start + CHUNK_FRAMES as u64
         })
     }
 
     fn request(&mut self, pos: u64) {
         self.generation = self.generation.wrapping_add(1) & 0x00ff_ffff;
-        self.shared
-            .seek
-            .store(pack(self.generation, pos), Ordering::Release);
+        self.shared.seek.store(pack(self.generation, pos), Ordering::Release);
     }
 
     fn retire_current(&mut self) {

@@ -13,24 +13,13 @@ pub enum StemError {
     #[error("{}: file not found", path.display())]
     Missing { path: PathBuf },
     #[error("{}: cannot read: {source}", path.display())]
-    Io {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    Io { path: PathBuf, source: std::io::Error },
     #[error("{}: not a WAV file we can read ({detail}); expected 16/24/32-bit integer or 32-bit float PCM WAV", path.display())]
     NotWav { path: PathBuf, detail: String },
     #[error("{}: truncated: the header announces {announced} frames but the file holds {present}", path.display())]
-    Truncated {
-        path: PathBuf,
-        announced: u64,
-        present: u64,
-    },
+    Truncated { path: PathBuf, announced: u64, present: u64 },
     #[error("{}: sample rate is {file_rate} Hz but the JACK server runs at {server_rate} Hz; resample the file (e.g. `sox in.wav -r {server_rate} out.wav`)", path.display())]
-    RateMismatch {
-        path: PathBuf,
-        file_rate: u32,
-        server_rate: u32,
-    },
+    RateMismatch { path: PathBuf, file_rate: u32, server_rate: u32 },
     #[error("{}: {channels} channels; a strip takes mono or stereo files", path.display())]
     Channels { path: PathBuf, channels: u16 },
 }
@@ -68,29 +57,18 @@ pub struct WavStem {
 impl WavStem {
     /// Opens and checks a stem; `expected_rate` is the rate it will be played at.
     pub fn open(path: &Path, expected_rate: u32) -> Result<WavStem, StemError> {
-        let io = |source: std::io::Error| StemError::Io {
-            path: path.to_path_buf(),
-            source,
-        };
+        let io = |source: std::io::Error| StemError::Io { path: path.to_path_buf(), source };
         let file = File::open(path).map_err(|e| match e.kind() {
-            std::io::ErrorKind::NotFound => StemError::Missing {
-                path: path.to_path_buf(),
-            },
+            std::io::ErrorKind::NotFound => StemError::Missing { path: path.to_path_buf() },
             _ => io(e),
         })?;
         let size = file.metadata().map_err(io)?.len();
         let reader = hound::WavReader::new(file).map_err(|e| match e {
             hound::Error::IoError(err) if err.kind() == std::io::ErrorKind::UnexpectedEof => {
-                StemError::NotWav {
-                    path: path.to_path_buf(),
-                    detail: "the header ends early".into(),
-                }
+                StemError::NotWav { path: path.to_path_buf(), detail: "the header ends early".into() }
             }
             hound::Error::IoError(err) => io(err),
-            other => StemError::NotWav {
-                path: path.to_path_buf(),
-                detail: other.to_string(),
-            },
+            other => StemError::NotWav { path: path.to_path_buf(), detail: other.to_string() },
         })?;
         let spec = reader.spec();
         let frames = reader.duration() as u64;
@@ -112,11 +90,7 @@ impl WavStem {
         let frame_bytes = encoding.bytes() as u64 * spec.channels as u64;
         let present = size.saturating_sub(data_start) / frame_bytes;
         if present < frames {
-            return Err(StemError::Truncated {
-                path: path.to_path_buf(),
-                announced: frames,
-                present,
-            });
+            return Err(StemError::Truncated { path: path.to_path_buf(), announced: frames, present });
         }
         if spec.sample_rate != expected_rate {
             return Err(StemError::RateMismatch {
@@ -126,10 +100,7 @@ impl WavStem {
             });
         }
         if spec.channels == 0 || spec.channels > 2 {
-            return Err(StemError::Channels {
-                path: path.to_path_buf(),
-                channels: spec.channels,
-            });
+            return Err(StemError::Channels { path: path.to_path_buf(), channels: spec.channels });
         }
         file.seek(SeekFrom::Start(data_start)).map_err(io)?;
         Ok(WavStem {
@@ -174,10 +145,7 @@ impl WavStem {
         let sample_bytes = self.encoding.bytes();
         let frame_bytes = sample_bytes * self.channels;
         self.bytes.resize(available * frame_bytes, 0);
-        self.file.read_exact_at(
-            &mut self.bytes,
-            self.data_start + start * frame_bytes as u64,
-        )?;
+        self.file.read_exact_at(&mut self.bytes, self.data_start + start * frame_bytes as u64)?;
         for (f, frame) in self.bytes.chunks_exact(frame_bytes).enumerate() {
             for (ch, sample) in frame.chunks_exact(sample_bytes).enumerate() {
                 out[ch][f] = decode(self.encoding, sample);
@@ -210,11 +178,7 @@ pub fn write_wav(
         channels,
         sample_rate,
         bits_per_sample: bits,
-        sample_format: if float {
-            hound::SampleFormat::Float
-        } else {
-            hound::SampleFormat::Int
-        },
+        sample_format: if float { hound::SampleFormat::Float } else { hound::SampleFormat::Int },
     };
     let mut w = hound::WavWriter::create(path, spec)?;
     let mut sink = SampleSink::new(spec);
@@ -251,9 +215,7 @@ impl SampleSink {
         if self.float {
             w.write_sample(sample)
         } else {
-            let v = (sample as f64 * self.scale as f64)
-                .round()
-                .clamp(-(self.max as f64) - 1.0, self.max as f64) as i32;
+            let v = (sample as f64 * self.scale as f64).round().clamp(-(self.max as f64) - 1.0, self.max as f64) as i32;
             w.write_sample(v)
         }
     }
@@ -264,20 +226,15 @@ mod tests {
     use super::*;
 
     fn ramp(frames: usize, channels: usize) -> Vec<f32> {
-        (0..frames * channels)
-            .map(|i| ((i % 200) as f32 / 100.0 - 1.0) * 0.9)
-            .collect()
+        (0..frames * channels).map(|i| ((i % 200) as f32 / 100.0 - 1.0) * 0.9).collect()
     }
 
     #[test]
     fn every_supported_encoding_reads_back_what_was_written() {
         let dir = tempfile::tempdir().unwrap();
-        for (bits, float, tolerance) in [
-            (16, false, 1.0 / 32_768.0),
-            (24, false, 1.0 / 8_388_608.0),
-            (32, false, 1e-7),
-            (32, true, 0.0),
-        ] {
+        for (bits, float, tolerance) in
+            [(16, false, 1.0 / 32_768.0), (24, false, 1.0 / 8_388_608.0), (32, false, 1e-7), (32, true, 0.0)]
+        {
             for channels in [1usize, 2] {
                 let path = dir.path().join(format!("{bits}-{float}-{channels}.wav"));
                 let data = ramp(1000, channels);
@@ -285,21 +242,14 @@ mod tests {
                 let mut stem = WavStem::open(&path, 48_000).unwrap();
                 assert_eq!((stem.frames(), stem.channels()), (1000, channels));
                 let mut planar = vec![vec![0.0f32; 300]; channels];
-                let mut slices: Vec<&mut [f32]> =
-                    planar.iter_mut().map(|v| v.as_mut_slice()).collect();
+                let mut slices: Vec<&mut [f32]> = planar.iter_mut().map(|v| v.as_mut_slice()).collect();
                 stem.read_planar(800, &mut slices).unwrap();
                 for ch in 0..channels {
                     for f in 0..200 {
                         let want = data[(800 + f) * channels + ch];
-                        assert!(
-                            (planar[ch][f] - want).abs() <= tolerance,
-                            "{bits} {float} ch{ch} f{f}"
-                        );
+                        assert!((planar[ch][f] - want).abs() <= tolerance, "{bits} {float} ch{ch} f{f}");
                     }
-                    assert!(
-                        planar[ch][200..].iter().all(|&x| x == 0.0),
-                        "silence past the end"
-                    );
+                    assert!(planar[ch][200..].iter().all(|&x| x == 0.0), "silence past the end");
                 }
             }
         }
@@ -309,12 +259,7 @@ mod tests {
     fn bad_files_are_named_with_what_is_wrong() {
         let dir = tempfile::tempdir().unwrap();
         let missing = dir.path().join("nope.wav");
-        assert!(
-            WavStem::open(&missing, 48_000)
-                .unwrap_err()
-                .to_string()
-                .ends_with("nope.wav: file not found")
-        );
+        assert!(WavStem::open(&missing, 48_000).unwrap_err().to_string().ends_with("nope.wav: file not found"));
 
         let text = dir.path().join("notes.wav");
         std::fs::write(&text, "these are not samples").unwrap();
@@ -324,18 +269,12 @@ mod tests {
         let good = dir.path().join("good.wav");
         write_wav(&good, 2, 44_100, 16, false, &ramp(5000, 2)).unwrap();
         let err = WavStem::open(&good, 48_000).unwrap_err().to_string();
-        assert!(
-            err.contains("good.wav: sample rate is 44100 Hz but the JACK server runs at 48000 Hz"),
-            "{err}"
-        );
+        assert!(err.contains("good.wav: sample rate is 44100 Hz but the JACK server runs at 48000 Hz"), "{err}");
 
         let bytes = std::fs::read(&good).unwrap();
         let cut = dir.path().join("cut.wav");
         std::fs::write(&cut, &bytes[..bytes.len() / 2]).unwrap();
         let err = WavStem::open(&cut, 44_100).unwrap_err().to_string();
-        assert!(
-            err.contains("cut.wav: truncated: the header announces 5000 frames"),
-            "{err}"
-        );
+        assert!(err.contains("cut.wav: truncated: the header announces 5000 frames"), "{err}");
     }
 }

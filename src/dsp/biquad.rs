@@ -22,20 +22,11 @@ struct Prewarp {
 fn prewarp(freq_hz: f32, q: f32, sample_rate: f32) -> Prewarp {
     let nyquist_safe = (freq_hz as f64).clamp(1.0, sample_rate as f64 * 0.49);
     let w0 = 2.0 * PI * nyquist_safe / sample_rate as f64;
-    Prewarp {
-        cos_w0: w0.cos(),
-        alpha: w0.sin() / (2.0 * q.max(0.01) as f64),
-    }
+    Prewarp { cos_w0: w0.cos(), alpha: w0.sin() / (2.0 * q.max(0.01) as f64) }
 }
 
 impl Coeffs {
-    pub const IDENTITY: Coeffs = Coeffs {
-        b0: 1.0,
-        b1: 0.0,
-        b2: 0.0,
-        a1: 0.0,
-        a2: 0.0,
-    };
+    pub const IDENTITY: Coeffs = Coeffs { b0: 1.0, b1: 0.0, b2: 0.0, a1: 0.0, a2: 0.0 };
 
     fn normalised(b0: f64, b1: f64, b2: f64, a0: f64, a1: f64, a2: f64) -> Self {
         Coeffs {
@@ -196,10 +187,7 @@ pub(crate) mod tests {
     pub fn measured_gain_db(freq_hz: f32, mut run: impl FnMut(&mut [f32])) -> f32 {
         let n = 48_000 * 2;
         let mut signal: Vec<f32> = (0..n)
-            .map(|i| {
-                (2.0 * std::f64::consts::PI * freq_hz as f64 * i as f64 / FS as f64).sin() as f32
-                    * 0.25
-            })
+            .map(|i| (2.0 * std::f64::consts::PI * freq_hz as f64 * i as f64 / FS as f64).sin() as f32 * 0.25)
             .collect();
         let input_rms = rms(&signal[n / 2..]);
         for chunk in signal.chunks_mut(64) {
@@ -219,10 +207,7 @@ pub(crate) mod tests {
             assert!((c.magnitude_db(1_000.0, FS) - gain).abs() < 0.01);
             let mut st = State::default();
             let measured = measured_gain_db(1_000.0, |b| process(&c, &mut st, b));
-            assert!(
-                (measured - gain).abs() < 0.05,
-                "gain {gain}: measured {measured}"
-            );
+            assert!((measured - gain).abs() < 0.05, "gain {gain}: measured {measured}");
         }
     }
 
@@ -240,13 +225,8 @@ pub(crate) mod tests {
     #[test]
     fn stereo_processing_equals_two_mono_passes() {
         let c = Coeffs::peaking(300.0, 0.9, 5.0, FS);
-        let input: Vec<f32> = (0..256)
-            .map(|i| ((i * 7919) % 97) as f32 / 97.0 - 0.5)
-            .collect();
-        let (mut l, mut r) = (
-            input.clone(),
-            input.iter().map(|x| -x * 0.5).collect::<Vec<_>>(),
-        );
+        let input: Vec<f32> = (0..256).map(|i| ((i * 7919) % 97) as f32 / 97.0 - 0.5).collect();
+        let (mut l, mut r) = (input.clone(), input.iter().map(|x| -x * 0.5).collect::<Vec<_>>());
         let (mut lm, mut rm) = (l.clone(), r.clone());
         let mut states = [State::default(); 2];
         process_stereo(&c, &mut states, &mut l, &mut r);
@@ -270,5 +250,163 @@ pub(crate) mod tests {
             process(&c, &mut st2, x);
         }
         assert_eq!(whole, single);
+    }
+}
+
+/// Runs `coeffs.len()` (up to 6) sections in series over one or two channels, all sections in
+/// one pass per sample. A single section's recursion is latency-bound; interleaving the
+/// sections (and the two channels, as SIMD lanes where available) keeps the FPU busy.
+/// `right` is `None` for mono.
+pub fn cascade(coeffs: &[Coeffs], states: &mut [[State; 2]], left: &mut [f32], right: Option<&mut [f32]>) {
+    assert!(coeffs.len() == states.len() && coeffs.len() <= 6, "up to six sections");
+    match coeffs.len() {
+        0 => {}
+        1 => cascade_n::<1>(coeffs, states, left, right),
+        2 => cascade_n::<2>(coeffs, states, left, right),
+        3 => cascade_n::<3>(coeffs, states, left, right),
+        4 => cascade_n::<4>(coeffs, states, left, right),
+        5 => cascade_n::<5>(coeffs, states, left, right),
+        _ => cascade_n::<6>(coeffs, states, left, right),
+    }
+}
+
+fn cascade_n<const N: usize>(
+    coeffs: &[Coeffs],
+    states: &mut [[State; 2]],
+    left: &mut [f32],
+    right: Option<&mut [f32]>,
+) {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("fma") {
+        // SAFETY: the CPU supports FMA (checked just above); SSE2 is part of x86_64.
+        unsafe { simd::cascade_fma::<N>(coeffs, states, left, right) };
+        return;
+    }
+    match right {
+        Some(right) => {
+            for (l, r) in left.iter_mut().zip(right.iter_mut()) {
+                for k in 0..N {
+                    let c = &coeffs[k];
+                    let [sl, sr] = &mut states[k];
+                    *l = tick(c, sl, *l);
+                    *r = tick(c, sr, *r);
+                }
+            }
+        }
+        None => {
+            for x in left.iter_mut() {
+                for k in 0..N {
+                    *x = tick(&coeffs[k], &mut states[k][0], *x);
+                }
+            }
+        }
+    }
+}
+
+#[inline(always)]
+fn tick(c: &Coeffs, s: &mut State, x: f32) -> f32 {
+    let y = c.b0 * x + s.s1;
+    s.s1 = c.b1 * x - c.a1 * y + s.s2;
+    s.s2 = c.b2 * x - c.a2 * y;
+    y
+}
+
+#[cfg(target_arch = "x86_64")]
+mod simd {
+    use super::{Coeffs, State};
+    use std::arch::x86_64::*;
+
+    fn lanes(v: __m128) -> [f32; 4] {
+        // SAFETY: __m128 is four f32 lanes, laid out as [f32; 4].
+        unsafe { std::mem::transmute::<__m128, [f32; 4]>(v) }
+    }
+
+    /// Left and right ride in lanes 0 and 1 of one SSE register.
+    #[target_feature(enable = "fma")]
+    pub(super) unsafe fn cascade_fma<const N: usize>(
+        coeffs: &[Coeffs],
+        states: &mut [[State; 2]],
+        left: &mut [f32],
+        mut right: Option<&mut [f32]>,
+    ) {
+        let mut b0 = [_mm_setzero_ps(); N];
+        let mut b1 = b0;
+        let mut b2 = b0;
+        let mut neg_a1 = b0;
+        let mut neg_a2 = b0;
+        let mut s1 = b0;
+        let mut s2 = b0;
+        for k in 0..N {
+            let c = &coeffs[k];
+            b0[k] = _mm_set1_ps(c.b0);
+            b1[k] = _mm_set1_ps(c.b1);
+            b2[k] = _mm_set1_ps(c.b2);
+            neg_a1[k] = _mm_set1_ps(-c.a1);
+            neg_a2[k] = _mm_set1_ps(-c.a2);
+            let [l, r] = &states[k];
+            s1[k] = _mm_setr_ps(l.s1, r.s1, 0.0, 0.0);
+            s2[k] = _mm_setr_ps(l.s2, r.s2, 0.0, 0.0);
+        }
+        for i in 0..left.len() {
+            let r_in = right.as_ref().map_or(0.0, |r| r[i]);
+            let mut x = _mm_setr_ps(left[i], r_in, 0.0, 0.0);
+            for k in 0..N {
+                let y = _mm_fmadd_ps(b0[k], x, s1[k]);
+                // Only the a1·y product sits on the recursion's critical path.
+                s1[k] = _mm_fmadd_ps(neg_a1[k], y, _mm_fmadd_ps(b1[k], x, s2[k]));
+                s2[k] = _mm_fmadd_ps(neg_a2[k], y, _mm_mul_ps(b2[k], x));
+                x = y;
+            }
+            let out = lanes(x);
+            left[i] = out[0];
+            if let Some(r) = right.as_mut() {
+                r[i] = out[1];
+            }
+        }
+        for k in 0..N {
+            let (a, b) = (lanes(s1[k]), lanes(s2[k]));
+            states[k] = [State { s1: a[0], s2: b[0] }, State { s1: a[1], s2: b[1] }];
+        }
+    }
+}
+
+#[cfg(test)]
+mod cascade_tests {
+    use super::*;
+
+    #[test]
+    fn a_cascade_equals_its_sections_run_one_after_another() {
+        let fs = 48_000.0;
+        let sections = [
+            Coeffs::highpass(60.0, 0.707, fs),
+            Coeffs::low_shelf(120.0, 0.707, 3.0, fs),
+            Coeffs::peaking(900.0, 1.3, -4.0, fs),
+            Coeffs::high_shelf(8_000.0, 0.707, 2.0, fs),
+        ];
+        let input: Vec<f32> = (0..512).map(|i| ((i * 7919) % 113) as f32 / 113.0 - 0.5).collect();
+        for n in 1..=4 {
+            let (mut l, mut r) = (input.clone(), input.iter().map(|x| x * -0.7).collect::<Vec<_>>());
+            let (mut l_ref, mut r_ref) = (l.clone(), r.clone());
+            let mut states = vec![[State::default(); 2]; n];
+            for (block_l, block_r) in l.chunks_mut(64).zip(r.chunks_mut(64)) {
+                cascade(&sections[..n], &mut states, block_l, Some(block_r));
+            }
+            for c in &sections[..n] {
+                let mut st = [State::default(); 2];
+                process_stereo(c, &mut st, &mut l_ref, &mut r_ref);
+            }
+            for i in 0..input.len() {
+                assert!(
+                    (l[i] - l_ref[i]).abs() < 1e-4 && (r[i] - r_ref[i]).abs() < 1e-4,
+                    "{n} sections, sample {i}: {} vs {}",
+                    l[i],
+                    l_ref[i]
+                );
+            }
+            let mut mono = input.clone();
+            let mut mono_states = vec![[State::default(); 2]; n];
+            cascade(&sections[..n], &mut mono_states, &mut mono, None);
+            assert!(mono.iter().zip(&l_ref).all(|(a, b)| (a - b).abs() < 1e-4));
+        }
     }
 }

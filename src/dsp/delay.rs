@@ -37,11 +37,7 @@ impl Delay {
             sample_rate,
             lines: [vec![0.0; len], vec![0.0; len]],
             write: 0,
-            time_samples: Smoother::new(
-                Self::samples_for(settings.time_ms, sample_rate),
-                TIME_GLIDE_MS,
-                sample_rate,
-            ),
+            time_samples: Smoother::new(Self::samples_for(settings.time_ms, sample_rate), TIME_GLIDE_MS, sample_rate),
             lowpass_pole: 0.0,
             lowpass_state: [0.0; 2],
         };
@@ -55,11 +51,9 @@ impl Delay {
 
     pub fn set(&mut self, settings: DelaySettings) {
         self.settings = settings;
-        self.time_samples
-            .set_target(Self::samples_for(settings.time_ms, self.sample_rate));
+        self.time_samples.set_target(Self::samples_for(settings.time_ms, self.sample_rate));
         // One-pole low-pass: pole from the corner frequency.
-        self.lowpass_pole =
-            (-2.0 * std::f32::consts::PI * settings.damping_hz / self.sample_rate).exp();
+        self.lowpass_pole = (-2.0 * std::f32::consts::PI * settings.damping_hz / self.sample_rate).exp();
     }
 
     /// Jumps to the delay time without gliding.
@@ -70,10 +64,7 @@ impl Delay {
     pub fn process(&mut self, block: &mut AudioBlock) {
         let len = self.lines[0].len();
         let feedback = self.settings.feedback.clamp(0.0, 0.98);
-        let (wet, dry) = (
-            self.settings.mix.clamp(0.0, 1.0),
-            1.0 - self.settings.mix.clamp(0.0, 1.0),
-        );
+        let (wet, dry) = (self.settings.mix.clamp(0.0, 1.0), 1.0 - self.settings.mix.clamp(0.0, 1.0));
         let channels = block.channels();
         for i in 0..block.frames() {
             let delay = self.time_samples.next();
@@ -103,12 +94,7 @@ mod tests {
     #[test]
     fn an_impulse_comes_back_after_the_delay_time_and_decays_by_the_feedback() {
         let fs = 48_000.0;
-        let settings = DelaySettings {
-            time_ms: 10.0,
-            feedback: 0.5,
-            damping_hz: 20_000.0,
-            mix: 1.0,
-        };
+        let settings = DelaySettings { time_ms: 10.0, feedback: 0.5, damping_hz: 20_000.0, mix: 1.0 };
         let mut delay = Delay::new(settings, fs);
         let mut out = Vec::new();
         let mut block = AudioBlock::new(1);

@@ -1,9 +1,9 @@
 //! Compressor and gate/expander, stereo-linked, with gain computed in the log
 //! domain per sample (fast log/exp, see `fastmath`).
 
-use super::AudioBlock;
 use super::fastmath::{db_to_gain, gain_to_db};
 use super::smoothing::{Smoother, pole_for};
+use super::{AudioBlock, MAX_BLOCK};
 
 /// Averaging time of the RMS detector.
 const RMS_WINDOW_MS: f32 = 20.0;
@@ -55,10 +55,18 @@ pub struct Compressor {
     release_pole: f32,
     rms_pole: f32,
     mean_square: f32,
+    /// Attack and release poles raised to `GAIN_STEP` (one gain computation covers that many samples).
+    attack_pole_step: f32,
+    release_pole_step: f32,
     /// Smoothed gain change in dB (<= 0).
     reduction_db: f32,
     makeup_db: Smoother,
+    /// Linear gain applied at the end of the last block (interpolation starts here).
+    gain: f32,
 }
+
+/// Samples per gain computation.
+const GAIN_STEP: usize = 8;
 
 impl Compressor {
     pub fn new(settings: CompressorSettings, sample_rate: f32) -> Self {
@@ -69,16 +77,11 @@ impl Compressor {
             release_pole: 0.0,
             rms_pole: pole_for(RMS_WINDOW_MS, sample_rate),
             mean_square: 0.0,
+            attack_pole_step: 0.0,
+            release_pole_step: 0.0,
             reduction_db: 0.0,
-            makeup_db: Smoother::new(
-                if settings.bypass {
-                    0.0
-                } else {
-                    settings.makeup_db
-                },
-                GLIDE_MS,
-                sample_rate,
-            ),
+            gain: db_to_gain(if settings.bypass { 0.0 } else { settings.makeup_db }),
+            makeup_db: Smoother::new(if settings.bypass { 0.0 } else { settings.makeup_db }, GLIDE_MS, sample_rate),
         };
         c.set(settings);
         c
@@ -88,57 +91,86 @@ impl Compressor {
         self.settings = settings;
         self.attack_pole = pole_for(settings.attack_ms, self.sample_rate);
         self.release_pole = pole_for(settings.release_ms, self.sample_rate);
-        self.makeup_db.set_target(if settings.bypass {
-            0.0
-        } else {
-            settings.makeup_db
-        });
+        self.makeup_db.set_target(if settings.bypass { 0.0 } else { settings.makeup_db });
     }
 
     /// Jumps the makeup gain to its setting without gliding.
     pub fn settle(&mut self) {
         self.makeup_db.reset(self.makeup_db.target());
+        self.gain = db_to_gain(self.reduction_db + self.makeup_db.current());
     }
 
     /// Compresses the block in place; returns the largest gain reduction in dB (>= 0).
+    ///
+    /// The detector sees every sample, but the gain is computed in the log domain once per
+    /// `GAIN_STEP` samples (the per-sample log/exp would cost more than all the EQ bands) and
+    /// interpolated linearly in between, which keeps the static curve exact and the gain smooth.
     pub fn process(&mut self, block: &mut AudioBlock) -> f32 {
         if self.settings.bypass && self.reduction_db == 0.0 && self.makeup_db.is_settled() {
             return 0.0;
         }
         let s = self.settings;
-        let mut deepest = 0.0f32;
-        for i in 0..block.frames() {
-            let level = if block.channels() == 2 {
-                block.channel(0)[i].abs().max(block.channel(1)[i].abs())
-            } else {
-                block.channel(0)[i].abs()
-            };
-            let level_db = match s.detector {
-                Detector::Peak => gain_to_db(level),
+        let frames = block.frames();
+        // Detector input: the louder channel, sample by sample (a vectorisable pass).
+        let mut levels = [0.0f32; MAX_BLOCK];
+        let levels = &mut levels[..frames];
+        for (level, x) in levels.iter_mut().zip(block.channel(0)) {
+            *level = x.abs();
+        }
+        if block.channels() == 2 {
+            for (level, x) in levels.iter_mut().zip(block.channel(1)) {
+                let a = x.abs();
+                *level = if a > *level { a } else { *level };
+            }
+        }
+        // Makeup changes are rare: glide it once per block.
+        let makeup_db = self.makeup_db.advance(frames);
+        // Three passes over the groups so that only the smoothing is serial: the logs and
+        // exponentials of different groups are independent and overlap in the pipeline.
+        const GROUPS: usize = MAX_BLOCK / GAIN_STEP;
+        let groups = frames.div_ceil(GAIN_STEP);
+        let mut level_db = [0.0f32; GROUPS];
+        for (g, group) in levels.chunks(GAIN_STEP).enumerate() {
+            level_db[g] = match s.detector {
+                Detector::Peak => gain_to_db(group.iter().fold(0.0f32, |m, &l| if l > m { l } else { m })),
                 Detector::Rms => {
-                    self.mean_square =
-                        level * level + (self.mean_square - level * level) * self.rms_pole;
+                    for &l in group {
+                        self.mean_square = l * l + (self.mean_square - l * l) * self.rms_pole;
+                    }
                     0.5 * gain_to_db(self.mean_square)
                 }
             };
-            let wanted = if s.bypass {
-                0.0
-            } else {
-                s.static_curve_db(level_db) - level_db
-            };
-            let pole = if wanted < self.reduction_db {
-                self.attack_pole
-            } else {
-                self.release_pole
+        }
+        let mut reduction_db = [0.0f32; GROUPS];
+        let mut deepest = 0.0f32;
+        for g in 0..groups {
+            let n = GAIN_STEP.min(frames - g * GAIN_STEP);
+            let wanted = if s.bypass { 0.0 } else { s.static_curve_db(level_db[g]) - level_db[g] };
+            let pole = match (wanted < self.reduction_db, n == GAIN_STEP) {
+                (true, true) => self.attack_pole_step,
+                (false, true) => self.release_pole_step,
+                (true, false) => self.attack_pole.powi(n as i32),
+                (false, false) => self.release_pole.powi(n as i32),
             };
             self.reduction_db = wanted + (self.reduction_db - wanted) * pole;
             if self.reduction_db > -1e-6 && wanted == 0.0 {
                 self.reduction_db = 0.0;
             }
+            reduction_db[g] = self.reduction_db;
             deepest = deepest.min(self.reduction_db);
-            let gain = db_to_gain(self.reduction_db + self.makeup_db.next());
-            for ch in 0..block.channels() {
-                block.channel_mut(ch)[i] *= gain;
+        }
+        let mut gains = [0.0f32; MAX_BLOCK];
+        for (g, gains) in gains[..frames].chunks_mut(GAIN_STEP).enumerate() {
+            let target = db_to_gain(reduction_db[g] + makeup_db);
+            let step = (target - self.gain) / gains.len() as f32;
+            for (k, gain) in gains.iter_mut().enumerate() {
+                *gain = self.gain + step * (k + 1) as f32;
+            }
+            self.gain = target;
+        }
+        for ch in 0..block.channels() {
+            for (x, g) in block.channel_mut(ch).iter_mut().zip(&gains[..frames]) {
+                *x *= g;
             }
         }
         -deepest
@@ -208,15 +240,19 @@ impl Gate {
         self.hold_samples = (settings.hold_ms * 0.001 * self.sample_rate) as u32;
     }
 
+    /// Bypassed and fully open: processing would change nothing.
+    pub fn is_idle(&self) -> bool {
+        self.settings.bypass && self.gain_db == 0.0
+    }
+
     /// Gates the block in place; returns the largest attenuation in dB (>= 0).
     pub fn process(&mut self, block: &mut AudioBlock) -> f32 {
-        if self.settings.bypass && self.gain_db == 0.0 {
+        if self.is_idle() {
             return 0.0;
         }
         let mut deepest = 0.0f32;
         for i in 0..block.frames() {
-            let level =
-                (0..block.channels()).fold(0.0f32, |m, ch| m.max(block.channel(ch)[i].abs()));
+            let level = (0..block.channels()).fold(0.0f32, |m, ch| m.max(block.channel(ch)[i].abs()));
             self.envelope = level.max(self.envelope * self.envelope_pole);
             let wanted = self.settings.static_gain_db(gain_to_db(self.envelope));
             if wanted >= self.gain_db {
@@ -281,10 +317,7 @@ mod tests {
             for detector in [Detector::Peak, Detector::Rms] {
                 let mut comp = Compressor::new(CompressorSettings { detector, ..s }, FS);
                 let out = settled_output_db(&mut comp, input_db, 2);
-                assert!(
-                    (out - formula).abs() < 0.1,
-                    "{detector:?} at {input_db} dB: {out} vs {formula}"
-                );
+                assert!((out - formula).abs() < 0.1, "{detector:?} at {input_db} dB: {out} vs {formula}");
             }
         }
     }
@@ -319,10 +352,7 @@ mod tests {
     fn bypass_releases_to_unity() {
         let mut comp = Compressor::new(settings(), FS);
         settled_output_db(&mut comp, -6.0, 1);
-        comp.set(CompressorSettings {
-            bypass: true,
-            ..settings()
-        });
+        comp.set(CompressorSettings { bypass: true, ..settings() });
         let out = settled_output_db(&mut comp, -6.0, 1);
         assert!((out + 6.0).abs() < 1e-3, "{out}");
     }
@@ -346,10 +376,7 @@ mod tests {
                 gate.process(&mut block);
             }
             let out_db = 20.0 * block.channel(0)[63].log10();
-            assert!(
-                (out_db - input_db - expected_gain_db).abs() < 0.1,
-                "{input_db}: {out_db}"
-            );
+            assert!((out_db - input_db - expected_gain_db).abs() < 0.1, "{input_db}: {out_db}");
         }
     }
 }

@@ -3,9 +3,10 @@
 //! Settings glide at control rate (once per sub-block): frequency in the log
 //! domain, gain in dB, so sweeps sound even and never step.
 
+use super::AudioBlock;
+use super::biquad::cascade;
 use super::biquad::{Coeffs, State};
 use super::smoothing::Smoother;
-use super::{AudioBlock, run_section};
 
 /// How long a setting change takes to glide to its new value.
 const GLIDE_MS: f32 = 30.0;
@@ -27,11 +28,7 @@ struct FreqGlide(Smoother);
 
 impl FreqGlide {
     fn new(freq_hz: f32, sample_rate: f32) -> Self {
-        Self(Smoother::new(
-            freq_hz.max(1.0).log2(),
-            GLIDE_MS,
-            sample_rate,
-        ))
+        Self(Smoother::new(freq_hz.max(1.0).log2(), GLIDE_MS, sample_rate))
     }
     fn set(&mut self, freq_hz: f32) {
         self.0.set_target(freq_hz.max(1.0).log2());
@@ -85,21 +82,35 @@ impl HighPass {
 
     /// Returns false if the filter state went non-finite and was reset (the block is then silenced).
     pub fn process(&mut self, block: &mut AudioBlock) -> bool {
-        let freq_hz = self.freq.advance(block.frames());
-        let parked = !self.enabled && self.freq.0.is_settled();
-        if parked {
+        let mut sections = Sections::default();
+        self.gather(block.frames(), &mut sections);
+        sections.run(block);
+        self.scatter(&sections, 0..sections.count);
+        self.recover_if_broken(block)
+    }
+
+    /// Advances the cutoff glide and adds the active sections (none when parked) to `sections`.
+    fn gather(&mut self, frames: usize, sections: &mut Sections) {
+        let freq_hz = self.freq.advance(frames);
+        if !self.enabled && self.freq.0.is_settled() {
             self.states = Default::default();
-            return true;
+            return;
         }
         if freq_hz != self.coeffs_for_hz {
             self.coeffs = Coeffs::highpass(freq_hz, BUTTERWORTH_Q, self.sample_rate);
             self.coeffs_for_hz = freq_hz;
         }
-        run_section(&self.coeffs, &mut self.states[0], block);
-        if self.slope == HpfSlope::Db24 {
-            run_section(&self.coeffs, &mut self.states[1], block);
+        let count = if self.slope == HpfSlope::Db24 { 2 } else { 1 };
+        for k in 0..count {
+            sections.push(self.coeffs, self.states[k], k);
         }
-        self.recover_if_broken(block)
+    }
+
+    /// Takes back the states of the sections it gathered (`range` of `sections`).
+    fn scatter(&mut self, sections: &Sections, range: std::ops::Range<usize>) {
+        for k in range {
+            self.states[sections.owner[k]] = sections.states[k];
+        }
     }
 
     fn recover_if_broken(&mut self, block: &mut AudioBlock) -> bool {
@@ -112,6 +123,61 @@ impl HighPass {
     }
 }
 
+/// Biquad sections gathered from one or two processors, to run as a single cascade.
+struct Sections {
+    coeffs: [Coeffs; MAX_SECTIONS],
+    states: [[State; 2]; MAX_SECTIONS],
+    /// Index of each section within the processor it came from.
+    owner: [usize; MAX_SECTIONS],
+    count: usize,
+}
+
+const MAX_SECTIONS: usize = 6;
+
+impl Default for Sections {
+    fn default() -> Self {
+        Self {
+            coeffs: [Coeffs::IDENTITY; MAX_SECTIONS],
+            states: [[State::default(); 2]; MAX_SECTIONS],
+            owner: [0; MAX_SECTIONS],
+            count: 0,
+        }
+    }
+}
+
+impl Sections {
+    fn push(&mut self, coeffs: Coeffs, states: [State; 2], owner: usize) {
+        self.coeffs[self.count] = coeffs;
+        self.states[self.count] = states;
+        self.owner[self.count] = owner;
+        self.count += 1;
+    }
+
+    fn run(&mut self, block: &mut AudioBlock) {
+        let (coeffs, states) = (&self.coeffs[..self.count], &mut self.states[..self.count]);
+        if block.channels() == 2 {
+            let (l, r) = block.stereo_mut();
+            cascade(coeffs, states, l, Some(r));
+        } else {
+            cascade(coeffs, states, block.channel_mut(0), None);
+        }
+    }
+}
+
+/// Runs the high-pass and the EQ as one cascade (for when nothing sits between them): one pass
+/// over the block instead of two. Returns false if either had to be reset.
+pub fn process_hpf_and_eq(hpf: &mut HighPass, eq: &mut Equalizer, block: &mut AudioBlock) -> bool {
+    let mut sections = Sections::default();
+    hpf.gather(block.frames(), &mut sections);
+    let split = sections.count;
+    eq.gather(block.frames(), &mut sections);
+    sections.run(block);
+    hpf.scatter(&sections, 0..split);
+    eq.scatter(&sections, split..sections.count);
+    let hpf_ok = hpf.recover_if_broken(block);
+    eq.recover_if_broken(block) && hpf_ok
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum BandShape {
     LowShelf,
@@ -121,12 +187,7 @@ pub enum BandShape {
 
 impl BandShape {
     /// Shapes of the four bands, in band order.
-    pub const FOUR_BAND: [BandShape; 4] = [
-        BandShape::LowShelf,
-        BandShape::Bell,
-        BandShape::Bell,
-        BandShape::HighShelf,
-    ];
+    pub const FOUR_BAND: [BandShape; 4] = [BandShape::LowShelf, BandShape::Bell, BandShape::Bell, BandShape::HighShelf];
 
     pub fn coeffs(self, freq_hz: f32, q: f32, gain_db: f32, sample_rate: f32) -> Coeffs {
         match self {
@@ -174,27 +235,22 @@ impl Band {
     /// A bypassed band glides its gain to 0 dB (an identity filter) and then drops out.
     fn set(&mut self, s: BandSettings) {
         self.freq.set(s.freq_hz);
-        self.gain_db
-            .set_target(if s.bypass { 0.0 } else { s.gain_db });
+        self.gain_db.set_target(if s.bypass { 0.0 } else { s.gain_db });
         self.q.set_target(s.q);
     }
 
-    fn process(&mut self, block: &mut AudioBlock, sample_rate: f32) {
-        let frames = block.frames();
-        let key = (
-            self.freq.advance(frames),
-            self.gain_db.advance(frames),
-            self.q.advance(frames),
-        );
+    /// Advances the glides by one sub-block and returns whether the band shapes the sound.
+    fn update(&mut self, frames: usize, sample_rate: f32) -> bool {
+        let key = (self.freq.advance(frames), self.gain_db.advance(frames), self.q.advance(frames));
         if key.1 == 0.0 && self.gain_db.is_settled() {
             self.states = Default::default();
-            return;
+            return false;
         }
         if key != self.coeffs_for {
             self.coeffs = self.shape.coeffs(key.0, key.2, key.1, sample_rate);
             self.coeffs_for = key;
         }
-        run_section(&self.coeffs, &mut self.states, block);
+        true
     }
 }
 
@@ -205,8 +261,7 @@ pub struct Equalizer {
 
 impl Equalizer {
     pub fn new(settings: [BandSettings; 4], sample_rate: f32) -> Self {
-        let bands =
-            std::array::from_fn(|i| Band::new(BandShape::FOUR_BAND[i], settings[i], sample_rate));
+        let bands = std::array::from_fn(|i| Band::new(BandShape::FOUR_BAND[i], settings[i], sample_rate));
         Self { sample_rate, bands }
     }
 
@@ -225,14 +280,30 @@ impl Equalizer {
 
     /// Returns false if a band's state went non-finite and the EQ was reset (the block is then silenced).
     pub fn process(&mut self, block: &mut AudioBlock) -> bool {
-        for band in &mut self.bands {
-            band.process(block, self.sample_rate);
+        let mut sections = Sections::default();
+        self.gather(block.frames(), &mut sections);
+        sections.run(block);
+        self.scatter(&sections, 0..sections.count);
+        self.recover_if_broken(block)
+    }
+
+    /// Advances every band's glides and adds the bands that shape the sound to `sections`.
+    fn gather(&mut self, frames: usize, sections: &mut Sections) {
+        for (i, band) in self.bands.iter_mut().enumerate() {
+            if band.update(frames, self.sample_rate) {
+                sections.push(band.coeffs, band.states, i);
+            }
         }
-        if self
-            .bands
-            .iter()
-            .all(|b| b.states.iter().all(State::is_finite))
-        {
+    }
+
+    fn scatter(&mut self, sections: &Sections, range: std::ops::Range<usize>) {
+        for k in range {
+            self.bands[sections.owner[k]].states = sections.states[k];
+        }
+    }
+
+    fn recover_if_broken(&mut self, block: &mut AudioBlock) -> bool {
+        if self.bands.iter().all(|b| b.states.iter().all(State::is_finite)) {
             return true;
         }
         for band in &mut self.bands {
@@ -249,11 +320,7 @@ pub fn response_db(settings: &[BandSettings; 4], freq_hz: f32, sample_rate: f32)
         .iter()
         .zip(BandShape::FOUR_BAND)
         .filter(|(s, _)| !s.bypass && s.gain_db != 0.0)
-        .map(|(s, shape)| {
-            shape
-                .coeffs(s.freq_hz, s.q, s.gain_db, sample_rate)
-                .magnitude_db(freq_hz, sample_rate)
-        })
+        .map(|(s, shape)| shape.coeffs(s.freq_hz, s.q, s.gain_db, sample_rate).magnitude_db(freq_hz, sample_rate))
         .sum()
 }
 
@@ -298,37 +365,17 @@ mod tests {
 
     #[test]
     fn each_eq_band_has_its_gain_at_its_centre_within_0_05_db() {
-        let flat = BandSettings {
-            freq_hz: 1000.0,
-            gain_db: 0.0,
-            q: 0.7,
-            bypass: false,
-        };
+        let flat = BandSettings { freq_hz: 1000.0, gain_db: 0.0, q: 0.7, bypass: false };
         for band in [1, 2] {
             let mut settings = [flat; 4];
-            settings[band] = BandSettings {
-                freq_hz: 2_500.0,
-                gain_db: -7.5,
-                q: 2.0,
-                bypass: false,
-            };
+            settings[band] = BandSettings { freq_hz: 2_500.0, gain_db: -7.5, q: 2.0, bypass: false };
             let mut eq = Equalizer::new(settings, FS);
             let g = measured_gain_db(2_500.0, run_mono(|b| eq.process(b)));
             assert!((g + 7.5).abs() < 0.05, "band {band}: {g}");
         }
         let mut shelves = [flat; 4];
-        shelves[0] = BandSettings {
-            freq_hz: 100.0,
-            gain_db: 6.0,
-            q: 0.707,
-            bypass: false,
-        };
-        shelves[3] = BandSettings {
-            freq_hz: 8_000.0,
-            gain_db: -4.0,
-            q: 0.707,
-            bypass: false,
-        };
+        shelves[0] = BandSettings { freq_hz: 100.0, gain_db: 6.0, q: 0.707, bypass: false };
+        shelves[3] = BandSettings { freq_hz: 8_000.0, gain_db: -4.0, q: 0.707, bypass: false };
         let mut eq = Equalizer::new(shelves, FS);
         assert!((measured_gain_db(30.0, run_mono(|b| eq.process(b))) - 6.0).abs() < 0.1);
         assert!((response_db(&shelves, 100.0, FS) - 3.0).abs() < 0.05);
@@ -337,36 +384,17 @@ mod tests {
 
     #[test]
     fn bypassed_band_glides_to_flat() {
-        let boost = BandSettings {
-            freq_hz: 1000.0,
-            gain_db: 12.0,
-            q: 1.0,
-            bypass: false,
-        };
-        let flat = BandSettings {
-            gain_db: 0.0,
-            ..boost
-        };
+        let boost = BandSettings { freq_hz: 1000.0, gain_db: 12.0, q: 1.0, bypass: false };
+        let flat = BandSettings { gain_db: 0.0, ..boost };
         let mut eq = Equalizer::new([flat, boost, flat, flat], FS);
-        eq.set_band(
-            1,
-            BandSettings {
-                bypass: true,
-                ..boost
-            },
-        );
+        eq.set_band(1, BandSettings { bypass: true, ..boost });
         let g = measured_gain_db(1000.0, run_mono(|b| eq.process(b)));
         assert!(g.abs() < 0.01, "{g}");
     }
 
     #[test]
     fn a_nan_in_the_state_is_cleared_and_sound_comes_back() {
-        let boost = BandSettings {
-            freq_hz: 1000.0,
-            gain_db: 6.0,
-            q: 1.0,
-            bypass: false,
-        };
+        let boost = BandSettings { freq_hz: 1000.0, gain_db: 6.0, q: 1.0, bypass: false };
         let mut eq = Equalizer::new([boost; 4], FS);
         let mut block = AudioBlock::new(2);
         block.channel_mut(0)[3] = f32::NAN;
@@ -376,5 +404,40 @@ mod tests {
         block.channel_mut(1).fill(0.5);
         assert!(eq.process(&mut block));
         assert!(block.peak() > 0.1 && block.peak().is_finite());
+    }
+}
+
+#[cfg(test)]
+mod fused_tests {
+    use super::*;
+
+    #[test]
+    fn hpf_and_eq_fused_sound_like_run_one_after_the_other() {
+        let fs = 48_000.0;
+        let bands = [
+            BandSettings { freq_hz: 100.0, gain_db: 3.0, q: 0.7, bypass: false },
+            BandSettings { freq_hz: 400.0, gain_db: -4.0, q: 1.2, bypass: false },
+            BandSettings { freq_hz: 2_000.0, gain_db: 0.0, q: 1.0, bypass: false },
+            BandSettings { freq_hz: 9_000.0, gain_db: 2.0, q: 0.7, bypass: false },
+        ];
+        let (mut hpf_a, mut eq_a) = (HighPass::new(80.0, HpfSlope::Db24, true, fs), Equalizer::new(bands, fs));
+        let (mut hpf_b, mut eq_b) = (HighPass::new(80.0, HpfSlope::Db24, true, fs), Equalizer::new(bands, fs));
+        let (mut a, mut b) = (AudioBlock::new(2), AudioBlock::new(2));
+        for n in 0..200 {
+            for i in 0..64 {
+                let x = (((n * 64 + i) * 7919) % 211) as f32 / 211.0 - 0.5;
+                for block in [&mut a, &mut b] {
+                    block.channel_mut(0)[i] = x;
+                    block.channel_mut(1)[i] = -x * 0.3;
+                }
+            }
+            assert!(process_hpf_and_eq(&mut hpf_a, &mut eq_a, &mut a));
+            assert!(hpf_b.process(&mut b) && eq_b.process(&mut b));
+            for ch in 0..2 {
+                for (x, y) in a.channel(ch).iter().zip(b.channel(ch)) {
+                    assert!((x - y).abs() < 1e-5, "block {n}: {x} vs {y}");
+                }
+            }
+        }
     }
 }

@@ -99,17 +99,9 @@ impl Limiter {
         let channels = block.channels();
         for i in 0..block.frames() {
             let peak = (0..channels).fold(0.0f32, |m, ch| m.max(block.channel(ch)[i].abs()));
-            let required = if self.bypass || peak <= self.ceiling {
-                1.0
-            } else {
-                self.ceiling / peak
-            };
+            let required = if self.bypass || peak <= self.ceiling { 1.0 } else { self.ceiling / peak };
             let held = self.sliding_min(required);
-            self.released = if held < self.released {
-                held
-            } else {
-                held + (self.released - held) * self.release_pole
-            };
+            self.released = if held < self.released { held } else { held + (self.released - held) * self.release_pole };
             self.box_sum += (self.released - self.box_values[self.cursor]) as f64;
             self.box_values[self.cursor] = self.released;
             let gain = (self.box_sum / self.lookahead as f64) as f32;
@@ -118,11 +110,7 @@ impl Limiter {
                 // Written lookahead-1 samples ago: the gain averaged up to now covers that sample's need.
                 self.delayed[ch][self.cursor] = block.channel(ch)[i];
                 let out = self.delayed[ch][(self.cursor + 1) % self.lookahead] * gain;
-                block.channel_mut(ch)[i] = if self.bypass {
-                    out
-                } else {
-                    out.clamp(-self.ceiling, self.ceiling)
-                };
+                block.channel_mut(ch)[i] = if self.bypass { out } else { out.clamp(-self.ceiling, self.ceiling) };
             }
             self.cursor = (self.cursor + 1) % self.lookahead;
             self.sample_index += 1;
@@ -142,15 +130,7 @@ mod tests {
     #[test]
     fn a_hot_signal_never_exceeds_the_ceiling() {
         let ceiling_db = -1.0;
-        let mut lim = Limiter::new(
-            LimiterSettings {
-                ceiling_db,
-                release_ms: 80.0,
-                bypass: false,
-            },
-            1.5,
-            FS,
-        );
+        let mut lim = Limiter::new(LimiterSettings { ceiling_db, release_ms: 80.0, bypass: false }, 1.5, FS);
         let ceiling = db_to_gain_exact(ceiling_db);
         let mut block = AudioBlock::new(2);
         let mut n = 0usize;
@@ -172,23 +152,12 @@ mod tests {
             max_out = max_out.max(block.peak());
         }
         assert!(max_out <= ceiling, "peak {max_out} above ceiling {ceiling}");
-        assert!(
-            max_out > ceiling * 0.9,
-            "the limiter should not overdo it: {max_out}"
-        );
+        assert!(max_out > ceiling * 0.9, "the limiter should not overdo it: {max_out}");
     }
 
     #[test]
     fn quiet_audio_passes_unchanged_after_the_latency() {
-        let mut lim = Limiter::new(
-            LimiterSettings {
-                ceiling_db: -0.3,
-                release_ms: 50.0,
-                bypass: false,
-            },
-            1.0,
-            FS,
-        );
+        let mut lim = Limiter::new(LimiterSettings { ceiling_db: -0.3, release_ms: 50.0, bypass: false }, 1.0, FS);
         let latency = lim.latency_frames();
         let input: Vec<f32> = (0..640).map(|i| (i as f32 * 0.01).sin() * 0.5).collect();
         let mut output = Vec::new();

@@ -31,12 +31,8 @@ pub struct LoudnessMeter {
 impl LoudnessMeter {
     /// A stereo meter.
     pub fn new(sample_rate: u32, hop_frames: usize) -> Self {
-        let meter = EbuR128::new(
-            2,
-            sample_rate,
-            Mode::I | Mode::LRA | Mode::TRUE_PEAK | Mode::HISTOGRAM,
-        )
-        .expect("stereo at a supported sample rate");
+        let meter = EbuR128::new(2, sample_rate, Mode::I | Mode::LRA | Mode::TRUE_PEAK | Mode::HISTOGRAM)
+            .expect("stereo at a supported sample rate");
         Self {
             meter,
             hop_frames: hop_frames.max(1),
@@ -66,9 +62,7 @@ impl LoudnessMeter {
     }
 
     pub fn reading(&self) -> LoudnessReading {
-        let tp = (0..2)
-            .map(|ch| self.meter.true_peak(ch).unwrap_or(0.0))
-            .fold(0.0f64, f64::max);
+        let tp = (0..2).map(|ch| self.meter.true_peak(ch).unwrap_or(0.0)).fold(0.0f64, f64::max);
         LoudnessReading {
             momentary_lufs: self.meter.loudness_momentary().unwrap_or(f64::NEG_INFINITY),
             short_term_lufs: self.meter.loudness_shortterm().unwrap_or(f64::NEG_INFINITY),
@@ -103,8 +97,7 @@ mod tests {
         for &(seconds, db) in segments {
             let amp = 10f64.powf(db / 20.0);
             for _ in 0..(seconds * FS as f64).round() as u64 {
-                let x = (amp * (2.0 * std::f64::consts::PI * freq_hz * n as f64 / FS as f64).sin())
-                    as f32;
+                let x = (amp * (2.0 * std::f64::consts::PI * freq_hz * n as f64 / FS as f64).sin()) as f32;
                 out.extend_from_slice(&[x, x]);
                 n += 1;
             }
@@ -133,16 +126,10 @@ mod tests {
     #[test]
     fn tech_3341_case_3_to_5_gating() {
         // Case 3: -36/-23/-36 dBFS for 10/60/10 s → I = -23 ±0.1 LUFS.
-        let r = measure(
-            &sine_segments(&[(10.0, -36.0), (60.0, -23.0), (10.0, -36.0)], 1000.0),
-            256,
-        );
+        let r = measure(&sine_segments(&[(10.0, -36.0), (60.0, -23.0), (10.0, -36.0)], 1000.0), 256);
         assert!((r.integrated_lufs + 23.0).abs() <= 0.1, "case 3: {r:?}");
         // Case 5: -26/-20/-26 dBFS for 20/20.1/20 s → I = -23 ±0.1 LUFS.
-        let r = measure(
-            &sine_segments(&[(20.0, -26.0), (20.1, -20.0), (20.0, -26.0)], 1000.0),
-            256,
-        );
+        let r = measure(&sine_segments(&[(20.0, -26.0), (20.1, -20.0), (20.0, -26.0)], 1000.0), 256);
         assert!((r.integrated_lufs + 23.0).abs() <= 0.1, "case 5: {r:?}");
     }
 
@@ -150,9 +137,7 @@ mod tests {
     fn tech_3341_case_9_short_term_of_alternating_tones_is_constant() {
         // 1.34 s at -20 dBFS, 1.66 s at -30 dBFS, repeated: every 3 s window holds the same
         // energy, so S = -23 ±0.1 LUFS from 3 s on.
-        let pattern: Vec<(f64, f64)> = (0..5)
-            .flat_map(|_| [(1.34, -20.0), (1.66, -30.0)])
-            .collect();
+        let pattern: Vec<(f64, f64)> = (0..5).flat_map(|_| [(1.34, -20.0), (1.66, -30.0)]).collect();
         let signal = sine_segments(&pattern, 1000.0);
         let mut m = LoudnessMeter::new(FS, 64);
         let mut frames = 0;
@@ -176,20 +161,14 @@ mod tests {
         let fine = measure(&signal, 64);
         assert!((fine.max_momentary_lufs + 20.0).abs() <= 0.1, "{fine:?}");
         let coarse = measure(&signal, 4800);
-        assert!(
-            coarse.max_momentary_lufs < fine.max_momentary_lufs - 0.05,
-            "100 ms hop misses the maximum"
-        );
+        assert!(coarse.max_momentary_lufs < fine.max_momentary_lufs - 0.05, "100 ms hop misses the maximum");
     }
 
     #[test]
     fn tech_3342_case_1_and_2_loudness_range() {
         // Case 1: -20/-30 dBFS, 20 s each → LRA 10 ±1 LU. Case 2: -20/-15 → 5 ±1 LU.
         for (second_db, lra) in [(-30.0, 10.0), (-15.0, 5.0)] {
-            let r = measure(
-                &sine_segments(&[(20.0, -20.0), (20.0, second_db)], 1000.0),
-                1024,
-            );
+            let r = measure(&sine_segments(&[(20.0, -20.0), (20.0, second_db)], 1000.0), 1024);
             assert!((r.range_lu - lra).abs() <= 1.0, "{r:?}");
         }
     }
@@ -200,9 +179,7 @@ mod tests {
         let amp = 10f64.powf(-6.0 / 20.0);
         let mut signal = Vec::new();
         for n in 0..FS as usize {
-            let x = (amp
-                * (std::f64::consts::FRAC_PI_2 * n as f64 + std::f64::consts::FRAC_PI_4).sin())
-                as f32;
+            let x = (amp * (std::f64::consts::FRAC_PI_2 * n as f64 + std::f64::consts::FRAC_PI_4).sin()) as f32;
             signal.extend_from_slice(&[x, x]);
         }
         let r = measure(&signal, 64);

@@ -21,11 +21,7 @@ pub fn constant_power(position: f32) -> (f32, f32) {
 pub fn balance(position: f32) -> (f32, f32) {
     let p = position.clamp(-1.0, 1.0);
     let far_side = (p.abs() * FRAC_PI_2).cos();
-    if p > 0.0 {
-        (far_side, 1.0)
-    } else {
-        (1.0, far_side)
-    }
+    if p > 0.0 { (far_side, 1.0) } else { (1.0, far_side) }
 }
 
 #[cfg(test)]

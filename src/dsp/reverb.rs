@@ -34,11 +34,7 @@ impl Comb {
         let out = self.buf[self.pos];
         self.filter_state = out * (1.0 - damp) + self.filter_state * damp;
         self.buf[self.pos] = input + self.filter_state * feedback;
-        self.pos = if self.pos + 1 == self.buf.len() {
-            0
-        } else {
-            self.pos + 1
-        };
+        self.pos = if self.pos + 1 == self.buf.len() { 0 } else { self.pos + 1 };
         out
     }
 }
@@ -53,11 +49,7 @@ impl Allpass {
     fn tick(&mut self, input: f32) -> f32 {
         let delayed = self.buf[self.pos];
         self.buf[self.pos] = input + delayed * 0.5;
-        self.pos = if self.pos + 1 == self.buf.len() {
-            0
-        } else {
-            self.pos + 1
-        };
+        self.pos = if self.pos + 1 == self.buf.len() { 0 } else { self.pos + 1 };
         delayed - input
     }
 }
@@ -72,33 +64,14 @@ pub struct Reverb {
 impl Reverb {
     pub fn new(settings: ReverbSettings, sample_rate: f32) -> Self {
         let scale = sample_rate / 44_100.0;
-        let sized = |n: usize, side: usize| {
-            ((n + side * STEREO_SPREAD) as f32 * scale).round().max(1.0) as usize
-        };
+        let sized = |n: usize, side: usize| ((n + side * STEREO_SPREAD) as f32 * scale).round().max(1.0) as usize;
         let combs = std::array::from_fn(|side| {
-            COMB_TUNING
-                .iter()
-                .map(|&n| Comb {
-                    buf: vec![0.0; sized(n, side)],
-                    pos: 0,
-                    filter_state: 0.0,
-                })
-                .collect()
+            COMB_TUNING.iter().map(|&n| Comb { buf: vec![0.0; sized(n, side)], pos: 0, filter_state: 0.0 }).collect()
         });
         let allpasses = std::array::from_fn(|side| {
-            ALLPASS_TUNING
-                .iter()
-                .map(|&n| Allpass {
-                    buf: vec![0.0; sized(n, side)],
-                    pos: 0,
-                })
-                .collect()
+            ALLPASS_TUNING.iter().map(|&n| Allpass { buf: vec![0.0; sized(n, side)], pos: 0 }).collect()
         });
-        Self {
-            settings,
-            combs,
-            allpasses,
-        }
+        Self { settings, combs, allpasses }
     }
 
     pub fn set(&mut self, settings: ReverbSettings) {
@@ -144,15 +117,7 @@ mod tests {
 
     #[test]
     fn an_impulse_leaves_a_decaying_decorrelated_tail() {
-        let mut rev = Reverb::new(
-            ReverbSettings {
-                size: 0.7,
-                damping: 0.4,
-                width: 1.0,
-                mix: 1.0,
-            },
-            48_000.0,
-        );
+        let mut rev = Reverb::new(ReverbSettings { size: 0.7, damping: 0.4, width: 1.0, mix: 1.0 }, 48_000.0);
         let mut block = AudioBlock::new(2);
         let mut energy = Vec::new();
         let mut diff = 0.0f64;
@@ -164,12 +129,7 @@ mod tests {
             }
             rev.process(&mut block);
             energy.push(block.channel(0).iter().map(|x| (x * x) as f64).sum::<f64>());
-            diff += block
-                .channel(0)
-                .iter()
-                .zip(block.channel(1))
-                .map(|(a, b)| ((a - b) * (a - b)) as f64)
-                .sum::<f64>();
+            diff += block.channel(0).iter().zip(block.channel(1)).map(|(a, b)| ((a - b) * (a - b)) as f64).sum::<f64>();
         }
         let early: f64 = energy[20..200].iter().sum();
         let late: f64 = energy[1300..1500].iter().sum();

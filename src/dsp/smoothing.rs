@@ -16,11 +16,7 @@ const SNAP_DISTANCE: f32 = 1e-6;
 impl Smoother {
     /// `time_ms` is the time to cover ~99% of a step.
     pub fn new(value: f32, time_ms: f32, sample_rate: f32) -> Self {
-        Self {
-            current: value,
-            target: value,
-            pole: pole_for(time_ms, sample_rate),
-        }
+        Self { current: value, target: value, pole: pole_for(time_ms, sample_rate) }
     }
 
     pub fn set_target(&mut self, target: f32) {
@@ -52,6 +48,9 @@ impl Smoother {
 
     /// Advance by `frames` samples at once (for values read once per sub-block).
     pub fn advance(&mut self, frames: usize) -> f32 {
+        if self.is_settled() {
+            return self.current;
+        }
         self.glide(self.pole.powi(frames as i32))
     }
 
@@ -60,11 +59,8 @@ impl Smoother {
         let next = self.target + (self.current - self.target) * pole;
         // Near the target the step can round away to nothing and the glide would stall
         // a few ulps short: snap once close or once it stops moving.
-        self.current = if next == self.current || (next - self.target).abs() < SNAP_DISTANCE {
-            self.target
-        } else {
-            next
-        };
+        self.current =
+            if next == self.current || (next - self.target).abs() < SNAP_DISTANCE { self.target } else { next };
         self.current
     }
 

@@ -4,7 +4,7 @@
 use super::params::{Declarer, ParamIndex, Unit, fader_gain, ranges};
 use crate::dsp::delay::{Delay, DelaySettings};
 use crate::dsp::dynamics::{Compressor, CompressorSettings, Detector, Gate, GateSettings};
-use crate::dsp::eq::{BandSettings, Equalizer, HighPass, HpfSlope};
+use crate::dsp::eq::{BandSettings, Equalizer, HighPass, HpfSlope, process_hpf_and_eq};
 use crate::dsp::fastmath::db_to_gain_exact;
 use crate::dsp::limiter::{Limiter, LimiterSettings};
 use crate::dsp::meter::LevelMeter;
@@ -154,19 +154,10 @@ impl Channel {
         let trim = d.declare("trim", Unit::Db, ranges::TRIM_DB, 0.0, doc.trim_db);
         let polarity = d.toggle("polarity", false, doc.polarity_invert);
 
-        let hpf_doc = doc.hpf.unwrap_or(schema::HpfDoc {
-            enabled: false,
-            ..Default::default()
-        });
+        let hpf_doc = doc.hpf.unwrap_or(schema::HpfDoc { enabled: false, ..Default::default() });
         let hpf_params = (
             d.declare("hpf.freq", Unit::Hz, ranges::HPF_HZ, 80.0, hpf_doc.freq_hz),
-            d.declare(
-                "hpf.slope",
-                Unit::Choice(HPF_SLOPES),
-                (0.0, 1.0),
-                0.0,
-                (hpf_doc.slope == 24) as u8 as f32,
-            ),
+            d.declare("hpf.slope", Unit::Choice(HPF_SLOPES), (0.0, 1.0), 0.0, (hpf_doc.slope == 24) as u8 as f32),
             d.toggle("hpf.enabled", false, hpf_doc.enabled),
         );
 
@@ -175,13 +166,7 @@ impl Channel {
             let (freq, q) = BAND_DEFAULTS[i];
             let n = i + 1;
             BandParams {
-                freq: d.declare(
-                    &format!("eq.{n}.freq"),
-                    Unit::Hz,
-                    ranges::FREQ_HZ,
-                    freq,
-                    band.freq_hz.unwrap_or(freq),
-                ),
+                freq: d.declare(&format!("eq.{n}.freq"), Unit::Hz, ranges::FREQ_HZ, freq, band.freq_hz.unwrap_or(freq)),
                 gain: d.declare(
                     &format!("eq.{n}.gain"),
                     Unit::Db,
@@ -189,114 +174,30 @@ impl Channel {
                     0.0,
                     band.gain_db.unwrap_or(0.0),
                 ),
-                q: d.declare(
-                    &format!("eq.{n}.q"),
-                    Unit::Q,
-                    ranges::Q,
-                    q,
-                    band.q.unwrap_or(q),
-                ),
+                q: d.declare(&format!("eq.{n}.q"), Unit::Q, ranges::Q, q, band.q.unwrap_or(q)),
                 bypass: d.toggle(&format!("eq.{n}.bypass"), false, band.bypass),
             }
         });
 
         // Absent dynamics sections exist, bypassed, so they can be switched in live.
-        let gate_doc = doc.gate.unwrap_or(schema::GateDoc {
-            bypass: true,
-            ..Default::default()
-        });
+        let gate_doc = doc.gate.unwrap_or(schema::GateDoc { bypass: true, ..Default::default() });
         let gate_params = GateParams {
-            threshold: d.declare(
-                "gate.threshold",
-                Unit::Db,
-                ranges::THRESHOLD_DB,
-                -50.0,
-                gate_doc.threshold_db,
-            ),
-            range: d.declare(
-                "gate.range",
-                Unit::Db,
-                ranges::RANGE_DB,
-                -60.0,
-                gate_doc.range_db,
-            ),
-            ratio: d.declare(
-                "gate.ratio",
-                Unit::Ratio,
-                ranges::GATE_RATIO,
-                10.0,
-                gate_doc.ratio,
-            ),
-            attack: d.declare(
-                "gate.attack",
-                Unit::Ms,
-                ranges::ATTACK_MS,
-                1.0,
-                gate_doc.attack_ms,
-            ),
-            hold: d.declare(
-                "gate.hold",
-                Unit::Ms,
-                ranges::HOLD_MS,
-                20.0,
-                gate_doc.hold_ms,
-            ),
-            release: d.declare(
-                "gate.release",
-                Unit::Ms,
-                ranges::RELEASE_MS,
-                150.0,
-                gate_doc.release_ms,
-            ),
+            threshold: d.declare("gate.threshold", Unit::Db, ranges::THRESHOLD_DB, -50.0, gate_doc.threshold_db),
+            range: d.declare("gate.range", Unit::Db, ranges::RANGE_DB, -60.0, gate_doc.range_db),
+            ratio: d.declare("gate.ratio", Unit::Ratio, ranges::GATE_RATIO, 10.0, gate_doc.ratio),
+            attack: d.declare("gate.attack", Unit::Ms, ranges::ATTACK_MS, 1.0, gate_doc.attack_ms),
+            hold: d.declare("gate.hold", Unit::Ms, ranges::HOLD_MS, 20.0, gate_doc.hold_ms),
+            release: d.declare("gate.release", Unit::Ms, ranges::RELEASE_MS, 150.0, gate_doc.release_ms),
             bypass: d.toggle("gate.bypass", true, gate_doc.bypass),
         };
-        let comp_doc = doc.comp.unwrap_or(schema::CompDoc {
-            bypass: true,
-            ..Default::default()
-        });
+        let comp_doc = doc.comp.unwrap_or(schema::CompDoc { bypass: true, ..Default::default() });
         let comp_params = CompParams {
-            threshold: d.declare(
-                "comp.threshold",
-                Unit::Db,
-                ranges::THRESHOLD_DB,
-                -18.0,
-                comp_doc.threshold_db,
-            ),
-            ratio: d.declare(
-                "comp.ratio",
-                Unit::Ratio,
-                ranges::COMP_RATIO,
-                3.0,
-                comp_doc.ratio,
-            ),
-            knee: d.declare(
-                "comp.knee",
-                Unit::Db,
-                ranges::KNEE_DB,
-                6.0,
-                comp_doc.knee_db,
-            ),
-            attack: d.declare(
-                "comp.attack",
-                Unit::Ms,
-                ranges::ATTACK_MS,
-                10.0,
-                comp_doc.attack_ms,
-            ),
-            release: d.declare(
-                "comp.release",
-                Unit::Ms,
-                ranges::RELEASE_MS,
-                120.0,
-                comp_doc.release_ms,
-            ),
-            makeup: d.declare(
-                "comp.makeup",
-                Unit::Db,
-                ranges::MAKEUP_DB,
-                0.0,
-                comp_doc.makeup_db,
-            ),
+            threshold: d.declare("comp.threshold", Unit::Db, ranges::THRESHOLD_DB, -18.0, comp_doc.threshold_db),
+            ratio: d.declare("comp.ratio", Unit::Ratio, ranges::COMP_RATIO, 3.0, comp_doc.ratio),
+            knee: d.declare("comp.knee", Unit::Db, ranges::KNEE_DB, 6.0, comp_doc.knee_db),
+            attack: d.declare("comp.attack", Unit::Ms, ranges::ATTACK_MS, 10.0, comp_doc.attack_ms),
+            release: d.declare("comp.release", Unit::Ms, ranges::RELEASE_MS, 120.0, comp_doc.release_ms),
+            makeup: d.declare("comp.makeup", Unit::Db, ranges::MAKEUP_DB, 0.0, comp_doc.makeup_db),
             detector: d.declare(
                 "comp.detector",
                 Unit::Choice(DETECTORS),
@@ -307,64 +208,28 @@ impl Channel {
             bypass: d.toggle("comp.bypass", true, comp_doc.bypass),
         };
         let delay_params = doc.delay.as_ref().map(|delay| {
-            let time_ms = delay
-                .sync
-                .as_deref()
-                .and_then(|n| schema::note_value_ms(n, ctx.tempo_bpm))
-                .unwrap_or(delay.time_ms);
+            let time_ms =
+                delay.sync.as_deref().and_then(|n| schema::note_value_ms(n, ctx.tempo_bpm)).unwrap_or(delay.time_ms);
             DelayParams {
                 time: d.declare("delay.time", Unit::Ms, ranges::DELAY_MS, 375.0, time_ms),
-                feedback: d.declare(
-                    "delay.feedback",
-                    Unit::Amount,
-                    ranges::FEEDBACK,
-                    0.35,
-                    delay.feedback,
-                ),
-                damping: d.declare(
-                    "delay.damping",
-                    Unit::Hz,
-                    ranges::DAMPING_HZ,
-                    6_000.0,
-                    delay.damping_hz,
-                ),
+                feedback: d.declare("delay.feedback", Unit::Amount, ranges::FEEDBACK, 0.35, delay.feedback),
+                damping: d.declare("delay.damping", Unit::Hz, ranges::DAMPING_HZ, 6_000.0, delay.damping_hz),
                 mix: d.declare("delay.mix", Unit::Amount, ranges::AMOUNT, 1.0, delay.mix),
             }
         });
         let reverb_params = doc.reverb.map(|rev| ReverbParams {
             size: d.declare("reverb.size", Unit::Amount, ranges::AMOUNT, 0.75, rev.size),
-            damping: d.declare(
-                "reverb.damping",
-                Unit::Amount,
-                ranges::AMOUNT,
-                0.5,
-                rev.damping,
-            ),
+            damping: d.declare("reverb.damping", Unit::Amount, ranges::AMOUNT, 0.5, rev.damping),
             width: d.declare("reverb.width", Unit::Amount, ranges::AMOUNT, 1.0, rev.width),
             mix: d.declare("reverb.mix", Unit::Amount, ranges::AMOUNT, 1.0, rev.mix),
         });
         let limiter_doc = match ctx.role {
-            Role::Master => Some(doc.limiter.unwrap_or(schema::LimiterDoc {
-                bypass: true,
-                ..Default::default()
-            })),
+            Role::Master => Some(doc.limiter.unwrap_or(schema::LimiterDoc { bypass: true, ..Default::default() })),
             _ => None,
         };
         let limiter_params = limiter_doc.map(|lim| LimiterParams {
-            ceiling: d.declare(
-                "limiter.ceiling",
-                Unit::Db,
-                ranges::CEILING_DB,
-                -1.0,
-                lim.ceiling_db,
-            ),
-            release: d.declare(
-                "limiter.release",
-                Unit::Ms,
-                ranges::RELEASE_MS,
-                60.0,
-                lim.release_ms,
-            ),
+            ceiling: d.declare("limiter.ceiling", Unit::Db, ranges::CEILING_DB, -1.0, lim.ceiling_db),
+            release: d.declare("limiter.release", Unit::Ms, ranges::RELEASE_MS, 60.0, lim.release_ms),
             bypass: d.toggle("limiter.bypass", true, lim.bypass),
         });
 
@@ -373,11 +238,7 @@ impl Channel {
         let mute = d.toggle("mute", false, doc.mute);
         let solo = d.toggle("solo", false, doc.solo);
         let safe_by_default = ctx.role == Role::FxBus || ctx.role == Role::Master;
-        let solo_safe = d.toggle(
-            "solo_safe",
-            safe_by_default,
-            doc.solo_safe.unwrap_or(safe_by_default),
-        );
+        let solo_safe = d.toggle("solo_safe", safe_by_default, doc.solo_safe.unwrap_or(safe_by_default));
 
         let sends = doc
             .sends
@@ -386,13 +247,7 @@ impl Channel {
                 let sum = (ctx.sum_of_bus)(&s.bus)?;
                 Some(Send {
                     sum,
-                    level: d.declare(
-                        &format!("send.{}", s.bus),
-                        Unit::Db,
-                        ranges::FADER_DB,
-                        0.0,
-                        s.level_db.0,
-                    ),
+                    level: d.declare(&format!("send.{}", s.bus), Unit::Db, ranges::FADER_DB, 0.0, s.level_db.0),
                     pre: d.toggle(&format!("send.{}.pre", s.bus), false, s.pre),
                     mute: d.toggle(&format!("send.{}.mute", s.bus), false, s.mute),
                     gain: Smoother::new(0.0, GAIN_GLIDE_MS, fs),
@@ -401,12 +256,7 @@ impl Channel {
             .collect();
 
         // Processors start from defaults; `apply_params` below loads the declared values.
-        let flat = BandSettings {
-            freq_hz: 1000.0,
-            gain_db: 0.0,
-            q: 1.0,
-            bypass: true,
-        };
+        let flat = BandSettings { freq_hz: 1000.0, gain_db: 0.0, q: 1.0, bypass: true };
         let mut channel = Channel {
             name: doc.name.clone(),
             role: ctx.role,
@@ -432,33 +282,18 @@ impl Channel {
             gate: Gate::new(gate_settings(&gate_doc), fs),
             comp: Compressor::new(comp_settings(&comp_doc), fs),
             delay: doc.delay.as_ref().map(|_| {
-                Delay::new(
-                    DelaySettings {
-                        time_ms: 375.0,
-                        feedback: 0.0,
-                        damping_hz: 6_000.0,
-                        mix: 1.0,
-                    },
-                    fs,
-                )
+                Delay::new(DelaySettings { time_ms: 375.0, feedback: 0.0, damping_hz: 6_000.0, mix: 1.0 }, fs)
             }),
             reverb: doc.reverb.map(|r| Reverb::new(reverb_settings(&r), fs)),
             limiter: limiter_doc.map(|l| {
                 Limiter::new(
-                    LimiterSettings {
-                        ceiling_db: l.ceiling_db,
-                        release_ms: l.release_ms,
-                        bypass: l.bypass,
-                    },
+                    LimiterSettings { ceiling_db: l.ceiling_db, release_ms: l.release_ms, bypass: l.bypass },
                     l.lookahead_ms,
                     fs,
                 )
             }),
             order: doc.order.clone().unwrap_or_else(|| DEFAULT_ORDER.to_vec()),
-            out_gain: [
-                Smoother::new(0.0, GAIN_GLIDE_MS, fs),
-                Smoother::new(0.0, GAIN_GLIDE_MS, fs),
-            ],
+            out_gain: [Smoother::new(0.0, GAIN_GLIDE_MS, fs), Smoother::new(0.0, GAIN_GLIDE_MS, fs)],
             audible: Smoother::new(1.0, GAIN_GLIDE_MS, fs),
             sends,
             work: AudioBlock::new(width),
@@ -483,27 +318,13 @@ impl Channel {
         let on = |p: ParamIndex| v[p.0 as usize] >= 0.5;
         let sign = if on(self.polarity) { -1.0 } else { 1.0 };
         // Polarity flips glide through zero with the trim gain: no click.
-        self.trim_gain
-            .set_target(sign * db_to_gain_exact(at(self.trim)));
+        self.trim_gain.set_target(sign * db_to_gain_exact(at(self.trim)));
         let (freq, slope, enabled) = self.hpf_params;
-        self.hpf.set(
-            at(freq),
-            if at(slope) >= 0.5 {
-                HpfSlope::Db24
-            } else {
-                HpfSlope::Db12
-            },
-            on(enabled),
-        );
+        self.hpf.set(at(freq), if at(slope) >= 0.5 { HpfSlope::Db24 } else { HpfSlope::Db12 }, on(enabled));
         for (i, b) in self.band_params.iter().enumerate() {
             self.eq.set_band(
                 i,
-                BandSettings {
-                    freq_hz: at(b.freq),
-                    gain_db: at(b.gain),
-                    q: at(b.q),
-                    bypass: on(b.bypass),
-                },
+                BandSettings { freq_hz: at(b.freq), gain_db: at(b.gain), q: at(b.q), bypass: on(b.bypass) },
             );
         }
         let g = &self.gate_params;
@@ -524,11 +345,7 @@ impl Channel {
             attack_ms: at(c.attack),
             release_ms: at(c.release),
             makeup_db: at(c.makeup),
-            detector: if on(c.detector) {
-                Detector::Rms
-            } else {
-                Detector::Peak
-            },
+            detector: if on(c.detector) { Detector::Rms } else { Detector::Peak },
             bypass: on(c.bypass),
         });
         if let (Some(delay), Some(p)) = (&mut self.delay, &self.delay_params) {
@@ -540,46 +357,25 @@ impl Channel {
             });
         }
         if let (Some(reverb), Some(p)) = (&mut self.reverb, &self.reverb_params) {
-            reverb.set(ReverbSettings {
-                size: at(p.size),
-                damping: at(p.damping),
-                width: at(p.width),
-                mix: at(p.mix),
-            });
+            reverb.set(ReverbSettings { size: at(p.size), damping: at(p.damping), width: at(p.width), mix: at(p.mix) });
         }
         if let (Some(limiter), Some(p)) = (&mut self.limiter, &self.limiter_params) {
-            limiter.set(LimiterSettings {
-                ceiling_db: at(p.ceiling),
-                release_ms: at(p.release),
-                bypass: on(p.bypass),
-            });
+            limiter.set(LimiterSettings { ceiling_db: at(p.ceiling), release_ms: at(p.release), bypass: on(p.bypass) });
         }
     }
 
     /// Sets the gain targets from fader, pan, mute and whether solo lets the channel through.
     pub fn apply_gains(&mut self, v: &[f32], audible: bool) {
         let at = |p: ParamIndex| v[p.0 as usize];
-        let open = if audible && at(self.mute) < 0.5 {
-            1.0
-        } else {
-            0.0
-        };
+        let open = if audible && at(self.mute) < 0.5 { 1.0 } else { 0.0 };
         let level = fader_gain(at(self.fader)) * open;
-        let (l, r) = if self.width == 1 {
-            pan::constant_power(at(self.pan))
-        } else {
-            pan::balance(at(self.pan))
-        };
+        let (l, r) = if self.width == 1 { pan::constant_power(at(self.pan)) } else { pan::balance(at(self.pan)) };
         self.out_gain[0].set_target(level * l);
         self.out_gain[1].set_target(level * r);
         self.audible.set_target(open);
         for send in &mut self.sends {
             let send_open = at(send.mute) < 0.5;
-            send.gain.set_target(if send_open {
-                fader_gain(at(send.level))
-            } else {
-                0.0
-            });
+            send.gain.set_target(if send_open { fader_gain(at(send.level)) } else { 0.0 });
         }
     }
 
@@ -616,36 +412,38 @@ impl Channel {
         self.out.set_frames(frames);
         self.input_meter.measure(&self.work);
         apply_linked_gain(&mut self.trim_gain, &mut self.work);
-        if !self.hpf.process(&mut self.work) {
+        // The high-pass and the EQ run as one cascade when nothing active sits between them.
+        let eq_at = self.order.iter().position(|k| *k == InsertKind::Eq);
+        let fused =
+            eq_at.is_some_and(|at| self.order[..at].iter().all(|k| *k == InsertKind::Gate && self.gate.is_idle()));
+        let filters_ok = if fused {
+            process_hpf_and_eq(&mut self.hpf, &mut self.eq, &mut self.work)
+        } else {
+            self.hpf.process(&mut self.work)
+        };
+        if !filters_ok {
             self.nan_resets += 1;
         }
         let mut reduction = 0.0f32;
         for i in 0..self.order.len() {
             match self.order[i] {
                 InsertKind::Gate => reduction = reduction.max(self.gate.process(&mut self.work)),
+                InsertKind::Eq if fused => {}
                 InsertKind::Eq => {
                     if !self.eq.process(&mut self.work) {
                         self.nan_resets += 1;
                     }
                 }
                 InsertKind::Comp => reduction = reduction.max(self.comp.process(&mut self.work)),
-                InsertKind::Delay => self
-                    .delay
-                    .as_mut()
-                    .map_or((), |d| d.process(&mut self.work)),
-                InsertKind::Reverb => self
-                    .reverb
-                    .as_mut()
-                    .map_or((), |r| r.process(&mut self.work)),
+                InsertKind::Delay => self.delay.as_mut().map_or((), |d| d.process(&mut self.work)),
+                InsertKind::Reverb => self.reverb.as_mut().map_or((), |r| r.process(&mut self.work)),
             }
         }
         if let Some(limiter) = &mut self.limiter {
             reduction = reduction.max(limiter.process(&mut self.work));
         }
         self.gain_reduction_db = self.gain_reduction_db.max(reduction);
-        if !self.work.channel(0)[0].is_finite()
-            || (self.width == 2 && !self.work.channel(1)[0].is_finite())
-        {
+        if !self.work.channel(0)[0].is_finite() || (self.width == 2 && !self.work.channel(1)[0].is_finite()) {
             // A non-finite sample reached the fader (e.g. NaN on a live input): keep it out of the mix.
             self.work.clear();
             self.nan_resets += 1;
@@ -655,12 +453,7 @@ impl Channel {
         for s in 0..self.sends.len() {
             if self.is_pre(&self.sends[s], v) {
                 let send = &mut self.sends[s];
-                add_scaled(
-                    &self.work,
-                    &mut sums[send.sum],
-                    &mut send.gain,
-                    Some(self.audible),
-                );
+                add_scaled(&self.work, &mut sums[send.sum], &mut send.gain, Some(self.audible));
             }
         }
         self.audible.advance(frames);
@@ -694,25 +487,26 @@ impl Channel {
 
 /// Adds `src` (mono: centred at -3 dB into both sides) into the stereo `dst`, through a gliding gain
 /// and optionally a second glide (mute/solo of a pre-fader send).
-fn add_scaled(
-    src: &AudioBlock,
-    dst: &mut AudioBlock,
-    gain: &mut Smoother,
-    mut extra_gain: Option<Smoother>,
-) {
-    let centre = if src.channels() == 1 {
-        std::f32::consts::FRAC_1_SQRT_2
-    } else {
-        1.0
-    };
+fn add_scaled(src: &AudioBlock, dst: &mut AudioBlock, gain: &mut Smoother, extra_gain: Option<Smoother>) {
+    let centre = if src.channels() == 1 { std::f32::consts::FRAC_1_SQRT_2 } else { 1.0 };
+    let right_source = src.channels() - 1;
+    if gain.is_settled() && extra_gain.is_none_or(|g| g.is_settled()) {
+        // Steady gains (the usual case): a plain multiply-add the compiler vectorises.
+        let g = gain.current() * centre * extra_gain.map_or(1.0, |e| e.current());
+        if g != 0.0 {
+            for (side, source) in [(0, 0), (1, right_source)] {
+                for (acc, x) in dst.channel_mut(side).iter_mut().zip(src.channel(source)) {
+                    *acc += x * g;
+                }
+            }
+        }
+        return;
+    }
+    let mut extra_gain = extra_gain;
     for i in 0..src.frames() {
         let g = gain.next() * centre * extra_gain.as_mut().map_or(1.0, |s| s.next());
         let l = src.channel(0)[i];
-        let r = if src.channels() == 2 {
-            src.channel(1)[i]
-        } else {
-            l
-        };
+        let r = src.channel(right_source)[i];
         dst.channel_mut(0)[i] += l * g;
         dst.channel_mut(1)[i] += r * g;
     }
@@ -747,12 +541,7 @@ fn comp_settings(d: &schema::CompDoc) -> CompressorSettings {
 }
 
 fn reverb_settings(r: &schema::ReverbDoc) -> ReverbSettings {
-    ReverbSettings {
-        size: r.size,
-        damping: r.damping,
-        width: r.width,
-        mix: r.mix,
-    }
+    ReverbSettings { size: r.size, damping: r.damping, width: r.width, mix: r.mix }
 }
 
 /// Applies one gliding gain to every channel of a block, sample-aligned.

@@ -47,11 +47,7 @@ pub struct ParamSpec {
 impl ParamSpec {
     /// Clamps (and for toggles and choices, rounds) a value into the parameter's range.
     pub fn constrain(&self, value: f32) -> f32 {
-        let v = if value.is_nan() {
-            self.default
-        } else {
-            value.clamp(self.min, self.max)
-        };
+        let v = if value.is_nan() { self.default } else { value.clamp(self.min, self.max) };
         if self.is_discrete() { v.round() } else { v }
     }
 
@@ -75,11 +71,7 @@ impl ParamSpec {
             Unit::Amount => format!("{:.0}%", value * 100.0),
             Unit::Q => format!("Q {value:.2}"),
             Unit::Toggle => (if value >= 0.5 { "on" } else { "off" }).to_string(),
-            Unit::Choice(names) => names
-                .get(value as usize)
-                .copied()
-                .unwrap_or("?")
-                .to_string(),
+            Unit::Choice(names) => names.get(value as usize).copied().unwrap_or("?").to_string(),
         }
     }
 }
@@ -91,11 +83,7 @@ pub const FADER_MAX_DB: f32 = 10.0;
 
 /// Linear gain of a fader or send level in dB, exactly zero at the floor.
 pub fn fader_gain(db: f32) -> f32 {
-    if db <= FADER_FLOOR_DB {
-        0.0
-    } else {
-        crate::dsp::fastmath::db_to_gain_exact(db)
-    }
+    if db <= FADER_FLOOR_DB { 0.0 } else { crate::dsp::fastmath::db_to_gain_exact(db) }
 }
 
 /// All parameters of one mix, in index order.
@@ -120,11 +108,7 @@ impl ParamTable {
     pub fn add(&mut self, spec: ParamSpec) -> ParamIndex {
         let index = ParamIndex(self.specs.len() as u32);
         let previous = self.by_id.insert(spec.id.clone(), index);
-        assert!(
-            previous.is_none(),
-            "parameter id {} declared twice",
-            spec.id
-        );
+        assert!(previous.is_none(), "parameter id {} declared twice", spec.id);
         self.specs.push(spec);
         index
     }
@@ -146,10 +130,7 @@ impl ParamTable {
     }
 
     pub fn lookup(&self, id: &str) -> Result<ParamIndex, UnknownParam> {
-        self.by_id
-            .get(id)
-            .copied()
-            .ok_or_else(|| UnknownParam(id.to_string()))
+        self.by_id.get(id).copied().ok_or_else(|| UnknownParam(id.to_string()))
     }
 }
 
@@ -190,27 +171,14 @@ impl Declarer<'_> {
         default: f32,
         initial: f32,
     ) -> ParamIndex {
-        let spec = ParamSpec {
-            id: format!("{}.{}", self.prefix, suffix),
-            unit,
-            min,
-            max,
-            default,
-            owner: self.owner,
-        };
+        let spec = ParamSpec { id: format!("{}.{}", self.prefix, suffix), unit, min, max, default, owner: self.owner };
         let value = spec.constrain(initial);
         self.values.push(value);
         self.table.add(spec)
     }
 
     pub fn toggle(&mut self, suffix: &str, default: bool, initial: bool) -> ParamIndex {
-        self.declare(
-            suffix,
-            Unit::Toggle,
-            (0.0, 1.0),
-            default as u8 as f32,
-            initial as u8 as f32,
-        )
+        self.declare(suffix, Unit::Toggle, (0.0, 1.0), default as u8 as f32, initial as u8 as f32)
     }
 }
 
@@ -235,12 +203,7 @@ mod tests {
         assert_eq!(fader.format(-3.25), "-3.2 dB");
         assert_eq!(fader_gain(-90.0), 0.0);
         assert!((fader_gain(-6.0) - 0.501_187).abs() < 1e-6);
-        let slope = ParamSpec {
-            unit: Unit::Choice(&["12 dB/oct", "24 dB/oct"]),
-            min: 0.0,
-            max: 1.0,
-            ..fader
-        };
+        let slope = ParamSpec { unit: Unit::Choice(&["12 dB/oct", "24 dB/oct"]), min: 0.0, max: 1.0, ..fader };
         assert_eq!(slope.constrain(0.7), 1.0);
         assert_eq!(slope.format(1.0), "24 dB/oct");
     }
@@ -249,21 +212,13 @@ mod tests {
     fn ids_resolve_to_their_index() {
         let mut table = ParamTable::default();
         let mut values = Vec::new();
-        let mut d = Declarer {
-            table: &mut table,
-            values: &mut values,
-            prefix: "strip.Bass".into(),
-            owner: 3,
-        };
+        let mut d = Declarer { table: &mut table, values: &mut values, prefix: "strip.Bass".into(), owner: 3 };
         let fader = d.declare("fader", Unit::Db, (FADER_FLOOR_DB, FADER_MAX_DB), 0.0, -4.0);
         let mute = d.toggle("mute", false, true);
         assert_eq!(table.lookup("strip.Bass.fader"), Ok(fader));
         assert_eq!(table.lookup("strip.Bass.mute"), Ok(mute));
         assert_eq!(values, vec![-4.0, 1.0]);
-        assert_eq!(
-            table.lookup("strip.Bass.pan"),
-            Err(UnknownParam("strip.Bass.pan".into()))
-        );
+        assert_eq!(table.lookup("strip.Bass.pan"), Err(UnknownParam("strip.Bass.pan".into())));
     }
 }
 

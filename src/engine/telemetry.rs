@@ -10,8 +10,7 @@ pub struct AtomicLevel(AtomicU32);
 
 impl AtomicLevel {
     pub fn raise_to(&self, value: f32) {
-        self.0
-            .fetch_max(value.max(0.0).to_bits(), Ordering::Relaxed);
+        self.0.fetch_max(value.max(0.0).to_bits(), Ordering::Relaxed);
     }
     pub fn store(&self, value: f32) {
         self.0.store(value.to_bits(), Ordering::Relaxed);
@@ -50,9 +49,7 @@ pub struct Telemetry {
 impl Telemetry {
     pub fn new(channel_count: usize) -> Self {
         Self {
-            channels: (0..channel_count)
-                .map(|_| ChannelMeters::default())
-                .collect(),
+            channels: (0..channel_count).map(|_| ChannelMeters::default()).collect(),
             frames: AtomicU64::new(0),
             nan_resets: AtomicU32::new(0),
             loudness_overflows: AtomicU32::new(0),

@@ -33,10 +33,7 @@ impl fmt::Display for Problem {
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
     #[error("{}: cannot read: {source}", file.display())]
-    Read {
-        file: PathBuf,
-        source: std::io::Error,
-    },
+    Read { file: PathBuf, source: std::io::Error },
     #[error("{}", Problems(problems))]
     Invalid { problems: Vec<Problem> },
 }
@@ -82,35 +79,22 @@ impl Loaded {
 
 /// The YAML file of a session folder or layout path.
 pub fn session_file(path: &Path) -> PathBuf {
-    if path.is_dir() {
-        path.join("session.yaml")
-    } else {
-        path.to_path_buf()
-    }
+    if path.is_dir() { path.join("session.yaml") } else { path.to_path_buf() }
 }
 
 /// Reads, parses and validates a session folder or a layout/session file. Never writes.
 pub fn load(path: &Path) -> Result<Loaded, LoadError> {
     let file = session_file(path);
-    let text = std::fs::read_to_string(&file).map_err(|source| LoadError::Read {
-        file: file.clone(),
-        source,
-    })?;
+    let text = std::fs::read_to_string(&file).map_err(|source| LoadError::Read { file: file.clone(), source })?;
     let base_dir = file.parent().map(Path::to_path_buf).unwrap_or_default();
     let (doc, locations) = parse(&text, &file)?;
-    Ok(Loaded {
-        doc,
-        file,
-        base_dir,
-        locations,
-    })
+    Ok(Loaded { doc, file, base_dir, locations })
 }
 
 /// Parses and validates session text; `file` is only used in messages.
 pub fn parse(text: &str, file: &Path) -> Result<(SessionDoc, Locations), LoadError> {
-    let doc: SessionDoc = serde_yaml::from_str(text).map_err(|e| LoadError::Invalid {
-        problems: vec![syntax_problem(&e, file)],
-    })?;
+    let doc: SessionDoc =
+        serde_yaml::from_str(text).map_err(|e| LoadError::Invalid { problems: vec![syntax_problem(&e, file)] })?;
     let locations = Locations::of(text);
     let findings = validate(&doc);
     if findings.is_empty() {
@@ -120,13 +104,7 @@ pub fn parse(text: &str, file: &Path) -> Result<(SessionDoc, Locations), LoadErr
         .into_iter()
         .map(|f| {
             let pos = locations.find(&f.path);
-            Problem {
-                file: file.to_path_buf(),
-                line: pos.line,
-                column: pos.column,
-                path: f.path,
-                message: f.message,
-            }
+            Problem { file: file.to_path_buf(), line: pos.line, column: pos.column, path: f.path, message: f.message }
         })
         .collect();
     Err(LoadError::Invalid { problems })
@@ -134,13 +112,7 @@ pub fn parse(text: &str, file: &Path) -> Result<(SessionDoc, Locations), LoadErr
 
 fn syntax_problem(e: &serde_yaml::Error, file: &Path) -> Problem {
     let (line, column) = e.location().map_or((1, 1), |l| (l.line(), l.column()));
-    Problem {
-        file: file.to_path_buf(),
-        line,
-        column,
-        path: String::new(),
-        message: without_position(&e.to_string()),
-    }
+    Problem { file: file.to_path_buf(), line, column, path: String::new(), message: without_position(&e.to_string()) }
 }
 
 /// serde_yaml writes " at line L column C" into its messages; the position already leads the line.
@@ -149,10 +121,7 @@ fn without_position(message: &str) -> String {
         return message.to_string();
     };
     let rest = &message[start + " at line ".len()..];
-    let after_column = rest
-        .find("column ")
-        .map(|c| &rest[c + "column ".len()..])
-        .unwrap_or(rest);
+    let after_column = rest.find("column ").map(|c| &rest[c + "column ".len()..]).unwrap_or(rest);
     let tail = after_column.trim_start_matches(|ch: char| ch.is_ascii_digit());
     format!("{}{}", &message[..start], tail)
 }
@@ -164,14 +133,8 @@ pub fn to_yaml(doc: &SessionDoc) -> String {
 /// Writes `contents` to `path` so that a crash leaves either the old file or the new one:
 /// write a temporary file beside it, flush it to disk, rename it over, then sync the folder.
 pub fn write_atomic(path: &Path, contents: &[u8]) -> std::io::Result<()> {
-    let dir = path
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
     let result = (|| {
         let mut f = std::fs::File::create(&tmp)?;
@@ -199,9 +162,7 @@ mod tests {
     fn syntax_errors_name_file_line_and_column() {
         let text = "version: 1\nname: x\nstrips:\n  - name: Kick\n    fadr_db: 3\n";
         let err = parse(text, Path::new("my.yaml")).unwrap_err();
-        let LoadError::Invalid { problems } = err else {
-            panic!()
-        };
+        let LoadError::Invalid { problems } = err else { panic!() };
         let shown = problems[0].to_string();
         assert!(shown.starts_with("my.yaml:5:5: "), "{shown}");
         assert!(shown.contains("unknown field `fadr_db`"), "{shown}");
@@ -216,10 +177,6 @@ mod tests {
         save(&path, &doc).unwrap();
         let loaded = load(dir.path()).unwrap();
         assert_eq!(loaded.doc, doc);
-        assert_eq!(
-            std::fs::read_dir(dir.path()).unwrap().count(),
-            1,
-            "no temporary file left behind"
-        );
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1, "no temporary file left behind");
     }
 }

@@ -24,9 +24,7 @@ impl Locations {
         let mut recorder = Recorder::default();
         // A parse error leaves what was read so far; serde_yaml reports the error itself.
         let _ = Parser::new_from_str(text).load(&mut recorder, false);
-        Self {
-            positions: recorder.positions,
-        }
+        Self { positions: recorder.positions }
     }
 
     /// Position of `path`, or of its nearest recorded ancestor (a missing key points at its parent).
@@ -39,11 +37,7 @@ impl Locations {
             match p.rfind(['.', '[']) {
                 Some(cut) => p = &p[..cut],
                 None => {
-                    return self
-                        .positions
-                        .get("")
-                        .copied()
-                        .unwrap_or(Position { line: 1, column: 1 });
+                    return self.positions.get("").copied().unwrap_or(Position { line: 1, column: 1 });
                 }
             }
         }
@@ -80,10 +74,7 @@ impl Recorder {
     }
 
     fn record(&mut self, mark: Marker) {
-        let position = Position {
-            line: mark.line(),
-            column: mark.col() + 1,
-        };
+        let position = Position { line: mark.line(), column: mark.col() + 1 };
         self.positions.entry(self.path()).or_insert(position);
     }
 
@@ -137,14 +128,8 @@ mod tests {
         let text = "version: 1\nname: x\nstrips:\n  - name: Kick\n    sends:\n      - bus: Verb\n        level_db: -6\n  - name: Snare\n";
         let loc = Locations::of(text);
         assert_eq!(loc.find("version"), Position { line: 1, column: 1 });
-        assert_eq!(
-            loc.find("strips[0].sends[0].bus"),
-            Position { line: 6, column: 9 }
-        );
-        assert_eq!(
-            loc.find("strips[0].sends[0].level_db"),
-            Position { line: 7, column: 9 }
-        );
+        assert_eq!(loc.find("strips[0].sends[0].bus"), Position { line: 6, column: 9 });
+        assert_eq!(loc.find("strips[0].sends[0].level_db"), Position { line: 7, column: 9 });
         assert_eq!(loc.find("strips[1].name"), Position { line: 8, column: 5 });
         // Missing keys fall back to their parent.
         assert_eq!(loc.find("strips[1].fader_db"), loc.find("strips[1]"));

@@ -33,8 +33,7 @@ impl SessionDoc {
         self.buses
             .iter()
             .map(|b| {
-                let mut targets: Vec<usize> =
-                    b.sends.iter().filter_map(|s| index_of(&s.bus)).collect();
+                let mut targets: Vec<usize> = b.sends.iter().filter_map(|s| index_of(&s.bus)).collect();
                 targets.extend(b.output.as_deref().and_then(index_of));
                 targets
             })
@@ -157,13 +156,8 @@ pub enum InsertKind {
     Reverb,
 }
 
-pub const DEFAULT_ORDER: [InsertKind; 5] = [
-    InsertKind::Gate,
-    InsertKind::Eq,
-    InsertKind::Comp,
-    InsertKind::Delay,
-    InsertKind::Reverb,
-];
+pub const DEFAULT_ORDER: [InsertKind; 5] =
+    [InsertKind::Gate, InsertKind::Eq, InsertKind::Comp, InsertKind::Delay, InsertKind::Reverb];
 
 /// A level in dB that may be `-inf` (silence), written as a number or the string "-inf".
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -183,11 +177,7 @@ impl Db {
 
 impl Serialize for Db {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        if self.0 == f32::NEG_INFINITY {
-            s.serialize_str("-inf")
-        } else {
-            s.serialize_f32(self.0)
-        }
+        if self.0 == f32::NEG_INFINITY { s.serialize_str("-inf") } else { s.serialize_f32(self.0) }
     }
 }
 
@@ -231,11 +221,7 @@ pub struct HpfDoc {
 
 impl Default for HpfDoc {
     fn default() -> Self {
-        Self {
-            freq_hz: 80.0,
-            slope: 12,
-            enabled: true,
-        }
+        Self { freq_hz: 80.0, slope: 12, enabled: true }
     }
 }
 
@@ -254,12 +240,7 @@ pub struct BandDoc {
 }
 
 /// Default (freq_hz, q) of the four bands: low shelf, low-mid bell, high-mid bell, high shelf.
-pub const BAND_DEFAULTS: [(f32, f32); 4] = [
-    (100.0, 0.707),
-    (400.0, 1.0),
-    (2_500.0, 1.0),
-    (8_000.0, 0.707),
-];
+pub const BAND_DEFAULTS: [(f32, f32); 4] = [(100.0, 0.707), (400.0, 1.0), (2_500.0, 1.0), (8_000.0, 0.707)];
 
 #[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
@@ -337,13 +318,7 @@ pub struct DelayDoc {
 
 impl Default for DelayDoc {
     fn default() -> Self {
-        Self {
-            time_ms: 375.0,
-            sync: None,
-            feedback: 0.35,
-            damping_hz: 6_000.0,
-            mix: 1.0,
-        }
+        Self { time_ms: 375.0, sync: None, feedback: 0.35, damping_hz: 6_000.0, mix: 1.0 }
     }
 }
 
@@ -358,12 +333,7 @@ pub struct ReverbDoc {
 
 impl Default for ReverbDoc {
     fn default() -> Self {
-        Self {
-            size: 0.75,
-            damping: 0.5,
-            width: 1.0,
-            mix: 1.0,
-        }
+        Self { size: 0.75, damping: 0.5, width: 1.0, mix: 1.0 }
     }
 }
 
@@ -378,12 +348,7 @@ pub struct LimiterDoc {
 
 impl Default for LimiterDoc {
     fn default() -> Self {
-        Self {
-            ceiling_db: -1.0,
-            release_ms: 60.0,
-            lookahead_ms: 1.5,
-            bypass: false,
-        }
+        Self { ceiling_db: -1.0, release_ms: 60.0, lookahead_ms: 1.5, bypass: false }
     }
 }
 

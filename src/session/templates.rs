@@ -18,12 +18,7 @@ pub fn load_layout(name_or_path: &str) -> Result<Loaded, LoadError> {
     {
         let file = PathBuf::from(format!("layouts/{name}.yaml"));
         let (doc, locations) = load::parse(text, &file)?;
-        return Ok(Loaded {
-            doc,
-            file,
-            base_dir: PathBuf::from("."),
-            locations,
-        });
+        return Ok(Loaded { doc, file, base_dir: PathBuf::from("."), locations });
     }
     load::load(path)
 }
@@ -35,10 +30,7 @@ pub enum NewSessionError {
     #[error(transparent)]
     Layout(#[from] LoadError),
     #[error("{}: cannot create: {source}", path.display())]
-    Create {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    Create { path: PathBuf, source: std::io::Error },
 }
 
 /// Makes a session folder `dir` from a layout: `session.yaml`, `renders/`, `versions/`.
@@ -49,10 +41,7 @@ pub fn new_session(dir: &Path, layout: &str) -> Result<PathBuf, NewSessionError>
     }
     let loaded = load_layout(layout)?;
     let mut doc = loaded.doc;
-    doc.name = dir
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or(doc.name);
+    doc.name = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or(doc.name);
     let layout_dir = std::fs::canonicalize(&loaded.base_dir).unwrap_or(loaded.base_dir);
     for strip in &mut doc.strips {
         if let Some(file) = strip.input.as_mut().and_then(|i| i.file.as_mut())
@@ -63,17 +52,11 @@ pub fn new_session(dir: &Path, layout: &str) -> Result<PathBuf, NewSessionError>
         }
     }
     let create = |path: &Path| {
-        std::fs::create_dir_all(path).map_err(|source| NewSessionError::Create {
-            path: path.to_path_buf(),
-            source,
-        })
+        std::fs::create_dir_all(path).map_err(|source| NewSessionError::Create { path: path.to_path_buf(), source })
     };
     create(&dir.join("renders"))?;
     create(&dir.join("versions"))?;
     let file = dir.join("session.yaml");
-    load::save(&file, &doc).map_err(|source| NewSessionError::Create {
-        path: file.clone(),
-        source,
-    })?;
+    load::save(&file, &doc).map_err(|source| NewSessionError::Create { path: file.clone(), source })?;
     Ok(file)
 }

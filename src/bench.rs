@@ -1,0 +1,195 @@
+//! Benchmarks shared by `headroom bench` and `cargo bench`: the engine's cost per
+//! 64-frame block with full strips, and offline render speed. They print figures
+//! (medians and tails), never pass or fail.
+
+use std::path::Path;
+use std::time::Instant;
+
+use crate::audio::offline::{Format, RenderOptions, render};
+use crate::audio::wav::write_wav;
+use crate::engine::{AudioIo, Engine};
+use crate::session::load::{self, Loaded};
+use crate::session::schema::*;
+
+const RATE: u32 = 48_000;
+
+/// A session of `strips` stereo strips, every one with the full chain (HPF, four active EQ
+/// bands, compressor, pan, fader, two sends), two groups, a reverb and a delay bus, and a
+/// master with EQ, compressor and limiter. Strip i plays `stem_{i % stems}.wav` if `stems > 0`.
+pub fn full_session(strips: usize, stems: usize) -> SessionDoc {
+    let band =
+        |freq: f32, gain: f32, q: f32| BandDoc { freq_hz: Some(freq), gain_db: Some(gain), q: Some(q), bypass: false };
+    let eq = vec![band(100.0, 2.0, 0.7), band(400.0, -3.0, 1.2), band(2_500.0, 2.5, 1.0), band(9_000.0, 1.5, 0.7)];
+    let strip = |i: usize| ChannelDoc {
+        name: format!("S{i}"),
+        channels: Some(Channels::Stereo),
+        input: Some(if stems > 0 {
+            InputDoc { file: Some(format!("stem_{}.wav", i % stems)), ports: None }
+        } else {
+            InputDoc { ports: Some(vec![format!("in:{i}_L"), format!("in:{i}_R")]), file: None }
+        }),
+        hpf: Some(HpfDoc { freq_hz: 60.0, slope: 12, enabled: true }),
+        eq: eq.clone(),
+        comp: Some(CompDoc { threshold_db: -20.0, ratio: 3.0, ..CompDoc::default() }),
+        pan: (i as f32 / strips as f32) * 1.6 - 0.8,
+        fader_db: Db(-6.0),
+        output: Some(if i % 2 == 0 { "GroupA" } else { "GroupB" }.to_string()),
+        sends: vec![
+            SendDoc { bus: "Verb".into(), level_db: Db(-18.0), pre: false, mute: false },
+            SendDoc { bus: "Echo".into(), level_db: Db(-24.0), pre: false, mute: false },
+        ],
+        ..ChannelDoc::default()
+    };
+    let bus = |name: &str, kind| ChannelDoc { name: name.into(), kind: Some(kind), ..ChannelDoc::default() };
+    SessionDoc {
+        version: FORMAT_VERSION,
+        name: format!("bench-{strips}"),
+        tempo_bpm: 120.0,
+        strips: (0..strips).map(strip).collect(),
+        buses: vec![
+            ChannelDoc { comp: Some(CompDoc::default()), ..bus("GroupA", BusKind::Group) },
+            bus("GroupB", BusKind::Group),
+            ChannelDoc { reverb: Some(ReverbDoc::default()), ..bus("Verb", BusKind::Fx) },
+            ChannelDoc { delay: Some(DelayDoc::default()), ..bus("Echo", BusKind::Fx) },
+        ],
+        master: ChannelDoc {
+            eq: eq.clone(),
+            comp: Some(CompDoc { threshold_db: -10.0, ratio: 2.0, ..CompDoc::default() }),
+            limiter: Some(LimiterDoc::default()),
+            ..ChannelDoc::default()
+        },
+    }
+}
+
+/// Pink-ish noise inputs held in memory, so the block benchmark measures the engine alone.
+struct NoiseIo {
+    noise: Vec<f32>,
+    cursor: usize,
+}
+
+impl AudioIo for NoiseIo {
+    fn read_strip(&mut self, strip: usize, channel: usize, offset: usize, out: &mut [f32]) {
+        let start = (self.cursor + strip * 977 + channel * 131 + offset) % (self.noise.len() - out.len());
+        out.copy_from_slice(&self.noise[start..start + out.len()]);
+    }
+    fn write_master(&mut self, _: usize, left: &[f32], _: &[f32]) {
+        self.cursor = (self.cursor + left.len()) % 40_000;
+        std::hint::black_box(left);
+    }
+}
+
+fn noise(len: usize, seed: u32) -> Vec<f32> {
+    let mut s = seed;
+    let mut lowpassed = 0.0f32;
+    (0..len)
+        .map(|_| {
+            s = s.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+            let white = (s >> 8) as f32 / (1u32 << 24) as f32 * 2.0 - 1.0;
+            lowpassed += (white - lowpassed) * 0.2;
+            lowpassed * 0.5
+        })
+        .collect()
+}
+
+pub struct BlockCost {
+    pub strips: usize,
+    pub median_us: f64,
+    pub p99_us: f64,
+    pub p999_us: f64,
+    pub max_us: f64,
+}
+
+/// Times `blocks` calls of `Engine::process` on 64-frame blocks.
+pub fn block_cost(strips: usize, blocks: usize) -> BlockCost {
+    let mut built = Engine::build(&full_session(strips, 0), RATE as f32, 0).expect("bench session builds");
+    let mut io = NoiseIo { noise: noise(65_536, 7), cursor: 0 };
+    // Warm up: caches, branch predictors, the compressors' envelopes.
+    for _ in 0..2_000 {
+        built.engine.process(64, &mut io);
+    }
+    let mut times: Vec<f64> = (0..blocks)
+        .map(|_| {
+            let t = Instant::now();
+            built.engine.process(64, &mut io);
+            t.elapsed().as_secs_f64() * 1e6
+        })
+        .collect();
+    times.sort_by(f64::total_cmp);
+    let at = |q: f64| times[((times.len() - 1) as f64 * q) as usize];
+    BlockCost { strips, median_us: at(0.5), p99_us: at(0.99), p999_us: at(0.999), max_us: times[times.len() - 1] }
+}
+
+pub struct RenderSpeed {
+    pub strips: usize,
+    pub seconds: f64,
+    pub wall_seconds: f64,
+}
+
+impl RenderSpeed {
+    pub fn realtime(&self) -> f64 {
+        self.seconds / self.wall_seconds
+    }
+}
+
+/// Writes `count` distinct stereo 24-bit stems of `seconds` into `dir`.
+pub fn write_stems(dir: &Path, count: usize, seconds: f64) -> std::io::Result<()> {
+    let frames = (seconds * RATE as f64) as usize;
+    for i in 0..count {
+        let path = dir.join(format!("stem_{i}.wav"));
+        if path.exists() {
+            continue;
+        }
+        let left = noise(frames, 11 + i as u32);
+        let right = noise(frames, 101 + i as u32);
+        let interleaved: Vec<f32> = left.iter().zip(&right).flat_map(|(l, r)| [*l, *r]).collect();
+        write_wav(&path, 2, RATE, 24, false, &interleaved).map_err(|e| std::io::Error::other(e.to_string()))?;
+    }
+    Ok(())
+}
+
+/// Renders a `seconds`-long session of `strips` full strips (playing 8 distinct stems) to a
+/// 24-bit file in `dir`, reading the stems from disk as a real render does.
+pub fn render_speed(dir: &Path, strips: usize, seconds: f64) -> Result<RenderSpeed, String> {
+    const DISTINCT_STEMS: usize = 8;
+    write_stems(dir, DISTINCT_STEMS, seconds).map_err(|e| e.to_string())?;
+    let doc = full_session(strips, DISTINCT_STEMS);
+    let file = dir.join(format!("bench-{strips}.yaml"));
+    load::save(&file, &doc).map_err(|e| e.to_string())?;
+    let loaded: Loaded = load::load(&file).map_err(|e| e.to_string())?;
+    let out = dir.join(format!("bench-{strips}-out.wav"));
+    let _ = std::fs::remove_file(&out);
+    let opts = RenderOptions {
+        sample_rate: RATE,
+        format: Format::Int24,
+        no_master_fx: false,
+        tail_seconds: 0.0,
+        length_seconds: None,
+    };
+    let report = render(&loaded, &out, &opts, &mut |_| {}).map_err(|e| e.to_string())?;
+    let _ = std::fs::remove_file(&out);
+    Ok(RenderSpeed { strips, seconds: report.frames as f64 / RATE as f64, wall_seconds: report.wall_seconds })
+}
+
+/// Runs everything and prints the figures.
+pub fn run_all(work_dir: &Path, render_seconds: f64) -> Result<(), String> {
+    println!("engine cost per 64-frame block at 48 kHz (budget 1333 µs), full strips + 4 buses + master:");
+    for strips in [16, 64] {
+        let c = block_cost(strips, 50_000);
+        println!(
+            "  {:>2} stereo strips: median {:6.1} µs   p99 {:6.1} µs   p99.9 {:6.1} µs   max {:7.1} µs",
+            c.strips, c.median_us, c.p99_us, c.p999_us, c.max_us
+        );
+    }
+    println!("offline render of a {render_seconds:.0} s session, 24-bit out, stems read from disk:");
+    for strips in [16, 64] {
+        let r = render_speed(work_dir, strips, render_seconds)?;
+        println!(
+            "  {:>2} stereo strips: {:6.2} s for {:.0} s = {:5.1}x real time",
+            r.strips,
+            r.wall_seconds,
+            r.seconds,
+            r.realtime()
+        );
+    }
+    Ok(())
+}
