@@ -1,4 +1,6 @@
 fn main() {
-    let c = headroom::bench::block_cost(64, 100_000);
-    println!("{} {}", c.median_us, c.p999_us);
+    let dir = std::env::temp_dir().join("headroom-bench");
+    std::fs::create_dir_all(&dir).unwrap();
+    let r = headroom::bench::render_speed(&dir, 64, 60.0).unwrap();
+    println!("{:.1}x", r.realtime());
 }

@@ -68,7 +68,7 @@ struct NoiseIo {
 }
 
 impl AudioIo for NoiseIo {
-    fn read_strip(&mut self, strip: usize, channel: usize, offset: usize, out: &mut [f32]) {
+    fn read_strip(&self, strip: usize, channel: usize, offset: usize, out: &mut [f32]) {
         let start = (self.cursor + strip * 977 + channel * 131 + offset) % (self.noise.len() - out.len());
         out.copy_from_slice(&self.noise[start..start + out.len()]);
     }

@@ -13,7 +13,7 @@ pub mod telemetry;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
-use channel::{Channel, ChannelContext, Role};
+use channel::{BusSum, Channel, ChannelContext, Role};
 use params::{Declarer, ParamIndex, ParamTable, ParamValues};
 use telemetry::Telemetry;
 
@@ -31,10 +31,13 @@ pub enum Command {
 /// Where the engine gets its strip inputs and puts the master output, for one block.
 pub trait AudioIo {
     /// Fills `out` with channel `channel` of strip `strip`, frames `offset..offset + out.len()` of the block.
-    fn read_strip(&mut self, strip: usize, channel: usize, offset: usize, out: &mut [f32]);
+    fn read_strip(&self, strip: usize, channel: usize, offset: usize, out: &mut [f32]);
     /// Receives master frames `offset..offset + left.len()` of the block.
     fn write_master(&mut self, offset: usize, left: &[f32], right: &[f32]);
 }
+
+/// Frames one pass of the strips covers before the buses run; longer calls are split.
+const MAX_PASS: usize = 1024;
 
 /// How many commands one ring holds; a producer finding it full is told so (`push` fails).
 pub const COMMAND_RING_SIZE: usize = 4096;
@@ -48,8 +51,12 @@ pub struct Engine {
     /// Strips first (in layout order), then buses in signal-flow order, master last.
     channels: Vec<Channel>,
     strip_count: usize,
-    /// Sum of everything feeding each bus; index 0 is the master.
-    sums: Vec<AudioBlock>,
+    /// Sum of everything feeding each bus over one pass; index 0 is the master.
+    sums: Vec<BusSum>,
+    /// The strips' contributions to `sums`, from each half of the strips separately: the two
+    /// halves can run on two threads (offline), and real time adds them up the same way,
+    /// so a render and a real-time capture agree to the bit.
+    strip_sums: [Vec<BusSum>; 2],
     /// For bus and master channels, the sum they read.
     sum_of_channel: Vec<Option<usize>>,
     /// For each channel, the channels downstream (where it routes) and upstream (what feeds it).
@@ -132,7 +139,8 @@ impl Engine {
             values: values.into_boxed_slice(),
             channel_dirty: vec![true; channels.len()].into_boxed_slice(),
             solo_dirty: true,
-            sums: (0..=doc.buses.len()).map(|_| AudioBlock::new(2)).collect(),
+            sums: (0..=doc.buses.len()).map(|_| BusSum::new(MAX_PASS)).collect(),
+            strip_sums: std::array::from_fn(|_| (0..=doc.buses.len()).map(|_| BusSum::new(MAX_PASS)).collect()),
             sum_of_channel,
             downstream,
             upstream,
@@ -152,17 +160,52 @@ impl Engine {
 }
 
 impl Engine {
-    /// Processes one block of `frames` frames (any length; split internally into sub-blocks).
+    /// Processes one block of `frames` frames (any length; split internally into passes and sub-blocks).
     pub fn process(&mut self, frames: usize, io: &mut impl AudioIo) {
         let _denormals = FlushDenormals::new();
         self.drain_commands();
         self.refresh_settings();
         let mut offset = 0;
         while offset < frames {
-            let n = (frames - offset).min(MAX_BLOCK);
-            self.process_sub_block(offset, n, io);
+            let n = (frames - offset).min(MAX_PASS);
+            let half = self.strip_count.div_ceil(2);
+            let (first, second) = self.channels[..self.strip_count].split_at_mut(half);
+            let [sums_first, sums_second] = &mut self.strip_sums;
+            run_strips(first, 0, sums_first, &self.values, &*io, offset, n);
+            run_strips(second, half, sums_second, &self.values, &*io, offset, n);
+            self.mix_buses(offset, n, io);
             offset += n;
         }
+        self.finish(frames);
+    }
+
+    /// `process` for offline rendering: the two halves of the strips run on two threads.
+    /// The result is identical to `process`, bit for bit.
+    pub fn process_parallel(&mut self, frames: usize, io: &mut (impl AudioIo + Sync)) {
+        let _denormals = FlushDenormals::new();
+        self.drain_commands();
+        self.refresh_settings();
+        let mut offset = 0;
+        while offset < frames {
+            let n = (frames - offset).min(MAX_PASS);
+            let half = self.strip_count.div_ceil(2);
+            let (first, second) = self.channels[..self.strip_count].split_at_mut(half);
+            let [sums_first, sums_second] = &mut self.strip_sums;
+            let (values, shared_io) = (&self.values, &*io);
+            std::thread::scope(|scope| {
+                scope.spawn(move || {
+                    let _denormals = FlushDenormals::new();
+                    run_strips(second, half, sums_second, values, shared_io, offset, n);
+                });
+                run_strips(first, 0, sums_first, values, shared_io, offset, n);
+            });
+            self.mix_buses(offset, n, io);
+            offset += n;
+        }
+        self.finish(frames);
+    }
+
+    fn finish(&mut self, frames: usize) {
         self.publish_meters();
         self.telemetry.frames.fetch_add(frames as u64, Ordering::Relaxed);
     }
@@ -259,30 +302,39 @@ impl Engine {
             || self.upstream[c].iter().any(|&u| self.is_soloed(u))
     }
 
-    fn process_sub_block(&mut self, offset: usize, frames: usize, io: &mut impl AudioIo) {
-        for sum in &mut self.sums {
-            sum.set_frames(frames);
-        }
-        for (c, channel) in self.channels.iter_mut().enumerate() {
-            channel.work.set_frames(frames);
-            if c < self.strip_count {
-                for ch in 0..channel.work.channels() {
-                    io.read_strip(c, ch, offset, channel.work.channel_mut(ch));
+    /// Adds up the two halves of the strips, then runs buses and master sub-block by sub-block.
+    fn mix_buses(&mut self, offset: usize, frames: usize, io: &mut impl AudioIo) {
+        let [first, second] = &mut self.strip_sums;
+        for ((sum, a), b) in self.sums.iter_mut().zip(first.iter_mut()).zip(second.iter_mut()) {
+            for side in 0..2 {
+                let (a, b) = (a.side_mut(side, 0, frames), b.side_mut(side, 0, frames));
+                for ((s, x), y) in sum.side_mut(side, 0, frames).iter_mut().zip(a.iter_mut()).zip(b.iter_mut()) {
+                    *s = *x + *y;
+                    *x = 0.0;
+                    *y = 0.0;
                 }
-            } else if let Some(sum) = self.sum_of_channel[c] {
-                // Buses come after everything that feeds them, so their sum is complete here.
-                let source = &mut self.sums[sum];
-                for ch in 0..2 {
-                    channel.work.channel_mut(ch).copy_from_slice(source.channel(ch));
-                }
-                source.clear();
             }
-            channel.process(&self.values, &mut self.sums);
         }
-        let master = self.channels.last().expect("master");
-        io.write_master(offset, master.out.channel(0), master.out.channel(1));
-        if let Some(tap) = &mut self.loudness_tap {
-            tap_interleaved(tap, &master.out, &self.telemetry);
+        let mut at = 0;
+        while at < frames {
+            let n = (frames - at).min(MAX_BLOCK);
+            for c in self.strip_count..self.channels.len() {
+                let channel = &mut self.channels[c];
+                channel.work.set_frames(n);
+                // Buses come after everything that feeds them, so their sum is complete here.
+                let sum = &mut self.sums[self.sum_of_channel[c].expect("buses read a sum")];
+                for side in 0..2 {
+                    channel.work.channel_mut(side).copy_from_slice(sum.side(side, at, n));
+                }
+                sum.clear(at, n);
+                channel.process(&self.values, &mut self.sums, at);
+            }
+            let master = self.channels.last().expect("master");
+            io.write_master(offset + at, master.out.channel(0), master.out.channel(1));
+            if let Some(tap) = &mut self.loudness_tap {
+                tap_interleaved(tap, &master.out, &self.telemetry);
+            }
+            at += n;
         }
     }
 
@@ -321,6 +373,30 @@ impl Engine {
     /// Channel names in engine order (strips, buses in signal-flow order, master), matching telemetry.
     pub fn channel_names(&self) -> Vec<String> {
         self.channels.iter().map(|c| c.name.clone()).collect()
+    }
+}
+
+/// Runs strips `first..first + strips.len()` over one pass of `frames`, adding into `sums`.
+fn run_strips(
+    strips: &mut [Channel],
+    first: usize,
+    sums: &mut [BusSum],
+    values: &[f32],
+    io: &impl AudioIo,
+    offset: usize,
+    frames: usize,
+) {
+    for (i, strip) in strips.iter_mut().enumerate() {
+        let mut at = 0;
+        while at < frames {
+            let n = (frames - at).min(MAX_BLOCK);
+            strip.work.set_frames(n);
+            for ch in 0..strip.work.channels() {
+                io.read_strip(first + i, ch, offset + at, strip.work.channel_mut(ch));
+            }
+            strip.process(values, sums, at);
+            at += n;
+        }
     }
 }
 

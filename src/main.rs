@@ -56,6 +56,12 @@ enum Command {
     },
     /// List every parameter id of a session with its range and value.
     Params { session: PathBuf },
+    /// Print engine and render speed figures (median and tail per 64-frame block; times real time).
+    Bench {
+        /// Length of the generated session rendered, in seconds.
+        #[arg(long, default_value_t = 60.0)]
+        seconds: f64,
+    },
     /// Make a session folder from a layout (a built-in name or a path).
     New {
         name: PathBuf,
@@ -101,6 +107,13 @@ fn main() -> ExitCode {
         Command::Check { files, rate } => check(&files, rate),
         Command::Play { session, spawn_dummy, roll, from } => play(&session, spawn_dummy, roll, from),
         Command::Params { session } => list_params(&session),
+        Command::Bench { seconds } => {
+            let dir = std::env::temp_dir().join("headroom-bench");
+            std::fs::create_dir_all(&dir).map_err(anyhow::Error::from).and_then(|()| {
+                headroom::bench::run_all(&dir, seconds).map_err(anyhow::Error::msg)?;
+                Ok(ExitCode::SUCCESS)
+            })
+        }
         Command::New { name, layout } => new_session(&name, &layout),
         Command::Render { session, output, format, no_master_fx, rate, tail, length } => {
             let format = match format {

@@ -12,15 +12,15 @@ static ALLOCATIONS_CHECKED: assert_no_alloc::AllocDisabler = assert_no_alloc::Al
 const FS: f32 = 48_000.0;
 
 /// Feeds each strip a generated signal and collects the master output.
-struct TestIo<F: FnMut(usize, usize, u64) -> f32> {
+struct TestIo<F: Fn(usize, usize, u64) -> f32> {
     signal: F,
     block_start: u64,
     left: Vec<f32>,
     right: Vec<f32>,
 }
 
-impl<F: FnMut(usize, usize, u64) -> f32> AudioIo for TestIo<F> {
-    fn read_strip(&mut self, strip: usize, channel: usize, offset: usize, out: &mut [f32]) {
+impl<F: Fn(usize, usize, u64) -> f32> AudioIo for TestIo<F> {
+    fn read_strip(&self, strip: usize, channel: usize, offset: usize, out: &mut [f32]) {
         for (i, x) in out.iter_mut().enumerate() {
             *x = (self.signal)(strip, channel, self.block_start + (offset + i) as u64);
         }
@@ -31,7 +31,7 @@ impl<F: FnMut(usize, usize, u64) -> f32> AudioIo for TestIo<F> {
     }
 }
 
-fn run<F: FnMut(usize, usize, u64) -> f32>(engine: &mut Engine, io: &mut TestIo<F>, frames: usize, block: usize) {
+fn run<F: Fn(usize, usize, u64) -> f32>(engine: &mut Engine, io: &mut TestIo<F>, frames: usize, block: usize) {
     let mut done = 0;
     while done < frames {
         engine.process(block, io);
@@ -40,7 +40,7 @@ fn run<F: FnMut(usize, usize, u64) -> f32>(engine: &mut Engine, io: &mut TestIo<
     }
 }
 
-fn io<F: FnMut(usize, usize, u64) -> f32>(signal: F) -> TestIo<F> {
+fn io<F: Fn(usize, usize, u64) -> f32>(signal: F) -> TestIo<F> {
     TestIo { signal, block_start: 0, left: Vec::new(), right: Vec::new() }
 }
 

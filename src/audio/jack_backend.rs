@@ -56,7 +56,7 @@ struct JackIo<'a> {
 }
 
 impl AudioIo for JackIo<'_> {
-    fn read_strip(&mut self, strip: usize, channel: usize, offset: usize, out: &mut [f32]) {
+    fn read_strip(&self, strip: usize, channel: usize, offset: usize, out: &mut [f32]) {
         match (self.strip_ports[strip].get(channel), self.player) {
             (Some(port), _) => out.copy_from_slice(&port.as_slice(self.scope)[offset..offset + out.len()]),
             (None, Some(player)) => player.read(strip, channel, offset, out),

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use super::inputs::open_stems;
-use super::stems::{self, StemPlayer};
+use super::stems::{self, StemView};
 use super::wav::SampleSink;
 use crate::dsp::loudness::{LoudnessMeter, LoudnessReading};
 use crate::engine::{AudioIo, Engine};
@@ -86,14 +86,14 @@ pub fn without_master_fx(doc: &SessionDoc) -> SessionDoc {
 }
 
 struct OfflineIo<'a> {
-    player: &'a StemPlayer,
+    stems: StemView<'a>,
     interleaved: &'a mut [f32],
 }
 
 impl AudioIo for OfflineIo<'_> {
-    fn read_strip(&mut self, strip: usize, channel: usize, offset: usize, out: &mut [f32]) {
-        if self.player.plays(strip) {
-            self.player.read(strip, channel, offset, out);
+    fn read_strip(&self, strip: usize, channel: usize, offset: usize, out: &mut [f32]) {
+        if self.stems.plays(strip) {
+            self.stems.read(strip, channel, offset, out);
         } else {
             // Live JACK inputs are silent in a render.
             out.fill(0.0);
@@ -129,47 +129,68 @@ pub fn render(
     let partial = out.with_file_name(format!(".{}.partial", out.file_name().unwrap_or_default().to_string_lossy()));
     let write_err = |source| RenderError::Write { path: out.to_path_buf(), source };
     let spec = opts.format.spec(opts.sample_rate);
-    let mut writer = hound::WavWriter::create(&partial, spec).map_err(write_err)?;
-    let mut sink = SampleSink::new(spec);
-    let mut meter = LoudnessMeter::new(opts.sample_rate, 256);
+    let writer = hound::WavWriter::create(&partial, spec).map_err(write_err)?;
+    // Writing and loudness measurement run on their own thread, beside the engine.
+    let (to_writer, blocks) = std::sync::mpsc::sync_channel::<Vec<f32>>(32);
+    let sample_rate = opts.sample_rate;
+    let writing = std::thread::spawn(move || write_and_measure(writer, spec, sample_rate, blocks));
     let mut block = vec![0.0f32; RENDER_BLOCK * 2];
-    let mut peak = 0.0f32;
     let started = Instant::now();
     let mut pos = 0u64;
     let total = frames + latency;
-    let result = (|| {
-        while pos < total {
-            player.wait_block(pos, RENDER_BLOCK);
-            let mut io = OfflineIo { player: &player, interleaved: &mut block };
-            built.engine.process(RENDER_BLOCK, &mut io);
-            // Drop the look-ahead delay at the start so the print lines up with the stems.
-            let skip = latency.saturating_sub(pos).min(RENDER_BLOCK as u64) as usize;
-            let keep = ((total - pos).min(RENDER_BLOCK as u64) as usize).saturating_sub(skip);
-            let samples = &block[skip * 2..(skip + keep) * 2];
-            for &s in samples {
-                peak = peak.max(s.abs());
-                sink.write(&mut writer, s)?;
-            }
-            meter.add_interleaved(samples);
-            pos += RENDER_BLOCK as u64;
-            if (pos / RENDER_BLOCK as u64) % 64 == 0 {
-                progress((pos as f64 / total as f64).min(1.0));
-            }
+    while pos < total {
+        player.wait_block(pos, RENDER_BLOCK);
+        let mut io = OfflineIo { stems: player.view(), interleaved: &mut block };
+        built.engine.process_parallel(RENDER_BLOCK, &mut io);
+        // Drop the look-ahead delay at the start so the print lines up with the stems.
+        let skip = latency.saturating_sub(pos).min(RENDER_BLOCK as u64) as usize;
+        let keep = ((total - pos).min(RENDER_BLOCK as u64) as usize).saturating_sub(skip);
+        if to_writer.send(block[skip * 2..(skip + keep) * 2].to_vec()).is_err() {
+            break; // the writer failed; its error is reported below
         }
-        writer.finalize()
-    })();
-    if let Err(e) = result {
-        let _ = std::fs::remove_file(&partial);
-        return Err(write_err(e));
+        pos += RENDER_BLOCK as u64;
+        if (pos / RENDER_BLOCK as u64) % 64 == 0 {
+            progress((pos as f64 / total as f64).min(1.0));
+        }
     }
+    drop(to_writer);
+    let (peak, loudness) = match writing.join().expect("writer thread") {
+        Ok(done) => done,
+        Err(e) => {
+            let _ = std::fs::remove_file(&partial);
+            return Err(write_err(e));
+        }
+    };
     std::fs::rename(&partial, out).map_err(|e| write_err(hound::Error::IoError(e)))?;
     progress(1.0);
     Ok(RenderReport {
         frames,
         wall_seconds: started.elapsed().as_secs_f64(),
         sample_peak_dbfs: 20.0 * (peak as f64).log10(),
-        loudness: meter.reading(),
+        loudness,
     })
+}
+
+/// Writes the blocks to the WAV file and measures them: sample peak and R128 loudness,
+/// momentary evaluated every render block.
+fn write_and_measure(
+    mut writer: hound::WavWriter<std::io::BufWriter<std::fs::File>>,
+    spec: hound::WavSpec,
+    sample_rate: u32,
+    blocks: std::sync::mpsc::Receiver<Vec<f32>>,
+) -> Result<(f32, LoudnessReading), hound::Error> {
+    let mut sink = SampleSink::new(spec);
+    let mut meter = LoudnessMeter::new(sample_rate, RENDER_BLOCK);
+    let mut peak = 0.0f32;
+    for samples in blocks {
+        for &s in &samples {
+            peak = peak.max(s.abs());
+            sink.write(&mut writer, s)?;
+        }
+        meter.add_interleaved(&samples);
+    }
+    writer.finalize()?;
+    Ok((peak, meter.reading()))
 }
 
 /// The next free dated name in `dir`: `<session>-<YYYY-MM-DD>-<n>.wav`, n counting from 1.

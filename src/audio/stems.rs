@@ -241,19 +241,40 @@ impl StemPlayer {
         }
     }
 
+    /// Strip `strip`'s channel `channel`, frames `offset..offset + out.len()` of the current block.
+    /// A mono file feeds both channels of a stereo strip.
+    pub fn read(&self, strip: usize, channel: usize, offset: usize, out: &mut [f32]) {
+        self.view().read(strip, channel, offset, out);
+    }
+
+    /// The current block's audio as plain shared data, readable from several threads at once.
+    pub fn view(&self) -> StemView<'_> {
+        let chunk = self.current.as_ref().filter(|_| self.ready && self.rolling);
+        StemView { chunk: chunk.map(|c| (&c.data[..], (self.pos - c.start) as usize)), strip_slots: &self.strip_slots }
+    }
+}
+
+/// Read-only access to the stems of the current block.
+#[derive(Clone, Copy)]
+pub struct StemView<'a> {
+    /// The chunk's samples and where the block starts in it; None plays silence.
+    chunk: Option<(&'a [f32], usize)>,
+    strip_slots: &'a [Option<(usize, usize)>],
+}
+
+impl StemView<'_> {
     /// Whether strip `strip` plays a file.
     pub fn plays(&self, strip: usize) -> bool {
         self.strip_slots.get(strip).is_some_and(Option::is_some)
     }
 
-    /// Strip `strip`'s channel `channel`, frames `offset..offset + out.len()` of the current block.
-    /// A mono file feeds both channels of a stereo strip.
+    /// See `StemPlayer::read`.
     pub fn read(&self, strip: usize, channel: usize, offset: usize, out: &mut [f32]) {
-        match (&self.current, self.strip_slots[strip]) {
-            (Some(chunk), Some((first, channels))) if self.ready && self.rolling => {
+        match (self.chunk, self.strip_slots[strip]) {
+            (Some((data, start)), Some((first, channels))) => {
                 let slot = first + channel.min(channels - 1);
-                let at = slot * CHUNK_FRAMES + (self.pos - chunk.start) as usize + offset;
-                out.copy_from_slice(&chunk.data[at..at + out.len()]);
+                let at = slot * CHUNK_FRAMES + start + offset;
+                out.copy_from_slice(&data[at..at + out.len()]);
             }
             _ => out.fill(0.0),
         }

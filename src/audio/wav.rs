@@ -146,9 +146,20 @@ impl WavStem {
         let frame_bytes = sample_bytes * self.channels;
         self.bytes.resize(available * frame_bytes, 0);
         self.file.read_exact_at(&mut self.bytes, self.data_start + start * frame_bytes as u64)?;
-        for (f, frame) in self.bytes.chunks_exact(frame_bytes).enumerate() {
-            for (ch, sample) in frame.chunks_exact(sample_bytes).enumerate() {
-                out[ch][f] = decode(self.encoding, sample);
+        // One tight loop per channel and encoding: the decoder is chosen once, not per sample.
+        for (ch, out) in out.iter_mut().enumerate() {
+            let at = ch * sample_bytes;
+            let samples = self.bytes.chunks_exact(frame_bytes).map(|frame| &frame[at..at + sample_bytes]);
+            let out = &mut out[..available];
+            match self.encoding {
+                Encoding::Int16 => decode_into(out, samples, |b| i16::from_le_bytes([b[0], b[1]]) as f32 / 32_768.0),
+                Encoding::Int24 => {
+                    decode_into(out, samples, |b| (i32::from_le_bytes([0, b[0], b[1], b[2]]) >> 8) as f32 / 8_388_608.0)
+                }
+                Encoding::Int32 => {
+                    decode_into(out, samples, |b| i32::from_le_bytes([b[0], b[1], b[2], b[3]]) as f32 / 2_147_483_648.0)
+                }
+                Encoding::Float32 => decode_into(out, samples, |b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])),
             }
         }
         Ok(())
@@ -156,12 +167,9 @@ impl WavStem {
 }
 
 #[inline(always)]
-fn decode(encoding: Encoding, b: &[u8]) -> f32 {
-    match encoding {
-        Encoding::Int16 => i16::from_le_bytes([b[0], b[1]]) as f32 / 32_768.0,
-        Encoding::Int24 => (i32::from_le_bytes([0, b[0], b[1], b[2]]) >> 8) as f32 / 8_388_608.0,
-        Encoding::Int32 => i32::from_le_bytes([b[0], b[1], b[2], b[3]]) as f32 / 2_147_483_648.0,
-        Encoding::Float32 => f32::from_le_bytes([b[0], b[1], b[2], b[3]]),
+fn decode_into<'a>(out: &mut [f32], samples: impl Iterator<Item = &'a [u8]>, decode: impl Fn(&[u8]) -> f32) {
+    for (o, b) in out.iter_mut().zip(samples) {
+        *o = decode(b);
     }
 }
 

@@ -125,21 +125,27 @@ impl Compressor {
         }
         // Makeup changes are rare: glide it once per block.
         let makeup_db = self.makeup_db.advance(frames);
-        // Three passes over the groups so that only the smoothing is serial: the logs and
-        // exponentials of different groups are independent and overlap in the pipeline.
+        // Passes over the groups so that only the smoothing is serial: the logs and
+        // exponentials of different groups are independent, and their loops vectorise.
         const GROUPS: usize = MAX_BLOCK / GAIN_STEP;
         let groups = frames.div_ceil(GAIN_STEP);
-        let mut level_db = [0.0f32; GROUPS];
+        let mut group_level = [0.0f32; GROUPS];
         for (g, group) in levels.chunks(GAIN_STEP).enumerate() {
-            level_db[g] = match s.detector {
-                Detector::Peak => gain_to_db(group.iter().fold(0.0f32, |m, &l| if l > m { l } else { m })),
+            group_level[g] = match s.detector {
+                Detector::Peak => group.iter().fold(0.0f32, |m, &l| if l > m { l } else { m }),
                 Detector::Rms => {
                     for &l in group {
                         self.mean_square = l * l + (self.mean_square - l * l) * self.rms_pole;
                     }
-                    0.5 * gain_to_db(self.mean_square)
+                    self.mean_square
                 }
             };
+        }
+        // An RMS level is a mean square: half the dB of its value.
+        let db_scale = if s.detector == Detector::Rms { 0.5 } else { 1.0 };
+        let mut level_db = [0.0f32; GROUPS];
+        for (db, level) in level_db.iter_mut().zip(&group_level) {
+            *db = db_scale * gain_to_db(*level);
         }
         let mut reduction_db = [0.0f32; GROUPS];
         let mut deepest = 0.0f32;
@@ -159,9 +165,13 @@ impl Compressor {
             reduction_db[g] = self.reduction_db;
             deepest = deepest.min(self.reduction_db);
         }
+        let mut targets = [0.0f32; GROUPS];
+        for (target, reduction) in targets.iter_mut().zip(&reduction_db) {
+            *target = db_to_gain(reduction + makeup_db);
+        }
         let mut gains = [0.0f32; MAX_BLOCK];
         for (g, gains) in gains[..frames].chunks_mut(GAIN_STEP).enumerate() {
-            let target = db_to_gain(reduction_db[g] + makeup_db);
+            let target = targets[g];
             let step = (target - self.gain) / gains.len() as f32;
             for (k, gain) in gains.iter_mut().enumerate() {
                 *gain = self.gain + step * (k + 1) as f32;

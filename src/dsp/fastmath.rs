@@ -13,13 +13,13 @@ const DB_PER_LOG2: f32 = 6.020_6;
 #[inline(always)]
 pub fn log2(x: f32) -> f32 {
     let bits = x.max(1e-30).to_bits();
-    let mut exponent = ((bits >> 23) & 0xff) as i32 - 127;
-    let mut mantissa = f32::from_bits((bits & 0x007f_ffff) | 0x3f80_0000); // in [1, 2)
-    // Centre the mantissa on 1 so the series argument stays small.
-    if mantissa > std::f32::consts::SQRT_2 {
-        mantissa *= 0.5;
-        exponent += 1;
-    }
+    let exponent = ((bits >> 23) & 0xff) as i32 - 127;
+    let mantissa = f32::from_bits((bits & 0x007f_ffff) | 0x3f80_0000); // in [1, 2)
+    // Centre the mantissa on 1 so the series argument stays small. Selects, not branches,
+    // so loops over arrays of levels vectorise.
+    let high = mantissa > std::f32::consts::SQRT_2;
+    let mantissa = if high { mantissa * 0.5 } else { mantissa };
+    let exponent = exponent + high as i32;
     // log(m) = 2 atanh(z), z = (m-1)/(m+1), |z| < 0.172
     let z = (mantissa - 1.0) / (mantissa + 1.0);
     let z2 = z * z;

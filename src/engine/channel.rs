@@ -406,10 +406,15 @@ impl Channel {
     }
 
     /// Runs the channel over `self.work` (already filled with its input) and adds the
-    /// result into the bus sums it feeds.
-    pub fn process(&mut self, v: &[f32], sums: &mut [AudioBlock]) {
+    /// result into the bus sums it feeds, at frame `at` of the sums.
+    pub fn process(&mut self, v: &[f32], sums: &mut [BusSum], at: usize) {
         let frames = self.work.frames();
         self.out.set_frames(frames);
+        if !is_finite_block(&self.work) {
+            // NaN or infinity on an input (a broken client, a corrupt file): keep it out of every processor.
+            self.work.clear();
+            self.nan_resets += 1;
+        }
         self.input_meter.measure(&self.work);
         apply_linked_gain(&mut self.trim_gain, &mut self.work);
         // The high-pass and the EQ run as one cascade when nothing active sits between them.
@@ -443,8 +448,8 @@ impl Channel {
             reduction = reduction.max(limiter.process(&mut self.work));
         }
         self.gain_reduction_db = self.gain_reduction_db.max(reduction);
-        if !self.work.channel(0)[0].is_finite() || (self.width == 2 && !self.work.channel(1)[0].is_finite()) {
-            // A non-finite sample reached the fader (e.g. NaN on a live input): keep it out of the mix.
+        if !is_finite_block(&self.work) {
+            // A processor blew up (it has reset itself): keep the block out of the mix.
             self.work.clear();
             self.nan_resets += 1;
         }
@@ -453,7 +458,7 @@ impl Channel {
         for s in 0..self.sends.len() {
             if self.is_pre(&self.sends[s], v) {
                 let send = &mut self.sends[s];
-                add_scaled(&self.work, &mut sums[send.sum], &mut send.gain, Some(self.audible));
+                add_scaled(&self.work, &mut sums[send.sum], at, &mut send.gain, Some(self.audible));
             }
         }
         self.audible.advance(frames);
@@ -471,13 +476,13 @@ impl Channel {
         for s in 0..self.sends.len() {
             if !self.is_pre(&self.sends[s], v) {
                 let send = &mut self.sends[s];
-                add_scaled(&self.out, &mut sums[send.sum], &mut send.gain, None);
+                add_scaled(&self.out, &mut sums[send.sum], at, &mut send.gain, None);
             }
         }
         if let Some(dest) = self.destination {
             let sum = &mut sums[dest];
-            for ch in 0..2 {
-                for (acc, x) in sum.channel_mut(ch).iter_mut().zip(self.out.channel(ch)) {
+            for side in 0..2 {
+                for (acc, x) in sum.side_mut(side, at, frames).iter_mut().zip(self.out.channel(side)) {
                     *acc += x;
                 }
             }
@@ -487,7 +492,8 @@ impl Channel {
 
 /// Adds `src` (mono: centred at -3 dB into both sides) into the stereo `dst`, through a gliding gain
 /// and optionally a second glide (mute/solo of a pre-fader send).
-fn add_scaled(src: &AudioBlock, dst: &mut AudioBlock, gain: &mut Smoother, extra_gain: Option<Smoother>) {
+fn add_scaled(src: &AudioBlock, dst: &mut BusSum, at: usize, gain: &mut Smoother, extra_gain: Option<Smoother>) {
+    let frames = src.frames();
     let centre = if src.channels() == 1 { std::f32::consts::FRAC_1_SQRT_2 } else { 1.0 };
     let right_source = src.channels() - 1;
     if gain.is_settled() && extra_gain.is_none_or(|g| g.is_settled()) {
@@ -495,7 +501,7 @@ fn add_scaled(src: &AudioBlock, dst: &mut AudioBlock, gain: &mut Smoother, extra
         let g = gain.current() * centre * extra_gain.map_or(1.0, |e| e.current());
         if g != 0.0 {
             for (side, source) in [(0, 0), (1, right_source)] {
-                for (acc, x) in dst.channel_mut(side).iter_mut().zip(src.channel(source)) {
+                for (acc, x) in dst.side_mut(side, at, frames).iter_mut().zip(src.channel(source)) {
                     *acc += x * g;
                 }
             }
@@ -507,8 +513,8 @@ fn add_scaled(src: &AudioBlock, dst: &mut AudioBlock, gain: &mut Smoother, extra
         let g = gain.next() * centre * extra_gain.as_mut().map_or(1.0, |s| s.next());
         let l = src.channel(0)[i];
         let r = src.channel(right_source)[i];
-        dst.channel_mut(0)[i] += l * g;
-        dst.channel_mut(1)[i] += r * g;
+        dst.side_mut(0, at + i, 1)[0] += l * g;
+        dst.side_mut(1, at + i, 1)[0] += r * g;
     }
 }
 
@@ -542,6 +548,48 @@ fn comp_settings(d: &schema::CompDoc) -> CompressorSettings {
 
 fn reverb_settings(r: &schema::ReverbDoc) -> ReverbSettings {
     ReverbSettings { size: r.size, damping: r.damping, width: r.width, mix: r.mix }
+}
+
+/// What a bus (or the master) receives: the stereo sum of everything routed or sent to it,
+/// over one pass of the engine (up to `len` frames).
+pub struct BusSum {
+    sides: [Box<[f32]>; 2],
+}
+
+impl BusSum {
+    pub fn new(len: usize) -> Self {
+        Self { sides: [vec![0.0; len].into_boxed_slice(), vec![0.0; len].into_boxed_slice()] }
+    }
+
+    pub fn side(&self, side: usize, at: usize, frames: usize) -> &[f32] {
+        &self.sides[side][at..at + frames]
+    }
+
+    pub fn side_mut(&mut self, side: usize, at: usize, frames: usize) -> &mut [f32] {
+        &mut self.sides[side][at..at + frames]
+    }
+
+    pub fn clear(&mut self, at: usize, frames: usize) {
+        for side in 0..2 {
+            self.side_mut(side, at, frames).fill(0.0);
+        }
+    }
+}
+
+/// Whether every sample of the block is finite (one vectorisable sum instead of a test a sample).
+fn is_finite_block(block: &AudioBlock) -> bool {
+    (0..block.channels()).all(|ch| {
+        // x * 0 is 0 for finite x and NaN otherwise; eight lanes let the sum vectorise.
+        let mut lanes = [0.0f32; 8];
+        let chunks = block.channel(ch).chunks_exact(8);
+        let rest: f32 = chunks.remainder().iter().map(|x| x * 0.0).sum();
+        for chunk in chunks {
+            for k in 0..8 {
+                lanes[k] += chunk[k] * 0.0;
+            }
+        }
+        (lanes.iter().sum::<f32>() + rest).is_finite()
+    })
 }
 
 /// Applies one gliding gain to every channel of a block, sample-aligned.
