@@ -15,16 +15,17 @@ const RATE: u32 = 48_000;
 
 /// A session of `strips` stereo strips, every one with the full chain (HPF, four active EQ
 /// bands, compressor, pan, fader, two sends), two groups, a reverb and a delay bus, and a
-/// master with EQ, compressor and limiter. Strip i plays `stem_{i % stems}.wav` if `stems > 0`.
-pub fn full_session(strips: usize, stems: usize) -> SessionDoc {
+/// master with EQ, compressor and limiter. Strip i plays `<prefix>_{i % stems}.wav` if `stems > 0`.
+pub fn full_session(strips: usize, stems: usize, channels: Channels) -> SessionDoc {
+    let prefix = stem_prefix(channels);
     let band =
         |freq: f32, gain: f32, q: f32| BandDoc { freq_hz: Some(freq), gain_db: Some(gain), q: Some(q), bypass: false };
     let eq = vec![band(100.0, 2.0, 0.7), band(400.0, -3.0, 1.2), band(2_500.0, 2.5, 1.0), band(9_000.0, 1.5, 0.7)];
     let strip = |i: usize| ChannelDoc {
         name: format!("S{i}"),
-        channels: Some(Channels::Stereo),
+        channels: Some(channels),
         input: Some(if stems > 0 {
-            InputDoc { file: Some(format!("stem_{}.wav", i % stems)), ports: None }
+            InputDoc { file: Some(format!("{prefix}_{}.wav", i % stems)), ports: None }
         } else {
             InputDoc { ports: Some(vec![format!("in:{i}_L"), format!("in:{i}_R")]), file: None }
         }),
@@ -43,7 +44,7 @@ pub fn full_session(strips: usize, stems: usize) -> SessionDoc {
     let bus = |name: &str, kind| ChannelDoc { name: name.into(), kind: Some(kind), ..ChannelDoc::default() };
     SessionDoc {
         version: FORMAT_VERSION,
-        name: format!("bench-{strips}"),
+        name: format!("bench-{strips}-{prefix}"),
         tempo_bpm: 120.0,
         strips: (0..strips).map(strip).collect(),
         buses: vec![
@@ -101,7 +102,8 @@ pub struct BlockCost {
 
 /// Times `blocks` calls of `Engine::process` on 64-frame blocks.
 pub fn block_cost(strips: usize, blocks: usize) -> BlockCost {
-    let mut built = Engine::build(&full_session(strips, 0), RATE as f32, 0).expect("bench session builds");
+    let mut built =
+        Engine::build(&full_session(strips, 0, Channels::Stereo), RATE as f32, 0).expect("bench session builds");
     let mut io = NoiseIo { noise: noise(65_536, 7), cursor: 0 };
     // Warm up: caches, branch predictors, the compressors' envelopes.
     for _ in 0..2_000 {
@@ -131,29 +133,40 @@ impl RenderSpeed {
     }
 }
 
-/// Writes `count` distinct stereo 24-bit stems of `seconds` into `dir`.
-pub fn write_stems(dir: &Path, count: usize, seconds: f64) -> std::io::Result<()> {
+fn stem_prefix(channels: Channels) -> &'static str {
+    match channels {
+        Channels::Mono => "mono",
+        Channels::Stereo => "stereo",
+    }
+}
+
+/// Writes `count` distinct 24-bit stems of `seconds` into `dir`.
+pub fn write_stems(dir: &Path, count: usize, seconds: f64, channels: Channels) -> std::io::Result<()> {
     let frames = (seconds * RATE as f64) as usize;
     for i in 0..count {
-        let path = dir.join(format!("stem_{i}.wav"));
+        let path = dir.join(format!("{}_{i}.wav", stem_prefix(channels)));
         if path.exists() {
             continue;
         }
         let left = noise(frames, 11 + i as u32);
         let right = noise(frames, 101 + i as u32);
-        let interleaved: Vec<f32> = left.iter().zip(&right).flat_map(|(l, r)| [*l, *r]).collect();
-        write_wav(&path, 2, RATE, 24, false, &interleaved).map_err(|e| std::io::Error::other(e.to_string()))?;
+        let samples: Vec<f32> = match channels {
+            Channels::Mono => left,
+            Channels::Stereo => left.iter().zip(&right).flat_map(|(l, r)| [*l, *r]).collect(),
+        };
+        write_wav(&path, channels.count() as u16, RATE, 24, false, &samples)
+            .map_err(|e| std::io::Error::other(e.to_string()))?;
     }
     Ok(())
 }
 
 /// Renders a `seconds`-long session of `strips` full strips (playing 8 distinct stems) to a
 /// 24-bit file in `dir`, reading the stems from disk as a real render does.
-pub fn render_speed(dir: &Path, strips: usize, seconds: f64) -> Result<RenderSpeed, String> {
+pub fn render_speed(dir: &Path, strips: usize, seconds: f64, channels: Channels) -> Result<RenderSpeed, String> {
     const DISTINCT_STEMS: usize = 8;
-    write_stems(dir, DISTINCT_STEMS, seconds).map_err(|e| e.to_string())?;
-    let doc = full_session(strips, DISTINCT_STEMS);
-    let file = dir.join(format!("bench-{strips}.yaml"));
+    write_stems(dir, DISTINCT_STEMS, seconds, channels).map_err(|e| e.to_string())?;
+    let doc = full_session(strips, DISTINCT_STEMS, channels);
+    let file = dir.join(format!("{}.yaml", doc.name));
     load::save(&file, &doc).map_err(|e| e.to_string())?;
     let loaded: Loaded = load::load(&file).map_err(|e| e.to_string())?;
     let out = dir.join(format!("bench-{strips}-out.wav"));
@@ -180,12 +193,13 @@ pub fn run_all(work_dir: &Path, render_seconds: f64) -> Result<(), String> {
             c.strips, c.median_us, c.p99_us, c.p999_us, c.max_us
         );
     }
-    println!("offline render of a {render_seconds:.0} s session, 24-bit out, stems read from disk:");
-    for strips in [16, 64] {
-        let r = render_speed(work_dir, strips, render_seconds)?;
+    println!("offline render of a {render_seconds:.0} s session, 24-bit out, 24-bit stems read from disk:");
+    for (strips, channels) in [(16, Channels::Stereo), (64, Channels::Stereo), (64, Channels::Mono)] {
+        let r = render_speed(work_dir, strips, render_seconds, channels)?;
         println!(
-            "  {:>2} stereo strips: {:6.2} s for {:.0} s = {:5.1}x real time",
+            "  {:>2} {:<6} strips: {:6.2} s for {:.0} s = {:5.1}x real time",
             r.strips,
+            stem_prefix(channels),
             r.wall_seconds,
             r.seconds,
             r.realtime()

@@ -37,7 +37,7 @@ pub trait AudioIo {
 }
 
 /// Frames one pass of the strips covers before the buses run; longer calls are split.
-const MAX_PASS: usize = 1024;
+const MAX_PASS: usize = 4096;
 
 /// How many commands one ring holds; a producer finding it full is told so (`push` fails).
 pub const COMMAND_RING_SIZE: usize = 4096;

@@ -12,8 +12,12 @@ use crate::engine::{AudioIo, Engine};
 use crate::session::load::{Loaded, Problem};
 use crate::session::schema::{LimiterDoc, SessionDoc};
 
+/// Momentary loudness is evaluated every this many frames of a render (21 ms at 48 kHz;
+/// a 100 ms hop would miss the maximum of short bursts).
+const LOUDNESS_HOP: usize = 1024;
+
 /// Frames per engine call when rendering (divides the stem chunk size).
-pub const RENDER_BLOCK: usize = 1024;
+pub const RENDER_BLOCK: usize = 4096;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {
@@ -171,8 +175,7 @@ pub fn render(
     })
 }
 
-/// Writes the blocks to the WAV file and measures them: sample peak and R128 loudness,
-/// momentary evaluated every render block.
+/// Writes the blocks to the WAV file and measures them: sample peak and R128 loudness.
 fn write_and_measure(
     mut writer: hound::WavWriter<std::io::BufWriter<std::fs::File>>,
     spec: hound::WavSpec,
@@ -180,7 +183,7 @@ fn write_and_measure(
     blocks: std::sync::mpsc::Receiver<Vec<f32>>,
 ) -> Result<(f32, LoudnessReading), hound::Error> {
     let mut sink = SampleSink::new(spec);
-    let mut meter = LoudnessMeter::new(sample_rate, RENDER_BLOCK);
+    let mut meter = LoudnessMeter::new(sample_rate, LOUDNESS_HOP);
     let mut peak = 0.0f32;
     for samples in blocks {
         for &s in &samples {

@@ -40,7 +40,7 @@ impl LoudnessMeter {
             meter,
             hop_frames: hop_frames.max(1),
             pending: 0,
-            short_term_every: sample_rate as usize / 20,
+            short_term_every: sample_rate as usize / 10,
             since_short_term: 0,
             max_momentary: f64::NEG_INFINITY,
             max_short_term: f64::NEG_INFINITY,
@@ -61,7 +61,7 @@ impl LoudnessMeter {
                 let m = self.meter.loudness_momentary().unwrap_or(f64::NEG_INFINITY);
                 self.max_momentary = self.max_momentary.max(m);
                 // The 3 s window is eight times the work of the 400 ms one and changes slowly:
-                // Tech 3341 asks for at least 10 updates a second, which this keeps.
+                // Tech 3341 asks for at least 10 updates a second, which is what it gets.
                 self.since_short_term += self.hop_frames;
                 if self.since_short_term >= self.short_term_every {
                     self.since_short_term = 0;
