@@ -37,7 +37,10 @@ impl LevelMeter {
 
     /// Block-rate update: the RMS average advances once per block by the block's mean square
     /// (a 300 ms average cannot tell the difference), and the loops vectorise.
-    pub fn measure(&mut self, block: &AudioBlock) {
+    ///
+    /// Returns false, and records nothing, if the block holds a NaN or an infinity
+    /// (the sum of squares then is not finite): the caller can drop the block.
+    pub fn measure(&mut self, block: &AudioBlock) -> bool {
         let frames = block.frames();
         if frames != self.pole_frames {
             self.pole_block = self.pole.powi(frames as i32);
@@ -62,6 +65,9 @@ impl LevelMeter {
             }
             let peak = peaks.iter().fold(self.peak[ch], |m, &p| m.max(p));
             let block_ms = sums.iter().sum::<f32>() / frames.max(1) as f32;
+            if !block_ms.is_finite() {
+                return false;
+            }
             self.peak[ch] = peak;
             self.mean_square[ch] = block_ms + (self.mean_square[ch] - block_ms) * self.pole_block;
         }
@@ -69,6 +75,7 @@ impl LevelMeter {
             self.peak[1] = self.peak[0];
             self.mean_square[1] = self.mean_square[0];
         }
+        true
     }
 
     /// The reading since the last call; peaks restart from zero.

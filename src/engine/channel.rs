@@ -410,12 +410,13 @@ impl Channel {
     pub fn process(&mut self, v: &[f32], sums: &mut [BusSum], at: usize) {
         let frames = self.work.frames();
         self.out.set_frames(frames);
-        if !is_finite_block(&self.work) {
-            // NaN or infinity on an input (a broken client, a corrupt file): keep it out of every processor.
+        if !self.input_meter.measure(&self.work) {
+            // NaN or infinity on an input (a broken client, a corrupt file): keep it out of every
+            // processor. Past this point only a processor's own state can go bad, and each one
+            // that can (the filters) detects that, resets and silences its block.
             self.work.clear();
             self.nan_resets += 1;
         }
-        self.input_meter.measure(&self.work);
         apply_linked_gain(&mut self.trim_gain, &mut self.work);
         // The high-pass and the EQ run as one cascade when nothing active sits between them.
         let eq_at = self.order.iter().position(|k| *k == InsertKind::Eq);
@@ -448,11 +449,6 @@ impl Channel {
             reduction = reduction.max(limiter.process(&mut self.work));
         }
         self.gain_reduction_db = self.gain_reduction_db.max(reduction);
-        if !is_finite_block(&self.work) {
-            // A processor blew up (it has reset itself): keep the block out of the mix.
-            self.work.clear();
-            self.nan_resets += 1;
-        }
 
         // Pre-fader sends: after the inserts, before the fader, gated by mute and solo.
         for s in 0..self.sends.len() {
@@ -574,22 +570,6 @@ impl BusSum {
             self.side_mut(side, at, frames).fill(0.0);
         }
     }
-}
-
-/// Whether every sample of the block is finite (one vectorisable sum instead of a test a sample).
-fn is_finite_block(block: &AudioBlock) -> bool {
-    (0..block.channels()).all(|ch| {
-        // x * 0 is 0 for finite x and NaN otherwise; eight lanes let the sum vectorise.
-        let mut lanes = [0.0f32; 8];
-        let chunks = block.channel(ch).chunks_exact(8);
-        let rest: f32 = chunks.remainder().iter().map(|x| x * 0.0).sum();
-        for chunk in chunks {
-            for k in 0..8 {
-                lanes[k] += chunk[k] * 0.0;
-            }
-        }
-        (lanes.iter().sum::<f32>() + rest).is_finite()
-    })
 }
 
 /// Applies one gliding gain to every channel of a block, sample-aligned.
