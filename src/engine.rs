@@ -64,7 +64,9 @@ pub struct Engine {
     upstream: Vec<Vec<usize>>,
     commands: Vec<rtrb::Consumer<Command>>,
     telemetry: Arc<Telemetry>,
-    loudness_tap: Option<rtrb::Producer<f32>>,
+    /// Channels whose output feeds a loudness meter: the master and buses that asked.
+    loudness_metered: Vec<usize>,
+    loudness_taps: Vec<(usize, rtrb::Producer<f32>)>,
 }
 
 /// An engine ready to run, with what the other threads need to talk to it.
@@ -123,6 +125,15 @@ impl Engine {
         add(&doc.master, Role::Master, MASTER.to_string(), Some(0), &mut channels);
 
         let (downstream, upstream) = routing_relations(&channels, &sum_of_channel);
+        let master_index = channels.len() - 1;
+        let mut loudness_metered = vec![master_index];
+        loudness_metered.extend(
+            bus_order
+                .iter()
+                .enumerate()
+                .filter(|(_, b)| doc.buses[**b].loudness)
+                .map(|(position, _)| strip_count + position),
+        );
         let telemetry = Arc::new(Telemetry::new(channels.len()));
         let mut consumers = Vec::new();
         let mut producers = Vec::new();
@@ -148,7 +159,8 @@ impl Engine {
             channels,
             commands: consumers,
             telemetry: telemetry.clone(),
-            loudness_tap: None,
+            loudness_metered,
+            loudness_taps: Vec::new(),
         };
         engine.refresh_settings();
         // Start settled: a freshly opened session must not fade in.
@@ -331,8 +343,8 @@ impl Engine {
             }
             let master = self.channels.last().expect("master");
             io.write_master(offset + at, master.out.channel(0), master.out.channel(1));
-            if let Some(tap) = &mut self.loudness_tap {
-                tap_interleaved(tap, &master.out, &self.telemetry);
+            for (c, tap) in &mut self.loudness_taps {
+                tap_interleaved(tap, &self.channels[*c].out, &self.telemetry);
             }
             at += n;
         }
@@ -356,9 +368,15 @@ impl Engine {
         }
     }
 
-    /// Sends the master output, interleaved, into `tap` (for the loudness meter thread).
-    pub fn set_loudness_tap(&mut self, tap: rtrb::Producer<f32>) {
-        self.loudness_tap = Some(tap);
+    /// The channels to measure loudness on, as (engine channel index, name): the master
+    /// first, then every bus whose layout asks for it.
+    pub fn loudness_metered(&self) -> Vec<(usize, String)> {
+        self.loudness_metered.iter().map(|&c| (c, self.channels[c].name.clone())).collect()
+    }
+
+    /// Sends each listed channel's output, interleaved, into its ring (for the loudness meter thread).
+    pub fn set_loudness_taps(&mut self, taps: Vec<(usize, rtrb::Producer<f32>)>) {
+        self.loudness_taps = taps;
     }
 
     /// Frames between an input and its effect at the master output (look-ahead of the master limiter).

@@ -62,9 +62,13 @@ pub fn status_line(session: &JackSession, telemetry: &Telemetry) -> String {
     let lufs = |v: f32| {
         if v.is_finite() { format!("{v:5.1}") } else { "  -  ".to_string() }
     };
-    let l = &session.loudness;
+    let l = &session.loudness[0].1;
+    let buses: String = session.loudness[1..]
+        .iter()
+        .map(|(name, view)| format!("  {name} M {}", lufs(view.momentary_lufs.load())))
+        .collect();
     format!(
-        "{state} {:02}:{:06.3}  DSP {:4.1}%  xruns {}  master {peak_db} dBFS  M {} S {} I {} LUFS",
+        "{state} {:02}:{:06.3}  DSP {:4.1}%  xruns {}  master {peak_db} dBFS  M {} S {} I {} LUFS{buses}",
         (seconds / 60.0) as u64,
         seconds % 60.0,
         session.cpu_load(),

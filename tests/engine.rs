@@ -161,7 +161,7 @@ fn process_never_allocates() {
     let text = std::fs::read_to_string("layouts/demo.yaml").unwrap();
     let mut built = Engine::build(&parse(&text, Path::new("demo.yaml")).unwrap().0, FS, 1).unwrap();
     let (tap, mut loudness) = rtrb::RingBuffer::new(48_000);
-    built.engine.set_loudness_tap(tap);
+    built.engine.set_loudness_taps(vec![(built.engine.loudness_metered()[0].0, tap)]);
     let ids: Vec<_> = [
         "strip.Lead.fader",
         "strip.Drums.solo",
@@ -189,4 +189,36 @@ fn process_never_allocates() {
         while loudness.pop().is_ok() {}
     }
     assert_eq!(assert_no_alloc::violation_count(), 0, "process() allocated");
+}
+
+#[test]
+fn a_bus_that_asks_for_loudness_gets_its_own_meter_feed() {
+    let doc = session(
+        "
+version: 1
+name: t
+strips:
+  - {name: A, input: {ports: [x:a]}, output: G}
+buses:
+  - {name: G, kind: group, loudness: true}
+  - {name: FX, kind: fx}
+",
+    );
+    let mut built = Engine::build(&doc, FS, 0).unwrap();
+    let metered = built.engine.loudness_metered();
+    let names: Vec<&str> = metered.iter().map(|(_, n)| n.as_str()).collect();
+    assert_eq!(names, ["master", "G"]);
+    let (master_tap, mut master_feed) = rtrb::RingBuffer::new(4096);
+    let (bus_tap, mut bus_feed) = rtrb::RingBuffer::new(4096);
+    built.engine.set_loudness_taps(vec![(metered[0].0, master_tap), (metered[1].0, bus_tap)]);
+    let mut io = io(|_, _, _| 0.5);
+    run(&mut built.engine, &mut io, 256, 64);
+    let bus: Vec<f32> = std::iter::from_fn(|| bus_feed.pop().ok()).collect();
+    let master: Vec<f32> = std::iter::from_fn(|| master_feed.pop().ok()).collect();
+    assert_eq!(bus.len(), 512, "interleaved stereo, every frame");
+    // The group passes the centred strip at unity, and the master passes the group at unity
+    // (behind the look-ahead of its limiter, which is kept even when bypassed).
+    assert!(bus.iter().all(|&x| (x - 0.5 * std::f32::consts::FRAC_1_SQRT_2).abs() < 1e-6));
+    let latency = built.engine.latency_frames() * 2;
+    assert_eq!(&bus[..bus.len() - latency], &master[latency..]);
 }

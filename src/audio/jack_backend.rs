@@ -156,7 +156,8 @@ pub struct JackSession {
     pub sample_rate: u32,
     pub buffer_size: u32,
     pub view: Arc<TransportView>,
-    pub loudness: Arc<LoudnessView>,
+    /// Loudness of the master (first) and of every bus whose layout asks for it, by channel name.
+    pub loudness: Vec<(String, Arc<LoudnessView>)>,
     pub xruns: Arc<AtomicU32>,
     pub server_gone: Arc<AtomicBool>,
     /// Port connections the layout asked for that JACK could not make.
@@ -210,17 +211,20 @@ impl JackSession {
         let buffer_size = client.buffer_size();
         let transport = client.transport();
         let view = Arc::new(TransportView::default());
-        let loudness = Arc::new(LoudnessView::default());
-        let (tap, tap_reader) = rtrb::RingBuffer::new(sample_rate as usize * 2);
-        built.engine.set_loudness_tap(tap);
+        // One ring and one meter per metered channel (the master, and buses that asked).
+        let mut taps = Vec::new();
+        let mut meters = Vec::new();
+        let mut loudness = Vec::new();
+        for (channel, name) in built.engine.loudness_metered() {
+            let (tap, reader) = rtrb::RingBuffer::new(sample_rate as usize * 2);
+            let view = Arc::new(LoudnessView::default());
+            taps.push((channel, tap));
+            meters.push((reader, view.clone()));
+            loudness.push((name, view));
+        }
+        built.engine.set_loudness_taps(taps);
         let loudness_stop = Arc::new(AtomicBool::new(false));
-        let loudness_thread = spawn_loudness_meter(
-            tap_reader,
-            sample_rate,
-            buffer_size as usize,
-            loudness.clone(),
-            loudness_stop.clone(),
-        );
+        let loudness_thread = spawn_loudness_meters(meters, sample_rate, buffer_size as usize, loudness_stop.clone());
 
         let start_frame = transport.query().map(|t| t.pos.frame() as u64).unwrap_or(0);
         let (player, disk) = if stems.stems.is_empty() {
@@ -287,36 +291,40 @@ impl Drop for JackSession {
     }
 }
 
-/// Feeds the master tap to an R128 meter one JACK period at a time and publishes the readings.
-fn spawn_loudness_meter(
-    mut tap: rtrb::Consumer<f32>,
+/// Feeds each tap to its own R128 meter, one JACK period at a time, and publishes the readings.
+fn spawn_loudness_meters(
+    taps: Vec<(rtrb::Consumer<f32>, Arc<LoudnessView>)>,
     sample_rate: u32,
     period: usize,
-    view: Arc<LoudnessView>,
     stop: Arc<AtomicBool>,
 ) -> JoinHandle<()> {
     std::thread::Builder::new()
         .name("headroom-loudness".into())
         .spawn(move || {
-            let mut meter = LoudnessMeter::new(sample_rate, period);
+            let mut taps: Vec<_> =
+                taps.into_iter().map(|(tap, view)| (tap, view, LoudnessMeter::new(sample_rate, period))).collect();
             while !stop.load(Ordering::Relaxed) {
-                let available = tap.slots() & !1;
-                if available == 0 {
-                    std::thread::sleep(Duration::from_millis(5));
-                    continue;
+                let mut idle = true;
+                for (tap, view, meter) in &mut taps {
+                    let available = tap.slots() & !1;
+                    let Ok(chunk) = tap.read_chunk(available) else { continue };
+                    if available == 0 {
+                        continue;
+                    }
+                    idle = false;
+                    let (a, b) = chunk.as_slices();
+                    meter.add_interleaved(a);
+                    meter.add_interleaved(b);
+                    chunk.commit_all();
+                    let r = meter.reading();
+                    view.momentary_lufs.store(r.momentary_lufs as f32);
+                    view.short_term_lufs.store(r.short_term_lufs as f32);
+                    view.integrated_lufs.store(r.integrated_lufs as f32);
+                    view.true_peak_dbtp.store(r.true_peak_dbtp as f32);
                 }
-                let Ok(chunk) = tap.read_chunk(available) else {
-                    continue;
-                };
-                let (a, b) = chunk.as_slices();
-                meter.add_interleaved(a);
-                meter.add_interleaved(b);
-                chunk.commit_all();
-                let r = meter.reading();
-                view.momentary_lufs.store(r.momentary_lufs as f32);
-                view.short_term_lufs.store(r.short_term_lufs as f32);
-                view.integrated_lufs.store(r.integrated_lufs as f32);
-                view.true_peak_dbtp.store(r.true_peak_dbtp as f32);
+                if idle {
+                    std::thread::sleep(Duration::from_millis(5));
+                }
             }
         })
         .expect("spawn loudness thread")

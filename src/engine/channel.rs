@@ -258,7 +258,7 @@ impl Channel {
         // Processors start from defaults; `apply_params` below loads the declared values.
         let flat = BandSettings { freq_hz: 1000.0, gain_db: 0.0, q: 1.0, bypass: true };
         let mut channel = Channel {
-            name: doc.name.clone(),
+            name: if ctx.role == Role::Master { schema::MASTER.to_string() } else { doc.name.clone() },
             role: ctx.role,
             width,
             destination: ctx.destination,

@@ -101,6 +101,9 @@ pub struct ChannelDoc {
     /// JACK ports this channel's output is also connected to (the master's go to the speakers).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub ports: Vec<String>,
+    /// Buses: measure R128 loudness and true peak here too (the master always is).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub loudness: bool,
 }
 
 fn is_zero(x: &f32) -> bool {

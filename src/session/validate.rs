@@ -58,6 +58,12 @@ pub fn validate(doc: &SessionDoc) -> Vec<Finding> {
         if strip.limiter.is_some() {
             c.report(format!("{at}.limiter"), "the limiter is on the master only");
         }
+        if strip.loudness {
+            c.report(
+                format!("{at}.loudness"),
+                "loudness is measured on buses and the master; route the strip to a bus",
+            );
+        }
         const INPUT_HELP: &str = "expected `input: {file: stem.wav}` or `input: {ports: [system:capture_1]}`";
         match strip.input.as_ref().map(|i| (&i.ports, &i.file)) {
             None => c.report(&at, format!("a strip needs an input; {INPUT_HELP}")),
