@@ -42,12 +42,35 @@ const MAX_PASS: usize = 4096;
 /// How many commands one ring holds; a producer finding it full is told so (`push` fails).
 pub const COMMAND_RING_SIZE: usize = 4096;
 
-pub struct Engine {
+/// The engine's copy of every parameter value, and what a change makes stale.
+struct ParamState {
     values: Box<[f32]>,
-    param_owner: Box<[u32]>,
-    param_ranges: Box<[(f32, f32, bool)]>,
+    /// Per parameter: (min, max, whole values only).
+    ranges: Box<[(f32, f32, bool)]>,
+    /// Per parameter: the channel it belongs to.
+    owners: Box<[u32]>,
     channel_dirty: Box<[bool]>,
     solo_dirty: bool,
+}
+
+impl ParamState {
+    /// Stores a value, constrained to the parameter's range; unknown parameters and NaN are ignored.
+    fn store(&mut self, param: ParamIndex, value: f32) {
+        let i = param.0 as usize;
+        let Some(&(min, max, discrete)) = self.ranges.get(i) else { return };
+        if value.is_nan() {
+            return;
+        }
+        let v = value.clamp(min, max);
+        self.values[i] = if discrete { v.round() } else { v };
+        self.channel_dirty[self.owners[i] as usize] = true;
+        // Mute and solo of any channel change what others may play; refreshing all gains is cheap.
+        self.solo_dirty = true;
+    }
+}
+
+pub struct Engine {
+    params: ParamState,
     /// Strips first (in layout order), then buses in signal-flow order, master last.
     channels: Vec<Channel>,
     strip_count: usize,
@@ -145,11 +168,13 @@ impl Engine {
         let specs = table.specs();
         let initial = ParamValues::new(values.clone());
         let mut engine = Engine {
-            param_owner: specs.iter().map(|s| s.owner as u32).collect(),
-            param_ranges: specs.iter().map(|s| (s.min, s.max, s.is_discrete())).collect(),
-            values: values.into_boxed_slice(),
-            channel_dirty: vec![true; channels.len()].into_boxed_slice(),
-            solo_dirty: true,
+            params: ParamState {
+                values: values.into_boxed_slice(),
+                ranges: specs.iter().map(|s| (s.min, s.max, s.is_discrete())).collect(),
+                owners: specs.iter().map(|s| s.owner as u32).collect(),
+                channel_dirty: vec![true; channels.len()].into_boxed_slice(),
+                solo_dirty: true,
+            },
             sums: (0..=doc.buses.len()).map(|_| BusSum::new(MAX_PASS)).collect(),
             strip_sums: std::array::from_fn(|_| (0..=doc.buses.len()).map(|_| BusSum::new(MAX_PASS)).collect()),
             sum_of_channel,
@@ -174,26 +199,34 @@ impl Engine {
 impl Engine {
     /// Processes one block of `frames` frames (any length; split internally into passes and sub-blocks).
     pub fn process(&mut self, frames: usize, io: &mut impl AudioIo) {
-        let _denormals = FlushDenormals::new();
-        self.drain_commands();
-        self.refresh_settings();
-        let mut offset = 0;
-        while offset < frames {
-            let n = (frames - offset).min(MAX_PASS);
-            let half = self.strip_count.div_ceil(2);
-            let (first, second) = self.channels[..self.strip_count].split_at_mut(half);
-            let [sums_first, sums_second] = &mut self.strip_sums;
-            run_strips(first, 0, sums_first, &self.values, &*io, offset, n);
-            run_strips(second, half, sums_second, &self.values, &*io, offset, n);
-            self.mix_buses(offset, n, io);
-            offset += n;
-        }
-        self.finish(frames);
+        self.process_in_passes(frames, io, |[first, second], values, io, offset, n| {
+            first.run(values, io, offset, n);
+            second.run(values, io, offset, n);
+        });
     }
 
     /// `process` for offline rendering: the two halves of the strips run on two threads.
     /// The result is identical to `process`, bit for bit.
     pub fn process_parallel(&mut self, frames: usize, io: &mut (impl AudioIo + Sync)) {
+        self.process_in_passes(frames, io, |[first, second], values, io, offset, n| {
+            std::thread::scope(|scope| {
+                scope.spawn(move || {
+                    let _denormals = FlushDenormals::new();
+                    second.run(values, io, offset, n);
+                });
+                first.run(values, io, offset, n);
+            });
+        });
+    }
+
+    /// The pass loop shared by both: commands, settings, then per pass the two halves of the
+    /// strips (run by `strip_stage`), then buses and master.
+    fn process_in_passes<I: AudioIo>(
+        &mut self,
+        frames: usize,
+        io: &mut I,
+        strip_stage: impl Fn([StripHalf<'_>; 2], &[f32], &I, usize, usize),
+    ) {
         let _denormals = FlushDenormals::new();
         self.drain_commands();
         self.refresh_settings();
@@ -203,14 +236,11 @@ impl Engine {
             let half = self.strip_count.div_ceil(2);
             let (first, second) = self.channels[..self.strip_count].split_at_mut(half);
             let [sums_first, sums_second] = &mut self.strip_sums;
-            let (values, shared_io) = (&self.values, &*io);
-            std::thread::scope(|scope| {
-                scope.spawn(move || {
-                    let _denormals = FlushDenormals::new();
-                    run_strips(second, half, sums_second, values, shared_io, offset, n);
-                });
-                run_strips(first, 0, sums_first, values, shared_io, offset, n);
-            });
+            let halves = [
+                StripHalf { strips: first, first_index: 0, sums: sums_first },
+                StripHalf { strips: second, first_index: half, sums: sums_second },
+            ];
+            strip_stage(halves, &self.params.values, &*io, offset, n);
             self.mix_buses(offset, n, io);
             offset += n;
         }
@@ -227,15 +257,7 @@ impl Engine {
         for ring in &mut self.commands {
             while let Ok(command) = ring.pop() {
                 match command {
-                    Command::SetParam { param, value } => Self::store_param(
-                        &mut self.values,
-                        &self.param_ranges,
-                        &self.param_owner,
-                        &mut self.channel_dirty,
-                        &mut self.solo_dirty,
-                        param,
-                        value,
-                    ),
+                    Command::SetParam { param, value } => self.params.store(param, value),
                 }
                 applied += 1;
             }
@@ -245,71 +267,40 @@ impl Engine {
         }
     }
 
-    fn store_param(
-        values: &mut [f32],
-        ranges: &[(f32, f32, bool)],
-        owners: &[u32],
-        channel_dirty: &mut [bool],
-        solo_dirty: &mut bool,
-        param: ParamIndex,
-        value: f32,
-    ) {
-        let i = param.0 as usize;
-        let Some(&(min, max, discrete)) = ranges.get(i) else {
-            return;
-        };
-        if value.is_nan() {
-            return;
-        }
-        let v = value.clamp(min, max);
-        values[i] = if discrete { v.round() } else { v };
-        channel_dirty[owners[i] as usize] = true;
-        // Mute and solo of any channel change what others may play; refreshing all gains is cheap.
-        *solo_dirty = true;
-    }
-
     /// Sets a parameter directly (offline use: render set-up, tests). The real-time path uses commands.
     pub fn set_param(&mut self, param: ParamIndex, value: f32) {
-        Self::store_param(
-            &mut self.values,
-            &self.param_ranges,
-            &self.param_owner,
-            &mut self.channel_dirty,
-            &mut self.solo_dirty,
-            param,
-            value,
-        );
+        self.params.store(param, value);
         self.refresh_settings();
     }
 
     pub fn param_value(&self, param: ParamIndex) -> f32 {
-        self.values[param.0 as usize]
+        self.params.values[param.0 as usize]
     }
 
     fn refresh_settings(&mut self) {
-        for (c, dirty) in self.channel_dirty.iter_mut().enumerate() {
+        for (c, dirty) in self.params.channel_dirty.iter_mut().enumerate() {
             if std::mem::take(dirty) {
-                self.channels[c].apply_params(&self.values);
+                self.channels[c].apply_params(&self.params.values);
             }
         }
-        if std::mem::take(&mut self.solo_dirty) {
+        if std::mem::take(&mut self.params.solo_dirty) {
             let any_solo = (0..self.channels.len()).any(|c| self.is_soloed(c));
             for c in 0..self.channels.len() {
                 let audible = !any_solo || self.passes_solo(c);
-                self.channels[c].apply_gains(&self.values, audible);
+                self.channels[c].apply_gains(&self.params.values, audible);
             }
         }
     }
 
     fn is_soloed(&self, c: usize) -> bool {
-        self.values[self.channels[c].solo.0 as usize] >= 0.5
+        self.params.values[self.channels[c].solo.0 as usize] >= 0.5
     }
 
     /// Solo in place: a channel plays while something is soloed if it is soloed or solo-safe,
     /// routes into a soloed bus, or is a bus a soloed channel routes into.
     fn passes_solo(&self, c: usize) -> bool {
         self.is_soloed(c)
-            || self.values[self.channels[c].solo_safe.0 as usize] >= 0.5
+            || self.params.values[self.channels[c].solo_safe.0 as usize] >= 0.5
             || self.downstream[c].iter().any(|&d| self.is_soloed(d))
             || self.upstream[c].iter().any(|&u| self.is_soloed(u))
     }
@@ -339,7 +330,7 @@ impl Engine {
                     channel.work.channel_mut(side).copy_from_slice(sum.side(side, at, n));
                 }
                 sum.clear(at, n);
-                channel.process(&self.values, &mut self.sums, at);
+                channel.process(&self.params.values, &mut self.sums, at);
             }
             let master = self.channels.last().expect("master");
             io.write_master(offset + at, master.out.channel(0), master.out.channel(1));
@@ -394,26 +385,28 @@ impl Engine {
     }
 }
 
-/// Runs strips `first..first + strips.len()` over one pass of `frames`, adding into `sums`.
-fn run_strips(
-    strips: &mut [Channel],
-    first: usize,
-    sums: &mut [BusSum],
-    values: &[f32],
-    io: &impl AudioIo,
-    offset: usize,
-    frames: usize,
-) {
-    for (i, strip) in strips.iter_mut().enumerate() {
-        let mut at = 0;
-        while at < frames {
-            let n = (frames - at).min(MAX_BLOCK);
-            strip.work.set_frames(n);
-            for ch in 0..strip.work.channels() {
-                io.read_strip(first + i, ch, offset + at, strip.work.channel_mut(ch));
+/// Half of the strips, with the bus sums it adds into.
+struct StripHalf<'a> {
+    strips: &'a mut [Channel],
+    /// Strip index (as the AudioIo knows it) of `strips[0]`.
+    first_index: usize,
+    sums: &'a mut [BusSum],
+}
+
+impl StripHalf<'_> {
+    /// Runs the strips over one pass of `frames` frames starting at `offset` of the block.
+    fn run(self, values: &[f32], io: &impl AudioIo, offset: usize, frames: usize) {
+        for (i, strip) in self.strips.iter_mut().enumerate() {
+            let mut at = 0;
+            while at < frames {
+                let n = (frames - at).min(MAX_BLOCK);
+                strip.work.set_frames(n);
+                for ch in 0..strip.work.channels() {
+                    io.read_strip(self.first_index + i, ch, offset + at, strip.work.channel_mut(ch));
+                }
+                strip.process(values, self.sums, at);
+                at += n;
             }
-            strip.process(values, sums, at);
-            at += n;
         }
     }
 }

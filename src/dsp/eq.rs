@@ -82,14 +82,12 @@ impl HighPass {
 
     /// Returns false if the filter state went non-finite and was reset (the block is then silenced).
     pub fn process(&mut self, block: &mut AudioBlock) -> bool {
-        let mut sections = Sections::default();
-        self.gather(block.frames(), &mut sections);
-        sections.run(block);
-        self.scatter(&sections, 0..sections.count);
-        self.recover_if_broken(block)
+        run_alone(self, block)
     }
+}
 
-    /// Advances the cutoff glide and adds the active sections (none when parked) to `sections`.
+impl SectionSource for HighPass {
+    // Parked (disabled and settled), the high-pass lends no section.
     fn gather(&mut self, frames: usize, sections: &mut Sections) {
         let freq_hz = self.freq.advance(frames);
         if !self.enabled && self.freq.0.is_settled() {
@@ -106,7 +104,6 @@ impl HighPass {
         }
     }
 
-    /// Takes back the states of the sections it gathered (`range` of `sections`).
     fn scatter(&mut self, sections: &Sections, range: std::ops::Range<usize>) {
         for k in range {
             self.states[sections.owner[k]] = sections.states[k];
@@ -121,6 +118,25 @@ impl HighPass {
         block.clear();
         false
     }
+}
+
+/// A processor made of biquad sections that can lend them to a shared cascade.
+trait SectionSource {
+    /// Advances glides by `frames` and adds the active sections to `sections`.
+    fn gather(&mut self, frames: usize, sections: &mut Sections);
+    /// Takes back the states of the sections it gathered (`range` of `sections`).
+    fn scatter(&mut self, sections: &Sections, range: std::ops::Range<usize>);
+    /// Resets and silences the block if a state went non-finite; false then.
+    fn recover_if_broken(&mut self, block: &mut AudioBlock) -> bool;
+}
+
+/// Runs one processor's sections on their own.
+fn run_alone(source: &mut impl SectionSource, block: &mut AudioBlock) -> bool {
+    let mut sections = Sections::default();
+    source.gather(block.frames(), &mut sections);
+    sections.run(block);
+    source.scatter(&sections, 0..sections.count);
+    source.recover_if_broken(block)
 }
 
 /// Biquad sections gathered from one or two processors, to run as a single cascade.
@@ -280,14 +296,12 @@ impl Equalizer {
 
     /// Returns false if a band's state went non-finite and the EQ was reset (the block is then silenced).
     pub fn process(&mut self, block: &mut AudioBlock) -> bool {
-        let mut sections = Sections::default();
-        self.gather(block.frames(), &mut sections);
-        sections.run(block);
-        self.scatter(&sections, 0..sections.count);
-        self.recover_if_broken(block)
+        run_alone(self, block)
     }
+}
 
-    /// Advances every band's glides and adds the bands that shape the sound to `sections`.
+impl SectionSource for Equalizer {
+    // Bands at 0 dB (flat or bypassed and settled) lend no section.
     fn gather(&mut self, frames: usize, sections: &mut Sections) {
         for (i, band) in self.bands.iter_mut().enumerate() {
             if band.update(frames, self.sample_rate) {
