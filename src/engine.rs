@@ -17,7 +17,9 @@ use channel::{BusSum, Channel, ChannelContext, Role};
 use params::{Declarer, ParamIndex, ParamTable, ParamValues};
 use telemetry::Telemetry;
 
+use crate::dsp::biquad::PACK;
 use crate::dsp::denormal::FlushDenormals;
+use crate::dsp::eq::{FrontFilters, run_pack};
 use crate::dsp::{AudioBlock, MAX_BLOCK};
 use crate::session::schema::{BusKind, MASTER, SessionDoc};
 
@@ -394,20 +396,40 @@ struct StripHalf<'a> {
 }
 
 impl StripHalf<'_> {
-    /// Runs the strips over one pass of `frames` frames starting at `offset` of the block.
+    /// Runs the strips over one pass of `frames` frames starting at `offset` of the block,
+    /// four at a time: their front filters run side by side in SIMD lanes.
     fn run(self, values: &[f32], io: &impl AudioIo, offset: usize, frames: usize) {
-        for (i, strip) in self.strips.iter_mut().enumerate() {
+        let mut fronts: [FrontFilters; PACK] = Default::default();
+        for (p, pack) in self.strips.chunks_mut(PACK).enumerate() {
             let mut at = 0;
             while at < frames {
                 let n = (frames - at).min(MAX_BLOCK);
-                strip.work.set_frames(n);
-                for ch in 0..strip.work.channels() {
-                    io.read_strip(self.first_index + i, ch, offset + at, strip.work.channel_mut(ch));
+                for (i, (strip, front)) in pack.iter_mut().zip(fronts.iter_mut()).enumerate() {
+                    strip.work.set_frames(n);
+                    for ch in 0..strip.work.channels() {
+                        io.read_strip(self.first_index + p * PACK + i, ch, offset + at, strip.work.channel_mut(ch));
+                    }
+                    strip.begin(front);
                 }
-                strip.process(values, self.sums, at);
+                with_work_blocks(pack, |blocks| run_pack(&mut fronts[..blocks.len()], blocks));
+                for (strip, front) in pack.iter_mut().zip(&fronts) {
+                    strip.end(front, values, self.sums, at);
+                }
                 at += n;
             }
         }
+    }
+}
+
+/// Lends the work blocks of a pack of one to four strips as one slice.
+fn with_work_blocks(pack: &mut [Channel], f: impl FnOnce(&mut [&mut AudioBlock])) {
+    const _: () = assert!(PACK == 4, "with_work_blocks spells out packs of four");
+    match pack {
+        [a] => f(&mut [&mut a.work]),
+        [a, b] => f(&mut [&mut a.work, &mut b.work]),
+        [a, b, c] => f(&mut [&mut a.work, &mut b.work, &mut c.work]),
+        [a, b, c, d] => f(&mut [&mut a.work, &mut b.work, &mut c.work, &mut d.work]),
+        _ => unreachable!("packs hold one to four strips"),
     }
 }
 

@@ -1,6 +1,8 @@
 //! Second-order sections with RBJ "Audio EQ Cookbook" coefficients, run as
 //! transposed direct form II (good numerical behaviour in f32 for audio).
 
+use super::MAX_BLOCK;
+
 use std::f64::consts::PI;
 
 /// Normalised coefficients (a0 = 1).
@@ -313,8 +315,100 @@ fn tick(c: &Coeffs, s: &mut State, x: f32) -> f32 {
 
 #[cfg(target_arch = "x86_64")]
 mod simd {
-    use super::{Coeffs, State};
+    use super::{Coeffs, MAX_BLOCK, PACK, State};
     use std::arch::x86_64::*;
+
+    /// Transposes an 8×8 tile held as eight row vectors.
+    #[target_feature(enable = "avx")]
+    fn transpose8(r: [__m256; 8]) -> [__m256; 8] {
+        let t0 = _mm256_unpacklo_ps(r[0], r[1]);
+        let t1 = _mm256_unpackhi_ps(r[0], r[1]);
+        let t2 = _mm256_unpacklo_ps(r[2], r[3]);
+        let t3 = _mm256_unpackhi_ps(r[2], r[3]);
+        let t4 = _mm256_unpacklo_ps(r[4], r[5]);
+        let t5 = _mm256_unpackhi_ps(r[4], r[5]);
+        let t6 = _mm256_unpacklo_ps(r[6], r[7]);
+        let t7 = _mm256_unpackhi_ps(r[6], r[7]);
+        let u0 = _mm256_shuffle_ps::<0x44>(t0, t2);
+        let u1 = _mm256_shuffle_ps::<0xEE>(t0, t2);
+        let u2 = _mm256_shuffle_ps::<0x44>(t1, t3);
+        let u3 = _mm256_shuffle_ps::<0xEE>(t1, t3);
+        let u4 = _mm256_shuffle_ps::<0x44>(t4, t6);
+        let u5 = _mm256_shuffle_ps::<0xEE>(t4, t6);
+        let u6 = _mm256_shuffle_ps::<0x44>(t5, t7);
+        let u7 = _mm256_shuffle_ps::<0xEE>(t5, t7);
+        [
+            _mm256_permute2f128_ps::<0x20>(u0, u4),
+            _mm256_permute2f128_ps::<0x20>(u1, u5),
+            _mm256_permute2f128_ps::<0x20>(u2, u6),
+            _mm256_permute2f128_ps::<0x20>(u3, u7),
+            _mm256_permute2f128_ps::<0x31>(u0, u4),
+            _mm256_permute2f128_ps::<0x31>(u1, u5),
+            _mm256_permute2f128_ps::<0x31>(u2, u6),
+            _mm256_permute2f128_ps::<0x31>(u3, u7),
+        ]
+    }
+
+    /// Eight channels (rows of `lanes`) in eight SIMD lanes; `frames` is a multiple of 8.
+    #[target_feature(enable = "avx,fma")]
+    pub(super) fn cascade_pack_avx<const N: usize>(
+        coeffs: &[[Coeffs; PACK]],
+        states: &mut [[[State; 2]; PACK]],
+        lanes: &mut [[f32; MAX_BLOCK]; 2 * PACK],
+        frames: usize,
+    ) {
+        let per_lane = |f: &dyn Fn(&Coeffs) -> f32, section: &[Coeffs; PACK]| {
+            vector8(std::array::from_fn(|lane| f(&section[lane / 2])))
+        };
+        let mut b0 = [_mm256_setzero_ps(); N];
+        let mut b1 = b0;
+        let mut b2 = b0;
+        let mut neg_a1 = b0;
+        let mut neg_a2 = b0;
+        let mut s1 = b0;
+        let mut s2 = b0;
+        for k in 0..N {
+            b0[k] = per_lane(&|c| c.b0, &coeffs[k]);
+            b1[k] = per_lane(&|c| c.b1, &coeffs[k]);
+            b2[k] = per_lane(&|c| c.b2, &coeffs[k]);
+            neg_a1[k] = per_lane(&|c| -c.a1, &coeffs[k]);
+            neg_a2[k] = per_lane(&|c| -c.a2, &coeffs[k]);
+            s1[k] = vector8(std::array::from_fn(|lane| states[k][lane / 2][lane % 2].s1));
+            s2[k] = vector8(std::array::from_fn(|lane| states[k][lane / 2][lane % 2].s2));
+        }
+        for tile in (0..frames).step_by(8) {
+            let rows: [__m256; 8] =
+                std::array::from_fn(|r| vector8(lanes[r][tile..tile + 8].try_into().expect("eight samples")));
+            let mut samples = transpose8(rows);
+            for x in samples.iter_mut() {
+                for k in 0..N {
+                    let y = _mm256_fmadd_ps(b0[k], *x, s1[k]);
+                    s1[k] = _mm256_fmadd_ps(neg_a1[k], y, _mm256_fmadd_ps(b1[k], *x, s2[k]));
+                    s2[k] = _mm256_fmadd_ps(neg_a2[k], y, _mm256_mul_ps(b2[k], *x));
+                    *x = y;
+                }
+            }
+            for (r, row) in transpose8(samples).into_iter().enumerate() {
+                lanes[r][tile..tile + 8].copy_from_slice(&lanes8(row));
+            }
+        }
+        for k in 0..N {
+            let (st1, st2) = (lanes8(s1[k]), lanes8(s2[k]));
+            for lane in 0..8 {
+                states[k][lane / 2][lane % 2] = State { s1: st1[lane], s2: st2[lane] };
+            }
+        }
+    }
+
+    fn vector8(v: [f32; 8]) -> __m256 {
+        // SAFETY: __m256 is eight f32 lanes, laid out as [f32; 8].
+        unsafe { std::mem::transmute::<[f32; 8], __m256>(v) }
+    }
+
+    fn lanes8(v: __m256) -> [f32; 8] {
+        // SAFETY: as above.
+        unsafe { std::mem::transmute::<__m256, [f32; 8]>(v) }
+    }
 
     fn lanes(v: __m128) -> [f32; 4] {
         // SAFETY: __m128 is four f32 lanes, laid out as [f32; 4].
@@ -370,6 +464,46 @@ mod simd {
     }
 }
 
+/// Stereo channels processed side by side by `cascade_pack`: four pairs in eight lanes.
+pub const PACK: usize = 4;
+
+/// Runs `coeffs.len()` (up to 6) sections in series over eight channels at once: `lanes[2p]`
+/// and `lanes[2p + 1]` are the left and right of pair p, and `coeffs[k][p]`, `states[k][p]`
+/// its section k. With AVX and FMA one instruction serves all eight lanes (the data is
+/// transposed eight samples at a time in registers). Pad unused sections with
+/// `Coeffs::IDENTITY`, which passes audio through unchanged.
+pub fn cascade_pack(
+    coeffs: &[[Coeffs; PACK]],
+    states: &mut [[[State; 2]; PACK]],
+    lanes: &mut [[f32; MAX_BLOCK]; 2 * PACK],
+    frames: usize,
+) {
+    assert!(coeffs.len() == states.len() && coeffs.len() <= 6 && frames <= MAX_BLOCK, "up to six sections");
+    #[cfg(target_arch = "x86_64")]
+    if frames % 8 == 0 && std::arch::is_x86_feature_detected!("avx") && std::arch::is_x86_feature_detected!("fma") {
+        // SAFETY: AVX and FMA are present (checked just above).
+        unsafe {
+            match coeffs.len() {
+                0 => {}
+                1 => simd::cascade_pack_avx::<1>(coeffs, states, lanes, frames),
+                2 => simd::cascade_pack_avx::<2>(coeffs, states, lanes, frames),
+                3 => simd::cascade_pack_avx::<3>(coeffs, states, lanes, frames),
+                4 => simd::cascade_pack_avx::<4>(coeffs, states, lanes, frames),
+                5 => simd::cascade_pack_avx::<5>(coeffs, states, lanes, frames),
+                _ => simd::cascade_pack_avx::<6>(coeffs, states, lanes, frames),
+            }
+        }
+        return;
+    }
+    for (lane, samples) in lanes.iter_mut().enumerate() {
+        for x in &mut samples[..frames] {
+            for (k, section) in coeffs.iter().enumerate() {
+                *x = tick(&section[lane / 2], &mut states[k][lane / 2][lane % 2], *x);
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod cascade_tests {
     use super::*;
@@ -402,6 +536,30 @@ mod cascade_tests {
                     l[i],
                     l_ref[i]
                 );
+            }
+            // Four pairs side by side give what each pair gives alone.
+            let pack_coeffs: Vec<[Coeffs; PACK]> = sections[..n].iter().map(|c| [*c; PACK]).collect();
+            let mut pack_states = vec![[[State::default(); 2]; PACK]; n];
+            let mut packed = Vec::new();
+            for block in 0..input.len() / 64 {
+                let mut lanes = [[0.0f32; MAX_BLOCK]; 2 * PACK];
+                for (lane, row) in lanes.iter_mut().enumerate() {
+                    for (i, x) in row.iter_mut().enumerate() {
+                        let v = input[block * 64 + i];
+                        *x = if lane % 2 == 0 { v } else { v * -0.7 };
+                    }
+                }
+                cascade_pack(&pack_coeffs, &mut pack_states, &mut lanes, 64);
+                packed.push(lanes);
+            }
+            for (block, lanes) in packed.iter().enumerate() {
+                for i in 0..64 {
+                    for pair in 0..PACK {
+                        let at = block * 64 + i;
+                        assert!((lanes[2 * pair][i] - l_ref[at]).abs() < 1e-4, "pack, {n} sections, sample {at}");
+                        assert!((lanes[2 * pair + 1][i] - r_ref[at]).abs() < 1e-4);
+                    }
+                }
             }
             let mut mono = input.clone();
             let mut mono_states = vec![[State::default(); 2]; n];

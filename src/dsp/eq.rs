@@ -3,10 +3,10 @@
 //! Settings glide at control rate (once per sub-block): frequency in the log
 //! domain, gain in dB, so sweeps sound even and never step.
 
-use super::AudioBlock;
-use super::biquad::cascade;
 use super::biquad::{Coeffs, State};
+use super::biquad::{PACK, cascade, cascade_pack};
 use super::smoothing::Smoother;
+use super::{AudioBlock, MAX_BLOCK};
 
 /// How long a setting change takes to glide to its new value.
 const GLIDE_MS: f32 = 30.0;
@@ -24,20 +24,32 @@ pub enum HpfSlope {
 
 /// A glide in the log-frequency domain.
 #[derive(Clone, Debug)]
-struct FreqGlide(Smoother);
+struct FreqGlide {
+    log2_hz: Smoother,
+    /// `2^log2_hz`, recomputed only while gliding.
+    hz: f32,
+}
 
 impl FreqGlide {
     fn new(freq_hz: f32, sample_rate: f32) -> Self {
-        Self(Smoother::new(freq_hz.max(1.0).log2(), GLIDE_MS, sample_rate))
+        let freq_hz = freq_hz.max(1.0);
+        Self { log2_hz: Smoother::new(freq_hz.log2(), GLIDE_MS, sample_rate), hz: freq_hz }
     }
     fn set(&mut self, freq_hz: f32) {
-        self.0.set_target(freq_hz.max(1.0).log2());
+        self.log2_hz.set_target(freq_hz.max(1.0).log2());
     }
     fn advance(&mut self, frames: usize) -> f32 {
-        self.0.advance(frames).exp2()
+        if !self.log2_hz.is_settled() {
+            self.hz = self.log2_hz.advance(frames).exp2();
+        }
+        self.hz
+    }
+    fn is_settled(&self) -> bool {
+        self.log2_hz.is_settled()
     }
     fn settle(&mut self) {
-        self.0.reset(self.0.target());
+        self.log2_hz.reset(self.log2_hz.target());
+        self.hz = self.log2_hz.current().exp2();
     }
 }
 
@@ -90,7 +102,7 @@ impl SectionSource for HighPass {
     // Parked (disabled and settled), the high-pass lends no section.
     fn gather(&mut self, frames: usize, sections: &mut Sections) {
         let freq_hz = self.freq.advance(frames);
-        if !self.enabled && self.freq.0.is_settled() {
+        if !self.enabled && self.freq.is_settled() {
             self.states = Default::default();
             return;
         }
@@ -106,7 +118,7 @@ impl SectionSource for HighPass {
 
     fn scatter(&mut self, sections: &Sections, range: std::ops::Range<usize>) {
         for k in range {
-            self.states[sections.owner[k]] = sections.states[k];
+            self.states[sections.owner[k] as usize] = sections.states[k];
         }
     }
 
@@ -144,7 +156,7 @@ struct Sections {
     coeffs: [Coeffs; MAX_SECTIONS],
     states: [[State; 2]; MAX_SECTIONS],
     /// Index of each section within the processor it came from.
-    owner: [usize; MAX_SECTIONS],
+    owner: [u8; MAX_SECTIONS],
     count: usize,
 }
 
@@ -165,7 +177,7 @@ impl Sections {
     fn push(&mut self, coeffs: Coeffs, states: [State; 2], owner: usize) {
         self.coeffs[self.count] = coeffs;
         self.states[self.count] = states;
-        self.owner[self.count] = owner;
+        self.owner[self.count] = owner as u8;
         self.count += 1;
     }
 
@@ -180,18 +192,86 @@ impl Sections {
     }
 }
 
-/// Runs the high-pass and the EQ as one cascade (for when nothing sits between them): one pass
-/// over the block instead of two. Returns false if either had to be reset.
-pub fn process_hpf_and_eq(hpf: &mut HighPass, eq: &mut Equalizer, block: &mut AudioBlock) -> bool {
-    let mut sections = Sections::default();
-    hpf.gather(block.frames(), &mut sections);
-    let split = sections.count;
-    eq.gather(block.frames(), &mut sections);
-    sections.run(block);
-    hpf.scatter(&sections, 0..split);
-    eq.scatter(&sections, split..sections.count);
-    let hpf_ok = hpf.recover_if_broken(block);
-    eq.recover_if_broken(block) && hpf_ok
+/// The biquad sections at the front of a channel for one sub-block: the high-pass, and the
+/// EQ too when nothing active sits between them (both then run as one cascade).
+#[derive(Default)]
+pub struct FrontFilters {
+    sections: Sections,
+    /// Sections before this index are the high-pass's, the rest the EQ's.
+    split: usize,
+    with_eq: bool,
+}
+
+impl FrontFilters {
+    /// Advances the filters' glides by `frames` and gathers their active sections
+    /// (in place: the list is reused block after block rather than moved around).
+    pub fn gather(&mut self, hpf: &mut HighPass, eq: Option<&mut Equalizer>, frames: usize) {
+        self.sections.count = 0;
+        hpf.gather(frames, &mut self.sections);
+        self.split = self.sections.count;
+        self.with_eq = eq.is_some();
+        if let Some(eq) = eq {
+            eq.gather(frames, &mut self.sections);
+        }
+    }
+
+    pub fn includes_eq(&self) -> bool {
+        self.with_eq
+    }
+
+    /// Runs the sections over one channel's block.
+    pub fn run(&mut self, block: &mut AudioBlock) {
+        self.sections.run(block);
+    }
+
+    /// Gives the filter states back. Returns false if one went non-finite: it is reset and
+    /// the block silenced.
+    pub fn finish(&self, hpf: &mut HighPass, eq: Option<&mut Equalizer>, block: &mut AudioBlock) -> bool {
+        hpf.scatter(&self.sections, 0..self.split);
+        let hpf_ok = hpf.recover_if_broken(block);
+        match eq {
+            Some(eq) => {
+                eq.scatter(&self.sections, self.split..self.sections.count);
+                eq.recover_if_broken(block) && hpf_ok
+            }
+            None => hpf_ok,
+        }
+    }
+}
+
+/// Runs up to `PACK` channels' front filters side by side, one SIMD lane a channel
+/// (see `biquad::cascade_pack`); channels with fewer sections pass through identity ones.
+pub fn run_pack(filters: &mut [FrontFilters], blocks: &mut [&mut AudioBlock]) {
+    let sections = filters.iter().map(|f| f.sections.count).max().unwrap_or(0);
+    if sections == 0 {
+        return;
+    }
+    let frames = blocks[0].frames();
+    let mut coeffs = [[Coeffs::IDENTITY; PACK]; MAX_SECTIONS];
+    let mut states = [[[State::default(); 2]; PACK]; MAX_SECTIONS];
+    for (p, f) in filters.iter().enumerate() {
+        for k in 0..f.sections.count {
+            coeffs[k][p] = f.sections.coeffs[k];
+            states[k][p] = f.sections.states[k];
+        }
+    }
+    let mut lanes = [[0.0f32; MAX_BLOCK]; 2 * PACK];
+    for (p, block) in blocks.iter().enumerate() {
+        for ch in 0..block.channels() {
+            lanes[2 * p + ch][..frames].copy_from_slice(block.channel(ch));
+        }
+    }
+    cascade_pack(&coeffs[..sections], &mut states[..sections], &mut lanes, frames);
+    for (p, block) in blocks.iter_mut().enumerate() {
+        for ch in 0..block.channels() {
+            block.channel_mut(ch).copy_from_slice(&lanes[2 * p + ch][..frames]);
+        }
+    }
+    for (p, f) in filters.iter_mut().enumerate() {
+        for k in 0..f.sections.count {
+            f.sections.states[k] = states[k][p];
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -312,7 +392,7 @@ impl SectionSource for Equalizer {
 
     fn scatter(&mut self, sections: &Sections, range: std::ops::Range<usize>) {
         for k in range {
-            self.bands[sections.owner[k]].states = sections.states[k];
+            self.bands[sections.owner[k] as usize].states = sections.states[k];
         }
     }
 
@@ -445,7 +525,10 @@ mod fused_tests {
                     block.channel_mut(1)[i] = -x * 0.3;
                 }
             }
-            assert!(process_hpf_and_eq(&mut hpf_a, &mut eq_a, &mut a));
+            let mut front = FrontFilters::default();
+            front.gather(&mut hpf_a, Some(&mut eq_a), 64);
+            front.run(&mut a);
+            assert!(front.finish(&mut hpf_a, Some(&mut eq_a), &mut a));
             assert!(hpf_b.process(&mut b) && eq_b.process(&mut b));
             for ch in 0..2 {
                 for (x, y) in a.channel(ch).iter().zip(b.channel(ch)) {

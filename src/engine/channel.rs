@@ -4,7 +4,7 @@
 use super::params::{Declarer, ParamIndex, Unit, fader_gain, ranges};
 use crate::dsp::delay::{Delay, DelaySettings};
 use crate::dsp::dynamics::{Compressor, CompressorSettings, Detector, Gate, GateSettings};
-use crate::dsp::eq::{BandSettings, Equalizer, HighPass, HpfSlope, process_hpf_and_eq};
+use crate::dsp::eq::{BandSettings, Equalizer, FrontFilters, HighPass, HpfSlope};
 use crate::dsp::fastmath::db_to_gain_exact;
 use crate::dsp::limiter::{Limiter, LimiterSettings};
 use crate::dsp::meter::LevelMeter;
@@ -408,6 +408,16 @@ impl Channel {
     /// Runs the channel over `self.work` (already filled with its input) and adds the
     /// result into the bus sums it feeds, at frame `at` of the sums.
     pub fn process(&mut self, v: &[f32], sums: &mut [BusSum], at: usize) {
+        let mut front = FrontFilters::default();
+        self.begin(&mut front);
+        front.run(&mut self.work);
+        self.end(&front, v, sums, at);
+    }
+
+    /// First part of a sub-block: input check, input meter, trim. Gathers the front filters
+    /// (high-pass, and EQ when nothing active sits before it) into `front` for the caller to
+    /// run, alone or side by side with other strips' (`eq::run_pack`).
+    pub fn begin(&mut self, front: &mut FrontFilters) {
         let frames = self.work.frames();
         self.out.set_frames(frames);
         if !self.input_meter.measure(&self.work) {
@@ -418,23 +428,25 @@ impl Channel {
             self.nan_resets += 1;
         }
         apply_linked_gain(&mut self.trim_gain, &mut self.work);
-        // The high-pass and the EQ run as one cascade when nothing active sits between them.
         let eq_at = self.order.iter().position(|k| *k == InsertKind::Eq);
-        let fused =
+        let eq_follows_hpf =
             eq_at.is_some_and(|at| self.order[..at].iter().all(|k| *k == InsertKind::Gate && self.gate.is_idle()));
-        let filters_ok = if fused {
-            process_hpf_and_eq(&mut self.hpf, &mut self.eq, &mut self.work)
-        } else {
-            self.hpf.process(&mut self.work)
-        };
-        if !filters_ok {
+        front.gather(&mut self.hpf, if eq_follows_hpf { Some(&mut self.eq) } else { None }, frames);
+    }
+
+    /// Rest of a sub-block, once the front filters have run over `self.work`: the other
+    /// inserts, fader, pan, sends, and the sums it feeds.
+    pub fn end(&mut self, front: &FrontFilters, v: &[f32], sums: &mut [BusSum], at: usize) {
+        let frames = self.work.frames();
+        let eq_done = front.includes_eq();
+        if !front.finish(&mut self.hpf, if eq_done { Some(&mut self.eq) } else { None }, &mut self.work) {
             self.nan_resets += 1;
         }
         let mut reduction = 0.0f32;
         for i in 0..self.order.len() {
             match self.order[i] {
                 InsertKind::Gate => reduction = reduction.max(self.gate.process(&mut self.work)),
-                InsertKind::Eq if fused => {}
+                InsertKind::Eq if eq_done => {}
                 InsertKind::Eq => {
                     if !self.eq.process(&mut self.work) {
                         self.nan_resets += 1;
