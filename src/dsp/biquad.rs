@@ -1,8 +1,6 @@
 //! Second-order sections with RBJ "Audio EQ Cookbook" coefficients, run as
 //! transposed direct form II (good numerical behaviour in f32 for audio).
 
-use super::MAX_BLOCK;
-
 use std::f64::consts::PI;
 
 /// Normalised coefficients (a0 = 1).
@@ -315,7 +313,7 @@ fn tick(c: &Coeffs, s: &mut State, x: f32) -> f32 {
 
 #[cfg(target_arch = "x86_64")]
 mod simd {
-    use super::{Coeffs, MAX_BLOCK, PACK, State};
+    use super::{Coeffs, PACK, State};
     use std::arch::x86_64::*;
 
     /// Transposes an 8×8 tile held as eight row vectors.
@@ -354,7 +352,7 @@ mod simd {
     pub(super) fn cascade_pack_avx<const N: usize>(
         coeffs: &[[Coeffs; PACK]],
         states: &mut [[[State; 2]; PACK]],
-        lanes: &mut [[f32; MAX_BLOCK]; 2 * PACK],
+        lanes: &mut [&mut [f32]; 2 * PACK],
         frames: usize,
     ) {
         let per_lane = |f: &dyn Fn(&Coeffs) -> f32, section: &[Coeffs; PACK]| {
@@ -468,17 +466,18 @@ mod simd {
 pub const PACK: usize = 4;
 
 /// Runs `coeffs.len()` (up to 6) sections in series over eight channels at once: `lanes[2p]`
-/// and `lanes[2p + 1]` are the left and right of pair p, and `coeffs[k][p]`, `states[k][p]`
-/// its section k. With AVX and FMA one instruction serves all eight lanes (the data is
-/// transposed eight samples at a time in registers). Pad unused sections with
-/// `Coeffs::IDENTITY`, which passes audio through unchanged.
+/// and `lanes[2p + 1]` are the left and right of pair p (all `frames` long), and
+/// `coeffs[k][p]`, `states[k][p]` its section k. With AVX and FMA one instruction serves all
+/// eight lanes (the data is transposed eight samples at a time in registers). Pad unused
+/// sections with `Coeffs::IDENTITY`, which passes audio through unchanged.
 pub fn cascade_pack(
     coeffs: &[[Coeffs; PACK]],
     states: &mut [[[State; 2]; PACK]],
-    lanes: &mut [[f32; MAX_BLOCK]; 2 * PACK],
+    lanes: &mut [&mut [f32]; 2 * PACK],
     frames: usize,
 ) {
-    assert!(coeffs.len() == states.len() && coeffs.len() <= 6 && frames <= MAX_BLOCK, "up to six sections");
+    assert!(coeffs.len() == states.len() && coeffs.len() <= 6, "up to six sections");
+    assert!(lanes.iter().all(|l| l.len() == frames), "every lane holds the block");
     #[cfg(target_arch = "x86_64")]
     if frames % 8 == 0 && std::arch::is_x86_feature_detected!("avx") && std::arch::is_x86_feature_detected!("fma") {
         // SAFETY: AVX and FMA are present (checked just above).
@@ -496,7 +495,7 @@ pub fn cascade_pack(
         return;
     }
     for (lane, samples) in lanes.iter_mut().enumerate() {
-        for x in &mut samples[..frames] {
+        for x in samples.iter_mut() {
             for (k, section) in coeffs.iter().enumerate() {
                 *x = tick(&section[lane / 2], &mut states[k][lane / 2][lane % 2], *x);
             }
@@ -542,14 +541,17 @@ mod cascade_tests {
             let mut pack_states = vec![[[State::default(); 2]; PACK]; n];
             let mut packed = Vec::new();
             for block in 0..input.len() / 64 {
-                let mut lanes = [[0.0f32; MAX_BLOCK]; 2 * PACK];
+                let mut lanes = [[0.0f32; 64]; 2 * PACK];
                 for (lane, row) in lanes.iter_mut().enumerate() {
                     for (i, x) in row.iter_mut().enumerate() {
                         let v = input[block * 64 + i];
                         *x = if lane % 2 == 0 { v } else { v * -0.7 };
                     }
                 }
-                cascade_pack(&pack_coeffs, &mut pack_states, &mut lanes, 64);
+                {
+                    let mut rows = lanes.each_mut().map(|row| &mut row[..]);
+                    cascade_pack(&pack_coeffs, &mut pack_states, &mut rows, 64);
+                }
                 packed.push(lanes);
             }
             for (block, lanes) in packed.iter().enumerate() {

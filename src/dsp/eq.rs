@@ -255,18 +255,19 @@ pub fn run_pack(filters: &mut [FrontFilters], blocks: &mut [&mut AudioBlock]) {
             states[k][p] = f.sections.states[k];
         }
     }
-    let mut lanes = [[0.0f32; MAX_BLOCK]; 2 * PACK];
-    for (p, block) in blocks.iter().enumerate() {
-        for ch in 0..block.channels() {
-            lanes[2 * p + ch][..frames].copy_from_slice(block.channel(ch));
-        }
-    }
+    // Lanes point straight into the blocks; missing ones (a mono strip's right, a short pack)
+    // get scratch rows of silence.
+    let mut spare = [[0.0f32; MAX_BLOCK]; 2 * PACK];
+    let mut spare_rows = spare.iter_mut().map(|row| &mut row[..frames]);
+    let mut channels = blocks.iter_mut().flat_map(|block| {
+        let stereo = block.channels() == 2;
+        let (left, right) = block.stereo_mut();
+        [Some(left), if stereo { Some(right) } else { None }]
+    });
+    let mut lanes: [&mut [f32]; 2 * PACK] = std::array::from_fn(|_| {
+        channels.next().flatten().unwrap_or_else(|| spare_rows.next().expect("enough spare rows"))
+    });
     cascade_pack(&coeffs[..sections], &mut states[..sections], &mut lanes, frames);
-    for (p, block) in blocks.iter_mut().enumerate() {
-        for ch in 0..block.channels() {
-            block.channel_mut(ch).copy_from_slice(&lanes[2 * p + ch][..frames]);
-        }
-    }
     for (p, f) in filters.iter_mut().enumerate() {
         for k in 0..f.sections.count {
             f.sections.states[k] = states[k][p];

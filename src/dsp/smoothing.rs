@@ -78,6 +78,19 @@ impl Smoother {
             }
         }
     }
+
+    /// Writes `input` times the gliding gain into `out` (a copy and a gain in one pass).
+    #[inline]
+    pub fn apply_gain_into(&mut self, input: &[f32], out: &mut [f32]) {
+        if self.is_settled() {
+            let gain = self.current;
+            out.iter_mut().zip(input).for_each(|(o, x)| *o = x * gain);
+        } else {
+            for (o, x) in out.iter_mut().zip(input) {
+                *o = x * self.next();
+            }
+        }
+    }
 }
 
 /// Pole of a one-pole filter that covers 99% of a step in `time_ms`.

@@ -474,10 +474,7 @@ impl Channel {
         // Fader and pan into the stereo output.
         let right_source = if self.width == 2 { 1 } else { 0 };
         for (side, source) in [(0, 0), (1, right_source)] {
-            let (input, gain) = (&self.work, &mut self.out_gain[side]);
-            let out = self.out.channel_mut(side);
-            out.copy_from_slice(input.channel(source));
-            gain.apply_gain(out);
+            self.out_gain[side].apply_gain_into(self.work.channel(source), self.out.channel_mut(side));
         }
         self.output_meter.measure(&self.out);
 
