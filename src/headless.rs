@@ -58,10 +58,10 @@ pub fn status_line(session: &JackSession, telemetry: &Telemetry) -> String {
     let state = if view.rolling.load(Ordering::Relaxed) { "▶" } else { "■" };
     let master = telemetry.master();
     let peak = master.peak[0].take().max(master.peak[1].take());
-    let peak_db = if peak > 0.0 { format!("{:6.1}", 20.0 * peak.log10()) } else { "  -inf".to_string() };
-    let lufs = |v: f32| {
-        if v.is_finite() { format!("{v:5.1}") } else { "  -  ".to_string() }
-    };
+    // Below -120 dBFS (reverb tails decaying away) reads as silence; so does loudness under
+    // -70 LUFS, the absolute gate of R128.
+    let peak_db = if peak > 1e-6 { format!("{:6.1}", 20.0 * peak.log10()) } else { "  -inf".to_string() };
+    let lufs = |v: f32| if v > -70.0 { format!("{v:5.1}") } else { "  -  ".to_string() };
     let l = &session.loudness[0].1;
     let buses: String = session.loudness[1..]
         .iter()

@@ -166,7 +166,8 @@ fn play(session: &Path, spawn_dummy: bool, roll: bool, from: Option<f64>) -> Res
     let _dummy = if spawn_dummy && jack_backend::open_client("headroom-probe").is_err() {
         let name = format!("headroom-{}", std::process::id());
         // Realtime scheduling keeps the dummy driver on time; without the rights for it, run without.
-        let server = DummyServer::start(&name, 48_000, 256, true).or_else(|_| DummyServer::start(&name, 48_000, 256, false))?;
+        let server =
+            DummyServer::start(&name, 48_000, 256, true).or_else(|_| DummyServer::start(&name, 48_000, 256, false))?;
         // SAFETY: no other thread exists yet that could read the environment concurrently.
         unsafe { std::env::set_var("JACK_DEFAULT_SERVER", &name) };
         println!("started a private JACK server \"{name}\" (dummy driver, 48 kHz, 256 frames; pid {})", server.pid());
