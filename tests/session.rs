@@ -73,6 +73,17 @@ fn new_makes_a_session_folder_that_loads_and_keeps_file_inputs_reachable() {
     let out = headroom(&["check", second.to_str().unwrap()]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
 
+    // The same with the layout named as a bare file name from its own folder.
+    let third = dir.path().join("third");
+    let out = Command::new(env!("CARGO_BIN_EXE_headroom"))
+        .args(["new", third.to_str().unwrap(), "--layout", "one.yaml"])
+        .current_dir(&layout_dir)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = headroom(&["check", third.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+
     let again = headroom(&["new", session.to_str().unwrap()]);
     assert!(!again.status.success());
     assert!(String::from_utf8_lossy(&again.stderr).contains("already exists"));

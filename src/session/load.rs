@@ -86,7 +86,8 @@ pub fn session_file(path: &Path) -> PathBuf {
 pub fn load(path: &Path) -> Result<Loaded, LoadError> {
     let file = session_file(path);
     let text = std::fs::read_to_string(&file).map_err(|source| LoadError::Read { file: file.clone(), source })?;
-    let base_dir = file.parent().map(Path::to_path_buf).unwrap_or_default();
+    // A bare file name has an empty parent: its folder is the current one.
+    let base_dir = file.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new(".")).to_path_buf();
     let (doc, locations) = parse(&text, &file)?;
     Ok(Loaded { doc, file, base_dir, locations })
 }
