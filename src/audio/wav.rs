@@ -146,30 +146,46 @@ impl WavStem {
         let frame_bytes = sample_bytes * self.channels;
         self.bytes.resize(available * frame_bytes, 0);
         self.file.read_exact_at(&mut self.bytes, self.data_start + start * frame_bytes as u64)?;
-        // One tight loop per channel and encoding: the decoder is chosen once, not per sample.
-        for (ch, out) in out.iter_mut().enumerate() {
-            let at = ch * sample_bytes;
-            let samples = self.bytes.chunks_exact(frame_bytes).map(|frame| &frame[at..at + sample_bytes]);
-            let out = &mut out[..available];
-            match self.encoding {
-                Encoding::Int16 => decode_into(out, samples, |b| i16::from_le_bytes([b[0], b[1]]) as f32 / 32_768.0),
-                Encoding::Int24 => {
-                    decode_into(out, samples, |b| (i32::from_le_bytes([0, b[0], b[1], b[2]]) >> 8) as f32 / 8_388_608.0)
-                }
-                Encoding::Int32 => {
-                    decode_into(out, samples, |b| i32::from_le_bytes([b[0], b[1], b[2], b[3]]) as f32 / 2_147_483_648.0)
-                }
-                Encoding::Float32 => decode_into(out, samples, |b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])),
+        // One tight loop per encoding, decoding every channel of a frame together: the decoder
+        // is chosen once per read, not per sample.
+        let bytes = &self.bytes[..];
+        match self.encoding {
+            Encoding::Int16 => decode_frames::<2>(bytes, out, available, |b| i16::from_le_bytes(*b) as f32 / 32_768.0),
+            Encoding::Int24 => decode_frames::<3>(bytes, out, available, |b| {
+                (i32::from_le_bytes([0, b[0], b[1], b[2]]) >> 8) as f32 / 8_388_608.0
+            }),
+            Encoding::Int32 => {
+                decode_frames::<4>(bytes, out, available, |b| i32::from_le_bytes(*b) as f32 / 2_147_483_648.0)
             }
+            Encoding::Float32 => decode_frames::<4>(bytes, out, available, |b| f32::from_le_bytes(*b)),
         }
         Ok(())
     }
 }
 
+/// Decodes `frames` interleaved frames of N-byte samples into one or two planar channels.
 #[inline(always)]
-fn decode_into<'a>(out: &mut [f32], samples: impl Iterator<Item = &'a [u8]>, decode: impl Fn(&[u8]) -> f32) {
-    for (o, b) in out.iter_mut().zip(samples) {
-        *o = decode(b);
+fn decode_frames<const N: usize>(
+    bytes: &[u8],
+    out: &mut [&mut [f32]],
+    frames: usize,
+    decode: impl Fn(&[u8; N]) -> f32,
+) {
+    let (samples, _) = bytes.as_chunks::<N>();
+    match out {
+        [mono] => {
+            for (o, b) in mono[..frames].iter_mut().zip(samples) {
+                *o = decode(b);
+            }
+        }
+        [left, right] => {
+            for ((l, r), pair) in left[..frames].iter_mut().zip(right[..frames].iter_mut()).zip(samples.chunks_exact(2))
+            {
+                *l = decode(&pair[0]);
+                *r = decode(&pair[1]);
+            }
+        }
+        _ => unreachable!("stems are mono or stereo (checked when opened)"),
     }
 }
 
