@@ -254,6 +254,17 @@ fn transport_moved_by_jack_transport_moves_stem_playback() {
     jack_transport(&server, "stop\n");
     std::thread::sleep(Duration::from_millis(200));
     assert!(probe.record(0.3).0.iter().all(|&x| x == 0.0), "silent after stop");
+
+    // headroom moves the transport itself too: typed commands locate and roll it.
+    let mut headroom = headroom;
+    headroom.send("locate 3");
+    headroom.send("play");
+    std::thread::sleep(Duration::from_millis(300));
+    let t = heard_time(&probe.record(0.3).0);
+    assert!((3.0..4.5).contains(&t), "after `locate 3` and `play`, heard {t} s");
+    headroom.send("stop");
+    std::thread::sleep(Duration::from_millis(200));
+    assert!(probe.record(0.3).0.iter().all(|&x| x == 0.0), "silent after `stop`");
     let summary = headroom.quit();
     assert!(summary.contains("0 allocations on the audio thread"), "{summary}");
 }
