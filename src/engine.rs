@@ -361,6 +361,13 @@ impl Engine {
         }
     }
 
+    /// Turns the output meters off (offline renders) or on; the audio is the same either way.
+    pub fn set_output_metering(&mut self, on: bool) {
+        for channel in &mut self.channels {
+            channel.meter_output = on;
+        }
+    }
+
     /// The channels to measure loudness on, as (engine channel index, name): the master
     /// first, then every bus whose layout asks for it.
     pub fn loudness_metered(&self) -> Vec<(usize, String)> {

@@ -128,6 +128,7 @@ pub fn render(
     };
     let mut built = Engine::build(&doc, opts.sample_rate as f32, 0)?;
     let latency = built.engine.latency_frames() as u64;
+    built.engine.set_output_metering(false);
     let (mut player, _disk) = stems::start(opened.stems, &opened.strip_stem, 0);
 
     let partial = out.with_file_name(format!(".{}.partial", out.file_name().unwrap_or_default().to_string_lossy()));

@@ -126,6 +126,8 @@ pub struct Channel {
     pub out: AudioBlock,
     pub input_meter: LevelMeter,
     pub output_meter: LevelMeter,
+    /// Off in offline renders, where nobody watches the meters.
+    pub meter_output: bool,
     /// Deepest gain reduction (dynamics and limiter) since telemetry last took it.
     pub gain_reduction_db: f32,
     /// Processors reset after their state went non-finite.
@@ -300,6 +302,7 @@ impl Channel {
             out: AudioBlock::new(2),
             input_meter: LevelMeter::new(fs),
             output_meter: LevelMeter::new(fs),
+            meter_output: true,
             gain_reduction_db: 0.0,
             nan_resets: 0,
         };
@@ -476,7 +479,9 @@ impl Channel {
         for (side, source) in [(0, 0), (1, right_source)] {
             self.out_gain[side].apply_gain_into(self.work.channel(source), self.out.channel_mut(side));
         }
-        self.output_meter.measure(&self.out);
+        if self.meter_output {
+            self.output_meter.measure(&self.out);
+        }
 
         for s in 0..self.sends.len() {
             if !self.is_pre(&self.sends[s], v) {
