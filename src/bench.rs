@@ -34,7 +34,7 @@ pub fn full_session(strips: usize, stems: usize, channels: Channels) -> SessionD
         comp: Some(CompDoc { threshold_db: -20.0, ratio: 3.0, ..CompDoc::default() }),
         pan: (i as f32 / strips as f32) * 1.6 - 0.8,
         fader_db: Db(-6.0),
-        output: Some(if i % 2 == 0 { "GroupA" } else { "GroupB" }.to_string()),
+        output: Some(if i.is_multiple_of(2) { "GroupA" } else { "GroupB" }.to_string()),
         sends: vec![
             SendDoc { bus: "Verb".into(), level_db: Db(-18.0), pre: false, mute: false },
             SendDoc { bus: "Echo".into(), level_db: Db(-24.0), pre: false, mute: false },

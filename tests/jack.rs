@@ -25,12 +25,11 @@ fn private_server(test: &str) -> DummyServer {
     server
 }
 
+type ProbeProcess = Box<dyn FnMut(&Client, &ProcessScope) -> Control + Send>;
+
 /// A JACK client named "probe": `out` plays a 1 kHz sine at 0.5 peak, `in_L`/`in_R` are recorded.
 struct Probe {
-    client: jack::AsyncClient<
-        (),
-        jack::contrib::ClosureProcessHandler<(), Box<dyn FnMut(&Client, &ProcessScope) -> Control + Send>>,
-    >,
+    client: jack::AsyncClient<(), jack::contrib::ClosureProcessHandler<(), ProbeProcess>>,
     recorded: rtrb::Consumer<f32>,
 }
 
@@ -42,7 +41,7 @@ impl Probe {
         let in_r = client.register_port("in_R", AudioIn::default()).unwrap();
         let (mut record, recorded) = rtrb::RingBuffer::new(RATE * 2 * 20);
         let mut phase = 0u64;
-        let process: Box<dyn FnMut(&Client, &ProcessScope) -> Control + Send> = Box::new(move |_, ps| {
+        let process: ProbeProcess = Box::new(move |_, ps| {
             for x in out.as_mut_slice(ps) {
                 *x = 0.5 * (2.0 * std::f32::consts::PI * 1000.0 * phase as f32 / RATE as f32).sin();
                 phase = (phase + 1) % RATE as u64;

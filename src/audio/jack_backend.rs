@@ -207,7 +207,7 @@ impl JackSession {
             wanted_connections.push((format!("{client_name}:master_out_{}", ["L", "R"][i]), dest.clone()));
         }
 
-        let sample_rate = client.sample_rate() as u32;
+        let sample_rate = client.sample_rate();
         let buffer_size = client.buffer_size();
         let transport = client.transport();
         let view = Arc::new(TransportView::default());

@@ -154,7 +154,7 @@ pub fn render(
             break; // the writer failed; its error is reported below
         }
         pos += RENDER_BLOCK as u64;
-        if (pos / RENDER_BLOCK as u64) % 64 == 0 {
+        if (pos / RENDER_BLOCK as u64).is_multiple_of(64) {
             progress((pos as f64 / total as f64).min(1.0));
         }
     }

@@ -479,7 +479,10 @@ pub fn cascade_pack(
     assert!(coeffs.len() == states.len() && coeffs.len() <= 6, "up to six sections");
     assert!(lanes.iter().all(|l| l.len() == frames), "every lane holds the block");
     #[cfg(target_arch = "x86_64")]
-    if frames % 8 == 0 && std::arch::is_x86_feature_detected!("avx") && std::arch::is_x86_feature_detected!("fma") {
+    if frames.is_multiple_of(8)
+        && std::arch::is_x86_feature_detected!("avx")
+        && std::arch::is_x86_feature_detected!("fma")
+    {
         // SAFETY: AVX and FMA are present (checked just above).
         unsafe {
             match coeffs.len() {
@@ -555,11 +558,12 @@ mod cascade_tests {
                 packed.push(lanes);
             }
             for (block, lanes) in packed.iter().enumerate() {
-                for i in 0..64 {
-                    for pair in 0..PACK {
+                for pair in 0..PACK {
+                    let (left, right) = (&lanes[2 * pair], &lanes[2 * pair + 1]);
+                    for (i, (l, r)) in left.iter().zip(right).enumerate() {
                         let at = block * 64 + i;
-                        assert!((lanes[2 * pair][i] - l_ref[at]).abs() < 1e-4, "pack, {n} sections, sample {at}");
-                        assert!((lanes[2 * pair + 1][i] - r_ref[at]).abs() < 1e-4);
+                        assert!((l - l_ref[at]).abs() < 1e-4, "pack, {n} sections, sample {at}");
+                        assert!((r - r_ref[at]).abs() < 1e-4);
                     }
                 }
             }

@@ -67,7 +67,7 @@ impl Delay {
         let (wet, dry) = (self.settings.mix.clamp(0.0, 1.0), 1.0 - self.settings.mix.clamp(0.0, 1.0));
         let channels = block.channels();
         for i in 0..block.frames() {
-            let delay = self.time_samples.next();
+            let delay = self.time_samples.step();
             let read_pos = self.write as f32 + len as f32 - delay;
             let whole = read_pos.floor();
             let frac = read_pos - whole;

@@ -269,8 +269,9 @@ pub fn run_pack(filters: &mut [FrontFilters], blocks: &mut [&mut AudioBlock]) {
     });
     cascade_pack(&coeffs[..sections], &mut states[..sections], &mut lanes, frames);
     for (p, f) in filters.iter_mut().enumerate() {
-        for k in 0..f.sections.count {
-            f.sections.states[k] = states[k][p];
+        let count = f.sections.count;
+        for (state, section) in f.sections.states[..count].iter_mut().zip(&states) {
+            *state = section[p];
         }
     }
 }

@@ -30,7 +30,7 @@ pub fn log2(x: f32) -> f32 {
 /// 2^x, clamped to the normal f32 range.
 #[inline(always)]
 pub fn exp2(x: f32) -> f32 {
-    let x = x.max(-126.0).min(126.0);
+    let x = x.clamp(-126.0, 126.0);
     // Round to nearest by adding 1.5·2^23: the sum's low mantissa bits are then the integer
     // itself (f32::round is a library call, and `as i32` saturates, which stops vectorising).
     const ROUNDER: f32 = 12_582_912.0;

@@ -143,7 +143,7 @@ mod tests {
                 let t = n as f32 / FS;
                 // +12 dBFS sine, sharp transients every 100 ms, noise bursts.
                 let sine = 4.0 * (2.0 * std::f32::consts::PI * 110.0 * t).sin();
-                let click = if n % 4800 == 0 { 8.0 } else { 0.0 };
+                let click = if n.is_multiple_of(4800) { 8.0 } else { 0.0 };
                 block.channel_mut(0)[i] = sine + click + noise;
                 block.channel_mut(1)[i] = -sine * 0.5 + noise * 3.0;
                 n += 1;

@@ -42,7 +42,7 @@ impl Smoother {
     }
 
     #[inline(always)]
-    pub fn next(&mut self) -> f32 {
+    pub fn step(&mut self) -> f32 {
         self.glide(self.pole)
     }
 
@@ -74,7 +74,7 @@ impl Smoother {
             }
         } else {
             for x in buf.iter_mut() {
-                *x *= self.next();
+                *x *= self.step();
             }
         }
     }
@@ -87,7 +87,7 @@ impl Smoother {
             out.iter_mut().zip(input).for_each(|(o, x)| *o = x * gain);
         } else {
             for (o, x) in out.iter_mut().zip(input) {
-                *o = x * self.next();
+                *o = x * self.step();
             }
         }
     }
@@ -110,11 +110,11 @@ mod tests {
         s.set_target(1.0);
         let mut v = 0.0;
         for _ in 0..480 {
-            v = s.next();
+            v = s.step();
         }
         assert!((v - 0.99).abs() < 0.002, "after 10 ms: {v}");
         for _ in 0..10_000 {
-            s.next();
+            s.step();
         }
         assert!(s.is_settled());
         assert_eq!(s.current(), 1.0);
@@ -125,7 +125,7 @@ mod tests {
         let mut s = Smoother::new(1.0, 5.0, 48_000.0);
         s.set_target(0.0);
         for _ in 0..48_000 {
-            s.next();
+            s.step();
         }
         assert_eq!(s.current(), 0.0);
     }
@@ -135,10 +135,10 @@ mod tests {
         // A click is a step; a one-pole glide's largest step is its first.
         let mut s = Smoother::new(0.0, 20.0, 48_000.0);
         s.set_target(1.0);
-        let first = s.next();
+        let first = s.step();
         let mut last = first;
         for _ in 0..2000 {
-            let v = s.next();
+            let v = s.step();
             assert!(v - last <= first + 1e-7);
             last = v;
         }
@@ -148,11 +148,11 @@ mod tests {
     #[test]
     fn advance_equals_stepping() {
         let mut a = Smoother::new(0.2, 30.0, 48_000.0);
-        let mut b = a.clone();
+        let mut b = a;
         a.set_target(0.9);
         b.set_target(0.9);
         for _ in 0..64 {
-            a.next();
+            a.step();
         }
         b.advance(64);
         assert!((a.current() - b.current()).abs() < 1e-5);

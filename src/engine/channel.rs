@@ -520,7 +520,7 @@ fn add_scaled(src: &AudioBlock, dst: &mut BusSum, at: usize, gain: &mut Smoother
     }
     let mut extra_gain = extra_gain;
     for i in 0..src.frames() {
-        let g = gain.next() * centre * extra_gain.as_mut().map_or(1.0, |s| s.next());
+        let g = gain.step() * centre * extra_gain.as_mut().map_or(1.0, |s| s.step());
         let l = src.channel(0)[i];
         let r = src.channel(right_source)[i];
         dst.side_mut(0, at + i, 1)[0] += l * g;

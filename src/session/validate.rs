@@ -197,9 +197,15 @@ fn check_channel(c: &mut Checker, at: &str, ch: &ChannelDoc, bus_names: &[&str],
     }
     for (i, band) in ch.eq.iter().enumerate().take(4) {
         let bp = format!("{at}.eq[{i}]");
-        band.freq_hz.map(|v| c.range(&format!("{bp}.freq_hz"), v, ranges::FREQ_HZ, " Hz"));
-        band.gain_db.map(|v| c.range(&format!("{bp}.gain_db"), v, ranges::EQ_GAIN_DB, " dB"));
-        band.q.map(|v| c.range(&format!("{bp}.q"), v, ranges::Q, ""));
+        if let Some(v) = band.freq_hz {
+            c.range(&format!("{bp}.freq_hz"), v, ranges::FREQ_HZ, " Hz")
+        }
+        if let Some(v) = band.gain_db {
+            c.range(&format!("{bp}.gain_db"), v, ranges::EQ_GAIN_DB, " dB")
+        }
+        if let Some(v) = band.q {
+            c.range(&format!("{bp}.q"), v, ranges::Q, "")
+        }
     }
     if let Some(comp) = &ch.comp {
         let p = format!("{at}.comp");
