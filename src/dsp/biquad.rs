@@ -1,6 +1,8 @@
 //! Second-order sections with RBJ "Audio EQ Cookbook" coefficients, run as
 //! transposed direct form II (good numerical behaviour in f32 for audio).
 
+use super::MAX_BLOCK;
+
 use std::f64::consts::PI;
 
 /// Normalised coefficients (a0 = 1).
@@ -138,47 +140,46 @@ impl State {
     }
 }
 
-/// Runs one section over `buf` in place.
-#[inline]
-pub fn process(c: &Coeffs, state: &mut State, buf: &mut [f32]) {
-    let Coeffs { b0, b1, b2, a1, a2 } = *c;
-    let (mut s1, mut s2) = (state.s1, state.s2);
-    for x in buf.iter_mut() {
-        let input = *x;
-        let y = b0 * input + s1;
-        s1 = b1 * input - a1 * y + s2;
-        s2 = b2 * input - a2 * y;
-        *x = y;
-    }
-    state.s1 = s1;
-    state.s2 = s2;
-}
-
-/// Runs one section over two channels at once: the two recursions are
-/// independent, so interleaving them keeps the FPU busy while each waits on its feedback.
-#[inline]
-pub fn process_stereo(c: &Coeffs, states: &mut [State; 2], left: &mut [f32], right: &mut [f32]) {
-    let Coeffs { b0, b1, b2, a1, a2 } = *c;
-    let [l, r] = states;
-    let (mut l1, mut l2, mut r1, mut r2) = (l.s1, l.s2, r.s1, r.s2);
-    for (xl, xr) in left.iter_mut().zip(right.iter_mut()) {
-        let (il, ir) = (*xl, *xr);
-        let yl = b0 * il + l1;
-        let yr = b0 * ir + r1;
-        l1 = b1 * il - a1 * yl + l2;
-        r1 = b1 * ir - a1 * yr + r2;
-        l2 = b2 * il - a2 * yl;
-        r2 = b2 * ir - a2 * yr;
-        *xl = yl;
-        *xr = yr;
-    }
-    *l = State { s1: l1, s2: l2 };
-    *r = State { s1: r1, s2: r2 };
-}
-
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+
+    /// Reference: one section over `buf` in place, the textbook loop.
+    #[inline]
+    pub(crate) fn process(c: &Coeffs, state: &mut State, buf: &mut [f32]) {
+        let Coeffs { b0, b1, b2, a1, a2 } = *c;
+        let (mut s1, mut s2) = (state.s1, state.s2);
+        for x in buf.iter_mut() {
+            let input = *x;
+            let y = b0 * input + s1;
+            s1 = b1 * input - a1 * y + s2;
+            s2 = b2 * input - a2 * y;
+            *x = y;
+        }
+        state.s1 = s1;
+        state.s2 = s2;
+    }
+
+    /// Reference: one section over two channels.
+    #[inline]
+    pub(crate) fn process_stereo(c: &Coeffs, states: &mut [State; 2], left: &mut [f32], right: &mut [f32]) {
+        let Coeffs { b0, b1, b2, a1, a2 } = *c;
+        let [l, r] = states;
+        let (mut l1, mut l2, mut r1, mut r2) = (l.s1, l.s2, r.s1, r.s2);
+        for (xl, xr) in left.iter_mut().zip(right.iter_mut()) {
+            let (il, ir) = (*xl, *xr);
+            let yl = b0 * il + l1;
+            let yr = b0 * ir + r1;
+            l1 = b1 * il - a1 * yl + l2;
+            r1 = b1 * ir - a1 * yr + r2;
+            l2 = b2 * il - a2 * yl;
+            r2 = b2 * ir - a2 * yr;
+            *xl = yl;
+            *xr = yr;
+        }
+        *l = State { s1: l1, s2: l2 };
+        *r = State { s1: r1, s2: r2 };
+    }
 
     const FS: f32 = 48_000.0;
 
@@ -253,53 +254,45 @@ pub(crate) mod tests {
     }
 }
 
-/// Runs `coeffs.len()` (up to 6) sections in series over one or two channels, all sections in
-/// one pass per sample. A single section's recursion is latency-bound; interleaving the
-/// sections (and the two channels, as SIMD lanes where available) keeps the FPU busy.
-/// `right` is `None` for mono.
-pub fn cascade(coeffs: &[Coeffs], states: &mut [[State; 2]], left: &mut [f32], right: Option<&mut [f32]>) {
+/// Runs `coeffs.len()` (up to 6) sections in series over one or two channels (`right` is
+/// `None` for mono), as pair 0 of `cascade_pack`: all sections advance together, sample by sample.
+pub fn cascade(coeffs: &[Coeffs], states: &mut [[State; 2]], left: &mut [f32], mut right: Option<&mut [f32]>) {
     assert!(coeffs.len() == states.len() && coeffs.len() <= 6, "up to six sections");
-    match coeffs.len() {
-        0 => {}
-        1 => cascade_n::<1>(coeffs, states, left, right),
-        2 => cascade_n::<2>(coeffs, states, left, right),
-        3 => cascade_n::<3>(coeffs, states, left, right),
-        4 => cascade_n::<4>(coeffs, states, left, right),
-        5 => cascade_n::<5>(coeffs, states, left, right),
-        _ => cascade_n::<6>(coeffs, states, left, right),
-    }
-}
-
-fn cascade_n<const N: usize>(
-    coeffs: &[Coeffs],
-    states: &mut [[State; 2]],
-    left: &mut [f32],
-    right: Option<&mut [f32]>,
-) {
-    #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("fma") {
-        // SAFETY: the CPU supports FMA (checked just above); SSE2 is part of x86_64.
-        unsafe { simd::cascade_fma::<N>(coeffs, states, left, right) };
+    if coeffs.is_empty() {
         return;
     }
-    match right {
-        Some(right) => {
-            for (l, r) in left.iter_mut().zip(right.iter_mut()) {
-                for k in 0..N {
-                    let c = &coeffs[k];
-                    let [sl, sr] = &mut states[k];
-                    *l = tick(c, sl, *l);
-                    *r = tick(c, sr, *r);
-                }
-            }
-        }
-        None => {
-            for x in left.iter_mut() {
-                for k in 0..N {
-                    *x = tick(&coeffs[k], &mut states[k][0], *x);
-                }
-            }
-        }
+    let mut pack_coeffs = [[Coeffs::IDENTITY; PACK]; 6];
+    let mut pack_states = [[[State::default(); 2]; PACK]; 6];
+    for k in 0..coeffs.len() {
+        pack_coeffs[k][0] = coeffs[k];
+        pack_states[k][0] = states[k];
+    }
+    let sections = coeffs.len();
+    let mut at = 0;
+    while at < left.len() {
+        let n = (left.len() - at).min(MAX_BLOCK);
+        let mut spare = [[0.0f32; MAX_BLOCK]; 2 * PACK];
+        let [spare_r, rest @ ..] = &mut spare;
+        let right_lane: &mut [f32] = match right.as_mut() {
+            Some(r) => &mut r[at..at + n],
+            None => &mut spare_r[..n],
+        };
+        let mut others = rest.iter_mut().map(|row| &mut row[..n]);
+        let mut lanes: [&mut [f32]; 2 * PACK] = [
+            &mut left[at..at + n],
+            right_lane,
+            others.next().expect("spare"),
+            others.next().expect("spare"),
+            others.next().expect("spare"),
+            others.next().expect("spare"),
+            others.next().expect("spare"),
+            others.next().expect("spare"),
+        ];
+        cascade_pack(&pack_coeffs[..sections], &mut pack_states[..sections], &mut lanes, n);
+        at += n;
+    }
+    for k in 0..sections {
+        states[k] = pack_states[k][0];
     }
 }
 
@@ -407,59 +400,6 @@ mod simd {
         // SAFETY: as above.
         unsafe { std::mem::transmute::<__m256, [f32; 8]>(v) }
     }
-
-    fn lanes(v: __m128) -> [f32; 4] {
-        // SAFETY: __m128 is four f32 lanes, laid out as [f32; 4].
-        unsafe { std::mem::transmute::<__m128, [f32; 4]>(v) }
-    }
-
-    /// Left and right ride in lanes 0 and 1 of one SSE register.
-    #[target_feature(enable = "fma")]
-    pub(super) unsafe fn cascade_fma<const N: usize>(
-        coeffs: &[Coeffs],
-        states: &mut [[State; 2]],
-        left: &mut [f32],
-        mut right: Option<&mut [f32]>,
-    ) {
-        let mut b0 = [_mm_setzero_ps(); N];
-        let mut b1 = b0;
-        let mut b2 = b0;
-        let mut neg_a1 = b0;
-        let mut neg_a2 = b0;
-        let mut s1 = b0;
-        let mut s2 = b0;
-        for k in 0..N {
-            let c = &coeffs[k];
-            b0[k] = _mm_set1_ps(c.b0);
-            b1[k] = _mm_set1_ps(c.b1);
-            b2[k] = _mm_set1_ps(c.b2);
-            neg_a1[k] = _mm_set1_ps(-c.a1);
-            neg_a2[k] = _mm_set1_ps(-c.a2);
-            let [l, r] = &states[k];
-            s1[k] = _mm_setr_ps(l.s1, r.s1, 0.0, 0.0);
-            s2[k] = _mm_setr_ps(l.s2, r.s2, 0.0, 0.0);
-        }
-        for i in 0..left.len() {
-            let r_in = right.as_ref().map_or(0.0, |r| r[i]);
-            let mut x = _mm_setr_ps(left[i], r_in, 0.0, 0.0);
-            for k in 0..N {
-                let y = _mm_fmadd_ps(b0[k], x, s1[k]);
-                // Only the a1·y product sits on the recursion's critical path.
-                s1[k] = _mm_fmadd_ps(neg_a1[k], y, _mm_fmadd_ps(b1[k], x, s2[k]));
-                s2[k] = _mm_fmadd_ps(neg_a2[k], y, _mm_mul_ps(b2[k], x));
-                x = y;
-            }
-            let out = lanes(x);
-            left[i] = out[0];
-            if let Some(r) = right.as_mut() {
-                r[i] = out[1];
-            }
-        }
-        for k in 0..N {
-            let (a, b) = (lanes(s1[k]), lanes(s2[k]));
-            states[k] = [State { s1: a[0], s2: b[0] }, State { s1: a[1], s2: b[1] }];
-        }
-    }
 }
 
 /// Stereo channels processed side by side by `cascade_pack`: four pairs in eight lanes.
@@ -508,6 +448,7 @@ pub fn cascade_pack(
 
 #[cfg(test)]
 mod cascade_tests {
+    use super::tests::process_stereo;
     use super::*;
 
     #[test]
