@@ -116,9 +116,7 @@ pub fn block_cost(strips: usize, blocks: usize) -> BlockCost {
             t.elapsed().as_secs_f64() * 1e6
         })
         .collect();
-    times.sort_by(f64::total_cmp);
-    let at = |q: f64| times[((times.len() - 1) as f64 * q) as usize];
-    BlockCost { strips, median_us: at(0.5), p99_us: at(0.99), p999_us: at(0.999), max_us: times[times.len() - 1] }
+    percentiles(strips, &mut times)
 }
 
 pub struct RenderSpeed {
@@ -183,8 +181,38 @@ pub fn render_speed(dir: &Path, strips: usize, seconds: f64, channels: Channels)
     Ok(RenderSpeed { strips, seconds: report.frames as f64 / RATE as f64, wall_seconds: report.wall_seconds })
 }
 
+/// The machine's own jitter: the same percentiles for a fixed arithmetic loop of a few µs.
+/// On a shared virtual machine its p99.9 shows how much of the engine's tail is not the engine.
+pub fn noise_floor(runs: usize) -> BlockCost {
+    let mut data = vec![1.0001f32; 8192];
+    let mut times: Vec<f64> = (0..runs)
+        .map(|_| {
+            let t = Instant::now();
+            for _ in 0..6 {
+                for x in data.iter_mut() {
+                    *x = *x * 0.99991 + 0.0001;
+                }
+            }
+            std::hint::black_box(&data);
+            t.elapsed().as_secs_f64() * 1e6
+        })
+        .collect();
+    percentiles(0, &mut times)
+}
+
+fn percentiles(strips: usize, times: &mut [f64]) -> BlockCost {
+    times.sort_by(f64::total_cmp);
+    let at = |q: f64| times[((times.len() - 1) as f64 * q) as usize];
+    BlockCost { strips, median_us: at(0.5), p99_us: at(0.99), p999_us: at(0.999), max_us: times[times.len() - 1] }
+}
+
 /// Runs everything and prints the figures.
 pub fn run_all(work_dir: &Path, render_seconds: f64) -> Result<(), String> {
+    let noise = noise_floor(50_000);
+    println!(
+        "machine jitter, a fixed loop: median {:6.1} µs   p99 {:6.1} µs   p99.9 {:6.1} µs   max {:7.1} µs",
+        noise.median_us, noise.p99_us, noise.p999_us, noise.max_us
+    );
     println!("engine cost per 64-frame block at 48 kHz (budget 1333 µs), full strips + 4 buses + master:");
     for strips in [16, 64] {
         let c = block_cost(strips, 50_000);
