@@ -10,7 +10,12 @@ pub struct AtomicLevel(AtomicU32);
 
 impl AtomicLevel {
     pub fn raise_to(&self, value: f32) {
-        self.0.fetch_max(value.max(0.0).to_bits(), Ordering::Relaxed);
+        let bits = value.max(0.0).to_bits();
+        // A plain load first: most blocks do not beat the held peak, and a locked
+        // read-modify-write per meter per block adds up over a large session.
+        if bits > self.0.load(Ordering::Relaxed) {
+            self.0.fetch_max(bits, Ordering::Relaxed);
+        }
     }
     pub fn store(&self, value: f32) {
         self.0.store(value.to_bits(), Ordering::Relaxed);
