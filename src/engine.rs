@@ -269,16 +269,6 @@ impl Engine {
         }
     }
 
-    /// Sets a parameter directly (offline use: render set-up, tests). The real-time path uses commands.
-    pub fn set_param(&mut self, param: ParamIndex, value: f32) {
-        self.params.store(param, value);
-        self.refresh_settings();
-    }
-
-    pub fn param_value(&self, param: ParamIndex) -> f32 {
-        self.params.values[param.0 as usize]
-    }
-
     fn refresh_settings(&mut self) {
         for (c, dirty) in self.params.channel_dirty.iter_mut().enumerate() {
             if std::mem::take(dirty) {
@@ -382,15 +372,6 @@ impl Engine {
     /// Frames between an input and its effect at the master output (look-ahead of the master limiter).
     pub fn latency_frames(&self) -> usize {
         self.channels.iter().map(Channel::latency_frames).max().unwrap_or(0)
-    }
-
-    pub fn strip_count(&self) -> usize {
-        self.strip_count
-    }
-
-    /// Channel names in engine order (strips, buses in signal-flow order, master), matching telemetry.
-    pub fn channel_names(&self) -> Vec<String> {
-        self.channels.iter().map(|c| c.name.clone()).collect()
     }
 }
 

@@ -216,9 +216,10 @@ fn play(session: &Path, spawn_dummy: bool, roll: bool, from: Option<f64>) -> Res
     jack.stop();
     let view = &jack.view;
     println!(
-        "stopped: {} xruns, {} stem underruns, {} allocations on the audio thread",
+        "stopped: {} xruns, {} stem underruns, {} stem read errors, {} allocations on the audio thread",
         jack.xruns.load(Ordering::Relaxed),
         view.stem_underruns.load(Ordering::Relaxed),
+        jack.stem_read_errors(),
         view.rt_allocations.load(Ordering::Relaxed)
     );
     outcome.map_err(anyhow::Error::msg)?;

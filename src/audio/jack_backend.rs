@@ -162,7 +162,7 @@ pub struct JackSession {
     pub server_gone: Arc<AtomicBool>,
     /// Port connections the layout asked for that JACK could not make.
     pub failed_connections: Vec<String>,
-    _disk: Option<DiskReader>,
+    disk: Option<DiskReader>,
     loudness_stop: Arc<AtomicBool>,
     loudness_thread: Option<JoinHandle<()>>,
 }
@@ -262,10 +262,15 @@ impl JackSession {
             xruns,
             server_gone,
             failed_connections,
-            _disk: disk,
+            disk,
             loudness_stop,
             loudness_thread: Some(loudness_thread),
         })
+    }
+
+    /// Reads of stem files that failed (their audio played as silence).
+    pub fn stem_read_errors(&self) -> u32 {
+        self.disk.as_ref().map_or(0, DiskReader::read_errors)
     }
 
     /// DSP load of the whole JACK graph, percent.

@@ -73,6 +73,10 @@ pub enum RenderError {
     NoLength,
     #[error("{}: cannot write: {source}", path.display())]
     Write { path: PathBuf, source: hound::Error },
+    #[error(
+        "{count} reads of stem files failed during the render (a file changed or a disk error); nothing was written"
+    )]
+    StemReads { count: u32 },
 }
 
 /// The session as printed without master processing: same mix, master inserts bypassed
@@ -129,7 +133,7 @@ pub fn render(
     let mut built = Engine::build(&doc, opts.sample_rate as f32, 0)?;
     let latency = built.engine.latency_frames() as u64;
     built.engine.set_output_metering(false);
-    let (mut player, _disk) = stems::start(opened.stems, &opened.strip_stem, 0);
+    let (mut player, disk) = stems::start(opened.stems, &opened.strip_stem, 0);
 
     let partial = out.with_file_name(format!(".{}.partial", out.file_name().unwrap_or_default().to_string_lossy()));
     let write_err = |source| RenderError::Write { path: out.to_path_buf(), source };
@@ -159,7 +163,14 @@ pub fn render(
         }
     }
     drop(to_writer);
-    let (peak, loudness) = match writing.join().expect("writer thread") {
+    let written = writing.join().expect("writer thread");
+    let failed_reads = disk.read_errors();
+    let (peak, loudness) = match written {
+        Ok(_) if failed_reads > 0 => {
+            // A print with holes is worse than none: keep nothing and say why.
+            let _ = std::fs::remove_file(&partial);
+            return Err(RenderError::StemReads { count: failed_reads });
+        }
         Ok(done) => done,
         Err(e) => {
             let _ = std::fs::remove_file(&partial);

@@ -324,6 +324,17 @@ mod tests {
     }
 
     #[test]
+    fn a_file_cut_short_after_opening_is_counted_and_played_as_silence() {
+        let dir = tempfile::tempdir().unwrap();
+        let stem = counting_stem(dir.path(), 100_000);
+        // Cut the file behind the reader's back, keeping only the header and a little audio.
+        std::fs::OpenOptions::new().write(true).open(dir.path().join("count.wav")).unwrap().set_len(1000).unwrap();
+        let (mut player, disk) = start(vec![stem], &[Some(0)], 0);
+        assert!(play(&mut player, 0, 256).iter().all(|&x| x == 0.0));
+        assert!(disk.read_errors() > 0);
+    }
+
+    #[test]
     fn stopped_transport_plays_silence_but_keeps_the_position() {
         let dir = tempfile::tempdir().unwrap();
         let (mut player, _disk) = start(vec![counting_stem(dir.path(), 50_000)], &[Some(0)], 4096);
