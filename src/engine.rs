@@ -3,8 +3,8 @@
 //!
 //! `Engine::process` is the real-time entry point: it never allocates, frees,
 //! locks or blocks. Parameter changes arrive as `Command`s through rtrb rings
-//! (one per producer); meters leave through `Telemetry` atomics and the master
-//! signal through a ring to the loudness meter.
+//! (one per producer); meters leave through `Telemetry` atomics, and the output of
+//! the master (and of buses that ask) through rings to the loudness meters.
 
 pub mod channel;
 pub mod params;
@@ -51,6 +51,8 @@ struct ParamState {
     ranges: Box<[(f32, f32, bool)]>,
     /// Per parameter: the channel it belongs to.
     owners: Box<[u32]>,
+    /// Per parameter: whether it is a solo or solo-safe switch (changing one re-decides every channel).
+    affects_solo: Box<[bool]>,
     channel_dirty: Box<[bool]>,
     solo_dirty: bool,
 }
@@ -66,8 +68,7 @@ impl ParamState {
         let v = value.clamp(min, max);
         self.values[i] = if discrete { v.round() } else { v };
         self.channel_dirty[self.owners[i] as usize] = true;
-        // Mute and solo of any channel change what others may play; refreshing all gains is cheap.
-        self.solo_dirty = true;
+        self.solo_dirty |= self.affects_solo[i];
     }
 }
 
@@ -174,6 +175,7 @@ impl Engine {
                 values: values.into_boxed_slice(),
                 ranges: specs.iter().map(|s| (s.min, s.max, s.is_discrete())).collect(),
                 owners: specs.iter().map(|s| s.owner as u32).collect(),
+                affects_solo: specs.iter().map(|s| s.id.ends_with(".solo") || s.id.ends_with(".solo_safe")).collect(),
                 channel_dirty: vec![true; channels.len()].into_boxed_slice(),
                 solo_dirty: true,
             },
@@ -269,15 +271,17 @@ impl Engine {
         }
     }
 
+    /// Loads changed parameters into their channels: processor settings and gains of the
+    /// channels touched, and every channel's gains when a solo changed.
     fn refresh_settings(&mut self) {
-        for (c, dirty) in self.params.channel_dirty.iter_mut().enumerate() {
-            if std::mem::take(dirty) {
+        let solo_changed = std::mem::take(&mut self.params.solo_dirty);
+        let any_solo = (0..self.channels.len()).any(|c| self.is_soloed(c));
+        for c in 0..self.channels.len() {
+            let dirty = std::mem::take(&mut self.params.channel_dirty[c]);
+            if dirty {
                 self.channels[c].apply_params(&self.params.values);
             }
-        }
-        if std::mem::take(&mut self.params.solo_dirty) {
-            let any_solo = (0..self.channels.len()).any(|c| self.is_soloed(c));
-            for c in 0..self.channels.len() {
+            if dirty || solo_changed {
                 let audible = !any_solo || self.passes_solo(c);
                 self.channels[c].apply_gains(&self.params.values, audible);
             }
