@@ -5,7 +5,7 @@ use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Result, bail};
 use clap::{Parser, Subcommand, ValueEnum};
 
 use std::sync::Arc;
@@ -129,7 +129,8 @@ fn main() -> ExitCode {
     match result {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("headroom: {e:#}");
+            // Every error of ours names its cause in its own message; no chain to print.
+            eprintln!("headroom: {e}");
             ExitCode::FAILURE
         }
     }
@@ -256,7 +257,7 @@ fn render(session: &Path, output: Option<PathBuf>, opts: &RenderOptions) -> Resu
         None => {
             // A session folder keeps its prints in renders/; a bare layout file prints into ./renders/.
             let dir = if session.is_dir() { session.join("renders") } else { PathBuf::from("renders") };
-            std::fs::create_dir_all(&dir).with_context(|| format!("{}: cannot create", dir.display()))?;
+            std::fs::create_dir_all(&dir).map_err(|e| anyhow::anyhow!("{}: cannot create: {e}", dir.display()))?;
             let date = chrono::Local::now().format("%Y-%m-%d").to_string();
             let suffix = if opts.no_master_fx { "-no-master-fx" } else { "" };
             offline::dated_render_path(&dir, &loaded.doc.name, &date, suffix)
