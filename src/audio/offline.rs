@@ -69,8 +69,8 @@ pub enum RenderError {
     Inputs { problems: Vec<Problem> },
     #[error("{0}")]
     Engine(#[from] crate::engine::BuildError),
-    #[error("nothing to render: the session plays no files; give a length with --length SECONDS")]
-    NoLength,
+    #[error("{}: nothing to render: no strip plays a file, so the print has no length; give one with --length SECONDS", file.display())]
+    NoLength { file: PathBuf },
     #[error("{}: cannot write: {source}", path.display())]
     Write { path: PathBuf, source: hound::Error },
     #[error(
@@ -127,7 +127,7 @@ pub fn render(
     let opened = open_stems(loaded, opts.sample_rate).map_err(|problems| RenderError::Inputs { problems })?;
     let frames = match opts.length_seconds {
         Some(s) => (s * opts.sample_rate as f64) as u64,
-        None if opened.stems.is_empty() => return Err(RenderError::NoLength),
+        None if opened.stems.is_empty() => return Err(RenderError::NoLength { file: loaded.file.clone() }),
         None => opened.longest_frames() + (opts.tail_seconds * opts.sample_rate as f64) as u64,
     };
     let mut built = Engine::build(&doc, opts.sample_rate as f32, 0)?;

@@ -49,7 +49,6 @@ pub struct WavStem {
     data_start: u64,
     frames: u64,
     channels: usize,
-    sample_rate: u32,
     encoding: Encoding,
     bytes: Vec<u8>,
 }
@@ -109,7 +108,6 @@ impl WavStem {
             data_start,
             frames,
             channels: spec.channels as usize,
-            sample_rate: spec.sample_rate,
             encoding,
             bytes: Vec::new(),
         })
@@ -121,10 +119,6 @@ impl WavStem {
 
     pub fn channels(&self) -> usize {
         self.channels
-    }
-
-    pub fn sample_rate(&self) -> u32 {
-        self.sample_rate
     }
 
     pub fn path(&self) -> &Path {

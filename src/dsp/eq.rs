@@ -410,20 +410,20 @@ impl SectionSource for Equalizer {
     }
 }
 
-/// Combined response of four bands in dB at `freq_hz` (for the console's EQ curve).
-pub fn response_db(settings: &[BandSettings; 4], freq_hz: f32, sample_rate: f32) -> f32 {
-    settings
-        .iter()
-        .zip(BandShape::FOUR_BAND)
-        .filter(|(s, _)| !s.bypass && s.gain_db != 0.0)
-        .map(|(s, shape)| shape.coeffs(s.freq_hz, s.q, s.gain_db, sample_rate).magnitude_db(freq_hz, sample_rate))
-        .sum()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::dsp::biquad::tests::measured_gain_db;
+
+    /// Combined response of four bands in dB at `freq_hz`, from the formulas.
+    fn response_db(settings: &[BandSettings; 4], freq_hz: f32, sample_rate: f32) -> f32 {
+        settings
+            .iter()
+            .zip(BandShape::FOUR_BAND)
+            .filter(|(s, _)| !s.bypass && s.gain_db != 0.0)
+            .map(|(s, shape)| shape.coeffs(s.freq_hz, s.q, s.gain_db, sample_rate).magnitude_db(freq_hz, sample_rate))
+            .sum()
+    }
 
     const FS: f32 = 48_000.0;
 

@@ -60,11 +60,6 @@ pub fn db_to_gain_exact(db: f32) -> f32 {
     10f32.powf(db / 20.0)
 }
 
-/// Exact gain to decibels, `-inf` for silence.
-pub fn gain_to_db_exact(gain: f32) -> f32 {
-    20.0 * gain.log10()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -113,14 +113,6 @@ impl ParamTable {
         index
     }
 
-    pub fn len(&self) -> usize {
-        self.specs.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.specs.is_empty()
-    }
-
     pub fn spec(&self, index: ParamIndex) -> &ParamSpec {
         &self.specs[index.0 as usize]
     }
