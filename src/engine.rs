@@ -9,6 +9,7 @@
 pub mod channel;
 pub mod params;
 pub mod telemetry;
+pub mod write_back;
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;

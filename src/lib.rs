@@ -7,6 +7,7 @@ pub mod dsp;
 pub mod engine;
 pub mod headless;
 pub mod session;
+pub mod ui;
 
 #[cfg(all(test, debug_assertions))]
 #[global_allocator]

@@ -18,6 +18,8 @@ use headroom::audio::offline::{self, Format, RenderOptions};
 use headroom::headless;
 use headroom::session::load::{self, LoadError};
 use headroom::session::templates;
+use headroom::ui::model::{App, EngineInfo};
+use headroom::ui::shell::{self, Ending};
 
 #[cfg(debug_assertions)]
 #[global_allocator]
@@ -25,9 +27,31 @@ static ALLOCATIONS_CHECKED: assert_no_alloc::AllocDisabler = assert_no_alloc::Al
 
 #[derive(Parser)]
 #[command(name = "headroom", version, about = "A terminal mixing console for JACK")]
+#[command(args_conflicts_with_subcommands = true)]
 struct Cli {
     #[command(subcommand)]
-    command: Command,
+    command: Option<Command>,
+    #[command(flatten)]
+    open: OpenArgs,
+}
+
+/// `headroom SESSION`: open a session in the console.
+#[derive(clap::Args)]
+struct OpenArgs {
+    /// A session folder or a layout file.
+    session: Option<PathBuf>,
+    /// No console: a status line, and commands on standard input (also when output is not a terminal).
+    #[arg(long)]
+    headless: bool,
+    /// If no JACK server is running, start a private one with the dummy driver (no sound card needed).
+    #[arg(long)]
+    spawn_dummy: bool,
+    /// Start the JACK transport once ready.
+    #[arg(long)]
+    roll: bool,
+    /// Locate the transport to this many seconds first.
+    #[arg(long)]
+    from: Option<f64>,
 }
 
 #[derive(Subcommand)]
@@ -40,20 +64,8 @@ enum Command {
         #[arg(long, default_value_t = 48_000)]
         rate: u32,
     },
-    /// Play a session or layout on JACK (headless: a status line, commands on standard input).
-    Play {
-        /// A session folder or a layout file.
-        session: PathBuf,
-        /// If no JACK server is running, start a private one with the dummy driver (no sound card needed).
-        #[arg(long)]
-        spawn_dummy: bool,
-        /// Start the JACK transport once ready.
-        #[arg(long)]
-        roll: bool,
-        /// Locate the transport to this many seconds first.
-        #[arg(long)]
-        from: Option<f64>,
-    },
+    /// Play a session or layout on JACK: the same as `headroom SESSION`.
+    Play(OpenArgs),
     /// List every parameter id of a session with its range and value.
     Params { session: PathBuf },
     /// Print engine and render speed figures (median and tail per 64-frame block; times real time).
@@ -103,9 +115,14 @@ enum FormatArg {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let result = match cli.command {
+    let Some(command) = cli.command.or_else(|| cli.open.session.is_some().then_some(Command::Play(cli.open))) else {
+        use clap::CommandFactory;
+        let _ = Cli::command().print_help();
+        return ExitCode::FAILURE;
+    };
+    let result = match command {
         Command::Check { files, rate } => check(&files, rate),
-        Command::Play { session, spawn_dummy, roll, from } => play(&session, spawn_dummy, roll, from),
+        Command::Play(args) => play(&args),
         Command::Params { session } => list_params(&session),
         Command::Bench { seconds } => {
             let dir = std::env::temp_dir().join("headroom-bench");
@@ -162,9 +179,10 @@ fn check(files: &[PathBuf], rate: u32) -> Result<ExitCode> {
     Ok(if failed { ExitCode::FAILURE } else { ExitCode::SUCCESS })
 }
 
-fn play(session: &Path, spawn_dummy: bool, roll: bool, from: Option<f64>) -> Result<ExitCode> {
+fn play(args: &OpenArgs) -> Result<ExitCode> {
+    let Some(session) = &args.session else { bail!("which session? give a session folder or a layout file") };
     let loaded = load::load(session)?;
-    let _dummy = if spawn_dummy && jack_backend::open_client("headroom-probe").is_err() {
+    let _dummy = if args.spawn_dummy && jack_backend::open_client("headroom-probe").is_err() {
         let name = format!("headroom-{}", std::process::id());
         // Realtime scheduling keeps the dummy driver on time; without the rights for it, run without.
         let server =
@@ -203,17 +221,36 @@ fn play(session: &Path, spawn_dummy: bool, roll: bool, from: Option<f64>) -> Res
     for failed in &jack.failed_connections {
         eprintln!("warning: could not connect {failed}");
     }
-    if let Some(seconds) = from {
+    if let Some(seconds) = args.from {
         jack.transport.locate((seconds * rate as f64) as u32)?;
     }
-    if roll {
+    if args.roll {
         jack.transport.start()?;
     }
     let stop = Arc::new(AtomicBool::new(false));
-    for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+    for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM, signal_hook::consts::SIGHUP] {
         signal_hook::flag::register(signal, stop.clone())?;
     }
-    let outcome = headless::run(&mut jack, &params, &mut values, &telemetry, commands, &stop);
+    let console = !args.headless && std::io::stdout().is_terminal() && std::io::stdin().is_terminal();
+    let outcome = if console {
+        let info = EngineInfo {
+            client_name: jack.client_name.clone(),
+            sample_rate: jack.sample_rate,
+            period: jack.buffer_size,
+        };
+        let mut app = App::new(loaded.doc.clone(), loaded.file.clone(), params, values, info);
+        app.monochrome = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+        match shell::run(app, &mut jack, &telemetry, commands, &stop) {
+            Ok(Ending::Signalled { autosaved: Some(file) }) => {
+                println!("stopped by a signal; unsaved changes kept in {}", file.display());
+                Ok(())
+            }
+            Ok(_) => Ok(()),
+            Err(e) => Err(e),
+        }
+    } else {
+        headless::run(&mut jack, &params, &mut values, &telemetry, commands, &stop)
+    };
     jack.stop();
     let view = &jack.view;
     println!(

@@ -27,6 +27,32 @@ pub struct TransportView {
     pub stem_underruns: AtomicU64,
     /// Allocations caught on the audio thread (debug builds only; always 0 in release).
     pub rt_allocations: AtomicU32,
+    /// Bar, beat and tick when a timebase master publishes them (see `bars_beats`).
+    bbt: AtomicU64,
+    /// Loop playback: the callback locates to the start when the end is reached.
+    pub loop_on: AtomicBool,
+    pub loop_start: AtomicU64,
+    pub loop_end: AtomicU64,
+}
+
+impl TransportView {
+    /// (bar, beat, tick) of the last period, if the transport carries musical time.
+    pub fn bars_beats(&self) -> Option<(u32, u32, u32)> {
+        let packed = self.bbt.load(Ordering::Relaxed);
+        (packed != 0).then_some(((packed >> 32) as u32, (packed >> 16) as u16 as u32, packed as u16 as u32))
+    }
+
+    fn publish_bbt(&self, bbt: Option<jack::TransportBBT>) {
+        let packed =
+            bbt.map_or(0, |b| ((b.bar as u64) << 32) | ((b.beat as u64 & 0xffff) << 16) | (b.tick as u64 & 0xffff));
+        self.bbt.store(packed, Ordering::Relaxed);
+    }
+
+    /// Whether the period starting at `frame` crosses the loop's end, so the transport must wrap.
+    fn loop_wraps(&self, frame: u64, frames: u64) -> Option<u64> {
+        let (start, end) = (self.loop_start.load(Ordering::Relaxed), self.loop_end.load(Ordering::Relaxed));
+        (self.loop_on.load(Ordering::Relaxed) && end > start && frame < end && frame + frames >= end).then_some(start)
+    }
 }
 
 /// Loudness of the master as measured off the audio thread.
@@ -74,10 +100,14 @@ impl AudioIo for JackIo<'_> {
 impl jack::ProcessHandler for Processor {
     fn process(&mut self, _: &Client, scope: &ProcessScope) -> Control {
         let frames = scope.n_frames() as usize;
-        let (rolling, frame) = match self.transport.query() {
-            Ok(t) => (t.state == jack::TransportState::Rolling, t.pos.frame() as u64),
-            Err(_) => (false, 0),
+        let (rolling, frame, bbt) = match self.transport.query() {
+            Ok(t) => (t.state == jack::TransportState::Rolling, t.pos.frame() as u64, t.pos.bbt()),
+            Err(_) => (false, 0, None),
         };
+        // jack_transport_locate is real-time safe; the wrap lands at the start of the next period.
+        if rolling && let Some(start) = self.view.loop_wraps(frame, frames as u64) {
+            let _ = self.transport.locate(start as jack::Frames);
+        }
         if let Some(player) = &mut self.player
             && !player.begin_block(frame, frames, rolling)
             && rolling
@@ -94,6 +124,7 @@ impl jack::ProcessHandler for Processor {
         run_checked(&self.view, || engine.process(frames, &mut io));
         self.view.frame.store(frame, Ordering::Relaxed);
         self.view.rolling.store(rolling, Ordering::Relaxed);
+        self.view.publish_bbt(bbt);
         Control::Continue
     }
 }

@@ -296,6 +296,27 @@ impl BandShape {
     }
 }
 
+/// Magnitude response in dB of the high-pass (when given) followed by the four bands, at
+/// `freq_hz`: what a strip's front filters do to a steady tone, for drawing its curve.
+pub fn front_response_db(
+    hpf: Option<(f32, HpfSlope)>,
+    bands: &[BandSettings; 4],
+    freq_hz: f32,
+    sample_rate: f32,
+) -> f32 {
+    let high_pass = hpf.map_or(0.0, |(cutoff_hz, slope)| {
+        let section = Coeffs::highpass(cutoff_hz, BUTTERWORTH_Q, sample_rate).magnitude_db(freq_hz, sample_rate);
+        if slope == HpfSlope::Db24 { 2.0 * section } else { section }
+    });
+    let bands: f32 = bands
+        .iter()
+        .zip(BandShape::FOUR_BAND)
+        .filter(|(band, _)| !band.bypass)
+        .map(|(b, shape)| shape.coeffs(b.freq_hz, b.q, b.gain_db, sample_rate).magnitude_db(freq_hz, sample_rate))
+        .sum();
+    high_pass + bands
+}
+
 /// What the user sets on one band.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct BandSettings {
@@ -415,16 +436,6 @@ mod tests {
     use super::*;
     use crate::dsp::biquad::tests::measured_gain_db;
 
-    /// Combined response of four bands in dB at `freq_hz`, from the formulas.
-    fn response_db(settings: &[BandSettings; 4], freq_hz: f32, sample_rate: f32) -> f32 {
-        settings
-            .iter()
-            .zip(BandShape::FOUR_BAND)
-            .filter(|(s, _)| !s.bypass && s.gain_db != 0.0)
-            .map(|(s, shape)| shape.coeffs(s.freq_hz, s.q, s.gain_db, sample_rate).magnitude_db(freq_hz, sample_rate))
-            .sum()
-    }
-
     const FS: f32 = 48_000.0;
 
     fn run_mono(mut f: impl FnMut(&mut AudioBlock) -> bool) -> impl FnMut(&mut [f32]) {
@@ -474,8 +485,25 @@ mod tests {
         shelves[3] = BandSettings { freq_hz: 8_000.0, gain_db: -4.0, q: 0.707, bypass: false };
         let mut eq = Equalizer::new(shelves, FS);
         assert!((measured_gain_db(30.0, run_mono(|b| eq.process(b))) - 6.0).abs() < 0.1);
-        assert!((response_db(&shelves, 100.0, FS) - 3.0).abs() < 0.05);
-        assert!((response_db(&shelves, 8_000.0, FS) + 2.0).abs() < 0.05);
+        assert!((front_response_db(None, &shelves, 100.0, FS) - 3.0).abs() < 0.05);
+        assert!((front_response_db(None, &shelves, 8_000.0, FS) + 2.0).abs() < 0.05);
+    }
+
+    #[test]
+    fn the_drawn_curve_is_what_the_filters_measure() {
+        let bands = [
+            BandSettings { freq_hz: 120.0, gain_db: 3.0, q: 0.707, bypass: false },
+            BandSettings { freq_hz: 400.0, gain_db: -5.0, q: 1.5, bypass: false },
+            BandSettings { freq_hz: 3_000.0, gain_db: 9.0, q: 3.0, bypass: true },
+            BandSettings { freq_hz: 9_000.0, gain_db: -3.0, q: 0.707, bypass: false },
+        ];
+        for freq_hz in [50.0, 400.0, 3_000.0, 12_000.0] {
+            let mut hpf = HighPass::new(60.0, HpfSlope::Db24, true, FS);
+            let mut eq = Equalizer::new(bands, FS);
+            let measured = measured_gain_db(freq_hz, run_mono(|b| hpf.process(b) && eq.process(b)));
+            let drawn = front_response_db(Some((60.0, HpfSlope::Db24)), &bands, freq_hz, FS);
+            assert!((measured - drawn).abs() < 0.05, "{freq_hz} Hz: measured {measured}, drawn {drawn}");
+        }
     }
 
     #[test]

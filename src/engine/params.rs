@@ -76,6 +76,72 @@ impl ParamSpec {
     }
 }
 
+impl ParamSpec {
+    /// Reads a value as a user types it: a number in the parameter's unit, `-inf` for levels,
+    /// `L30`/`R30`/`C` for pan, `on`/`off` for toggles, a choice by name. `Err` says what was expected.
+    pub fn parse(&self, text: &str) -> Result<f32, String> {
+        let t = text.trim().to_ascii_lowercase();
+        let t = ["db", "hz", "ms", ":1"].iter().fold(t.as_str(), |t, unit| t.strip_suffix(unit).unwrap_or(t)).trim();
+        let number = |s: &str| s.trim().parse::<f32>().ok().filter(|v| v.is_finite());
+        let value = match self.unit {
+            Unit::Db if t == "-inf" && self.min <= FADER_FLOOR_DB => Some(self.min),
+            Unit::Hz => t.strip_suffix('k').and_then(number).map(|k| k * 1000.0).or_else(|| number(t)),
+            Unit::Pan => match t.split_at(t.len().min(1)) {
+                ("c", "") => Some(0.0),
+                ("l", n) => number(n).map(|v| -v / 100.0),
+                ("r", n) => number(n).map(|v| v / 100.0),
+                _ => number(t),
+            },
+            Unit::Amount => number(t.trim_end_matches('%')).map(|v| v / 100.0),
+            Unit::Toggle => match t {
+                "on" | "1" | "yes" => Some(1.0),
+                "off" | "0" | "no" => Some(0.0),
+                _ => None,
+            },
+            Unit::Choice(names) => names.iter().position(|n| n.to_ascii_lowercase().starts_with(t)).map(|i| i as f32),
+            _ => number(t),
+        };
+        let expected = match self.unit {
+            Unit::Db if self.min <= FADER_FLOOR_DB => "a level in dB or -inf",
+            Unit::Db => "a number of dB",
+            Unit::Hz => "a frequency in Hz (or 2.5k)",
+            Unit::Ms => "a time in ms",
+            Unit::Ratio => "a ratio (4 for 4:1)",
+            Unit::Pan => "a pan position: C, L30, R30 or -1..1",
+            Unit::Amount => "a percentage",
+            Unit::Q => "a Q",
+            Unit::Toggle => "on or off",
+            Unit::Choice(_) => "one of the listed choices",
+        };
+        let range = match self.unit {
+            Unit::Choice(names) => names.join(", "),
+            _ => format!("{} .. {}", self.format(self.min), self.format(self.max)),
+        };
+        value
+            .map(|v| self.constrain(v))
+            .ok_or_else(|| format!("{}: expected {expected} ({range}), found \"{}\"", self.id, text.trim()))
+    }
+
+    /// The value one step up (`direction` +1) or down (-1); `coarse` for the big step.
+    /// Frequencies, times and Q move by ratios, so a step sounds alike anywhere in the range.
+    pub fn step(&self, value: f32, direction: f32, coarse: bool) -> f32 {
+        let pick = |fine: f32, big: f32| if coarse { big } else { fine };
+        let next = match self.unit {
+            Unit::Db if value <= self.min && direction > 0.0 && self.min <= FADER_FLOOR_DB => STEP_UP_FROM_SILENCE_DB,
+            Unit::Db => value + direction * pick(0.5, 3.0),
+            Unit::Hz | Unit::Ms | Unit::Q => value * pick(2f32.powf(1.0 / 12.0), 2f32.powf(1.0 / 3.0)).powf(direction),
+            Unit::Ratio => value + direction * pick(0.1, 1.0),
+            Unit::Pan => value + direction * pick(0.02, 0.1),
+            Unit::Amount => value + direction * pick(0.01, 0.1),
+            Unit::Toggle | Unit::Choice(_) => value + direction,
+        };
+        self.constrain(next)
+    }
+}
+
+/// Where a level stepped up from silence lands: the bottom of the usable fader travel.
+const STEP_UP_FROM_SILENCE_DB: f32 = -60.0;
+
 /// Faders and sends at or below this level are silent (shown as -inf).
 pub const FADER_FLOOR_DB: f32 = -90.0;
 /// Highest fader and send level.
@@ -142,6 +208,14 @@ impl ParamValues {
 
     pub fn set(&mut self, param: ParamIndex, value: f32) {
         self.0[param.0 as usize] = value;
+    }
+
+    pub fn get_at(&self, index: usize) -> f32 {
+        self.0[index]
+    }
+
+    pub fn set_at(&mut self, index: usize, value: f32) {
+        self.0[index] = value;
     }
 }
 
@@ -241,4 +315,49 @@ pub mod ranges {
     pub const CEILING_DB: (f32, f32) = (-12.0, 0.0);
     pub const LOOKAHEAD_MS: (f32, f32) = (0.1, 10.0);
     pub const TEMPO_BPM: (f32, f32) = (20.0, 400.0);
+}
+
+#[cfg(test)]
+mod typing_tests {
+    use super::*;
+
+    fn spec(unit: Unit, (min, max): (f32, f32)) -> ParamSpec {
+        ParamSpec { id: "strip.X.p".into(), unit, min, max, default: 0.0, owner: 0 }
+    }
+
+    #[test]
+    fn typed_values_read_in_their_units() {
+        let fader = spec(Unit::Db, ranges::FADER_DB);
+        assert_eq!(fader.parse("-6"), Ok(-6.0));
+        assert_eq!(fader.parse(" -4.5 dB"), Ok(-4.5));
+        assert_eq!(fader.parse("-inf"), Ok(FADER_FLOOR_DB));
+        assert_eq!(fader.parse("+40"), Ok(10.0), "clamped into range");
+        assert_eq!(
+            fader.parse("loud"),
+            Err("strip.X.p: expected a level in dB or -inf (-inf dB .. +10.0 dB), found \"loud\"".into())
+        );
+        let freq = spec(Unit::Hz, ranges::FREQ_HZ);
+        assert_eq!(freq.parse("2.5k"), Ok(2500.0));
+        assert_eq!(freq.parse("2.5 kHz"), Ok(2500.0));
+        assert_eq!(freq.parse("120 Hz"), Ok(120.0));
+        let pan = spec(Unit::Pan, ranges::PAN);
+        assert_eq!(pan.parse("L30"), Ok(-0.3));
+        assert_eq!(pan.parse("c"), Ok(0.0));
+        assert_eq!(pan.parse("0.5"), Ok(0.5));
+        assert_eq!(spec(Unit::Toggle, (0.0, 1.0)).parse("on"), Ok(1.0));
+        assert_eq!(spec(Unit::Choice(&["peak", "rms"]), (0.0, 1.0)).parse("RMS"), Ok(1.0));
+        assert_eq!(spec(Unit::Amount, ranges::AMOUNT).parse("35%"), Ok(0.35));
+    }
+
+    #[test]
+    fn steps_are_fine_or_coarse_and_stay_in_range() {
+        let fader = spec(Unit::Db, ranges::FADER_DB);
+        assert_eq!(fader.step(0.0, 1.0, false), 0.5);
+        assert_eq!(fader.step(0.0, -1.0, true), -3.0);
+        assert_eq!(fader.step(9.8, 1.0, true), 10.0);
+        assert_eq!(fader.step(FADER_FLOOR_DB, 1.0, false), -60.0, "up from silence lands on the travel");
+        let freq = spec(Unit::Hz, ranges::FREQ_HZ);
+        assert!((freq.step(1000.0, 1.0, true) - 1259.92).abs() < 0.01, "a third of an octave");
+        assert_eq!(spec(Unit::Toggle, (0.0, 1.0)).step(0.0, 1.0, false), 1.0);
+    }
 }

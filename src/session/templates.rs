@@ -3,6 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use super::load::{self, LoadError, Loaded};
+use super::schema::SessionDoc;
 
 pub const BUILT_IN: [(&str, &str); 3] = [
     ("demo", include_str!("../../layouts/demo.yaml")),
@@ -36,13 +37,23 @@ pub enum NewSessionError {
 /// Makes a session folder `dir` from a layout: `session.yaml`, `renders/`, `versions/`.
 /// Relative file inputs are rewritten against the layout's folder so they still resolve.
 pub fn new_session(dir: &Path, layout: &str) -> Result<PathBuf, NewSessionError> {
-    if dir.exists() {
-        return Err(NewSessionError::Exists(dir.to_path_buf()));
-    }
     let loaded = load_layout(layout)?;
     let mut doc = loaded.doc;
     doc.name = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or(doc.name);
-    let layout_dir = std::fs::canonicalize(&loaded.base_dir).unwrap_or(loaded.base_dir);
+    create_session_folder(dir, doc, &loaded.base_dir).map(|(file, _)| file)
+}
+
+/// Writes `doc` as the session of a new folder `dir`; returns the file and the document as
+/// written (relative stem paths resolved from `layout_dir`, so they still find their files).
+pub fn create_session_folder(
+    dir: &Path,
+    mut doc: SessionDoc,
+    layout_dir: &Path,
+) -> Result<(PathBuf, SessionDoc), NewSessionError> {
+    if dir.exists() {
+        return Err(NewSessionError::Exists(dir.to_path_buf()));
+    }
+    let layout_dir = std::fs::canonicalize(layout_dir).unwrap_or(layout_dir.to_path_buf());
     for strip in &mut doc.strips {
         if let Some(file) = strip.input.as_mut().and_then(|i| i.file.as_mut())
             && !file.starts_with(crate::demo::PREFIX)
@@ -58,5 +69,5 @@ pub fn new_session(dir: &Path, layout: &str) -> Result<PathBuf, NewSessionError>
     create(&dir.join("versions"))?;
     let file = dir.join("session.yaml");
     load::save(&file, &doc).map_err(|source| NewSessionError::Create { path: file.clone(), source })?;
-    Ok(file)
+    Ok((file, doc))
 }

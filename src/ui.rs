@@ -1,0 +1,12 @@
+//! The console: a ratatui mixing desk in the terminal.
+//!
+//! Built as The Elm Architecture: `model::App` holds the state, `App::update` turns a
+//! message (key, mouse, engine readings) into effects without doing I/O, `view::draw`
+//! renders the state. `shell` is the imperative part: the terminal, the one event loop
+//! that terminal input and the engine both wake, and carrying out the effects.
+
+pub mod keys;
+pub mod meters;
+pub mod model;
+pub mod shell;
+pub mod view;

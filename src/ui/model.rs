@@ -1,0 +1,743 @@
+//! The console's state and how it changes: `App::update` takes a message (a key, a
+//! mouse event, the engine's latest readings) and returns the effects for the shell to
+//! carry out (commands to the engine, transport requests, saves). No I/O happens here.
+//!
+//! The app owns every parameter's target value: keys change it and send it to the
+//! engine; nothing the engine reports is copied back over it, so fast key repeats
+//! are never lost to an echo.
+
+use std::path::{Path, PathBuf};
+
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
+use ratatui::layout::{Position, Rect};
+
+use super::keys::{self, Action, Scope};
+use super::meters::{FADER, PeakMeter};
+use super::view;
+use crate::engine::Command;
+use crate::engine::params::{ParamIndex, ParamTable, ParamValues, Unit};
+use crate::engine::write_back::doc_with_values;
+use crate::session::schema::{BusKind, MASTER, SessionDoc};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ChannelKind {
+    Strip,
+    Group,
+    Fx,
+    Master,
+}
+
+/// One strip, bus or the master as the console shows it.
+#[derive(Clone, Debug)]
+pub struct ChannelInfo {
+    pub name: String,
+    pub kind: ChannelKind,
+    pub stereo: bool,
+    /// Where it routes: a bus name or "master"; empty for the master itself.
+    pub output: String,
+    pub fader: ParamIndex,
+    pub pan: ParamIndex,
+    pub mute: ParamIndex,
+    pub solo: ParamIndex,
+    pub solo_safe: ParamIndex,
+    /// Every parameter of the channel in declaration order: what the detail lists.
+    pub params: Vec<ParamIndex>,
+}
+
+/// What the shell reads from the engine and the JACK client each frame.
+#[derive(Clone, Debug, Default)]
+pub struct Readings {
+    /// Monotonic seconds: drives meter ballistics and how undo groups a gesture.
+    pub now_s: f64,
+    /// In engine channel order (strips, buses, master).
+    pub channels: Vec<ChannelReading>,
+    pub loudness: Loudness,
+    pub frame: u64,
+    pub rolling: bool,
+    pub bars_beats: Option<(u32, u32, u32)>,
+    pub dsp_load: f32,
+    pub xruns: u32,
+}
+
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ChannelReading {
+    pub input_peak: f32,
+    pub peak: [f32; 2],
+    pub gain_reduction_db: f32,
+}
+
+/// The master's R128 readings; below -70 LUFS (the absolute gate) reads as nothing.
+#[derive(Clone, Copy, Debug)]
+pub struct Loudness {
+    pub momentary_lufs: f32,
+    pub short_term_lufs: f32,
+    pub integrated_lufs: f32,
+    pub true_peak_dbtp: f32,
+}
+
+impl Default for Loudness {
+    fn default() -> Self {
+        Self { momentary_lufs: -120.0, short_term_lufs: -120.0, integrated_lufs: -120.0, true_peak_dbtp: -120.0 }
+    }
+}
+
+/// Fixed facts about the engine the console runs against.
+#[derive(Clone, Debug)]
+pub struct EngineInfo {
+    pub client_name: String,
+    pub sample_rate: u32,
+    pub period: u32,
+}
+
+#[derive(Clone, Debug)]
+pub enum Msg {
+    Key(KeyEvent),
+    Mouse(MouseEvent),
+    Resize(u16, u16),
+    Readings(Readings),
+    /// The shell finished a save: the files written and the document as written, or what went wrong.
+    Saved(Result<(Vec<PathBuf>, Box<SessionDoc>), String>),
+    /// Something the shell could not do, to show in the status line.
+    Problem(String),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum TransportRequest {
+    Play,
+    Stop,
+    Locate(u64),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Effect {
+    Engine(Command),
+    Transport(TransportRequest),
+    Loop {
+        on: bool,
+        start: u64,
+        end: u64,
+    },
+    /// Write `doc` atomically to `file` (and a copy to `version`); `new_folder` says the
+    /// session folder must be made first, with relative stem paths resolved from that folder.
+    Save {
+        file: PathBuf,
+        version: Option<PathBuf>,
+        doc: Box<SessionDoc>,
+        new_folder: Option<PathBuf>,
+    },
+    Quit,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Overlay {
+    None,
+    Detail,
+    Help,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum PromptFor {
+    Value(ParamIndex),
+    VersionName,
+    Target,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Prompt {
+    pub purpose: PromptFor,
+    pub text: String,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Status {
+    pub text: String,
+    pub error: bool,
+    until_s: f64,
+}
+
+/// Meter state of one channel, with UI-side ballistics.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ChannelMeter {
+    pub sides: [PeakMeter; 2],
+    pub input: PeakMeter,
+    pub gain_reduction_db: f32,
+}
+
+/// Peaks the master should reach: the mix leaves room for mastering.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct PeakTarget {
+    pub low_db: f32,
+    pub high_db: f32,
+}
+
+impl Default for PeakTarget {
+    fn default() -> Self {
+        Self { low_db: -10.0, high_db: -6.0 }
+    }
+}
+
+/// A change to a parameter, for undo. Repeats on one parameter within `GESTURE_S` are one step.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct Edit {
+    param: ParamIndex,
+    before: f32,
+    after: f32,
+    at_s: f64,
+}
+
+const GESTURE_S: f64 = 1.0;
+const STATUS_S: f64 = 4.0;
+const NUDGE_S: f64 = 1.0;
+
+pub struct App {
+    pub name: String,
+    /// The file saves go to: a session's `session.yaml`, or a layout (saved as a new session folder).
+    pub file: PathBuf,
+    doc: SessionDoc,
+    pub table: ParamTable,
+    pub values: ParamValues,
+    /// Values as in `doc`: what is unsaved is what differs from these.
+    saved_values: ParamValues,
+    pub channels: Vec<ChannelInfo>,
+    pub selected: usize,
+    pub bank_start: usize,
+    pub overlay: Overlay,
+    pub detail_row: usize,
+    pub help_scroll: u16,
+    pub prompt: Option<Prompt>,
+    pub meters: Vec<ChannelMeter>,
+    pub readings: Readings,
+    pub info: EngineInfo,
+    pub target: PeakTarget,
+    pub loop_on: bool,
+    pub loop_start: Option<u64>,
+    pub loop_end: Option<u64>,
+    pub status: Option<Status>,
+    done: Vec<Edit>,
+    undone: Vec<Edit>,
+    quit_armed: bool,
+    pub size: (u16, u16),
+    pub monochrome: bool,
+    /// What the control surface is doing (until one is connected: none).
+    pub surface: String,
+    /// The channel whose fader the mouse is dragging.
+    dragging: Option<usize>,
+}
+
+impl App {
+    pub fn new(doc: SessionDoc, file: PathBuf, table: ParamTable, values: ParamValues, info: EngineInfo) -> App {
+        let channels = channel_infos(&doc, &table);
+        let meters = vec![ChannelMeter::default(); channels.len()];
+        App {
+            name: doc.name.clone(),
+            file,
+            doc,
+            saved_values: values.clone(),
+            values,
+            table,
+            selected: 0,
+            bank_start: 0,
+            overlay: Overlay::None,
+            detail_row: 0,
+            help_scroll: 0,
+            prompt: None,
+            meters,
+            readings: Readings::default(),
+            info,
+            target: PeakTarget::default(),
+            loop_on: false,
+            loop_start: None,
+            loop_end: None,
+            status: None,
+            done: Vec::new(),
+            undone: Vec::new(),
+            quit_armed: false,
+            size: (80, 24),
+            monochrome: false,
+            surface: "none".into(),
+            dragging: None,
+            channels,
+        }
+    }
+
+    /// Whether the mix differs from the saved session.
+    pub fn is_dirty(&self) -> bool {
+        self.values != self.saved_values
+    }
+
+    pub fn selected_channel(&self) -> &ChannelInfo {
+        &self.channels[self.selected]
+    }
+
+    /// Whether any channel is soloed (others not solo-safe are then silent).
+    pub fn solo_active(&self) -> bool {
+        self.channels.iter().any(|c| self.on(c.solo))
+    }
+
+    pub fn on(&self, param: ParamIndex) -> bool {
+        self.values.get(param) >= 0.5
+    }
+
+    /// Strips and buses that fit beside the master at the current size.
+    pub fn per_bank(&self) -> usize {
+        view::strips_per_bank(self.size.0)
+    }
+
+    /// The channels in the bank on screen (the master is always shown besides).
+    pub fn bank(&self) -> std::ops::Range<usize> {
+        let end = (self.bank_start + self.per_bank()).min(self.channels.len() - 1);
+        self.bank_start..end
+    }
+
+    pub fn update(&mut self, msg: Msg) -> Vec<Effect> {
+        let mut effects = Vec::new();
+        match msg {
+            Msg::Key(key) => self.key(key, &mut effects),
+            Msg::Mouse(mouse) => self.mouse(mouse, &mut effects),
+            Msg::Resize(w, h) => {
+                self.size = (w, h);
+                self.follow_selection();
+            }
+            Msg::Readings(r) => self.take_readings(r),
+            Msg::Saved(Ok((files, doc))) => {
+                self.saved_values = self.values.clone();
+                self.file = files[0].clone();
+                self.doc = *doc;
+                let names: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
+                self.say(format!("saved {}", names.join(" and ")), false);
+            }
+            Msg::Saved(Err(e)) => self.say(format!("not saved: {e}"), true),
+            Msg::Problem(e) => self.say(e, true),
+        }
+        effects
+    }
+
+    fn take_readings(&mut self, r: Readings) {
+        let dt = (r.now_s - self.readings.now_s).clamp(0.0, 0.5) as f32;
+        for (meter, reading) in self.meters.iter_mut().zip(&r.channels) {
+            for (side, peak) in meter.sides.iter_mut().zip(reading.peak) {
+                side.update(peak, dt);
+            }
+            meter.input.update(reading.input_peak, dt);
+            meter.gain_reduction_db = reading.gain_reduction_db;
+        }
+        if self.status.as_ref().is_some_and(|s| r.now_s > s.until_s) {
+            self.status = None;
+        }
+        self.readings = r;
+    }
+
+    fn say(&mut self, text: String, error: bool) {
+        self.status = Some(Status { text, error, until_s: self.readings.now_s + STATUS_S });
+    }
+
+    fn key(&mut self, key: KeyEvent, effects: &mut Vec<Effect>) {
+        if self.prompt.is_some() {
+            return self.prompt_key(key, effects);
+        }
+        let scope = if self.overlay == Overlay::Detail { Scope::Detail } else { Scope::Console };
+        let Some(action) = keys::action_for(key, scope) else { return };
+        if action != Action::Quit {
+            self.quit_armed = false;
+        }
+        if self.overlay == Overlay::Help {
+            // Help is read-only: scroll it, or leave it with any other key.
+            match action {
+                Action::Down => self.help_scroll = self.help_scroll.saturating_add(1),
+                Action::Up => self.help_scroll = self.help_scroll.saturating_sub(1),
+                Action::Quit => self.perform(action, effects),
+                _ => self.overlay = Overlay::None,
+            }
+            return;
+        }
+        self.perform(action, effects);
+    }
+
+    fn perform(&mut self, action: Action, effects: &mut Vec<Effect>) {
+        let ch = self.selected_channel().clone();
+        let detail_param = self.detail_param();
+        match action {
+            Action::SelectLeft => self.select(self.selected.saturating_sub(1)),
+            Action::SelectRight => self.select(self.selected + 1),
+            Action::BankLeft => self.select(self.selected.saturating_sub(self.per_bank())),
+            Action::BankRight => self.select(self.selected + self.per_bank()),
+            Action::Up | Action::Down if self.overlay == Overlay::Detail => {
+                let last = ch.params.len().saturating_sub(1);
+                self.detail_row = if action == Action::Up {
+                    self.detail_row.saturating_sub(1)
+                } else {
+                    (self.detail_row + 1).min(last)
+                };
+            }
+            Action::Up => self.step(ch.fader, 1.0, false, effects),
+            Action::Down => self.step(ch.fader, -1.0, false, effects),
+            Action::UpCoarse => self.step(ch.fader, 1.0, true, effects),
+            Action::DownCoarse => self.step(ch.fader, -1.0, true, effects),
+            Action::Adjust(d) => self.step(detail_param, d as f32, false, effects),
+            Action::AdjustCoarse(d) => self.step(detail_param, d as f32, true, effects),
+            Action::Reset => {
+                let param = if self.overlay == Overlay::Detail { detail_param } else { ch.fader };
+                let default = self.table.spec(param).default;
+                self.set(param, default, effects);
+            }
+            Action::TypeValue => {
+                let param = if self.overlay == Overlay::Detail { detail_param } else { ch.fader };
+                self.prompt = Some(Prompt { purpose: PromptFor::Value(param), text: String::new() });
+            }
+            Action::PanLeft => self.step(ch.pan, -1.0, false, effects),
+            Action::PanRight => self.step(ch.pan, 1.0, false, effects),
+            Action::PanCentre => self.set(ch.pan, 0.0, effects),
+            Action::Mute => self.toggle(ch.mute, effects),
+            Action::Solo => self.toggle(ch.solo, effects),
+            Action::SoloSafe => self.toggle(ch.solo_safe, effects),
+            Action::Detail => {
+                self.overlay = if self.overlay == Overlay::Detail { Overlay::None } else { Overlay::Detail };
+                self.detail_row = self.detail_row.min(ch.params.len().saturating_sub(1));
+            }
+            Action::PlayStop => effects.push(Effect::Transport(if self.readings.rolling {
+                TransportRequest::Stop
+            } else {
+                TransportRequest::Play
+            })),
+            Action::LocateStart => effects.push(Effect::Transport(TransportRequest::Locate(0))),
+            Action::NudgeBack | Action::NudgeForward => {
+                let nudge = (NUDGE_S * self.info.sample_rate as f64) as u64;
+                let frame = self.readings.frame;
+                let to = if action == Action::NudgeBack { frame.saturating_sub(nudge) } else { frame + nudge };
+                effects.push(Effect::Transport(TransportRequest::Locate(to)));
+            }
+            Action::LoopIn | Action::LoopOut => {
+                let frame = self.readings.frame;
+                if action == Action::LoopIn {
+                    self.loop_start = Some(frame)
+                } else {
+                    self.loop_end = Some(frame)
+                }
+                self.say(format!("loop {}", self.loop_text()), false);
+                self.send_loop(effects);
+            }
+            Action::LoopToggle => match (self.loop_start, self.loop_end) {
+                (Some(start), Some(end)) if end > start => {
+                    self.loop_on = !self.loop_on;
+                    self.say(format!("loop {} {}", if self.loop_on { "on:" } else { "off:" }, self.loop_text()), false);
+                    self.send_loop(effects);
+                }
+                _ => self.say("set the loop start (i) and end (o) first, end after start".into(), true),
+            },
+            Action::Save => self.save(None, effects),
+            Action::SaveVersion => {
+                self.prompt = Some(Prompt { purpose: PromptFor::VersionName, text: String::new() });
+            }
+            Action::Undo => self.undo(effects),
+            Action::Redo => self.redo(effects),
+            Action::ClearClips => {
+                for m in &mut self.meters {
+                    m.sides.iter_mut().chain([&mut m.input]).for_each(|s| s.clipped = false);
+                }
+                self.say("clip lights cleared".into(), false);
+            }
+            Action::SetTarget => {
+                let text = format!("{} {}", self.target.low_db, self.target.high_db);
+                self.prompt = Some(Prompt { purpose: PromptFor::Target, text });
+            }
+            Action::Help => self.overlay = if self.overlay == Overlay::Help { Overlay::None } else { Overlay::Help },
+            Action::Close => self.overlay = Overlay::None,
+            Action::Quit => {
+                if self.is_dirty() && !self.quit_armed {
+                    self.quit_armed = true;
+                    self.say("unsaved changes: q again quits without saving, Ctrl-S saves".into(), true);
+                } else {
+                    effects.push(Effect::Quit);
+                }
+            }
+        }
+    }
+
+    fn loop_text(&self) -> String {
+        let at = |f: Option<u64>| f.map_or("?".to_string(), |f| view::clock(f, self.info.sample_rate));
+        format!("{} – {}", at(self.loop_start), at(self.loop_end))
+    }
+
+    fn send_loop(&self, effects: &mut Vec<Effect>) {
+        if let (Some(start), Some(end)) = (self.loop_start, self.loop_end) {
+            effects.push(Effect::Loop { on: self.loop_on && end > start, start, end });
+        }
+    }
+
+    /// The parameter under the detail's cursor.
+    pub fn detail_param(&self) -> ParamIndex {
+        let params = &self.selected_channel().params;
+        params[self.detail_row.min(params.len() - 1)]
+    }
+
+    fn select(&mut self, index: usize) {
+        // The master is reached by moving past the last bus.
+        self.selected = index.min(self.channels.len() - 1);
+        let params = self.selected_channel().params.len();
+        self.detail_row = self.detail_row.min(params.saturating_sub(1));
+        self.follow_selection();
+    }
+
+    /// Keeps the selected strip in the bank on screen, paging by whole banks.
+    fn follow_selection(&mut self) {
+        let per_bank = self.per_bank().max(1);
+        let master = self.channels.len() - 1;
+        if self.selected == master {
+            return;
+        }
+        if !self.bank().contains(&self.selected) {
+            self.bank_start = self.selected / per_bank * per_bank;
+        }
+    }
+
+    fn step(&mut self, param: ParamIndex, direction: f32, coarse: bool, effects: &mut Vec<Effect>) {
+        let next = self.table.spec(param).step(self.values.get(param), direction, coarse);
+        self.set(param, next, effects);
+    }
+
+    fn toggle(&mut self, param: ParamIndex, effects: &mut Vec<Effect>) {
+        self.set(param, if self.on(param) { 0.0 } else { 1.0 }, effects);
+    }
+
+    /// Sets a parameter's target, sends it to the engine and records it for undo.
+    fn set(&mut self, param: ParamIndex, value: f32, effects: &mut Vec<Effect>) {
+        let value = self.table.spec(param).constrain(value);
+        let before = self.values.get(param);
+        if value == before {
+            return;
+        }
+        self.apply(param, value, effects);
+        let now = self.readings.now_s;
+        self.undone.clear();
+        match self.done.last_mut() {
+            Some(last) if last.param == param && now - last.at_s < GESTURE_S => {
+                last.after = value;
+                last.at_s = now;
+            }
+            _ => self.done.push(Edit { param, before, after: value, at_s: now }),
+        }
+    }
+
+    fn apply(&mut self, param: ParamIndex, value: f32, effects: &mut Vec<Effect>) {
+        self.values.set(param, value);
+        effects.push(Effect::Engine(Command::SetParam { param, value }));
+    }
+
+    fn undo(&mut self, effects: &mut Vec<Effect>) {
+        let Some(edit) = self.done.pop() else {
+            return self.say("nothing to undo".into(), false);
+        };
+        self.apply(edit.param, edit.before, effects);
+        let spec = self.table.spec(edit.param);
+        self.say(format!("undo: {} back to {}", spec.id, spec.format(edit.before)), false);
+        self.undone.push(edit);
+    }
+
+    fn redo(&mut self, effects: &mut Vec<Effect>) {
+        let Some(edit) = self.undone.pop() else {
+            return self.say("nothing to redo".into(), false);
+        };
+        self.apply(edit.param, edit.after, effects);
+        let spec = self.table.spec(edit.param);
+        self.say(format!("redo: {} to {}", spec.id, spec.format(edit.after)), false);
+        // Stamped as old so the next change starts its own step.
+        self.done.push(Edit { at_s: f64::NEG_INFINITY, ..edit });
+    }
+
+    fn prompt_key(&mut self, key: KeyEvent, effects: &mut Vec<Effect>) {
+        let Some(prompt) = self.prompt.as_mut() else { return };
+        match key.code {
+            KeyCode::Esc => self.prompt = None,
+            KeyCode::Backspace => {
+                prompt.text.pop();
+            }
+            KeyCode::Char('c') if key.modifiers == KeyModifiers::CONTROL => self.prompt = None,
+            KeyCode::Char(c) => prompt.text.push(c),
+            KeyCode::Enter => {
+                let Prompt { purpose, text } = self.prompt.take().expect("prompt is open");
+                self.submit(purpose, &text, effects);
+            }
+            _ => {}
+        }
+    }
+
+    fn submit(&mut self, purpose: PromptFor, text: &str, effects: &mut Vec<Effect>) {
+        match purpose {
+            PromptFor::Value(param) => match self.table.spec(param).parse(text) {
+                Ok(value) => self.set(param, value, effects),
+                Err(e) => self.say(e, true),
+            },
+            PromptFor::VersionName => {
+                let name: String =
+                    text.trim().chars().map(|c| if c.is_alphanumeric() || c == '-' { c } else { '_' }).collect();
+                if name.is_empty() {
+                    return self.say("a version needs a name".into(), true);
+                }
+                self.save(Some(name), effects);
+            }
+            PromptFor::Target => {
+                let numbers: Vec<f32> = text.split_whitespace().filter_map(|w| w.parse().ok()).collect();
+                match numbers.as_slice() {
+                    &[low, high] if low < high && high <= 0.0 => {
+                        self.target = PeakTarget { low_db: low, high_db: high };
+                        self.say(format!("peak target {low} .. {high} dBFS"), false);
+                    }
+                    _ => self.say(
+                        format!(
+                            "expected two levels in dBFS, low then high, at most 0 (e.g. -10 -6), found \"{text}\""
+                        ),
+                        true,
+                    ),
+                }
+            }
+        }
+    }
+
+    /// The session document with the mix as it stands.
+    pub fn current_doc(&self) -> SessionDoc {
+        doc_with_values(&self.doc, &self.table, &self.saved_values, &self.values)
+    }
+
+    fn save(&mut self, version: Option<String>, effects: &mut Vec<Effect>) {
+        let doc = Box::new(self.current_doc());
+        let (file, new_folder) = if self.file.file_name().is_some_and(|n| n == "session.yaml") {
+            (self.file.clone(), None)
+        } else {
+            // A layout is a template: the mix goes to a session folder of its own, next to where we run.
+            let dir = PathBuf::from(&self.name);
+            if dir.exists() {
+                return self.say(
+                    format!(
+                        "not saved: {}/ exists already; open it (`headroom {}/`) to carry on that session",
+                        dir.display(),
+                        dir.display()
+                    ),
+                    true,
+                );
+            }
+            (dir.join("session.yaml"), Some(self.file.parent().unwrap_or(Path::new(".")).to_path_buf()))
+        };
+        let version = version.map(|name| {
+            let date = chrono::Local::now().format("%Y-%m-%d-%H%M");
+            file.parent().unwrap_or(Path::new(".")).join("versions").join(format!("{name}-{date}.yaml"))
+        });
+        effects.push(Effect::Save { file, version, doc, new_folder });
+    }
+
+    fn mouse(&mut self, m: MouseEvent, effects: &mut Vec<Effect>) {
+        if self.overlay != Overlay::None || self.prompt.is_some() {
+            return;
+        }
+        let area = Rect::new(0, 0, self.size.0, self.size.1);
+        let layout = view::console_layout(area, self);
+        let at = Position::new(m.column, m.row);
+        let hit = layout.strips.iter().find(|(_, r)| r.contains(at)).copied();
+        match m.kind {
+            MouseEventKind::Down(MouseButton::Left) => {
+                let Some((index, rect)) = hit else { return };
+                self.select(index);
+                let rows = view::strip_rows(rect);
+                let ch = self.channels[index].clone();
+                if rows.travel.contains(at) {
+                    self.dragging = Some(index);
+                    self.fader_to(index, rows.travel, m.row, effects);
+                } else if rows.buttons.contains(at) {
+                    let x = m.column - rows.buttons.x;
+                    let param =
+                        [ch.mute, ch.mute, ch.solo, ch.solo, ch.solo_safe, ch.solo_safe].get(x as usize).copied();
+                    if let Some(param) = param {
+                        self.toggle(param, effects);
+                    }
+                } else if rows.pan.contains(at) {
+                    self.set(ch.pan, 0.0, effects);
+                }
+            }
+            MouseEventKind::Drag(MouseButton::Left) => {
+                if let Some(index) = self.dragging
+                    && let Some((_, rect)) = layout.strips.iter().find(|(i, _)| *i == index)
+                {
+                    self.fader_to(index, view::strip_rows(*rect).travel, m.row, effects);
+                }
+            }
+            MouseEventKind::Up(_) => self.dragging = None,
+            MouseEventKind::ScrollUp | MouseEventKind::ScrollDown => {
+                let Some((index, rect)) = hit else { return };
+                let direction = if m.kind == MouseEventKind::ScrollUp { 1.0 } else { -1.0 };
+                let ch = &self.channels[index];
+                let param = if view::strip_rows(rect).pan.contains(at) { ch.pan } else { ch.fader };
+                self.step(param, direction, false, effects);
+            }
+            _ => {}
+        }
+    }
+
+    /// Moves a fader to where the mouse is on its travel.
+    fn fader_to(&mut self, index: usize, travel: Rect, row: u16, effects: &mut Vec<Effect>) {
+        let span = travel.height.saturating_sub(1).max(1) as f32;
+        let position = 1.0 - (row.saturating_sub(travel.y) as f32 / span).clamp(0.0, 1.0);
+        // Whole tenths of a dB: a mouse cannot place finer, and the value reads cleanly.
+        let db = (FADER.db_at(position) * 10.0).round() / 10.0;
+        self.set(self.channels[index].fader, db, effects);
+    }
+}
+
+/// The console's view of every channel, in engine order (strips, buses, master last).
+fn channel_infos(doc: &SessionDoc, table: &ParamTable) -> Vec<ChannelInfo> {
+    let mut infos: Vec<ChannelInfo> = Vec::new();
+    for (i, spec) in table.specs().iter().enumerate() {
+        let param = ParamIndex(i as u32);
+        if let Some(info) = infos.get_mut(spec.owner) {
+            info.params.push(param);
+            continue;
+        }
+        let (kind, name, channel_doc) = match spec.id.split('.').collect::<Vec<_>>().as_slice() {
+            [MASTER, ..] => (ChannelKind::Master, MASTER.to_string(), &doc.master),
+            ["bus", name, ..] => {
+                let bus = doc.buses.iter().find(|b| b.name == *name).expect("a declared bus is in the document");
+                let kind = if bus.kind == Some(BusKind::Fx) { ChannelKind::Fx } else { ChannelKind::Group };
+                (kind, name.to_string(), bus)
+            }
+            [_, name, ..] => {
+                let strip = doc.strips.iter().find(|s| s.name == *name).expect("a declared strip is in the document");
+                (ChannelKind::Strip, name.to_string(), strip)
+            }
+            _ => unreachable!("ids have a channel prefix"),
+        };
+        let prefix = if kind == ChannelKind::Master {
+            MASTER.to_string()
+        } else {
+            format!("{}.{name}", spec.id.split('.').next().unwrap_or(""))
+        };
+        let find = |suffix: &str| table.lookup(&format!("{prefix}.{suffix}")).expect("every channel declares it");
+        infos.push(ChannelInfo {
+            stereo: kind != ChannelKind::Strip || channel_doc.channels.is_some_and(|c| c.count() == 2),
+            output: match kind {
+                ChannelKind::Master => String::new(),
+                _ => channel_doc.output.clone().unwrap_or_else(|| MASTER.to_string()),
+            },
+            fader: find("fader"),
+            pan: find("pan"),
+            mute: find("mute"),
+            solo: find("solo"),
+            solo_safe: find("solo_safe"),
+            params: vec![param],
+            name,
+            kind,
+        });
+    }
+    infos
+}
+
+/// Short label of a parameter within its channel: `strip.Vocal.eq.2.gain` → `eq.2.gain`.
+pub fn short_id(id: &str) -> &str {
+    if let Some(rest) = id.strip_prefix("master.") {
+        return rest;
+    }
+    id.splitn(3, '.').nth(2).unwrap_or(id)
+}
+
+/// Whether the parameter is a level in dB whose floor is silence.
+pub fn is_level(table: &ParamTable, param: ParamIndex) -> bool {
+    let spec = table.spec(param);
+    spec.unit == Unit::Db && spec.min <= crate::engine::params::FADER_FLOOR_DB
+}

@@ -1,0 +1,255 @@
+//! The console's imperative shell: owns the terminal, runs the event loop, reads the
+//! engine's meters, and carries out the effects `App::update` asks for.
+//!
+//! Terminal input and the frame clock wake one loop; input is handled and drawn as it
+//! arrives, not at the next frame. The loop never waits on the engine: commands go
+//! through the rtrb ring (a full ring keeps them queued here, in order), readings are
+//! atomics.
+
+use std::collections::VecDeque;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use ratatui::Terminal;
+use ratatui::backend::CrosstermBackend;
+use ratatui::crossterm::event::{self, DisableMouseCapture, EnableMouseCapture, Event, KeyEventKind};
+use ratatui::crossterm::terminal::{self, EnterAlternateScreen, LeaveAlternateScreen};
+use ratatui::crossterm::{cursor, execute};
+
+use super::model::{App, ChannelReading, Effect, Loudness, Msg, Readings, TransportRequest};
+use super::view;
+use crate::audio::jack_backend::{JackSession, send};
+use crate::engine::Command;
+use crate::engine::telemetry::Telemetry;
+use crate::session::schema::SessionDoc;
+use crate::session::{load, templates};
+
+/// Frames a second when meters move.
+const FPS: u32 = 30;
+
+/// What wakes the loop besides the frame clock.
+enum Wake {
+    Terminal(Event),
+}
+
+/// Puts the terminal back as it was; safe to call more than once.
+pub fn restore_terminal() {
+    let _ = terminal::disable_raw_mode();
+    let _ = execute!(std::io::stdout(), DisableMouseCapture, LeaveAlternateScreen, cursor::Show);
+}
+
+/// How the console ended.
+pub enum Ending {
+    /// The user quit.
+    Quit,
+    /// A signal asked us to stop; unsaved changes (if any) were written to this file.
+    Signalled { autosaved: Option<PathBuf> },
+}
+
+/// Runs the console until the user quits, a signal arrives or the JACK server goes away.
+pub fn run(
+    mut app: App,
+    session: &mut JackSession,
+    telemetry: &Arc<Telemetry>,
+    mut commands: rtrb::Producer<Command>,
+    stop_requested: &AtomicBool,
+) -> Result<Ending, String> {
+    terminal::enable_raw_mode().map_err(|e| format!("terminal: {e}"))?;
+    // From here on, every way out (return, error, panic) restores the terminal.
+    let previous_hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        restore_terminal();
+        previous_hook(info);
+    }));
+    let outcome = (|| {
+        execute!(std::io::stdout(), EnterAlternateScreen, EnableMouseCapture, cursor::Hide)
+            .map_err(|e| format!("terminal: {e}"))?;
+        let mut terminal =
+            Terminal::new(CrosstermBackend::new(std::io::stdout())).map_err(|e| format!("terminal: {e}"))?;
+        event_loop(&mut app, &mut terminal, session, telemetry, &mut commands, stop_requested)
+    })();
+    restore_terminal();
+    let _ = std::panic::take_hook();
+    match outcome {
+        Ok(true) => Ok(Ending::Quit),
+        Ok(false) => Ok(Ending::Signalled { autosaved: autosave(&app)? }),
+        Err(e) => {
+            autosave(&app)?;
+            Err(e)
+        }
+    }
+}
+
+/// Returns true when the user quit, false when a signal stopped the console.
+fn event_loop<W: Write>(
+    app: &mut App,
+    terminal: &mut Terminal<CrosstermBackend<W>>,
+    session: &mut JackSession,
+    telemetry: &Arc<Telemetry>,
+    commands: &mut rtrb::Producer<Command>,
+    stop_requested: &AtomicBool,
+) -> Result<bool, String> {
+    let (wake, woken) = mpsc::channel();
+    std::thread::Builder::new()
+        .name("headroom-terminal".into())
+        .spawn(move || {
+            while let Ok(ev) = event::read() {
+                if wake.send(Wake::Terminal(ev)).is_err() {
+                    break;
+                }
+            }
+        })
+        .map_err(|e| e.to_string())?;
+    let size = terminal.size().map_err(|e| e.to_string())?;
+    app.update(Msg::Resize(size.width, size.height));
+    let started = Instant::now();
+    let frame = Duration::from_secs(1) / FPS;
+    let mut next_frame = Instant::now();
+    let mut unsent: VecDeque<Command> = VecDeque::new();
+    loop {
+        if stop_requested.load(Ordering::Relaxed) {
+            return Ok(false);
+        }
+        if session.server_gone.load(Ordering::Relaxed) {
+            return Err("the JACK server shut down".into());
+        }
+        let msgs = match woken.recv_timeout(next_frame.saturating_duration_since(Instant::now())) {
+            Ok(Wake::Terminal(first)) => {
+                // Take everything already waiting, so a burst of key repeats costs one redraw.
+                let mut events = vec![first];
+                events.extend(woken.try_iter().map(|Wake::Terminal(ev)| ev));
+                events.into_iter().filter_map(terminal_msg).collect()
+            }
+            Err(mpsc::RecvTimeoutError::Timeout) => {
+                next_frame = (next_frame + frame).max(Instant::now());
+                vec![Msg::Readings(read_engine(session, telemetry, started))]
+            }
+            Err(mpsc::RecvTimeoutError::Disconnected) => return Err("the terminal closed".into()),
+        };
+        for msg in msgs {
+            for effect in app.update(msg) {
+                match effect {
+                    Effect::Engine(command) => unsent.push_back(command),
+                    Effect::Quit => return Ok(true),
+                    other => {
+                        if let Some(reply) = carry_out(other, session) {
+                            app.update(reply);
+                        }
+                    }
+                }
+            }
+        }
+        while let Some(command) = unsent.pop_front() {
+            if let Err(back) = send(commands, command) {
+                unsent.push_front(back);
+                break;
+            }
+        }
+        terminal.draw(|f| view::draw(f, app)).map_err(|e| format!("terminal: {e}"))?;
+    }
+}
+
+fn terminal_msg(ev: Event) -> Option<Msg> {
+    match ev {
+        Event::Key(key) if key.kind != KeyEventKind::Release => Some(Msg::Key(key)),
+        Event::Mouse(mouse) => Some(Msg::Mouse(mouse)),
+        Event::Resize(w, h) => Some(Msg::Resize(w, h)),
+        _ => None,
+    }
+}
+
+/// The engine's meters and the transport, as one message.
+pub fn read_engine(session: &JackSession, telemetry: &Telemetry, started: Instant) -> Readings {
+    let view = &session.view;
+    let loudness = &session.loudness[0].1;
+    Readings {
+        now_s: started.elapsed().as_secs_f64(),
+        channels: telemetry
+            .channels
+            .iter()
+            .map(|m| ChannelReading {
+                input_peak: m.input_peak.take(),
+                peak: [m.peak[0].take(), m.peak[1].take()],
+                gain_reduction_db: m.gain_reduction_db.take(),
+            })
+            .collect(),
+        loudness: Loudness {
+            momentary_lufs: loudness.momentary_lufs.load(),
+            short_term_lufs: loudness.short_term_lufs.load(),
+            integrated_lufs: loudness.integrated_lufs.load(),
+            true_peak_dbtp: loudness.true_peak_dbtp.load(),
+        },
+        frame: view.frame.load(Ordering::Relaxed),
+        rolling: view.rolling.load(Ordering::Relaxed),
+        bars_beats: view.bars_beats(),
+        dsp_load: session.cpu_load(),
+        xruns: session.xruns.load(Ordering::Relaxed),
+    }
+}
+
+/// Carries out an effect that is not an engine command; returns what the app must hear back.
+fn carry_out(effect: Effect, session: &JackSession) -> Option<Msg> {
+    match effect {
+        Effect::Transport(request) => {
+            let result = match request {
+                TransportRequest::Play => session.transport.start(),
+                TransportRequest::Stop => session.transport.stop(),
+                TransportRequest::Locate(frame) => session.transport.locate(frame as jack::Frames),
+            };
+            result.err().map(|e| Msg::Problem(format!("JACK refused the transport request: {e}")))
+        }
+        Effect::Loop { on, start, end } => {
+            let view = &session.view;
+            view.loop_start.store(start, Ordering::Relaxed);
+            view.loop_end.store(end, Ordering::Relaxed);
+            view.loop_on.store(on, Ordering::Relaxed);
+            None
+        }
+        Effect::Save { file, version, doc, new_folder } => Some(Msg::Saved(save(&file, version, doc, new_folder))),
+        Effect::Engine(_) | Effect::Quit => None,
+    }
+}
+
+fn save(
+    file: &Path,
+    version: Option<PathBuf>,
+    doc: Box<SessionDoc>,
+    new_folder: Option<PathBuf>,
+) -> Result<(Vec<PathBuf>, Box<SessionDoc>), String> {
+    let doc = match (new_folder, file.parent()) {
+        (Some(layout_dir), Some(dir)) => {
+            Box::new(templates::create_session_folder(dir, *doc, &layout_dir).map_err(|e| e.to_string())?.1)
+        }
+        _ => {
+            load::save(file, &doc).map_err(|e| format!("{}: {e}", file.display()))?;
+            doc
+        }
+    };
+    let mut written = vec![file.to_path_buf()];
+    if let Some(version) = version {
+        if let Some(dir) = version.parent() {
+            std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        }
+        load::save(&version, &doc).map_err(|e| format!("{}: {e}", version.display()))?;
+        written.push(version);
+    }
+    Ok((written, doc))
+}
+
+/// On a forced stop with unsaved changes, keeps them beside the session (never over it).
+fn autosave(app: &App) -> Result<Option<PathBuf>, String> {
+    if !app.is_dirty() {
+        return Ok(None);
+    }
+    let file = match app.file.parent() {
+        Some(dir) if app.file.file_name().is_some_and(|n| n == "session.yaml") => dir.join("autosave.yaml"),
+        _ => PathBuf::from(format!("{}.autosave.yaml", app.name)),
+    };
+    load::save(&file, &app.current_doc())
+        .map_err(|e| format!("{}: could not keep unsaved changes: {e}", file.display()))?;
+    Ok(Some(file))
+}

@@ -1,0 +1,251 @@
+//! Drawing the console: `draw` renders an `App` into a ratatui frame and nothing else.
+//! The geometry (`console_layout`, `strip_rows`) is shared with the mouse handling, so
+//! a click lands on what was drawn there.
+
+mod detail;
+mod help;
+mod strip;
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Clear, Paragraph};
+
+use super::model::{App, Overlay, PromptFor};
+
+/// Columns of one strip, borders included.
+pub const STRIP_W: u16 = 9;
+/// Columns of the master strip.
+pub const MASTER_W: u16 = 26;
+/// Columns of the dBFS scale left of the strips, drawn when the terminal is wide enough.
+const RULER_W: u16 = 4;
+const RULER_MIN_WIDTH: u16 = 100;
+/// From this size on the detail docks under the strips instead of covering them.
+const DOCKED_DETAIL: (u16, u16) = (100, 40);
+const DETAIL_H: u16 = 18;
+
+/// Where everything sits on screen.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ConsoleLayout {
+    pub top: Rect,
+    pub ruler: Option<Rect>,
+    /// Strips and buses of the bank, then the master, each with its channel index.
+    pub strips: Vec<(usize, Rect)>,
+    pub status: Rect,
+    pub detail: Option<Rect>,
+}
+
+fn ruler_width(width: u16) -> u16 {
+    if width >= RULER_MIN_WIDTH { RULER_W } else { 0 }
+}
+
+/// How many strips and buses fit beside the master.
+pub fn strips_per_bank(width: u16) -> usize {
+    (width.saturating_sub(MASTER_W + ruler_width(width)) / STRIP_W).max(1) as usize
+}
+
+pub fn console_layout(area: Rect, app: &App) -> ConsoleLayout {
+    let top = Rect { height: 1, ..area };
+    let status = Rect { y: area.bottom().saturating_sub(1), height: 1, ..area };
+    let mut body = Rect { y: area.y + 1, height: area.height.saturating_sub(2), ..area };
+    let docked = area.width >= DOCKED_DETAIL.0 && area.height >= DOCKED_DETAIL.1;
+    let detail = match app.overlay {
+        Overlay::Detail if docked => {
+            body.height -= DETAIL_H;
+            Some(Rect { y: body.bottom(), height: DETAIL_H, ..body })
+        }
+        Overlay::Detail => Some(body),
+        _ => None,
+    };
+    let ruler_w = ruler_width(area.width);
+    let ruler = (ruler_w > 0).then_some(Rect { width: ruler_w, ..body });
+    let mut strips: Vec<(usize, Rect)> = app
+        .bank()
+        .enumerate()
+        .map(|(slot, index)| (index, Rect { x: body.x + ruler_w + slot as u16 * STRIP_W, width: STRIP_W, ..body }))
+        .collect();
+    let master = Rect { x: body.right().saturating_sub(MASTER_W), width: MASTER_W.min(body.width), ..body };
+    strips.push((app.channels.len() - 1, master));
+    ConsoleLayout { top, ruler, strips, status, detail }
+}
+
+/// The rows of a strip, inside its border.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct StripRows {
+    pub output: Rect,
+    /// Meters and fader: the part that moves.
+    pub travel: Rect,
+    pub value: Rect,
+    pub pan: Rect,
+    pub buttons: Rect,
+    pub gain_reduction: Rect,
+    pub automation: Rect,
+}
+
+/// Rows below the travel: value, pan, buttons, gain reduction, automation.
+const STRIP_FOOT: u16 = 5;
+
+pub fn strip_rows(rect: Rect) -> StripRows {
+    let inner = Rect {
+        x: rect.x + 1,
+        y: rect.y + 1,
+        width: rect.width.saturating_sub(2),
+        height: rect.height.saturating_sub(2),
+    };
+    let row = |i: u16| Rect { y: inner.y + i, height: 1, ..inner };
+    let travel_h = inner.height.saturating_sub(STRIP_FOOT + 1);
+    let foot = 1 + travel_h;
+    StripRows {
+        output: row(0),
+        travel: Rect { y: inner.y + 1, height: travel_h, ..inner },
+        value: row(foot),
+        pan: row(foot + 1),
+        buttons: row(foot + 2),
+        gain_reduction: row(foot + 3),
+        automation: row(foot + 4),
+    }
+}
+
+/// Transport time as minutes, seconds and milliseconds.
+pub fn clock(frame: u64, sample_rate: u32) -> String {
+    let ms = frame * 1000 / sample_rate.max(1) as u64;
+    format!("{:02}:{:02}.{:03}", ms / 60_000, ms / 1000 % 60, ms % 1000)
+}
+
+/// Styles of the console. Colours are the terminal's own named ones, which dark and light
+/// themes both keep readable; monochrome (`NO_COLOR`) keeps only bold, dim and reverse.
+pub struct Theme {
+    mono: bool,
+}
+
+impl Theme {
+    pub fn of(app: &App) -> Theme {
+        Theme { mono: app.monochrome }
+    }
+    fn colour(&self, c: Color) -> Style {
+        if self.mono { Style::new() } else { Style::new().fg(c) }
+    }
+    pub fn plain(&self) -> Style {
+        Style::new()
+    }
+    pub fn dim(&self) -> Style {
+        Style::new().add_modifier(Modifier::DIM)
+    }
+    pub fn selected(&self) -> Style {
+        self.colour(Color::Cyan).add_modifier(Modifier::BOLD | Modifier::REVERSED)
+    }
+    pub fn accent(&self) -> Style {
+        self.colour(Color::Cyan).add_modifier(Modifier::BOLD)
+    }
+    pub fn lit(&self, c: Color) -> Style {
+        if self.mono { Style::new().add_modifier(Modifier::REVERSED) } else { Style::new().fg(Color::Black).bg(c) }
+    }
+    pub fn warn(&self) -> Style {
+        self.colour(Color::Yellow).add_modifier(Modifier::BOLD)
+    }
+    pub fn error(&self) -> Style {
+        self.colour(Color::Red).add_modifier(Modifier::BOLD)
+    }
+    pub fn good(&self) -> Style {
+        self.colour(Color::Green)
+    }
+    /// A meter segment at `db`: green up to -18, yellow up to -6, red above.
+    pub fn meter(&self, db: f32) -> Style {
+        match db {
+            d if d > -6.0 => self.colour(Color::Red),
+            d if d > -18.0 => self.colour(Color::Yellow),
+            _ => self.colour(Color::Green),
+        }
+    }
+}
+
+pub fn draw(frame: &mut Frame, app: &App) {
+    let area = frame.area();
+    let layout = console_layout(area, app);
+    let theme = Theme::of(app);
+    frame.render_widget(top_bar(app, &theme), layout.top);
+    if let Some(ruler) = layout.ruler {
+        strip::draw_ruler(frame, ruler, &theme);
+    }
+    let master = app.channels.len() - 1;
+    for &(index, rect) in &layout.strips {
+        if index == master {
+            strip::draw_master(frame, rect, app, &theme);
+        } else {
+            strip::draw_strip(frame, rect, app, index, &theme);
+        }
+    }
+    if let Some(rect) = layout.detail {
+        frame.render_widget(Clear, rect);
+        detail::draw(frame, rect, app, &theme);
+    }
+    if app.overlay == Overlay::Help {
+        let body = Rect { y: area.y + 1, height: area.height.saturating_sub(2), ..area };
+        frame.render_widget(Clear, body);
+        help::draw(frame, body, app, &theme);
+    }
+    frame.render_widget(status_line(app, &theme), layout.status);
+}
+
+fn top_bar(app: &App, theme: &Theme) -> Paragraph<'static> {
+    let r = &app.readings;
+    let sep = Span::styled(" │ ", theme.dim());
+    let mut spans =
+        vec![Span::styled(" headroom ", theme.accent()), sep.clone(), Span::styled(app.name.clone(), theme.accent())];
+    if app.is_dirty() {
+        spans.push(Span::styled(" ● unsaved", theme.warn()));
+    }
+    spans.push(sep.clone());
+    let (state, state_style) = if r.rolling { ("▶ play", theme.good()) } else { ("■ stop", theme.plain()) };
+    spans.push(Span::styled(state, state_style));
+    spans.push(Span::raw(format!(" {}", clock(r.frame, app.info.sample_rate))));
+    if let Some((bar, beat, tick)) = r.bars_beats {
+        spans.push(Span::raw(format!(" {bar}|{beat}|{tick:04}")));
+    }
+    if app.loop_on {
+        spans.push(Span::styled(" ⟲ loop", theme.accent()));
+    }
+    spans.push(sep.clone());
+    spans.push(Span::raw(format!("{} kHz {} fr", app.info.sample_rate as f32 / 1000.0, app.info.period)));
+    spans.push(sep.clone());
+    let load_style = if r.dsp_load > 70.0 { theme.error() } else { theme.plain() };
+    spans.push(Span::styled(format!("DSP {:4.1}%", r.dsp_load), load_style));
+    spans.push(sep.clone());
+    let xrun_style = if r.xruns > 0 { theme.error() } else { theme.plain() };
+    spans.push(Span::styled(format!("xruns {}", r.xruns), xrun_style));
+    spans.push(sep.clone());
+    spans.push(Span::raw(format!("surface: {}", app.surface)));
+    spans.push(sep);
+    spans.push(Span::styled("? help", theme.dim()));
+    Paragraph::new(Line::from(spans))
+}
+
+fn status_line(app: &App, theme: &Theme) -> Paragraph<'static> {
+    if let Some(prompt) = &app.prompt {
+        let question = match &prompt.purpose {
+            PromptFor::Value(param) => {
+                let spec = app.table.spec(*param);
+                format!("{} (now {}): ", spec.id, spec.format(app.values.get(*param)))
+            }
+            PromptFor::VersionName => "save a version named: ".to_string(),
+            PromptFor::Target => "master peak target, low and high dBFS: ".to_string(),
+        };
+        return Paragraph::new(Line::from(vec![
+            Span::styled(question, theme.accent()),
+            Span::raw(prompt.text.clone()),
+            Span::styled("█", theme.plain()),
+            Span::styled("   Enter ok · Esc cancel", theme.dim()),
+        ]));
+    }
+    if let Some(status) = &app.status {
+        let style = if status.error { theme.error() } else { theme.good() };
+        return Paragraph::new(Span::styled(status.text.clone(), style));
+    }
+    let hint = match app.overlay {
+        Overlay::Detail => "↑↓ parameter  ←→ adjust  Enter type  0 default  [ ] strip  Esc close  ? help",
+        Overlay::Help => "↑↓ scroll  any other key closes",
+        Overlay::None => "←→ select  ↑↓ fader  m mute  s solo  d detail  Space play  Ctrl-S save  u undo  ? help",
+    };
+    Paragraph::new(Span::styled(hint, theme.dim()))
+}

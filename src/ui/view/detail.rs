@@ -1,0 +1,154 @@
+//! The selected strip in detail: every parameter, the EQ curve, dynamics, sends and routing.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::Color;
+use ratatui::symbols::Marker;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::canvas::{Canvas, Line as Segment, Points};
+use ratatui::widgets::{Block, Paragraph};
+
+use super::Theme;
+use crate::dsp::eq::{BandSettings, HpfSlope, front_response_db};
+use crate::ui::model::{App, ChannelInfo, short_id};
+
+const CURVE_DB: (f64, f64) = (-24.0, 18.0);
+const CURVE_HZ: (f64, f64) = (20.0, 20_000.0);
+
+pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+    let ch = app.selected_channel();
+    let block = Block::bordered()
+        .title(Span::styled(format!("{} — detail", ch.name), theme.accent()))
+        .title_bottom(Span::styled("Esc closes", theme.dim()))
+        .border_style(theme.accent());
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let list_w = 34.min(inner.width / 2);
+    let list = Rect { width: list_w, ..inner };
+    let right = Rect { x: inner.x + list_w + 1, width: inner.width.saturating_sub(list_w + 1), ..inner };
+    frame.render_widget(Paragraph::new(parameter_lines(app, ch, list.height as usize, theme)), list);
+    let info = info_lines(app, ch, right.width, theme);
+    let curve_h = right.height.saturating_sub(info.len() as u16);
+    if curve_h >= 4 {
+        draw_curve(frame, Rect { height: curve_h, ..right }, app, ch, theme);
+    }
+    let info_area = Rect { y: right.y + curve_h, height: right.height - curve_h, ..right };
+    frame.render_widget(Paragraph::new(info), info_area);
+}
+
+/// The parameter list, scrolled to keep the cursor in view.
+fn parameter_lines(app: &App, ch: &ChannelInfo, height: usize, theme: &Theme) -> Vec<Line<'static>> {
+    let first = app.detail_row.saturating_sub(height / 2).min(ch.params.len().saturating_sub(height));
+    ch.params
+        .iter()
+        .enumerate()
+        .skip(first)
+        .take(height)
+        .map(|(row, &param)| {
+            let spec = app.table.spec(param);
+            let text = format!("{:<20}{:>12}", short_id(&spec.id), spec.format(app.values.get(param)));
+            Line::from(Span::styled(text, if row == app.detail_row { theme.selected() } else { theme.plain() }))
+        })
+        .collect()
+}
+
+/// Gain reduction, sends and routing under the curve.
+fn info_lines(app: &App, ch: &ChannelInfo, width: u16, theme: &Theme) -> Vec<Line<'static>> {
+    let index = app.channels.iter().position(|c| c.name == ch.name && c.kind == ch.kind).unwrap_or(app.selected);
+    let gr = app.meters[index].gain_reduction_db;
+    let bar_w = (width as usize).saturating_sub(16).min(24);
+    let filled = ((gr / 24.0).clamp(0.0, 1.0) * bar_w as f32).round() as usize;
+    let mut lines = vec![Line::from(vec![
+        Span::styled("GR ", theme.dim()),
+        Span::styled("█".repeat(filled), theme.warn()),
+        Span::styled("░".repeat(bar_w - filled), theme.dim()),
+        Span::raw(format!(" {:5.1} dB", -gr)),
+    ])];
+    let prefix = app.table.spec(ch.fader).id.trim_end_matches(".fader").to_string();
+    let sends: Vec<String> = app
+        .table
+        .specs()
+        .iter()
+        .filter_map(|s| {
+            s.id.strip_prefix(&format!("{prefix}.send.")).filter(|rest| !rest.contains('.')).map(String::from)
+        })
+        .collect();
+    for bus in sends {
+        let get = |suffix: &str| app.table.lookup(&format!("{prefix}.send.{bus}{suffix}")).ok();
+        let (Some(level), Some(pre), Some(mute)) = (get(""), get(".pre"), get(".mute")) else { continue };
+        let mut spans = vec![
+            Span::styled(format!("send {bus:<8}"), theme.dim()),
+            Span::raw(format!("{:>9} ", app.table.spec(level).format(app.values.get(level)))),
+            Span::raw(if app.on(pre) { "pre" } else { "post" }),
+        ];
+        if app.on(mute) {
+            spans.push(Span::styled(" muted", theme.warn()));
+        }
+        lines.push(Line::from(spans));
+    }
+    if !ch.output.is_empty() {
+        lines.push(Line::from(vec![Span::styled("routing  ", theme.dim()), Span::raw(format!("→ {}", ch.output))]));
+    }
+    lines
+}
+
+/// High-pass and EQ settings of the channel as they stand now.
+fn front_settings(app: &App, ch: &ChannelInfo) -> (Option<(f32, HpfSlope)>, [BandSettings; 4]) {
+    let prefix = app.table.spec(ch.fader).id.trim_end_matches(".fader").to_string();
+    let value =
+        |suffix: &str| app.table.lookup(&format!("{prefix}.{suffix}")).map(|p| app.values.get(p)).unwrap_or(0.0);
+    let hpf = (value("hpf.enabled") >= 0.5)
+        .then(|| (value("hpf.freq"), if value("hpf.slope") >= 0.5 { HpfSlope::Db24 } else { HpfSlope::Db12 }));
+    let bands = std::array::from_fn(|i| {
+        let n = i + 1;
+        BandSettings {
+            freq_hz: value(&format!("eq.{n}.freq")),
+            gain_db: value(&format!("eq.{n}.gain")),
+            q: value(&format!("eq.{n}.q")),
+            bypass: value(&format!("eq.{n}.bypass")) >= 0.5,
+        }
+    });
+    (hpf, bands)
+}
+
+/// The combined response of the high-pass and the four bands on a log-frequency axis.
+fn draw_curve(frame: &mut Frame, area: Rect, app: &App, ch: &ChannelInfo, theme: &Theme) {
+    let (hpf, bands) = front_settings(app, ch);
+    let rate = app.info.sample_rate as f32;
+    let (lo, hi) = (CURVE_HZ.0.log10(), CURVE_HZ.1.log10());
+    // Two braille dots a cell: one point a dot column.
+    let points = area.width as usize * 2;
+    let curve: Vec<(f64, f64)> = (0..=points)
+        .map(|i| {
+            let x = lo + (hi - lo) * i as f64 / points as f64;
+            let db = front_response_db(hpf, &bands, 10f64.powf(x) as f32, rate) as f64;
+            (x, db.clamp(CURVE_DB.0, CURVE_DB.1))
+        })
+        .collect();
+    let grid_dots = area.width as usize / 2;
+    let mono = app.monochrome;
+    let colour = |c: Color| if mono { Color::Reset } else { c };
+    let label_style = theme.dim();
+    let canvas = Canvas::default().marker(Marker::Braille).x_bounds([lo, hi]).y_bounds([CURVE_DB.0, CURVE_DB.1]).paint(
+        move |ctx| {
+            // Grid as sparse dots, so it never reads as part of the curve.
+            for db in [-12.0, 0.0, 12.0] {
+                let coords: Vec<(f64, f64)> =
+                    (0..grid_dots).map(|i| (lo + (hi - lo) * i as f64 / grid_dots as f64, db)).collect();
+                ctx.draw(&Points { coords: &coords, color: colour(Color::DarkGray) });
+            }
+            ctx.layer();
+            for pair in curve.windows(2) {
+                let ((x1, y1), (x2, y2)) = (pair[0], pair[1]);
+                ctx.draw(&Segment { x1, y1, x2, y2, color: colour(Color::Cyan) });
+            }
+            for (hz, label) in [(20.0f64, "20"), (100.0, "100"), (1_000.0, "1k"), (10_000.0, "10k")] {
+                ctx.print(hz.log10(), CURVE_DB.0, Span::styled(label, label_style));
+            }
+            for (db, label) in [(12.0, "+12"), (0.0, "0 dB"), (-12.0, "-12")] {
+                ctx.print(lo, db, Span::styled(label, label_style));
+            }
+        },
+    );
+    frame.render_widget(canvas, area);
+}
