@@ -367,7 +367,7 @@ pub const BINDINGS: &[Binding] = &[
         keys: &[(Char('q'), NONE), (Char('c'), CTRL)],
         label: "q Ctrl-C",
         action: Action::Quit,
-        help: "quit (asks again if there are unsaved changes)",
+        help: "quit (asks first if the mix is unsaved)",
     },
 ];
 

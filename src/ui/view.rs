@@ -164,7 +164,7 @@ pub fn draw(frame: &mut Frame, app: &App) {
     let area = frame.area();
     let layout = console_layout(area, app);
     let theme = Theme::of(app);
-    frame.render_widget(top_bar(app, &theme), layout.top);
+    frame.render_widget(top_bar(app, &theme, area.width), layout.top);
     if let Some(ruler) = layout.ruler {
         strip::draw_ruler(frame, ruler, &theme);
     }
@@ -188,36 +188,46 @@ pub fn draw(frame: &mut Frame, app: &App) {
     frame.render_widget(status_line(app, &theme), layout.status);
 }
 
-fn top_bar(app: &App, theme: &Theme) -> Paragraph<'static> {
+/// Session, transport, engine and surface state; the least needed parts give way on narrow terminals.
+fn top_bar(app: &App, theme: &Theme, width: u16) -> Paragraph<'static> {
     let r = &app.readings;
-    let sep = Span::styled(" │ ", theme.dim());
-    let mut spans =
-        vec![Span::styled(" headroom ", theme.accent()), sep.clone(), Span::styled(app.name.clone(), theme.accent())];
+    let mut name = vec![Span::styled(format!(" {}", app.name), theme.accent())];
     if app.is_dirty() {
-        spans.push(Span::styled(" ● unsaved", theme.warn()));
+        name.push(Span::styled(" ● unsaved", theme.warn()));
     }
-    spans.push(sep.clone());
     let (state, state_style) = if r.rolling { ("▶ play", theme.good()) } else { ("■ stop", theme.plain()) };
-    spans.push(Span::styled(state, state_style));
-    spans.push(Span::raw(format!(" {}", clock(r.frame, app.info.sample_rate))));
+    let mut transport =
+        vec![Span::styled(state, state_style), Span::raw(format!(" {}", clock(r.frame, app.info.sample_rate)))];
     if let Some((bar, beat, tick)) = r.bars_beats {
-        spans.push(Span::raw(format!(" {bar}|{beat}|{tick:04}")));
+        transport.push(Span::raw(format!(" {bar}|{beat}|{tick:04}")));
     }
     if app.loop_on {
-        spans.push(Span::styled(" ⟲ loop", theme.accent()));
+        transport.push(Span::styled(" ⟲ loop", theme.accent()));
     }
-    spans.push(sep.clone());
-    spans.push(Span::raw(format!("{} kHz {} fr", app.info.sample_rate as f32 / 1000.0, app.info.period)));
-    spans.push(sep.clone());
     let load_style = if r.dsp_load > 70.0 { theme.error() } else { theme.plain() };
-    spans.push(Span::styled(format!("DSP {:4.1}%", r.dsp_load), load_style));
-    spans.push(sep.clone());
     let xrun_style = if r.xruns > 0 { theme.error() } else { theme.plain() };
-    spans.push(Span::styled(format!("xruns {}", r.xruns), xrun_style));
-    spans.push(sep.clone());
-    spans.push(Span::raw(format!("surface: {}", app.surface)));
-    spans.push(sep);
-    spans.push(Span::styled("? help", theme.dim()));
+    let parts = [
+        name,
+        transport,
+        vec![Span::styled(format!("xruns {}", r.xruns), xrun_style)],
+        vec![Span::styled(format!("DSP {:4.1}%", r.dsp_load), load_style)],
+        vec![Span::raw(format!("{} kHz {} fr", app.info.sample_rate as f32 / 1000.0, app.info.period))],
+        vec![Span::raw(format!("surface: {}", app.surface))],
+        vec![Span::styled("? help", theme.dim())],
+    ];
+    let mut spans = Vec::new();
+    let mut used = 0;
+    for part in parts {
+        let part_width: usize = part.iter().map(Span::width).sum::<usize>() + if spans.is_empty() { 0 } else { 3 };
+        if used + part_width > width as usize {
+            break;
+        }
+        if !spans.is_empty() {
+            spans.push(Span::styled(" │ ", theme.dim()));
+        }
+        used += part_width;
+        spans.extend(part);
+    }
     Paragraph::new(Line::from(spans))
 }
 
@@ -245,7 +255,7 @@ fn status_line(app: &App, theme: &Theme) -> Paragraph<'static> {
     let hint = match app.overlay {
         Overlay::Detail => "↑↓ parameter  ←→ adjust  Enter type  0 default  [ ] strip  Esc close  ? help",
         Overlay::Help => "↑↓ scroll  any other key closes",
-        Overlay::None => "←→ select  ↑↓ fader  m mute  s solo  d detail  Space play  Ctrl-S save  u undo  ? help",
+        Overlay::None => "←→ select ↑↓ fader m mute s solo d detail Space play ^S save u undo ? help",
     };
     Paragraph::new(Span::styled(hint, theme.dim()))
 }

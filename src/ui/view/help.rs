@@ -3,7 +3,7 @@
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Paragraph};
+use ratatui::widgets::{Block, Paragraph, Wrap};
 
 use super::Theme;
 use crate::ui::keys::{BINDINGS, Scope};
@@ -25,17 +25,17 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         right.push(mouse);
         let scroll = (app.help_scroll, 0);
         frame.render_widget(
-            Paragraph::new(section_lines(&sections[..2], theme)).scroll(scroll),
+            Paragraph::new(section_lines(&sections[..2], theme)).wrap(Wrap { trim: false }).scroll(scroll),
             Rect { width: half, ..inner },
         );
         frame.render_widget(
-            Paragraph::new(right).scroll(scroll),
+            Paragraph::new(right).wrap(Wrap { trim: false }).scroll(scroll),
             Rect { x: inner.x + half, width: inner.width - half, ..inner },
         );
     } else {
         let mut lines = section_lines(&sections, theme);
         lines.push(mouse);
-        frame.render_widget(Paragraph::new(lines).scroll((app.help_scroll, 0)), inner);
+        frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }).scroll((app.help_scroll, 0)), inner);
     }
 }
 

@@ -1,0 +1,234 @@
+//! The console without a terminal: screens rendered to ratatui's `TestBackend` and
+//! compared with reviewed snapshots (tests/snapshots/), and key sequences checked for
+//! the commands and state they produce.
+
+use std::path::Path;
+
+use headroom::engine::params::ParamIndex;
+use headroom::engine::{Command, Engine};
+use headroom::session::load;
+use headroom::ui::model::{App, ChannelReading, EngineInfo, Loudness, Msg, Readings};
+use headroom::ui::view;
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
+
+fn demo_app() -> App {
+    let loaded = load::load(Path::new("layouts/demo.yaml")).unwrap();
+    let built = Engine::build(&loaded.doc, 48_000.0, 0).unwrap();
+    let info = EngineInfo { client_name: "demo".into(), sample_rate: 48_000, period: 256 };
+    App::new(loaded.doc, loaded.file, built.params, built.values, info)
+}
+
+/// Meters as if the demo were playing: each channel at its own level, the master at `master_peak`.
+fn playing(app: &mut App, now_s: f64, master_peak: f32) {
+    let count = app.channels.len();
+    let channels = (0..count)
+        .map(|i| {
+            let peak = if i == count - 1 { master_peak } else { 0.05 + 0.08 * i as f32 };
+            ChannelReading {
+                input_peak: peak,
+                peak: [peak, peak * 0.8],
+                gain_reduction_db: if i == 1 { 4.5 } else { 0.0 },
+            }
+        })
+        .collect();
+    app.update(Msg::Readings(Readings {
+        now_s,
+        channels,
+        loudness: Loudness {
+            momentary_lufs: -14.2,
+            short_term_lufs: -15.0,
+            integrated_lufs: -16.1,
+            true_peak_dbtp: -1.4,
+        },
+        frame: 12 * 48_000 + 24_000,
+        rolling: true,
+        bars_beats: Some((7, 1, 960)),
+        dsp_load: 12.5,
+        xruns: 0,
+    }));
+}
+
+fn screen(app: &mut App, width: u16, height: u16) -> String {
+    app.update(Msg::Resize(width, height));
+    let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
+    terminal.draw(|f| view::draw(f, app)).unwrap();
+    let buffer = terminal.backend().buffer();
+    (0..height)
+        .map(|y| (0..width).map(|x| buffer[(x, y)].symbol()).collect::<String>().trim_end().to_string())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn key(app: &mut App, code: KeyCode) -> Vec<headroom::ui::model::Effect> {
+    let modifiers = if matches!(code, KeyCode::Char(c) if c.is_ascii_uppercase()) {
+        KeyModifiers::SHIFT
+    } else {
+        KeyModifiers::NONE
+    };
+    app.update(Msg::Key(KeyEvent::new(code, modifiers)))
+}
+
+fn typed(app: &mut App, text: &str) {
+    for c in text.chars() {
+        key(app, KeyCode::Char(c));
+    }
+    key(app, KeyCode::Enter);
+}
+
+fn param(app: &App, id: &str) -> ParamIndex {
+    app.table.lookup(id).unwrap()
+}
+
+#[test]
+fn the_demo_console_at_80_by_24() {
+    let mut app = demo_app();
+    playing(&mut app, 0.0, 0.4);
+    insta::assert_snapshot!(screen(&mut app, 80, 24));
+}
+
+#[test]
+fn the_demo_console_at_200_by_50() {
+    let mut app = demo_app();
+    playing(&mut app, 0.0, 0.4);
+    insta::assert_snapshot!(screen(&mut app, 200, 50));
+}
+
+#[test]
+fn strip_detail_with_its_eq_curve() {
+    let mut app = demo_app();
+    playing(&mut app, 0.0, 0.4);
+    key(&mut app, KeyCode::Right);
+    key(&mut app, KeyCode::Char('d'));
+    insta::assert_snapshot!("detail_80x24", screen(&mut app, 80, 24));
+    insta::assert_snapshot!("detail_docked_200x50", screen(&mut app, 200, 50));
+}
+
+#[test]
+fn help_lists_the_key_table() {
+    let mut app = demo_app();
+    key(&mut app, KeyCode::Char('?'));
+    let text = screen(&mut app, 120, 40);
+    for b in headroom::ui::keys::BINDINGS {
+        assert!(text.contains(b.help), "help is missing \"{}\"", b.help);
+    }
+    insta::assert_snapshot!(text);
+}
+
+#[test]
+fn a_clipped_master_latches_until_cleared() {
+    let mut app = demo_app();
+    playing(&mut app, 0.0, 1.25);
+    playing(&mut app, 5.0, 0.1);
+    let master = app.channels.len() - 1;
+    assert!(app.meters[master].sides[0].clipped, "still lit five seconds later");
+    let text = screen(&mut app, 80, 24);
+    insta::assert_snapshot!(text);
+    key(&mut app, KeyCode::Char('c'));
+    assert!(!app.meters[master].sides[0].clipped);
+}
+
+#[test]
+fn twenty_fast_fader_key_repeats_land_as_twenty_steps() {
+    let mut app = demo_app();
+    let fader = param(&app, "strip.Drums.fader");
+    assert_eq!(app.values.get(fader), -4.0);
+    let mut sent = Vec::new();
+    for _ in 0..20 {
+        sent.extend(key(&mut app, KeyCode::Down));
+    }
+    let expected: Vec<_> = (1..=20)
+        .map(|i| headroom::ui::model::Effect::Engine(Command::SetParam { param: fader, value: -4.0 - 0.5 * i as f32 }))
+        .collect();
+    assert_eq!(sent, expected);
+    assert_eq!(app.values.get(fader), -14.0);
+    // The engine's meters arriving between keys never move the target back.
+    playing(&mut app, 0.1, 0.3);
+    assert_eq!(app.values.get(fader), -14.0);
+    // One gesture, one undo step.
+    key(&mut app, KeyCode::Char('u'));
+    assert_eq!(app.values.get(fader), -4.0);
+    key(&mut app, KeyCode::Char('U'));
+    assert_eq!(app.values.get(fader), -14.0);
+}
+
+#[test]
+fn keys_select_move_mute_solo_and_type_values() {
+    let mut app = demo_app();
+    key(&mut app, KeyCode::Right);
+    assert_eq!(app.selected_channel().name, "Bass");
+    key(&mut app, KeyCode::Char('K'));
+    assert_eq!(app.values.get(param(&app, "strip.Bass.fader")), 0.0, "3 dB up from -3");
+    key(&mut app, KeyCode::Char('m'));
+    key(&mut app, KeyCode::Char('s'));
+    assert!(app.on(param(&app, "strip.Bass.mute")) && app.on(param(&app, "strip.Bass.solo")));
+    key(&mut app, KeyCode::Char('.'));
+    assert!((app.values.get(param(&app, "strip.Bass.pan")) - 0.02).abs() < 1e-6);
+    key(&mut app, KeyCode::Char('='));
+    typed(&mut app, "-inf");
+    assert_eq!(app.values.get(param(&app, "strip.Bass.fader")), -90.0);
+    key(&mut app, KeyCode::Enter);
+    typed(&mut app, "loud");
+    assert!(app.status.as_ref().unwrap().text.contains("expected a level in dB or -inf"));
+    assert_eq!(app.values.get(param(&app, "strip.Bass.fader")), -90.0, "a bad value changes nothing");
+    // In the detail, arrows walk and adjust the parameter list.
+    key(&mut app, KeyCode::Char('d'));
+    key(&mut app, KeyCode::Down);
+    key(&mut app, KeyCode::Down);
+    assert_eq!(app.table.spec(app.detail_param()).id, "strip.Bass.hpf.freq");
+    key(&mut app, KeyCode::Right);
+    let hz = app.values.get(param(&app, "strip.Bass.hpf.freq"));
+    assert!((hz - 30.0 * 2f32.powf(1.0 / 12.0)).abs() < 0.01, "{hz}");
+    assert!(app.is_dirty());
+}
+
+#[test]
+fn strips_page_in_banks_at_80_columns() {
+    let mut app = demo_app();
+    app.update(Msg::Resize(80, 24));
+    assert_eq!(app.per_bank(), 6);
+    for _ in 0..6 {
+        key(&mut app, KeyCode::Right);
+    }
+    assert_eq!(app.selected_channel().name, "Room");
+    assert_eq!(app.bank(), 6..7, "the seventh channel opens the second bank");
+    assert!(screen(&mut app, 80, 24).contains("Room"));
+}
+
+#[test]
+fn the_mouse_selects_and_drags_a_fader() {
+    let mut app = demo_app();
+    app.update(Msg::Resize(80, 24));
+    let layout = view::console_layout(ratatui::layout::Rect::new(0, 0, 80, 24), &app);
+    let (index, rect) = layout.strips[2];
+    let travel = view::strip_rows(rect).travel;
+    let mouse = |kind, row| MouseEvent { kind, column: travel.x + 3, row, modifiers: KeyModifiers::NONE };
+    app.update(Msg::Mouse(mouse(MouseEventKind::Down(MouseButton::Left), travel.y + 4)));
+    assert_eq!(app.selected, index);
+    app.update(Msg::Mouse(mouse(MouseEventKind::Drag(MouseButton::Left), travel.bottom() - 1)));
+    app.update(Msg::Mouse(mouse(MouseEventKind::Up(MouseButton::Left), travel.bottom() - 1)));
+    assert_eq!(app.values.get(app.channels[index].fader), -90.0, "dragged to the bottom: silence");
+    app.update(Msg::Mouse(mouse(MouseEventKind::ScrollUp, travel.y + 4)));
+    assert_eq!(app.values.get(app.channels[index].fader), -60.0);
+}
+
+#[test]
+fn saving_a_layout_makes_a_session_folder_and_keeps_the_template() {
+    let dir = tempfile::tempdir().unwrap();
+    let layout = dir.path().join("mine.yaml");
+    std::fs::write(&layout, "version: 1\nname: mine\nstrips:\n  - {name: Voice, input: {file: voice.wav}}\n").unwrap();
+    let loaded = load::load(&layout).unwrap();
+    let built = Engine::build(&loaded.doc, 48_000.0, 0).unwrap();
+    let info = EngineInfo { client_name: "mine".into(), sample_rate: 48_000, period: 256 };
+    let mut app = App::new(loaded.doc, loaded.file, built.params, built.values, info);
+    key(&mut app, KeyCode::Down);
+    let cwd = std::env::current_dir().unwrap();
+    let effects = key(&mut app, KeyCode::F(2));
+    let [headroom::ui::model::Effect::Save { file, new_folder, .. }] = effects.as_slice() else {
+        panic!("one save: {effects:?}")
+    };
+    assert_eq!(file, &Path::new("mine").join("session.yaml"), "a folder named after the session, where we run");
+    assert_eq!(new_folder.as_deref(), Some(dir.path()), "stem paths resolve from the layout's folder");
+    assert_eq!(std::env::current_dir().unwrap(), cwd);
+}
