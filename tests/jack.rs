@@ -320,3 +320,119 @@ fn a_jack_capture_of_the_demo_equals_its_offline_render_sample_for_sample() {
     }
     assert!(worst <= 1e-6, "capture and render differ by up to {worst}");
 }
+
+/// A private tmux server running one command in a terminal of a fixed size.
+struct Tmux {
+    socket: String,
+}
+
+impl Tmux {
+    fn start(name: &str, size: (u16, u16), env: &[(&str, &str)], command: &str) -> Tmux {
+        let socket = format!("hr-{}-{name}", std::process::id());
+        let mut tmux = Command::new("tmux");
+        tmux.args(["-L", &socket, "new-session", "-d", "-x", &size.0.to_string(), "-y", &size.1.to_string()]);
+        for (key, value) in env {
+            tmux.args(["-e", &format!("{key}={value}")]);
+        }
+        let status = tmux.arg(command).status().expect("tmux is installed");
+        assert!(status.success(), "tmux new-session failed");
+        Tmux { socket }
+    }
+
+    fn tmux(&self, args: &[&str]) -> std::process::Output {
+        Command::new("tmux").args(["-L", &self.socket]).args(args).output().expect("tmux runs")
+    }
+
+    /// Types keys as a person would (tmux key names: `Right`, `Space`, `C-s`, or plain text).
+    fn keys(&self, keys: &[&str]) {
+        for key in keys {
+            self.tmux(&["send-keys", key]);
+            std::thread::sleep(Duration::from_millis(60));
+        }
+    }
+
+    /// The screen as text; with `styles`, with the terminal's colour and attribute codes.
+    fn screen(&self, styles: bool) -> String {
+        let args: &[&str] = if styles { &["capture-pane", "-p", "-e"] } else { &["capture-pane", "-p"] };
+        String::from_utf8_lossy(&self.tmux(args).stdout).into_owned()
+    }
+
+    fn wait_for(&self, text: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let screen = self.screen(false);
+            if screen.contains(text) {
+                return screen;
+            }
+            assert!(Instant::now() < deadline, "the screen never showed \"{text}\":\n{screen}");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    fn is_running(&self) -> bool {
+        self.tmux(&["has-session"]).status.success()
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        self.tmux(&["kill-server"]);
+    }
+}
+
+/// The screen line holding `text`.
+fn line_with<'a>(screen: &'a str, text: &str) -> &'a str {
+    screen.lines().find(|l| l.contains(text)).unwrap_or_else(|| panic!("no line with \"{text}\" in:\n{screen}"))
+}
+
+#[test]
+fn the_console_in_a_terminal_moves_faders_mutes_plays_and_saves() {
+    let _turn = ONE_SERVER_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let server = private_server("console");
+    let dir = tempfile::tempdir().unwrap();
+    let session = dir.path().join("tone");
+    std::fs::create_dir(&session).unwrap();
+    let layout = TONE_LAYOUT.replace("mute: true", "mute: false");
+    std::fs::write(session.join("session.yaml"), &layout).unwrap();
+    let mut probe = Probe::start();
+    let command = format!("{} {}", env!("CARGO_BIN_EXE_headroom"), session.display());
+    let term = Tmux::start("console", (100, 30), &[("JACK_DEFAULT_SERVER", &server.name)], &command);
+    term.wait_for("■ stop");
+
+    // Both strips at 0 dB, centre: the sine twice over, 0.5 each side.
+    std::thread::sleep(Duration::from_millis(300));
+    let (both, _) = probe.record(0.3);
+    assert!((rms(&both) - 0.5).abs() < 0.5 * 0.012, "before: {}", rms(&both));
+
+    // Tone's fader down 6 dB (two coarse steps), select Other and mute it, roll.
+    term.keys(&["J", "J", "Right", "m", "Space"]);
+    let screen = term.wait_for("▶ play");
+    let values = line_with(&screen, "-6.0");
+    assert!(values.contains("+0.0"), "Tone at -6.0, Other still at +0.0: {values}");
+    let styled = term.screen(true);
+    let buttons = line_with(&styled, "sf");
+    let (tone, other) = buttons.split_at(buttons.find("sf").unwrap() + 2);
+    // Red background, as tmux writes it (256-colour index 1) or as plain SGR 41.
+    let lit_red = |s: &str| s.contains("48;5;1mM") || s.contains("41mM");
+    assert!(lit_red(other), "Other's M lit red: {other:?}");
+    assert!(!lit_red(tone), "Tone's M dark: {tone:?}");
+
+    // And the master hears it: Tone alone, 6 dB down.
+    std::thread::sleep(Duration::from_millis(300));
+    let (after, _) = probe.record(0.5);
+    let heard = db(rms(&after) / 0.25);
+    assert!((heard + 6.0).abs() < 0.1, "after the keys: {heard} dB against Tone at 0 dB");
+
+    // Save, then quit; the session file holds the mix.
+    term.keys(&["C-s"]);
+    term.wait_for("saved");
+    term.keys(&["q"]);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while term.is_running() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(!term.is_running(), "q quits once the mix is saved");
+    let saved = headroom::session::load::load(&session).unwrap().doc;
+    assert_eq!(saved.strips[0].fader_db.0, -6.0);
+    assert!(saved.strips[1].mute && !saved.strips[0].mute);
+}
