@@ -206,8 +206,112 @@ fn percentiles(strips: usize, times: &mut [f64]) -> BlockCost {
     BlockCost { strips, median_us: at(0.5), p99_us: at(0.99), p999_us: at(0.999), max_us: times[times.len() - 1] }
 }
 
+/// Cost of the console: one redraw of a session at a terminal size, and the bytes a
+/// second it sends to the terminal with meters moving and at rest (30 frames a second).
+pub struct ConsoleCost {
+    pub median_us: f64,
+    pub p99_us: f64,
+    pub moving_bytes_per_s: f64,
+    pub idle_bytes_per_s: f64,
+}
+
+/// Counts what would go to the terminal.
+struct CountingSink(std::rc::Rc<std::cell::Cell<u64>>);
+
+impl std::io::Write for CountingSink {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.set(self.0.get() + buf.len() as u64);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+pub fn console_cost(strips: usize, (width, height): (u16, u16), frames: usize) -> ConsoleCost {
+    use crate::ui::model::{App, ChannelReading, EngineInfo, Msg, Readings};
+    let doc = full_session(strips, 0, Channels::Stereo);
+    let built = Engine::build(&doc, RATE as f32, 0).expect("the bench session builds");
+    let info = EngineInfo { client_name: "bench".into(), sample_rate: RATE, period: 64 };
+    let mut app = App::new(doc, "bench/session.yaml".into(), built.params, built.values, info);
+    app.update(Msg::Resize(width, height));
+    let bytes = std::rc::Rc::new(std::cell::Cell::new(0));
+    let backend = ratatui::backend::CrosstermBackend::new(CountingSink(bytes.clone()));
+    let mut terminal = ratatui::Terminal::with_options(
+        backend,
+        ratatui::TerminalOptions {
+            viewport: ratatui::Viewport::Fixed(ratatui::layout::Rect::new(0, 0, width, height)),
+        },
+    )
+    .expect("a terminal over a byte counter");
+    let channels = app.channels.len();
+    let mut on_screen = None;
+    // Each channel's level wanders at its own pace, as music does.
+    let mut frame_at = |app: &mut App, i: usize, moving: bool| {
+        let t = i as f64 / 30.0;
+        let level = |c: usize| if moving { (0.3 + 0.25 * ((t * (1.0 + c as f64 * 0.37)).sin())) as f32 } else { 0.0 };
+        let readings = Readings {
+            now_s: t,
+            channels: (0..channels)
+                .map(|c| ChannelReading {
+                    input_peak: level(c),
+                    peak: [level(c), level(c + 1)],
+                    gain_reduction_db: 0.0,
+                })
+                .collect(),
+            frame: if moving { (t * RATE as f64) as u64 } else { 0 },
+            rolling: moving,
+            ..Readings::default()
+        };
+        app.update(Msg::Readings(readings));
+        let start = Instant::now();
+        crate::ui::shell::draw_changes(&mut terminal, &mut on_screen, app).expect("draws");
+        start.elapsed().as_secs_f64() * 1e6
+    };
+    let mut times: Vec<f64> = (0..frames).map(|i| frame_at(&mut app, i, true)).collect();
+    let moving_bytes_per_s = bytes.get() as f64 / (frames as f64 / 30.0);
+    // Let the meters fall to rest, then count what an idle console sends.
+    for i in frames..frames + 300 {
+        frame_at(&mut app, i, false);
+    }
+    bytes.set(0);
+    for i in frames + 300..frames * 2 + 300 {
+        frame_at(&mut app, i, false);
+    }
+    let idle_bytes_per_s = bytes.get() as f64 / (frames as f64 / 30.0);
+    let cost = percentiles(strips, &mut times);
+    ConsoleCost { median_us: cost.median_us, p99_us: cost.p99_us, moving_bytes_per_s, idle_bytes_per_s }
+}
+
+/// A group of figures `headroom bench --only` can print alone.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Part {
+    Engine,
+    Console,
+    Render,
+}
+
+pub const ALL_PARTS: [Part; 3] = [Part::Engine, Part::Console, Part::Render];
+
 /// Runs everything and prints the figures.
 pub fn run_all(work_dir: &Path, render_seconds: f64) -> Result<(), String> {
+    run(&ALL_PARTS, work_dir, render_seconds)
+}
+
+pub fn run(parts: &[Part], work_dir: &Path, render_seconds: f64) -> Result<(), String> {
+    if parts.contains(&Part::Engine) {
+        print_engine();
+    }
+    if parts.contains(&Part::Console) {
+        print_console();
+    }
+    if parts.contains(&Part::Render) {
+        print_render(work_dir, render_seconds)?;
+    }
+    Ok(())
+}
+
+fn print_engine() {
     let noise = noise_floor(50_000);
     println!(
         "machine jitter, a fixed loop: median {:6.1} µs   p99 {:6.1} µs   p99.9 {:6.1} µs   max {:7.1} µs",
@@ -221,6 +325,25 @@ pub fn run_all(work_dir: &Path, render_seconds: f64) -> Result<(), String> {
             c.strips, c.median_us, c.p99_us, c.p999_us, c.max_us
         );
     }
+}
+
+fn print_console() {
+    println!("console redraw, 30 frames a second, meters moving / at rest:");
+    for size in [(200, 50), (80, 24)] {
+        let c = console_cost(64, size, 900);
+        println!(
+            "  64 strips at {}x{}: median {:6.0} µs   p99 {:6.0} µs   {:6.1} kB/s moving   {:5.0} B/s idle",
+            size.0,
+            size.1,
+            c.median_us,
+            c.p99_us,
+            c.moving_bytes_per_s / 1000.0,
+            c.idle_bytes_per_s
+        );
+    }
+}
+
+fn print_render(work_dir: &Path, render_seconds: f64) -> Result<(), String> {
     println!("offline render of a {render_seconds:.0} s session, 24-bit out, 24-bit stems read from disk:");
     for (strips, channels) in [(16, Channels::Stereo), (64, Channels::Stereo), (64, Channels::Mono)] {
         let r = render_speed(work_dir, strips, render_seconds, channels)?;

@@ -73,6 +73,9 @@ enum Command {
         /// Length of the generated session rendered, in seconds.
         #[arg(long, default_value_t = 60.0)]
         seconds: f64,
+        /// Print only these figures (engine, console, render); all by default.
+        #[arg(long, value_enum, value_delimiter = ',')]
+        only: Vec<headroom::bench::Part>,
     },
     /// Make a session folder from a layout (a built-in name or a path).
     New {
@@ -124,10 +127,11 @@ fn main() -> ExitCode {
         Command::Check { files, rate } => check(&files, rate),
         Command::Play(args) => play(&args),
         Command::Params { session } => list_params(&session),
-        Command::Bench { seconds } => {
+        Command::Bench { seconds, only } => {
             let dir = std::env::temp_dir().join("headroom-bench");
             std::fs::create_dir_all(&dir).map_err(anyhow::Error::from).and_then(|()| {
-                headroom::bench::run_all(&dir, seconds).map_err(anyhow::Error::msg)?;
+                headroom::bench::run(if only.is_empty() { &headroom::bench::ALL_PARTS } else { &only }, &dir, seconds)
+                    .map_err(anyhow::Error::msg)?;
                 Ok(ExitCode::SUCCESS)
             })
         }

@@ -15,7 +15,8 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use ratatui::Terminal;
-use ratatui::backend::CrosstermBackend;
+use ratatui::backend::{Backend, CrosstermBackend};
+use ratatui::buffer::Buffer;
 use ratatui::crossterm::event::{self, DisableMouseCapture, EnableMouseCapture, Event, KeyEventKind};
 use ratatui::crossterm::terminal::{self, EnterAlternateScreen, LeaveAlternateScreen};
 use ratatui::crossterm::{cursor, execute};
@@ -110,6 +111,7 @@ fn event_loop<W: Write>(
     let frame = Duration::from_secs(1) / FPS;
     let mut next_frame = Instant::now();
     let mut unsent: VecDeque<Command> = VecDeque::new();
+    let mut on_screen = None;
     loop {
         if stop_requested.load(Ordering::Relaxed) {
             return Ok(false);
@@ -149,8 +151,29 @@ fn event_loop<W: Write>(
                 break;
             }
         }
-        terminal.draw(|f| view::draw(f, app)).map_err(|e| format!("terminal: {e}"))?;
+        draw_changes(terminal, &mut on_screen, app).map_err(|e| format!("terminal: {e}"))?;
     }
+}
+
+/// Draws the app, but sends nothing when the screen would not change: ratatui's diff
+/// leaves only a few reset codes for an unchanged frame, and over a slow SSH link an idle
+/// console should be silent. `last` keeps what is on screen.
+pub fn draw_changes<B: Backend>(
+    terminal: &mut Terminal<B>,
+    last: &mut Option<Buffer>,
+    app: &App,
+) -> Result<(), B::Error> {
+    terminal.autoresize()?;
+    let mut frame = terminal.get_frame();
+    view::draw(&mut frame, app);
+    let rendered = terminal.current_buffer_mut();
+    if last.as_ref() == Some(rendered) {
+        rendered.reset();
+        return Ok(());
+    }
+    *last = Some(rendered.clone());
+    terminal.apply_buffer()?;
+    Ok(())
 }
 
 fn terminal_msg(ev: Event) -> Option<Msg> {
