@@ -271,15 +271,21 @@ fn play(args: &OpenArgs) -> Result<ExitCode> {
 fn list_params(session: &Path) -> Result<ExitCode> {
     let loaded = load::load(session)?;
     let built = headroom::engine::Engine::build(&loaded.doc, 48_000.0, 0)?;
+    let mut out = std::io::stdout().lock();
     for (i, spec) in built.params.specs().iter().enumerate() {
         let value = built.values.get(headroom::engine::params::ParamIndex(i as u32));
-        println!(
+        // A reader that stops early (`| head`) ends the listing quietly.
+        let written = writeln!(
+            out,
             "{:<40} {:>12}   ({} .. {})",
             spec.id,
             spec.format(value),
             spec.format(spec.min),
             spec.format(spec.max)
         );
+        if written.is_err() {
+            break;
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

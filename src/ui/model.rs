@@ -15,7 +15,7 @@ use super::keys::{self, Action, Scope};
 use super::meters::{FADER, PeakMeter};
 use super::view;
 use crate::engine::Command;
-use crate::engine::params::{ParamIndex, ParamTable, ParamValues, Unit};
+use crate::engine::params::{ParamIndex, ParamTable, ParamValues};
 use crate::engine::write_back::doc_with_values;
 use crate::session::schema::{BusKind, MASTER, SessionDoc};
 
@@ -734,10 +734,4 @@ pub fn short_id(id: &str) -> &str {
         return rest;
     }
     id.splitn(3, '.').nth(2).unwrap_or(id)
-}
-
-/// Whether the parameter is a level in dB whose floor is silence.
-pub fn is_level(table: &ParamTable, param: ParamIndex) -> bool {
-    let spec = table.spec(param);
-    spec.unit == Unit::Db && spec.min <= crate::engine::params::FADER_FLOOR_DB
 }

@@ -192,6 +192,10 @@ pub fn draw(frame: &mut Frame, app: &App) {
 fn top_bar(app: &App, theme: &Theme, width: u16) -> Paragraph<'static> {
     let r = &app.readings;
     let mut name = vec![Span::styled(format!(" {}", app.name), theme.accent())];
+    // JACK renames a client whose name is taken; say so, since ports carry that name.
+    if app.info.client_name != app.name {
+        name.push(Span::styled(format!(" (JACK: {})", app.info.client_name), theme.dim()));
+    }
     if app.is_dirty() {
         name.push(Span::styled(" ● unsaved", theme.warn()));
     }
