@@ -183,7 +183,9 @@ fn master_readout(app: &App, peak_db: f32, theme: &Theme) -> Vec<Line<'static>> 
     } else if peak_db > target.high_db {
         (format!("+{:.1} hot", peak_db - target.high_db), theme.error())
     } else if peak_db < target.low_db {
-        (format!("{:.1} low", peak_db - target.low_db), theme.warn())
+        // Whole dB once the gap is large, so the verdict fits the column.
+        let under = peak_db - target.low_db;
+        (format!("{:.*} low", if under <= -10.0 { 0 } else { 1 }, under), theme.warn())
     } else {
         ("in range".to_string(), theme.good())
     };
