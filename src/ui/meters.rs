@@ -54,32 +54,28 @@ pub struct Taper(&'static [(f32, f32)]);
 
 impl Taper {
     pub fn position(&self, db: f32) -> f32 {
-        let points = self.0;
-        if db >= points[0].0 {
-            return points[0].1;
-        }
-        for pair in points.windows(2) {
-            let ((hi_db, hi_pos), (lo_db, lo_pos)) = (pair[0], pair[1]);
-            if db >= lo_db {
-                return lo_pos + (db - lo_db) / (hi_db - lo_db) * (hi_pos - lo_pos);
-            }
-        }
-        points[points.len() - 1].1
+        interpolate(self.0.iter().copied(), db)
     }
 
     pub fn db_at(&self, position: f32) -> f32 {
-        let points = self.0;
-        if position >= points[0].1 {
-            return points[0].0;
-        }
-        for pair in points.windows(2) {
-            let ((hi_db, hi_pos), (lo_db, lo_pos)) = (pair[0], pair[1]);
-            if position >= lo_pos {
-                return lo_db + (position - lo_pos) / (hi_pos - lo_pos) * (hi_db - lo_db);
-            }
-        }
-        points[points.len() - 1].0
+        interpolate(self.0.iter().map(|&(db, position)| (position, db)), position)
     }
+}
+
+/// Piecewise-linear y(x) through points whose x falls, held flat beyond both ends.
+fn interpolate(points: impl Iterator<Item = (f32, f32)> + Clone, x: f32) -> f32 {
+    let (first_x, first_y) = points.clone().next().expect("a taper has points");
+    if x >= first_x {
+        return first_y;
+    }
+    let mut end = first_y;
+    for ((hi_x, hi_y), (lo_x, lo_y)) in points.clone().zip(points.skip(1)) {
+        if x >= lo_x {
+            return lo_y + (x - lo_x) / (hi_x - lo_x) * (hi_y - lo_y);
+        }
+        end = lo_y;
+    }
+    end
 }
 
 /// Meter scale in dBFS: more room near full scale, where mixing decisions happen.
