@@ -217,18 +217,29 @@ fn the_mouse_selects_and_drags_a_fader() {
 fn saving_a_layout_makes_a_session_folder_and_keeps_the_template() {
     let dir = tempfile::tempdir().unwrap();
     let layout = dir.path().join("mine.yaml");
-    std::fs::write(&layout, "version: 1\nname: mine\nstrips:\n  - {name: Voice, input: {file: voice.wav}}\n").unwrap();
+    let template = "version: 1\nname: mine\nstrips:\n  - {name: Voice, input: {file: voice.wav}}\n";
+    std::fs::write(&layout, template).unwrap();
     let loaded = load::load(&layout).unwrap();
     let built = Engine::build(&loaded.doc, 48_000.0, 0).unwrap();
     let info = EngineInfo { client_name: "mine".into(), sample_rate: 48_000, period: 256 };
     let mut app = App::new(loaded.doc, loaded.file, built.params, built.values, info);
     key(&mut app, KeyCode::Down);
-    let cwd = std::env::current_dir().unwrap();
     let effects = key(&mut app, KeyCode::F(2));
-    let [headroom::ui::model::Effect::Save { file, new_folder, .. }] = effects.as_slice() else {
+    let [headroom::ui::model::Effect::Save { file, version, doc, new_folder }] = effects.as_slice() else {
         panic!("one save: {effects:?}")
     };
     assert_eq!(file, &Path::new("mine").join("session.yaml"), "a folder named after the session, where we run");
     assert_eq!(new_folder.as_deref(), Some(dir.path()), "stem paths resolve from the layout's folder");
-    assert_eq!(std::env::current_dir().unwrap(), cwd);
+    // Carry the save out as the shell does, with "where we run" being a scratch folder.
+    let here = tempfile::tempdir().unwrap();
+    let target = here.path().join(file);
+    let saved = headroom::ui::shell::save(&target, version.clone(), doc.clone(), new_folder.clone()).unwrap();
+    app.update(Msg::Saved(Ok(saved)));
+    assert!(!app.is_dirty());
+    assert_eq!(app.file, target, "later saves go to the new session");
+    assert_eq!(std::fs::read_to_string(&layout).unwrap(), template, "the template is untouched");
+    let session = load::load(&here.path().join("mine")).unwrap().doc;
+    assert_eq!(session.strips[0].fader_db.0, -0.5);
+    let stem = session.strips[0].input.as_ref().unwrap().file.as_deref().unwrap();
+    assert_eq!(Path::new(stem), std::fs::canonicalize(dir.path()).unwrap().join("voice.wav"));
 }

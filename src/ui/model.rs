@@ -524,24 +524,30 @@ impl App {
     }
 
     fn undo(&mut self, effects: &mut Vec<Effect>) {
-        let Some(edit) = self.done.pop() else {
-            return self.say("nothing to undo".into(), false);
-        };
-        self.apply(edit.param, edit.before, effects);
-        let spec = self.table.spec(edit.param);
-        self.say(format!("undo: {} back to {}", spec.id, spec.format(edit.before)), false);
-        self.undone.push(edit);
+        self.step_history(false, effects);
     }
 
     fn redo(&mut self, effects: &mut Vec<Effect>) {
-        let Some(edit) = self.undone.pop() else {
-            return self.say("nothing to redo".into(), false);
+        self.step_history(true, effects);
+    }
+
+    /// Takes the newest edit off one history (undone for redo, done for undo), plays its
+    /// value, and files it on the other.
+    fn step_history(&mut self, forward: bool, effects: &mut Vec<Effect>) {
+        let popped = if forward { self.undone.pop() } else { self.done.pop() };
+        let Some(edit) = popped else {
+            return self.say(format!("nothing to {}", if forward { "redo" } else { "undo" }), false);
         };
-        self.apply(edit.param, edit.after, effects);
+        let value = if forward { edit.after } else { edit.before };
+        self.apply(edit.param, value, effects);
         let spec = self.table.spec(edit.param);
-        self.say(format!("redo: {} to {}", spec.id, spec.format(edit.after)), false);
-        // Stamped as old so the next change starts its own step.
-        self.done.push(Edit { at_s: f64::NEG_INFINITY, ..edit });
+        self.say(format!("{}: {} to {}", if forward { "redo" } else { "undo" }, spec.id, spec.format(value)), false);
+        if forward {
+            // Stamped as old so the next change starts its own step.
+            self.done.push(Edit { at_s: f64::NEG_INFINITY, ..edit });
+        } else {
+            self.undone.push(edit);
+        }
     }
 
     fn prompt_key(&mut self, key: KeyEvent, effects: &mut Vec<Effect>) {

@@ -237,7 +237,8 @@ fn carry_out(effect: Effect, session: &JackSession) -> Option<Msg> {
     }
 }
 
-fn save(
+/// Writes a save the app asked for; returns the files written and the document as written.
+pub fn save(
     file: &Path,
     version: Option<PathBuf>,
     doc: Box<SessionDoc>,

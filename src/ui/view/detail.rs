@@ -54,8 +54,7 @@ fn parameter_lines(app: &App, ch: &ChannelInfo, height: usize, theme: &Theme) ->
 
 /// Gain reduction, sends and routing under the curve.
 fn info_lines(app: &App, ch: &ChannelInfo, width: u16, theme: &Theme) -> Vec<Line<'static>> {
-    let index = app.channels.iter().position(|c| c.name == ch.name && c.kind == ch.kind).unwrap_or(app.selected);
-    let gr = app.meters[index].gain_reduction_db;
+    let gr = app.meters[app.selected].gain_reduction_db;
     let bar_w = (width as usize).saturating_sub(16).min(24);
     let filled = ((gr / 24.0).clamp(0.0, 1.0) * bar_w as f32).round() as usize;
     let mut lines = vec![Line::from(vec![
