@@ -8,6 +8,7 @@
 
 pub mod channel;
 pub mod params;
+mod routing;
 pub mod telemetry;
 pub mod write_back;
 
@@ -15,7 +16,8 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
 use channel::{BusSum, Channel, ChannelContext, Role};
-use params::{Declarer, ParamIndex, ParamTable, ParamValues};
+use params::{Declarer, ParamIndex, ParamTable, ParamValues, fader_gain};
+use routing::Routing;
 use telemetry::Telemetry;
 
 use crate::dsp::biquad::PACK;
@@ -28,7 +30,11 @@ use crate::session::schema::{BusKind, MASTER, SessionDoc};
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Command {
     /// Set a parameter's target to a plain value (dB, Hz, ...); clamped to its range.
+    /// A bus-to-bus send raised from -inf that would close a loop of buses is refused.
     SetParam { param: ParamIndex, value: f32 },
+    /// Route the output of engine channel `channel` (a strip or a bus) to bus `bus`
+    /// (layout index), or to the master when `None`. Refused if it would close a loop.
+    SetOutput { channel: usize, bus: Option<usize> },
 }
 
 /// Where the engine gets its strip inputs and puts the master output, for one block.
@@ -54,6 +60,9 @@ struct ParamState {
     owners: Box<[u32]>,
     /// Per parameter: whether it is a solo or solo-safe switch (changing one re-decides every channel).
     affects_solo: Box<[bool]>,
+    /// Per parameter: whether it is the level of a bus's send to another bus (raising one
+    /// from -inf, or pulling it down there, changes the order the buses run in).
+    bus_send_level: Box<[bool]>,
     channel_dirty: Box<[bool]>,
     solo_dirty: bool,
 }
@@ -75,20 +84,18 @@ impl ParamState {
 
 pub struct Engine {
     params: ParamState,
-    /// Strips first (in layout order), then buses in signal-flow order, master last.
+    /// Strips, then buses (each in layout order), master last.
     channels: Vec<Channel>,
     strip_count: usize,
-    /// Sum of everything feeding each bus over one pass; index 0 is the master.
+    /// Sum of everything feeding each bus over one pass; index 0 is the master, then the
+    /// buses in layout order.
     sums: Vec<BusSum>,
     /// The strips' contributions to `sums`, from each half of the strips separately: the two
     /// halves can run on two threads (offline), and real time adds them up the same way,
     /// so a render and a real-time capture agree to the bit.
     strip_sums: [Vec<BusSum>; 2],
-    /// For bus and master channels, the sum they read.
-    sum_of_channel: Vec<Option<usize>>,
-    /// For each channel, the channels downstream (where it routes) and upstream (what feeds it).
-    downstream: Vec<Vec<usize>>,
-    upstream: Vec<Vec<usize>>,
+    /// The order the buses run in, and which channels reach which (for solo).
+    routing: Routing,
     commands: Vec<rtrb::Consumer<Command>>,
     telemetry: Arc<Telemetry>,
     /// Channels whose output feeds a loudness meter: the master and buses that asked.
@@ -116,51 +123,47 @@ pub enum BuildError {
 impl Engine {
     /// Builds the graph of a validated session. Allocates everything the audio thread will use.
     pub fn build(doc: &SessionDoc, sample_rate: f32, command_sources: usize) -> Result<Built, BuildError> {
-        let bus_order = signal_flow_order(doc)?;
+        let bus_order = doc.bus_order().map_err(|stuck| {
+            let names: Vec<&str> = stuck.iter().map(|&b| doc.buses[b].name.as_str()).collect();
+            BuildError::RoutingLoop(names.join(", "))
+        })?;
         let strip_count = doc.strips.len();
-        // Sum index: master 0, then buses in signal-flow order.
+        // Sum index: master 0, then the buses in layout order.
+        let bus_sums: Vec<(&str, usize)> =
+            doc.buses.iter().enumerate().map(|(b, bus)| (bus.name.as_str(), b + 1)).collect();
         let sum_of_bus = |name: &str| -> Option<usize> {
             if name == MASTER {
                 return Some(0);
             }
-            bus_order.iter().position(|&b| doc.buses[b].name == name).map(|p| p + 1)
+            bus_sums.iter().find(|(n, _)| *n == name).map(|&(_, sum)| sum)
         };
         let mut table = ParamTable::default();
         let mut values = Vec::new();
         let mut channels = Vec::new();
-        let mut sum_of_channel = Vec::new();
-        let mut add = |doc_channel, role, prefix: String, sum: Option<usize>, channels: &mut Vec<Channel>| {
+        let mut add = |doc_channel, role, prefix: String, send_targets: &[(&str, usize)]| {
             let destination = match role {
                 Role::Master => None,
                 _ => sum_of_bus(channel_output(doc_channel)),
             };
-            let ctx =
-                ChannelContext { role, sample_rate, tempo_bpm: doc.tempo_bpm, destination, sum_of_bus: &sum_of_bus };
+            let ctx = ChannelContext { role, sample_rate, tempo_bpm: doc.tempo_bpm, destination, send_targets };
             let owner = channels.len();
             let mut declarer = Declarer { table: &mut table, values: &mut values, prefix, owner };
             channels.push(Channel::build(doc_channel, &ctx, &mut declarer));
-            sum_of_channel.push(sum);
         };
         for strip in &doc.strips {
-            add(strip, Role::Strip, format!("strip.{}", strip.name), None, &mut channels);
+            add(strip, Role::Strip, format!("strip.{}", strip.name), &bus_sums);
         }
-        for (position, &b) in bus_order.iter().enumerate() {
-            let bus = &doc.buses[b];
+        for (b, bus) in doc.buses.iter().enumerate() {
             let role = if bus.kind == Some(BusKind::Fx) { Role::FxBus } else { Role::GroupBus };
-            add(bus, role, format!("bus.{}", bus.name), Some(position + 1), &mut channels);
+            let others: Vec<(&str, usize)> = bus_sums.iter().copied().filter(|&(_, sum)| sum != b + 1).collect();
+            add(bus, role, format!("bus.{}", bus.name), &others);
         }
-        add(&doc.master, Role::Master, MASTER.to_string(), Some(0), &mut channels);
+        add(&doc.master, Role::Master, MASTER.to_string(), &[]);
 
-        let (downstream, upstream) = routing_relations(&channels, &sum_of_channel);
         let master_index = channels.len() - 1;
         let mut loudness_metered = vec![master_index];
-        loudness_metered.extend(
-            bus_order
-                .iter()
-                .enumerate()
-                .filter(|(_, b)| doc.buses[**b].loudness)
-                .map(|(position, _)| strip_count + position),
-        );
+        loudness_metered
+            .extend(doc.buses.iter().enumerate().filter(|(_, bus)| bus.loudness).map(|(b, _)| strip_count + b));
         let telemetry = Arc::new(Telemetry::new(channels.len()));
         let mut consumers = Vec::new();
         let mut producers = Vec::new();
@@ -177,14 +180,16 @@ impl Engine {
                 ranges: specs.iter().map(|s| (s.min, s.max, s.is_discrete())).collect(),
                 owners: specs.iter().map(|s| s.owner as u32).collect(),
                 affects_solo: specs.iter().map(|s| s.id.ends_with(".solo") || s.id.ends_with(".solo_safe")).collect(),
+                bus_send_level: specs
+                    .iter()
+                    .map(|s| s.owner >= strip_count && s.owner < master_index && is_send_level(&s.id))
+                    .collect(),
                 channel_dirty: vec![true; channels.len()].into_boxed_slice(),
                 solo_dirty: true,
             },
             sums: (0..=doc.buses.len()).map(|_| BusSum::new(MAX_PASS)).collect(),
             strip_sums: std::array::from_fn(|_| (0..=doc.buses.len()).map(|_| BusSum::new(MAX_PASS)).collect()),
-            sum_of_channel,
-            downstream,
-            upstream,
+            routing: Routing::new(strip_count, doc.buses.len(), bus_order),
             strip_count,
             channels,
             commands: consumers,
@@ -192,6 +197,8 @@ impl Engine {
             loudness_metered,
             loudness_taps: Vec::new(),
         };
+        let routed = engine.routing.update(&engine.channels, &engine.params.values);
+        debug_assert!(routed, "a document without loops builds a graph without loops");
         engine.refresh_settings();
         // Start settled: a freshly opened session must not fade in.
         for ch in &mut engine.channels {
@@ -259,16 +266,49 @@ impl Engine {
 
     fn drain_commands(&mut self) {
         let mut applied = 0;
-        for ring in &mut self.commands {
-            while let Ok(command) = ring.pop() {
+        for ring in 0..self.commands.len() {
+            while let Ok(command) = self.commands[ring].pop() {
                 match command {
-                    Command::SetParam { param, value } => self.params.store(param, value),
+                    Command::SetParam { param, value } => self.set_param(param, value),
+                    Command::SetOutput { channel, bus } => self.set_output(channel, bus),
                 }
                 applied += 1;
             }
         }
         if applied > 0 {
             self.telemetry.commands.fetch_add(applied, Ordering::Relaxed);
+        }
+    }
+
+    fn set_param(&mut self, param: ParamIndex, value: f32) {
+        let i = param.0 as usize;
+        if !self.params.bus_send_level.get(i).copied().unwrap_or(false) {
+            return self.params.store(param, value);
+        }
+        let before = self.params.values[i];
+        self.params.store(param, value);
+        let opened = |v: f32| fader_gain(v) > 0.0;
+        if opened(before) != opened(self.params.values[i]) && !self.routing.update(&self.channels, &self.params.values)
+        {
+            self.params.values[i] = before;
+        }
+    }
+
+    fn set_output(&mut self, channel: usize, bus: Option<usize>) {
+        let is_routable = channel < self.channels.len() - 1;
+        let is_bus = bus.is_none_or(|b| b < self.routing.bus_count());
+        let into_itself = bus.is_some_and(|b| channel == self.strip_count + b);
+        if !is_routable || !is_bus || into_itself {
+            return;
+        }
+        let sum = bus.map_or(0, |b| b + 1);
+        let before = self.channels[channel].route();
+        self.channels[channel].route_to(sum);
+        if self.routing.update(&self.channels, &self.params.values) {
+            // Who passes solo depends on the routing.
+            self.params.solo_dirty = true;
+        } else {
+            self.channels[channel].set_route(before);
         }
     }
 
@@ -298,8 +338,8 @@ impl Engine {
     fn passes_solo(&self, c: usize) -> bool {
         self.is_soloed(c)
             || self.params.values[self.channels[c].solo_safe.0 as usize] >= 0.5
-            || self.downstream[c].iter().any(|&d| self.is_soloed(d))
-            || self.upstream[c].iter().any(|&u| self.is_soloed(u))
+            || (0..self.channels.len())
+                .any(|d| (self.routing.reaches(c, d) || self.routing.reaches(d, c)) && self.is_soloed(d))
     }
 
     /// Adds up the two halves of the strips, then runs buses and master sub-block by sub-block.
@@ -318,17 +358,12 @@ impl Engine {
         let mut at = 0;
         while at < frames {
             let n = (frames - at).min(MAX_BLOCK);
-            for c in self.strip_count..self.channels.len() {
-                let channel = &mut self.channels[c];
-                channel.work.set_frames(n);
-                // Buses come after everything that feeds them, so their sum is complete here.
-                let sum = &mut self.sums[self.sum_of_channel[c].expect("buses read a sum")];
-                for side in 0..2 {
-                    channel.work.channel_mut(side).copy_from_slice(sum.side(side, at, n));
-                }
-                sum.clear(at, n);
-                channel.process(&self.params.values, &mut self.sums, at);
+            // Buses come after everything that feeds them, so their sum is complete when they run.
+            for i in 0..self.routing.bus_count() {
+                let b = self.routing.bus_at(i);
+                self.run_bus(self.strip_count + b, b + 1, at, n);
             }
+            self.run_bus(self.channels.len() - 1, 0, at, n);
             let master = self.channels.last().expect("master");
             io.write_master(offset + at, master.out.channel(0), master.out.channel(1));
             for (c, tap) in &mut self.loudness_taps {
@@ -336,6 +371,17 @@ impl Engine {
             }
             at += n;
         }
+    }
+
+    /// Runs bus (or master) channel `c` over frames `at..at + frames` of its sum `sum`.
+    fn run_bus(&mut self, c: usize, sum: usize, at: usize, frames: usize) {
+        let channel = &mut self.channels[c];
+        channel.work.set_frames(frames);
+        for side in 0..2 {
+            channel.work.channel_mut(side).copy_from_slice(self.sums[sum].side(side, at, frames));
+        }
+        self.sums[sum].clear(at, frames);
+        channel.process(&self.params.values, &mut self.sums, at);
     }
 
     fn publish_meters(&mut self) {
@@ -456,50 +502,7 @@ fn channel_output(doc: &crate::session::schema::ChannelDoc) -> &str {
     doc.output.as_deref().unwrap_or(MASTER)
 }
 
-/// Orders buses so every bus comes after all buses that feed it (by output or send).
-fn signal_flow_order(doc: &SessionDoc) -> Result<Vec<usize>, BuildError> {
-    let n = doc.buses.len();
-    let feeds = doc.bus_feeds();
-    let mut incoming = vec![0usize; n];
-    for targets in &feeds {
-        for &t in targets {
-            incoming[t] += 1;
-        }
-    }
-    let mut ready: Vec<usize> = (0..n).filter(|&b| incoming[b] == 0).rev().collect();
-    let mut order = Vec::with_capacity(n);
-    while let Some(b) = ready.pop() {
-        order.push(b);
-        for &t in &feeds[b] {
-            incoming[t] -= 1;
-            if incoming[t] == 0 {
-                ready.push(t);
-            }
-        }
-    }
-    if order.len() < n {
-        let stuck: Vec<&str> = (0..n).filter(|b| !order.contains(b)).map(|b| doc.buses[b].name.as_str()).collect();
-        return Err(BuildError::RoutingLoop(stuck.join(", ")));
-    }
-    Ok(order)
-}
-
-/// For solo: which channels each channel feeds through its output chain, and which feed it.
-fn routing_relations(channels: &[Channel], sum_of_channel: &[Option<usize>]) -> (Vec<Vec<usize>>, Vec<Vec<usize>>) {
-    let channel_of_sum = |sum: usize| sum_of_channel.iter().position(|s| *s == Some(sum));
-    let mut downstream = vec![Vec::new(); channels.len()];
-    for (c, ch) in channels.iter().enumerate() {
-        let mut next = ch.destination.and_then(channel_of_sum);
-        while let Some(d) = next {
-            downstream[c].push(d);
-            next = channels[d].destination.and_then(channel_of_sum);
-        }
-    }
-    let mut upstream = vec![Vec::new(); channels.len()];
-    for (c, targets) in downstream.iter().enumerate() {
-        for &d in targets {
-            upstream[d].push(c);
-        }
-    }
-    (downstream, upstream)
+/// `strip.Vocal.send.Room` (a send's level, not its `.pre` or `.mute`).
+fn is_send_level(id: &str) -> bool {
+    id.rsplit_once(".send.").is_some_and(|(_, bus)| !bus.contains('.'))
 }

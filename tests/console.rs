@@ -191,9 +191,9 @@ fn strips_page_in_banks_at_80_columns() {
     for _ in 0..6 {
         key(&mut app, KeyCode::Right);
     }
-    assert_eq!(app.selected_channel().name, "Room");
+    assert_eq!(app.selected_channel().name, "Echo", "buses follow the layout's order");
     assert_eq!(app.bank(), 6..7, "the seventh channel opens the second bank");
-    assert!(screen(&mut app, 80, 24).contains("Room"));
+    assert!(screen(&mut app, 80, 24).contains("Echo"));
 }
 
 #[test]
@@ -242,4 +242,78 @@ fn saving_a_layout_makes_a_session_folder_and_keeps_the_template() {
     assert_eq!(session.strips[0].fader_db.0, -0.5);
     let stem = session.strips[0].input.as_ref().unwrap().file.as_deref().unwrap();
     assert_eq!(Path::new(stem), std::fs::canonicalize(dir.path()).unwrap().join("voice.wav"));
+}
+
+#[test]
+fn a_strip_is_rerouted_from_a_list_of_buses_and_undo_puts_it_back() {
+    let mut app = demo_app();
+    key(&mut app, KeyCode::Right); // Bass
+    key(&mut app, KeyCode::Char('r'));
+    let prompt = app.prompt.clone().expect("a list of destinations");
+    assert_eq!(prompt.choices, ["master", "DrumBus", "Room", "Echo"]);
+    assert_eq!(prompt.choices[prompt.choice], "master", "starts on where it goes now");
+    assert!(screen(&mut app, 80, 24).lines().last().unwrap().starts_with("route Bass to:  master"));
+    key(&mut app, KeyCode::Char('d'));
+    let effects = key(&mut app, KeyCode::Enter);
+    let engine_commands = |effects: &[headroom::ui::model::Effect]| -> Vec<Command> {
+        effects
+            .iter()
+            .filter_map(|e| match e {
+                headroom::ui::model::Effect::Engine(c) => Some(*c),
+                _ => None,
+            })
+            .collect()
+    };
+    assert_eq!(engine_commands(&effects), [Command::SetOutput { channel: 1, bus: Some(0) }]);
+    assert_eq!(app.channels[1].output, "DrumBus");
+    assert!(app.is_dirty());
+    assert_eq!(app.current_doc().strips[1].output.as_deref(), Some("DrumBus"));
+    assert!(screen(&mut app, 80, 24).lines().nth(2).unwrap().starts_with("│→DrumBu│┃→DrumBu┃"), "shown on the strip");
+
+    let effects = key(&mut app, KeyCode::Char('u'));
+    assert_eq!(engine_commands(&effects), [Command::SetOutput { channel: 1, bus: None }]);
+    assert_eq!(app.current_doc().strips[1].output, None);
+    assert!(!app.is_dirty());
+}
+
+#[test]
+fn a_bus_is_only_offered_routes_that_do_not_loop() {
+    let mut app = demo_app();
+    let room = app.channels.iter().position(|c| c.name == "Room").unwrap();
+    for _ in 0..room {
+        key(&mut app, KeyCode::Right);
+    }
+    key(&mut app, KeyCode::Char('r'));
+    // Echo sends into Room, so Room may not go into Echo.
+    assert_eq!(app.prompt.clone().unwrap().choices, ["master", "DrumBus"]);
+    key(&mut app, KeyCode::Esc);
+    key(&mut app, KeyCode::Char('a'));
+    assert_eq!(app.prompt.clone().unwrap().choices, ["DrumBus"], "nor send to it");
+}
+
+#[test]
+fn a_send_is_added_raised_removed_and_undone() {
+    let mut app = demo_app();
+    key(&mut app, KeyCode::Right);
+    key(&mut app, KeyCode::Right); // Keys, which sends to Room in the demo
+    key(&mut app, KeyCode::Char('a'));
+    assert_eq!(app.prompt.clone().unwrap().choices, ["DrumBus", "Echo"]);
+    key(&mut app, KeyCode::Char('e'));
+    key(&mut app, KeyCode::Enter);
+    let level = param(&app, "strip.Keys.send.Echo");
+    assert_eq!(app.detail_param(), level, "the detail opens on the new send's level");
+    assert_eq!(app.current_doc().strips[2].sends.iter().map(|s| s.bus.as_str()).collect::<Vec<_>>(), ["Room", "Echo"]);
+    let effects = key(&mut app, KeyCode::Right);
+    assert_eq!(effects, [headroom::ui::model::Effect::Engine(Command::SetParam { param: level, value: -60.0 })]);
+    assert!(screen(&mut app, 100, 40).contains("send Echo     -60.0 dB post"));
+
+    key(&mut app, KeyCode::Char('x'));
+    assert!(app.current_doc().strips[2].sends.iter().all(|s| s.bus != "Echo"));
+    assert_eq!(app.values.get(level), -90.0, "a removed send is silent");
+    key(&mut app, KeyCode::Char('u'));
+    assert_eq!(app.values.get(level), -60.0, "undo brings it back as it was");
+    key(&mut app, KeyCode::Char('u'));
+    key(&mut app, KeyCode::Char('u'));
+    assert!(!app.is_dirty(), "undone back to the session as loaded");
+    assert!(!app.detail_params().contains(&level), "and the unused send leaves the list");
 }

@@ -183,6 +183,11 @@ fn process_never_allocates() {
     for block in 0..1500 {
         let param = ids[block % ids.len()];
         built.command_producers[0].push(Command::SetParam { param, value: -((block % 7) as f32) }).unwrap();
+        if block % 50 == 0 {
+            // Reroute Keys (engine channel 2) between DrumBus and the master.
+            let bus = (block % 100 == 0).then_some(0);
+            built.command_producers[0].push(Command::SetOutput { channel: 2, bus }).unwrap();
+        }
         assert_no_alloc::assert_no_alloc(|| {
             built.engine.process(if block % 3 == 0 { 64 } else { 96 }, &mut io);
         });
@@ -274,4 +279,65 @@ buses:
     built.command_producers[0].push(Command::SetParam { param: mute, value: 1.0 }).unwrap();
     run(&mut built.engine, &mut io, 4800, 64);
     assert_eq!(io.left[9599], 0.0, "mute silences the pre-fader send too");
+}
+
+#[test]
+fn rerouting_crossfades_to_the_new_bus_and_solo_follows_the_new_route() {
+    let mut built = Engine::build(&session(TWO_STRIPS), FS, 1).unwrap();
+    let lookup = |id: &str| built.params.lookup(id).unwrap();
+    let (mute_b, group_fader, solo_group) = (lookup("strip.B.mute"), lookup("bus.G.fader"), lookup("bus.G.solo"));
+    let ring = &mut built.command_producers[0];
+    ring.push(Command::SetParam { param: mute_b, value: 1.0 }).unwrap();
+    ring.push(Command::SetParam { param: group_fader, value: -6.0 }).unwrap();
+    let mut io = io(|strip, _, _| if strip == 0 { 0.5 } else { 0.0 });
+    run(&mut built.engine, &mut io, 4800, 64);
+    let centre = 0.5 * std::f32::consts::FRAC_1_SQRT_2;
+    let through_group = centre * 10f32.powf(-6.0 / 20.0);
+    assert!((io.left[4799] - through_group).abs() < 1e-5, "A plays through G at -6 dB: {}", io.left[4799]);
+
+    // Strip A (engine channel 0) straight to the master.
+    built.command_producers[0].push(Command::SetOutput { channel: 0, bus: None }).unwrap();
+    run(&mut built.engine, &mut io, 4800, 64);
+    assert!((io.left[9599] - centre).abs() < 1e-5, "A plays direct: {}", io.left[9599]);
+    let glide = &io.left[4800..9600];
+    // (Rounding wobbles the last bits as the old path snaps to zero.)
+    assert!(glide.windows(2).all(|w| w[1] >= w[0] - 1e-6), "the level moves over steadily, no dip or click");
+    assert!(glide[0] < centre * 0.9, "and glides rather than jumps");
+
+    // G no longer carries A: soloing G now silences A.
+    built.command_producers[0].push(Command::SetParam { param: solo_group, value: 1.0 }).unwrap();
+    run(&mut built.engine, &mut io, 4800, 64);
+    assert_eq!(io.left[14_399], 0.0);
+}
+
+#[test]
+fn a_route_or_a_send_that_would_loop_the_buses_is_refused() {
+    let mut built = Engine::build(&session(TWO_STRIPS), FS, 1).unwrap();
+    let fx_to_group = built.params.lookup("bus.FX.send.G").unwrap();
+    let mut io = io(|strip, _, _| if strip == 0 { 0.5 } else { 0.0 });
+    // Engine channels: A, B, G, FX, master. G into FX is fine; FX back into G is not.
+    let ring = &mut built.command_producers[0];
+    ring.push(Command::SetOutput { channel: 2, bus: Some(1) }).unwrap();
+    ring.push(Command::SetOutput { channel: 3, bus: Some(0) }).unwrap();
+    ring.push(Command::SetParam { param: fx_to_group, value: 0.0 }).unwrap();
+    run(&mut built.engine, &mut io, 4800, 64);
+    // A → G → FX → master, once: neither loop was made.
+    let expected = 0.5 * std::f32::consts::FRAC_1_SQRT_2;
+    assert!((io.left[4799] - expected).abs() < 1e-5, "{}", io.left[4799]);
+}
+
+#[test]
+fn every_strip_can_send_to_every_bus_from_minus_inf() {
+    let mut built = Engine::build(&session(TWO_STRIPS), FS, 1).unwrap();
+    let send = built.params.lookup("strip.A.send.FX").unwrap();
+    assert_eq!(built.values.get(send), built.params.spec(send).min, "a send the layout lacks starts silent");
+    let mute_b = built.params.lookup("strip.B.mute").unwrap();
+    built.command_producers[0].push(Command::SetParam { param: mute_b, value: 1.0 }).unwrap();
+    built.command_producers[0].push(Command::SetParam { param: send, value: -6.0 }).unwrap();
+    let mut io = io(|strip, _, _| if strip == 0 { 0.5 } else { 0.0 });
+    run(&mut built.engine, &mut io, 4800, 64);
+    // A through G, plus A's post-fader send into FX at -6 dB.
+    let centre = 0.5 * std::f32::consts::FRAC_1_SQRT_2;
+    let expected = centre * (1.0 + 10f32.powf(-6.0 / 20.0));
+    assert!((io.left[4799] - expected).abs() < 1e-5, "{} vs {expected}", io.left[4799]);
 }

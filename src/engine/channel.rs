@@ -89,8 +89,8 @@ pub struct Channel {
     pub role: Role,
     /// Processing width before the pan: 1 (mono strip) or 2.
     width: usize,
-    /// Index into the engine's bus sums this channel adds into (`None` for the master).
-    pub destination: Option<usize>,
+    /// Where the output goes.
+    route: Route,
     trim: ParamIndex,
     polarity: ParamIndex,
     hpf_params: (ParamIndex, ParamIndex, ParamIndex),
@@ -140,8 +140,9 @@ pub struct ChannelContext<'a> {
     pub sample_rate: f32,
     pub tempo_bpm: f32,
     pub destination: Option<usize>,
-    /// Resolves a send's bus name to its sum index.
-    pub sum_of_bus: &'a dyn Fn(&str) -> Option<usize>,
+    /// Every bus the channel can send to, with its sum index: a send the document does not
+    /// have is declared too, at -inf, so one can be added while the mix plays.
+    pub send_targets: &'a [(&'a str, usize)],
 }
 
 impl Channel {
@@ -242,18 +243,20 @@ impl Channel {
         let safe_by_default = ctx.role == Role::FxBus || ctx.role == Role::Master;
         let solo_safe = d.toggle("solo_safe", safe_by_default, doc.solo_safe.unwrap_or(safe_by_default));
 
-        let sends = doc
-            .sends
+        let unused =
+            schema::SendDoc { bus: String::new(), level_db: schema::Db(f32::NEG_INFINITY), pre: false, mute: false };
+        let sends = ctx
+            .send_targets
             .iter()
-            .filter_map(|s| {
-                let sum = (ctx.sum_of_bus)(&s.bus)?;
-                Some(Send {
+            .map(|&(bus, sum)| {
+                let s = doc.sends.iter().find(|s| s.bus == bus).unwrap_or(&unused);
+                Send {
                     sum,
-                    level: d.declare(&format!("send.{}", s.bus), Unit::Db, ranges::FADER_DB, 0.0, s.level_db.0),
-                    pre: d.toggle(&format!("send.{}.pre", s.bus), false, s.pre),
-                    mute: d.toggle(&format!("send.{}.mute", s.bus), false, s.mute),
+                    level: d.declare(&format!("send.{bus}"), Unit::Db, ranges::FADER_DB, 0.0, s.level_db.0),
+                    pre: d.toggle(&format!("send.{bus}.pre"), false, s.pre),
+                    mute: d.toggle(&format!("send.{bus}.mute"), false, s.mute),
                     gain: Smoother::new(0.0, GAIN_GLIDE_MS, fs),
-                })
+                }
             })
             .collect();
 
@@ -263,7 +266,12 @@ impl Channel {
             name: if ctx.role == Role::Master { schema::MASTER.to_string() } else { doc.name.clone() },
             role: ctx.role,
             width,
-            destination: ctx.destination,
+            route: Route {
+                destination: ctx.destination,
+                leaving: None,
+                fade_in: Smoother::new(1.0, GAIN_GLIDE_MS, fs),
+                fade_out: Smoother::new(0.0, GAIN_GLIDE_MS, fs),
+            },
             trim,
             polarity,
             hpf_params,
@@ -489,15 +497,69 @@ impl Channel {
                 add_scaled(&self.out, &mut sums[send.sum], at, &mut send.gain, None);
             }
         }
-        if let Some(dest) = self.destination {
-            let sum = &mut sums[dest];
-            for side in 0..2 {
-                for (acc, x) in sum.side_mut(side, at, frames).iter_mut().zip(self.out.channel(side)) {
-                    *acc += x;
-                }
+        let route = &mut self.route;
+        if let Some(dest) = route.destination {
+            add_scaled(&self.out, &mut sums[dest], at, &mut route.fade_in, None);
+        }
+        if let Some(old) = route.leaving {
+            add_scaled(&self.out, &mut sums[old], at, &mut route.fade_out, None);
+            if route.fade_out.is_settled() {
+                route.leaving = None;
             }
         }
     }
+
+    /// The bus sum the channel's output adds into (`None` for the master).
+    pub fn destination(&self) -> Option<usize> {
+        self.route.destination
+    }
+
+    /// Where the output goes, to put back with `set_route` if a reroute is refused.
+    pub fn route(&self) -> Route {
+        self.route
+    }
+
+    pub fn set_route(&mut self, route: Route) {
+        self.route = route;
+    }
+
+    /// Sends the output to bus sum `sum` from now on, fading it out of the old one.
+    pub fn route_to(&mut self, sum: usize) {
+        let r = &mut self.route;
+        if r.destination == Some(sum) {
+            return;
+        }
+        // A reroute during a fade cuts the older fade short: only one sum can be fading out.
+        r.leaving = r.destination;
+        r.destination = Some(sum);
+        r.fade_in.reset(0.0);
+        r.fade_in.set_target(1.0);
+        r.fade_out.reset(1.0);
+        r.fade_out.set_target(0.0);
+    }
+
+    /// Calls `f` with each bus sum the channel adds into now: its output (and the one it is
+    /// leaving) and its sends that are up.
+    pub fn for_each_feed(&self, values: &[f32], mut f: impl FnMut(usize)) {
+        self.route.destination.into_iter().chain(self.route.leaving).for_each(&mut f);
+        for send in &self.sends {
+            if fader_gain(values[send.level.0 as usize]) > 0.0 {
+                f(send.sum);
+            }
+        }
+    }
+}
+
+/// Where a channel's output goes. After a reroute the output glides up in the new sum
+/// and down in the old one (an equal-gain crossfade: the same signal on both sides), so
+/// the sound moves over without a click.
+#[derive(Clone, Copy)]
+pub struct Route {
+    destination: Option<usize>,
+    /// The sum added into before the last reroute, while it fades out.
+    leaving: Option<usize>,
+    fade_in: Smoother,
+    fade_out: Smoother,
 }
 
 /// Adds `src` (mono: centred at -3 dB into both sides) into the stereo `dst`, through a gliding gain

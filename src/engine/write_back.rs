@@ -154,7 +154,18 @@ fn write_value(doc: &mut ChannelDoc, suffix: &str, v: f32, tempo_bpm: f32) {
             }
         }
         ["send", bus, rest @ ..] => {
-            let Some(s) = doc.sends.iter_mut().find(|s| s.bus == *bus) else { return };
+            // Every strip can send to every bus; a send the file lacks is written once it is up
+            // (its level comes first in the section, then `pre` and `mute` find it).
+            let position = doc.sends.iter().position(|s| s.bus == *bus);
+            let Some(i) = position.or_else(|| {
+                (rest.is_empty() && v > super::params::FADER_FLOOR_DB).then(|| {
+                    doc.sends.push(schema::SendDoc { bus: bus.to_string(), level_db: Db(v), pre: false, mute: false });
+                    doc.sends.len() - 1
+                })
+            }) else {
+                return;
+            };
+            let s = &mut doc.sends[i];
             match rest {
                 [] => s.level_db = Db(level_db(v)),
                 ["pre"] => s.pre = on,
@@ -193,8 +204,12 @@ mod tests {
         let doc = demo();
         let built = Engine::build(&doc, 48_000.0, 0).unwrap();
         let mut values = built.values.clone();
-        // Move every parameter somewhere else in its range.
+        // Move every parameter somewhere else in its range (except the sends between buses:
+        // opening all of them would make loops, which are refused).
         for (i, spec) in built.params.specs().iter().enumerate() {
+            if spec.id.starts_with("bus.") && spec.id.contains(".send.") {
+                continue;
+            }
             let v =
                 if spec.is_discrete() { spec.max - values.get_at(i) } else { spec.min + 0.37 * (spec.max - spec.min) };
             values.set_at(i, spec.constrain(v));

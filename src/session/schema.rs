@@ -39,6 +39,31 @@ impl SessionDoc {
             })
             .collect()
     }
+
+    /// The buses in an order where each comes after every bus that feeds it (ties in layout
+    /// order), or, when they feed each other in a loop, the buses caught in it.
+    pub fn bus_order(&self) -> Result<Vec<usize>, Vec<usize>> {
+        let feeds = self.bus_feeds();
+        let mut incoming = vec![0usize; self.buses.len()];
+        for &t in feeds.iter().flatten() {
+            incoming[t] += 1;
+        }
+        let mut ready: Vec<usize> = (0..self.buses.len()).filter(|&b| incoming[b] == 0).rev().collect();
+        let mut order = Vec::with_capacity(self.buses.len());
+        while let Some(b) = ready.pop() {
+            order.push(b);
+            for &t in &feeds[b] {
+                incoming[t] -= 1;
+                if incoming[t] == 0 {
+                    ready.push(t);
+                }
+            }
+        }
+        if order.len() < self.buses.len() {
+            return Err((0..self.buses.len()).filter(|b| !order.contains(b)).collect());
+        }
+        Ok(order)
+    }
 }
 
 fn default_tempo() -> f32 {

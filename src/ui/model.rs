@@ -15,9 +15,10 @@ use super::keys::{self, Action, Scope};
 use super::meters::{FADER, PeakMeter};
 use super::view;
 use crate::engine::Command;
+use crate::engine::params::FADER_FLOOR_DB;
 use crate::engine::params::{ParamIndex, ParamTable, ParamValues};
 use crate::engine::write_back::doc_with_values;
-use crate::session::schema::{BusKind, MASTER, SessionDoc};
+use crate::session::schema::{BusKind, ChannelDoc, Db, MASTER, SendDoc, SessionDoc};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ChannelKind {
@@ -140,12 +141,26 @@ pub enum PromptFor {
     Value(ParamIndex),
     VersionName,
     Target,
+    /// Where channel N's output goes: one of `choices`.
+    Route(usize),
+    /// A bus for channel N to send to: one of `choices`.
+    AddSend(usize),
 }
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Prompt {
     pub purpose: PromptFor,
+    /// What was typed; when there are choices, the start of the one wanted.
     pub text: String,
+    /// The answers to pick from (←/→ or typing); empty when the answer is typed.
+    pub choices: Vec<String>,
+    pub choice: usize,
+}
+
+impl Prompt {
+    fn typed(purpose: PromptFor, text: String) -> Option<Prompt> {
+        Some(Prompt { purpose, text, choices: Vec::new(), choice: 0 })
+    }
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -176,13 +191,28 @@ impl Default for PeakTarget {
     }
 }
 
-/// A change to a parameter, for undo. Repeats on one parameter within `GESTURE_S` are one step.
-#[derive(Clone, Copy, Debug, PartialEq)]
-struct Edit {
-    param: ParamIndex,
-    before: f32,
-    after: f32,
-    at_s: f64,
+/// One step of undo: a parameter change (repeats on one parameter within `GESTURE_S`
+/// are one step), a reroute, or a send added or removed.
+#[derive(Clone, Debug, PartialEq)]
+enum Edit {
+    Param {
+        param: ParamIndex,
+        before: f32,
+        after: f32,
+        at_s: f64,
+    },
+    Output {
+        channel: usize,
+        before: String,
+        after: String,
+    },
+    /// `values`: the send's level, pre and mute as they were before it was removed.
+    Send {
+        channel: usize,
+        bus: String,
+        added: bool,
+        values: Vec<(ParamIndex, f32)>,
+    },
 }
 
 const GESTURE_S: f64 = 1.0;
@@ -193,7 +223,10 @@ pub struct App {
     pub name: String,
     /// The file saves go to: a session's `session.yaml`, or a layout (saved as a new session folder).
     pub file: PathBuf,
+    /// The session's structure as it stands (routing, which sends exist); the values are in `values`.
     doc: SessionDoc,
+    /// `doc` as last loaded or saved.
+    saved_doc: SessionDoc,
     pub table: ParamTable,
     pub values: ParamValues,
     /// Values as in `doc`: what is unsaved is what differs from these.
@@ -231,6 +264,7 @@ impl App {
         App {
             name: doc.name.clone(),
             file,
+            saved_doc: doc.clone(),
             doc,
             saved_values: values.clone(),
             values,
@@ -262,7 +296,7 @@ impl App {
 
     /// Whether the mix differs from the saved session.
     pub fn is_dirty(&self) -> bool {
-        self.values != self.saved_values
+        self.values != self.saved_values || self.doc != self.saved_doc
     }
 
     pub fn selected_channel(&self) -> &ChannelInfo {
@@ -303,6 +337,7 @@ impl App {
                 self.saved_values = self.values.clone();
                 self.file = files[0].clone();
                 self.doc = *doc;
+                self.saved_doc = self.doc.clone();
                 let names: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
                 self.say(format!("saved {}", names.join(" and ")), false);
             }
@@ -362,7 +397,7 @@ impl App {
             Action::BankLeft => self.select(self.selected.saturating_sub(self.per_bank())),
             Action::BankRight => self.select(self.selected + self.per_bank()),
             Action::Up | Action::Down if self.overlay == Overlay::Detail => {
-                let last = ch.params.len().saturating_sub(1);
+                let last = self.detail_params().len().saturating_sub(1);
                 self.detail_row = if action == Action::Up {
                     self.detail_row.saturating_sub(1)
                 } else {
@@ -382,7 +417,7 @@ impl App {
             }
             Action::TypeValue => {
                 let param = if self.overlay == Overlay::Detail { detail_param } else { ch.fader };
-                self.prompt = Some(Prompt { purpose: PromptFor::Value(param), text: String::new() });
+                self.prompt = Prompt::typed(PromptFor::Value(param), String::new());
             }
             Action::PanLeft => self.step(ch.pan, -1.0, false, effects),
             Action::PanRight => self.step(ch.pan, 1.0, false, effects),
@@ -392,8 +427,11 @@ impl App {
             Action::SoloSafe => self.toggle(ch.solo_safe, effects),
             Action::Detail => {
                 self.overlay = if self.overlay == Overlay::Detail { Overlay::None } else { Overlay::Detail };
-                self.detail_row = self.detail_row.min(ch.params.len().saturating_sub(1));
+                self.detail_row = self.detail_row.min(self.detail_params().len().saturating_sub(1));
             }
+            Action::Route => self.ask_route(),
+            Action::AddSend => self.ask_send(),
+            Action::RemoveSend => self.remove_send(detail_param, effects),
             Action::PlayStop => effects.push(Effect::Transport(if self.readings.rolling {
                 TransportRequest::Stop
             } else {
@@ -426,7 +464,7 @@ impl App {
             },
             Action::Save => self.save(None, effects),
             Action::SaveVersion => {
-                self.prompt = Some(Prompt { purpose: PromptFor::VersionName, text: String::new() });
+                self.prompt = Prompt::typed(PromptFor::VersionName, String::new());
             }
             Action::Undo => self.undo(effects),
             Action::Redo => self.redo(effects),
@@ -438,7 +476,7 @@ impl App {
             }
             Action::SetTarget => {
                 let text = format!("{} {}", self.target.low_db, self.target.high_db);
-                self.prompt = Some(Prompt { purpose: PromptFor::Target, text });
+                self.prompt = Prompt::typed(PromptFor::Target, text);
             }
             Action::Help => self.overlay = if self.overlay == Overlay::Help { Overlay::None } else { Overlay::Help },
             Action::Close => self.overlay = Overlay::None,
@@ -466,14 +504,185 @@ impl App {
 
     /// The parameter under the detail's cursor.
     pub fn detail_param(&self) -> ParamIndex {
-        let params = &self.selected_channel().params;
+        let params = self.detail_params();
         params[self.detail_row.min(params.len() - 1)]
+    }
+
+    /// The selected channel's parameters as the detail lists them: all but the sends it
+    /// does not use (every channel can send to every bus; `a` adds one to the list).
+    pub fn detail_params(&self) -> Vec<ParamIndex> {
+        let ch = self.selected_channel();
+        let used = self.sends_in_use(self.selected);
+        let prefix = channel_prefix(ch);
+        ch.params
+            .iter()
+            .copied()
+            .filter(|&p| {
+                let id = &self.table.spec(p).id;
+                match id.strip_prefix(&prefix).and_then(|rest| rest.strip_prefix(".send.")) {
+                    Some(rest) => used.iter().any(|bus| rest.split('.').next() == Some(bus.as_str())),
+                    None => true,
+                }
+            })
+            .collect()
+    }
+
+    /// The buses channel `index` sends to: those its document lists, and any other whose
+    /// send level is up (moved from a controller, say), in layout order.
+    pub fn sends_in_use(&self, index: usize) -> Vec<String> {
+        let Some(doc) = self.channel_doc(index) else { return Vec::new() };
+        let prefix = channel_prefix(&self.channels[index]);
+        self.doc
+            .buses
+            .iter()
+            .map(|b| &b.name)
+            .filter(|bus| {
+                doc.sends.iter().any(|s| &s.bus == *bus)
+                    || self
+                        .table
+                        .lookup(&format!("{prefix}.send.{bus}"))
+                        .is_ok_and(|level| self.values.get(level) > FADER_FLOOR_DB)
+            })
+            .cloned()
+            .collect()
+    }
+
+    /// Channel `index`'s part of the working document (`None` for the master, which neither sends nor routes).
+    fn channel_doc(&self, index: usize) -> Option<&ChannelDoc> {
+        let ch = &self.channels[index];
+        match ch.kind {
+            ChannelKind::Strip => self.doc.strips.iter().find(|c| c.name == ch.name),
+            ChannelKind::Group | ChannelKind::Fx => self.doc.buses.iter().find(|c| c.name == ch.name),
+            ChannelKind::Master => None,
+        }
+    }
+
+    fn channel_doc_mut(&mut self, index: usize) -> Option<&mut ChannelDoc> {
+        let ch = &self.channels[index];
+        match ch.kind {
+            ChannelKind::Strip => self.doc.strips.iter_mut().find(|c| c.name == ch.name),
+            ChannelKind::Group | ChannelKind::Fx => self.doc.buses.iter_mut().find(|c| c.name == ch.name),
+            ChannelKind::Master => None,
+        }
+    }
+
+    /// Whether the session would still run with `change` made to channel `index`'s document:
+    /// buses must not feed each other in a loop.
+    fn allows(&self, index: usize, change: impl FnOnce(&mut ChannelDoc)) -> bool {
+        let mut doc = self.current_doc();
+        let ch = &self.channels[index];
+        let target = match ch.kind {
+            ChannelKind::Strip => return true,
+            ChannelKind::Master => return false,
+            _ => doc.buses.iter_mut().find(|c| c.name == ch.name),
+        };
+        target.map(change).is_some() && doc.bus_order().is_ok()
+    }
+
+    fn ask_route(&mut self) {
+        let index = self.selected;
+        if self.channels[index].kind == ChannelKind::Master {
+            return self.say("the master goes to the outputs; pick a strip or a bus to route".into(), true);
+        }
+        let name = self.channels[index].name.clone();
+        let choices: Vec<String> = std::iter::once(MASTER.to_string())
+            .chain(self.doc.buses.iter().map(|b| b.name.clone()))
+            .filter(|target| *target != name && self.allows(index, |c| c.output = Some(target.clone())))
+            .collect();
+        let current = self.channels[index].output.clone();
+        let choice = choices.iter().position(|c| *c == current).unwrap_or(0);
+        self.prompt = Some(Prompt { purpose: PromptFor::Route(index), text: String::new(), choices, choice });
+    }
+
+    fn ask_send(&mut self) {
+        let index = self.selected;
+        if self.channels[index].kind == ChannelKind::Master {
+            return self.say("the master has no sends".into(), true);
+        }
+        let name = self.channels[index].name.clone();
+        let used = self.sends_in_use(index);
+        let choices: Vec<String> = self
+            .doc
+            .buses
+            .iter()
+            .map(|b| b.name.clone())
+            .filter(|bus| *bus != name && !used.contains(bus))
+            .filter(|bus| self.allows(index, |c| c.sends.push(unused_send(bus))))
+            .collect();
+        if choices.is_empty() {
+            return self.say(format!("{name} sends to every bus it can already"), true);
+        }
+        self.prompt = Some(Prompt { purpose: PromptFor::AddSend(index), text: String::new(), choices, choice: 0 });
+    }
+
+    /// Routes channel `index` to `target` (a bus or the master) in the document and the engine.
+    fn route(&mut self, index: usize, target: &str, effects: &mut Vec<Effect>) {
+        let bus = self.doc.buses.iter().position(|b| b.name == target);
+        if let Some(doc) = self.channel_doc_mut(index) {
+            doc.output = (target != MASTER).then(|| target.to_string());
+        }
+        self.channels[index].output = target.to_string();
+        effects.push(Effect::Engine(Command::SetOutput { channel: index, bus }));
+    }
+
+    /// Adds (`present`) or removes channel `index`'s send to `bus` in the document, and sets
+    /// the send's parameters to `values`.
+    fn place_send(
+        &mut self,
+        index: usize,
+        bus: &str,
+        present: bool,
+        values: &[(ParamIndex, f32)],
+        effects: &mut Vec<Effect>,
+    ) {
+        if let Some(doc) = self.channel_doc_mut(index) {
+            doc.sends.retain(|s| s.bus != bus);
+            if present {
+                doc.sends.push(unused_send(bus));
+            }
+        }
+        for &(param, value) in values {
+            self.apply(param, value, effects);
+        }
+    }
+
+    /// The level, pre and mute parameters of channel `index`'s send to `bus`.
+    fn send_params(&self, index: usize, bus: &str) -> Vec<ParamIndex> {
+        let prefix = channel_prefix(&self.channels[index]);
+        ["", ".pre", ".mute"]
+            .iter()
+            .filter_map(|s| self.table.lookup(&format!("{prefix}.send.{bus}{s}")).ok())
+            .collect()
+    }
+
+    fn remove_send(&mut self, param: ParamIndex, effects: &mut Vec<Effect>) {
+        let index = self.selected;
+        let prefix = channel_prefix(&self.channels[index]);
+        let id = self.table.spec(param).id.clone();
+        let Some(bus) = id.strip_prefix(&format!("{prefix}.send.")).map(|rest| rest.split('.').next().unwrap_or(rest))
+        else {
+            return self.say("x removes a send: put the cursor on one of the send's rows".into(), true);
+        };
+        let bus = bus.to_string();
+        let params = self.send_params(index, &bus);
+        let values: Vec<(ParamIndex, f32)> = params.iter().map(|&p| (p, self.values.get(p))).collect();
+        let silent: Vec<(ParamIndex, f32)> = params.iter().map(|&p| (p, self.table.spec(p).min)).collect();
+        self.place_send(index, &bus, false, &silent, effects);
+        self.record(Edit::Send { channel: index, bus: bus.clone(), added: false, values });
+        self.detail_row = self.detail_row.min(self.detail_params().len().saturating_sub(1));
+        self.say(format!("removed the send from {} to {bus} (u undoes)", self.channels[index].name), false);
+    }
+
+    /// Files an edit for undo; a new edit makes the redo history obsolete.
+    fn record(&mut self, edit: Edit) {
+        self.undone.clear();
+        self.done.push(edit);
     }
 
     fn select(&mut self, index: usize) {
         // The master is reached by moving past the last bus.
         self.selected = index.min(self.channels.len() - 1);
-        let params = self.selected_channel().params.len();
+        let params = self.detail_params().len();
         self.detail_row = self.detail_row.min(params.saturating_sub(1));
         self.follow_selection();
     }
@@ -508,14 +717,16 @@ impl App {
         }
         self.apply(param, value, effects);
         let now = self.readings.now_s;
-        self.undone.clear();
-        match self.done.last_mut() {
-            Some(last) if last.param == param && now - last.at_s < GESTURE_S => {
-                last.after = value;
-                last.at_s = now;
-            }
-            _ => self.done.push(Edit { param, before, after: value, at_s: now }),
+        if let Some(Edit::Param { param: last, after, at_s, .. }) = self.done.last_mut()
+            && *last == param
+            && now - *at_s < GESTURE_S
+        {
+            *after = value;
+            *at_s = now;
+            self.undone.clear();
+            return;
         }
+        self.record(Edit::Param { param, before, after: value, at_s: now });
     }
 
     fn apply(&mut self, param: ParamIndex, value: f32, effects: &mut Vec<Effect>) {
@@ -531,27 +742,54 @@ impl App {
         self.step_history(true, effects);
     }
 
-    /// Takes the newest edit off one history (undone for redo, done for undo), plays its
-    /// value, and files it on the other.
+    /// Takes the newest edit off one history (undone for redo, done for undo), plays it
+    /// forward or back, and files it on the other.
     fn step_history(&mut self, forward: bool, effects: &mut Vec<Effect>) {
+        let word = if forward { "redo" } else { "undo" };
         let popped = if forward { self.undone.pop() } else { self.done.pop() };
-        let Some(edit) = popped else {
-            return self.say(format!("nothing to {}", if forward { "redo" } else { "undo" }), false);
+        let Some(mut edit) = popped else {
+            return self.say(format!("nothing to {word}"), false);
         };
-        let value = if forward { edit.after } else { edit.before };
-        self.apply(edit.param, value, effects);
-        let spec = self.table.spec(edit.param);
-        self.say(format!("{}: {} to {}", if forward { "redo" } else { "undo" }, spec.id, spec.format(value)), false);
+        let what = match &mut edit {
+            Edit::Param { param, before, after, at_s } => {
+                let value = if forward { *after } else { *before };
+                self.apply(*param, value, effects);
+                // Stamped as old so the next change starts its own step.
+                *at_s = f64::NEG_INFINITY;
+                let spec = self.table.spec(*param);
+                format!("{} to {}", spec.id, spec.format(value))
+            }
+            Edit::Output { channel, before, after } => {
+                let target = if forward { after.clone() } else { before.clone() };
+                self.route(*channel, &target, effects);
+                format!("{} → {target}", self.channels[*channel].name)
+            }
+            Edit::Send { channel, bus, added, values } => {
+                let present = *added == forward;
+                let restore: Vec<(ParamIndex, f32)> = if present {
+                    values.clone()
+                } else {
+                    self.send_params(*channel, bus).into_iter().map(|p| (p, self.table.spec(p).min)).collect()
+                };
+                self.place_send(*channel, bus, present, &restore, effects);
+                let verb = if present { "added" } else { "removed" };
+                format!("{verb} the send from {} to {bus}", self.channels[*channel].name)
+            }
+        };
+        self.say(format!("{word}: {what}"), false);
         if forward {
-            // Stamped as old so the next change starts its own step.
-            self.done.push(Edit { at_s: f64::NEG_INFINITY, ..edit });
+            self.done.push(edit)
         } else {
-            self.undone.push(edit);
+            self.undone.push(edit)
         }
+        self.detail_row = self.detail_row.min(self.detail_params().len().saturating_sub(1));
     }
 
     fn prompt_key(&mut self, key: KeyEvent, effects: &mut Vec<Effect>) {
         let Some(prompt) = self.prompt.as_mut() else { return };
+        if !prompt.choices.is_empty() {
+            return self.choice_key(key, effects);
+        }
         match key.code {
             KeyCode::Esc => self.prompt = None,
             KeyCode::Backspace => {
@@ -560,8 +798,36 @@ impl App {
             KeyCode::Char('c') if key.modifiers == KeyModifiers::CONTROL => self.prompt = None,
             KeyCode::Char(c) => prompt.text.push(c),
             KeyCode::Enter => {
-                let Prompt { purpose, text } = self.prompt.take().expect("prompt is open");
+                let Prompt { purpose, text, .. } = self.prompt.take().expect("prompt is open");
                 self.submit(purpose, &text, effects);
+            }
+            _ => {}
+        }
+    }
+
+    /// A key while picking one of a prompt's choices: arrows and Tab move, typing jumps to
+    /// the first choice that starts with what was typed, Enter takes it.
+    fn choice_key(&mut self, key: KeyEvent, effects: &mut Vec<Effect>) {
+        let Some(prompt) = self.prompt.as_mut() else { return };
+        let count = prompt.choices.len();
+        match key.code {
+            KeyCode::Esc => self.prompt = None,
+            KeyCode::Char('c') if key.modifiers == KeyModifiers::CONTROL => self.prompt = None,
+            KeyCode::Right | KeyCode::Down | KeyCode::Tab => prompt.choice = (prompt.choice + 1) % count,
+            KeyCode::Left | KeyCode::Up | KeyCode::BackTab => prompt.choice = (prompt.choice + count - 1) % count,
+            KeyCode::Backspace => {
+                prompt.text.pop();
+            }
+            KeyCode::Char(c) => {
+                let typed = format!("{}{c}", prompt.text).to_lowercase();
+                if let Some(i) = prompt.choices.iter().position(|n| n.to_lowercase().starts_with(&typed)) {
+                    prompt.text.push(c);
+                    prompt.choice = i;
+                }
+            }
+            KeyCode::Enter => {
+                let Prompt { purpose, choices, choice, .. } = self.prompt.take().expect("prompt is open");
+                self.submit(purpose, &choices[choice], effects);
             }
             _ => {}
         }
@@ -580,6 +846,27 @@ impl App {
                     return self.say("a version needs a name".into(), true);
                 }
                 self.save(Some(name), effects);
+            }
+            PromptFor::Route(index) => {
+                let before = self.channels[index].output.clone();
+                if before != text {
+                    self.route(index, text, effects);
+                    let edit = Edit::Output { channel: index, before, after: text.to_string() };
+                    self.record(edit);
+                }
+                self.say(format!("{} → {text}", self.channels[index].name), false);
+            }
+            PromptFor::AddSend(index) => {
+                self.place_send(index, text, true, &[], effects);
+                self.record(Edit::Send { channel: index, bus: text.to_string(), added: true, values: Vec::new() });
+                let name = self.channels[index].name.clone();
+                // Open the detail on the new send's level, ready to bring it up.
+                self.overlay = Overlay::Detail;
+                let level = self.send_params(index, text).first().copied();
+                if let Some(row) = self.detail_params().iter().position(|p| Some(*p) == level) {
+                    self.detail_row = row;
+                }
+                self.say(format!("{name} sends to {text} (at -inf: ←/→ raises it)"), false);
             }
             PromptFor::Target => {
                 let numbers: Vec<f32> = text.split_whitespace().filter_map(|w| w.parse().ok()).collect();
@@ -732,6 +1019,20 @@ fn channel_infos(doc: &SessionDoc, table: &ParamTable) -> Vec<ChannelInfo> {
         });
     }
     infos
+}
+
+/// The id prefix of a channel's parameters: `strip.Vocal`, `bus.Drums`, `master`.
+fn channel_prefix(ch: &ChannelInfo) -> String {
+    match ch.kind {
+        ChannelKind::Strip => format!("strip.{}", ch.name),
+        ChannelKind::Group | ChannelKind::Fx => format!("bus.{}", ch.name),
+        ChannelKind::Master => MASTER.to_string(),
+    }
+}
+
+/// A send as added from the console: at -inf, post-fader, until the user brings it up.
+fn unused_send(bus: &str) -> SendDoc {
+    SendDoc { bus: bus.to_string(), level_db: Db(f32::NEG_INFINITY), pre: false, mute: false }
 }
 
 /// Short label of a parameter within its channel: `strip.Vocal.eq.2.gain` → `eq.2.gain`.

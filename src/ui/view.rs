@@ -244,7 +244,18 @@ fn status_line(app: &App, theme: &Theme) -> Paragraph<'static> {
             }
             PromptFor::VersionName => "save a version named: ".to_string(),
             PromptFor::Target => "master peak target, low and high dBFS: ".to_string(),
+            PromptFor::Route(index) => format!("route {} to: ", app.channels[*index].name),
+            PromptFor::AddSend(index) => format!("{} sends to: ", app.channels[*index].name),
         };
+        if !prompt.choices.is_empty() {
+            let mut spans = vec![Span::styled(question, theme.accent())];
+            for (i, choice) in prompt.choices.iter().enumerate() {
+                let style = if i == prompt.choice { theme.selected() } else { theme.plain() };
+                spans.extend([Span::styled(format!(" {choice} "), style), Span::raw(" ")]);
+            }
+            spans.push(Span::styled("  ←→ choose · Enter ok · Esc cancel", theme.dim()));
+            return Paragraph::new(Line::from(spans));
+        }
         return Paragraph::new(Line::from(vec![
             Span::styled(question, theme.accent()),
             Span::raw(prompt.text.clone()),
@@ -257,7 +268,7 @@ fn status_line(app: &App, theme: &Theme) -> Paragraph<'static> {
         return Paragraph::new(Span::styled(status.text.clone(), style));
     }
     let hint = match app.overlay {
-        Overlay::Detail => "↑↓ parameter  ←→ adjust  Enter type  0 default  [ ] strip  Esc close  ? help",
+        Overlay::Detail => "↑↓ param ←→ adjust Enter type 0 default a send r route [ ] strip Esc ? help",
         Overlay::Help => "↑↓ scroll  any other key closes",
         Overlay::None => "←→ select ↑↓ fader m mute s solo d detail Space play ^S save u undo ? help",
     };

@@ -26,7 +26,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let list_w = 34.min(inner.width / 2);
     let list = Rect { width: list_w, ..inner };
     let right = Rect { x: inner.x + list_w + 1, width: inner.width.saturating_sub(list_w + 1), ..inner };
-    frame.render_widget(Paragraph::new(parameter_lines(app, ch, list.height as usize, theme)), list);
+    frame.render_widget(Paragraph::new(parameter_lines(app, list.height as usize, theme)), list);
     let info = info_lines(app, ch, right.width, theme);
     let curve_h = right.height.saturating_sub(info.len() as u16);
     if curve_h >= 4 {
@@ -37,9 +37,10 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
 }
 
 /// The parameter list, scrolled to keep the cursor in view.
-fn parameter_lines(app: &App, ch: &ChannelInfo, height: usize, theme: &Theme) -> Vec<Line<'static>> {
-    let first = app.detail_row.saturating_sub(height / 2).min(ch.params.len().saturating_sub(height));
-    ch.params
+fn parameter_lines(app: &App, height: usize, theme: &Theme) -> Vec<Line<'static>> {
+    let params = app.detail_params();
+    let first = app.detail_row.saturating_sub(height / 2).min(params.len().saturating_sub(height));
+    params
         .iter()
         .enumerate()
         .skip(first)
@@ -64,15 +65,7 @@ fn info_lines(app: &App, ch: &ChannelInfo, width: u16, theme: &Theme) -> Vec<Lin
         Span::raw(format!(" {:5.1} dB", -gr)),
     ])];
     let prefix = app.table.spec(ch.fader).id.trim_end_matches(".fader").to_string();
-    let sends: Vec<String> = app
-        .table
-        .specs()
-        .iter()
-        .filter_map(|s| {
-            s.id.strip_prefix(&format!("{prefix}.send.")).filter(|rest| !rest.contains('.')).map(String::from)
-        })
-        .collect();
-    for bus in sends {
+    for bus in app.sends_in_use(app.selected) {
         let get = |suffix: &str| app.table.lookup(&format!("{prefix}.send.{bus}{suffix}")).ok();
         let (Some(level), Some(pre), Some(mute)) = (get(""), get(".pre"), get(".mute")) else { continue };
         let mut spans = vec![
