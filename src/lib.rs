@@ -2,6 +2,7 @@
 
 pub mod audio;
 pub mod bench;
+pub mod control;
 pub mod demo;
 pub mod dsp;
 pub mod engine;
