@@ -1,8 +1,10 @@
 //! Control surfaces: MIDI fader controllers reached through midir, described by
 //! YAML maps in `controllers/`, moving the mix and following it.
 //!
+//! - `map`: controller maps, checked like layouts.
 //! - `midi`: bytes to messages and back (running status, SysEx, real-time bytes).
 //! - `targets`: everything a control can be bound to, named once.
 
+pub mod map;
 pub mod midi;
 pub mod targets;

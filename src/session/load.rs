@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use super::locate::Locations;
 use super::schema::SessionDoc;
-use super::validate::validate;
+use super::validate::{Finding, validate};
 
 /// One problem in a file, located.
 #[derive(Clone, Debug, PartialEq)]
@@ -94,10 +94,20 @@ pub fn load(path: &Path) -> Result<Loaded, LoadError> {
 
 /// Parses and validates session text; `file` is only used in messages.
 pub fn parse(text: &str, file: &Path) -> Result<(SessionDoc, Locations), LoadError> {
-    let doc: SessionDoc =
+    parse_with(text, file, validate)
+}
+
+/// Parses YAML text into `T` and runs `check` over it; syntax errors and the checks'
+/// findings come back as problems located in `file` (which is only used in messages).
+pub fn parse_with<T: serde::de::DeserializeOwned>(
+    text: &str,
+    file: &Path,
+    check: impl FnOnce(&T) -> Vec<Finding>,
+) -> Result<(T, Locations), LoadError> {
+    let doc: T =
         serde_yaml::from_str(text).map_err(|e| LoadError::Invalid { problems: vec![syntax_problem(&e, file)] })?;
     let locations = Locations::of(text);
-    let findings = validate(&doc);
+    let findings = check(&doc);
     if findings.is_empty() {
         return Ok((doc, locations));
     }

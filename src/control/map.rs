@@ -1,0 +1,462 @@
+//! Controller maps: one YAML file a device (`controllers/*.yaml`), saying how to
+//! find its ports, which protocol it speaks, and for a generic device what each
+//! control sends and what it moves. Checked like a layout: every problem with
+//! file, line, column, YAML path and what was expected.
+//!
+//! ```yaml
+//! device: Korg nanoKONTROL2
+//! match: nanoKONTROL2            # part of the MIDI port name, any case
+//! protocol: generic
+//! controls:
+//!   - {target: strip.N.fader, cc: [0, 1, 2, 3, 4, 5, 6, 7]}   # a list: strips 1, 2, 3...
+//!   - {target: transport.play, cc: 41}
+//! ```
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use super::targets::{self, StripControl, Target};
+use crate::session::load::{LoadError, parse_with};
+use crate::session::validate::Finding;
+
+/// Maps shipped with headroom, built into the binary so they are found from anywhere.
+pub const SHIPPED: &[(&str, &str)] = &[("korg-nanokontrol2", include_str!("../../controllers/korg-nanokontrol2.yaml"))];
+
+#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Protocol {
+    /// Controls send plain MIDI messages, listed in the map.
+    #[default]
+    Generic,
+    /// Mackie Control: the protocol fixes the messages; the map names the device.
+    Mackie,
+}
+
+/// A number, or one per strip (`[0, 1, 2]`: strips 1, 2 and 3).
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(untagged)]
+pub enum Numbers {
+    One(u16),
+    PerStrip(Vec<u16>),
+}
+
+impl Numbers {
+    fn list(&self) -> Vec<u16> {
+        match self {
+            Numbers::One(n) => vec![*n],
+            Numbers::PerStrip(v) => v.clone(),
+        }
+    }
+}
+
+/// How a knob or fader reports a move.
+#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Encoding {
+    /// Its position (0..127, or the 14-bit range).
+    #[default]
+    Absolute,
+    /// Relative ticks: +n as n, -n as 128-n (0x7F is -1).
+    TwosComplement,
+    /// Relative ticks around 64: +n as 64+n, -n as 64-n.
+    Offset64,
+    /// Relative ticks, bit 6 set for negative: -n as 0x40+n (Mackie V-Pots).
+    SignBitNeg,
+    /// Relative ticks, bit 6 set for positive: +n as 0x40+n (HUI, X-Touch One).
+    SignBitPos,
+}
+
+/// How a button reports.
+#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum ButtonMode {
+    /// A press (value ≥ 64) and a release: a press flips a switch or fires an action.
+    #[default]
+    Momentary,
+    /// The device keeps the state itself (press on, press again off): the value is the state.
+    Latching,
+}
+
+/// How a fader's travel maps to the parameter.
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Curve {
+    /// The console's fader taper: 0 dB three quarters up (the default for faders).
+    Taper,
+    /// Straight across the parameter's range.
+    Linear,
+}
+
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Takeover {
+    /// The value follows the control at once.
+    Jump,
+    /// The control takes over once it reaches the value (no jumps on unmotorised controls).
+    Pickup,
+}
+
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct MapDoc {
+    /// The device's name, as shown in the console.
+    pub device: String,
+    /// Part of the MIDI port names to connect to, any case.
+    #[serde(rename = "match")]
+    pub port_match: String,
+    #[serde(default)]
+    pub protocol: Protocol,
+    /// Motor faders: the surface is moved to the values, and takeover is not needed.
+    #[serde(default)]
+    pub motorized: bool,
+    /// Strips a bank of this surface shows; by default the highest strip number its controls use.
+    pub strips: Option<u16>,
+    /// MIDI channel (1-16) of controls that do not give one.
+    #[serde(default = "first_channel")]
+    pub channel: u8,
+    /// Messages sent when the device connects, as hex bytes (`"B0 7F 01"`, `"F0 00 20 32 ... F7"`).
+    #[serde(default)]
+    pub init: Vec<String>,
+    /// What the map assumes and could not be checked against the device or a primary source.
+    #[serde(default)]
+    pub unverified: Vec<String>,
+    #[serde(default)]
+    pub controls: Vec<ControlDoc>,
+}
+
+fn first_channel() -> u8 {
+    1
+}
+
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ControlDoc {
+    /// A target from `headroom targets`; `strip.N.…` with a list of numbers binds strips 1, 2, ...
+    pub target: String,
+    pub channel: Option<u8>,
+    /// 7-bit control change number(s).
+    pub cc: Option<Numbers>,
+    /// 14-bit control change: the MSB number(s) 0-31; the LSB is 32 above.
+    pub cc14: Option<Numbers>,
+    pub note: Option<Numbers>,
+    /// Pitch bend, on these MIDI channel(s) 1-16.
+    pub pitchbend: Option<Numbers>,
+    /// NRPN parameter number(s) 0-16383 (CC 99/98 select, CC 6/38 data).
+    pub nrpn: Option<Numbers>,
+    #[serde(default)]
+    pub encoding: Encoding,
+    #[serde(default)]
+    pub button: ButtonMode,
+    pub curve: Option<Curve>,
+    /// The raw values the control really reaches, low and high (a fader that tops out at 16256).
+    pub range: Option<[u16; 2]>,
+    pub takeover: Option<Takeover>,
+    /// Whether the control's LED, ring or motor is sent the value (default: buttons, and everything on motorised devices).
+    pub feedback: Option<bool>,
+    /// Values that turn its LED off and on.
+    pub led: Option<[u8; 2]>,
+}
+
+/// What a control sends.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Message {
+    Cc(u8),
+    /// MSB controller number; the LSB is 32 above.
+    Cc14(u8),
+    Note(u8),
+    PitchBend,
+    Nrpn(u16),
+}
+
+impl Message {
+    /// The largest raw value the message can carry.
+    pub fn full_scale(self) -> u16 {
+        match self {
+            Message::Cc(_) | Message::Note(_) => 127,
+            Message::Cc14(_) | Message::PitchBend | Message::Nrpn(_) => 16383,
+        }
+    }
+}
+
+/// One control of a map, for one strip.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Control {
+    pub target: Target,
+    pub message: Message,
+    /// 0-15.
+    pub channel: u8,
+    pub encoding: Encoding,
+    pub button: ButtonMode,
+    pub curve: Curve,
+    pub range: (u16, u16),
+    pub takeover: Takeover,
+    pub feedback: bool,
+    pub led: [u8; 2],
+}
+
+/// A checked map, ready to bind.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ControllerMap {
+    pub device: String,
+    pub port_match: String,
+    pub protocol: Protocol,
+    pub motorized: bool,
+    pub strips: u16,
+    pub init: Vec<Vec<u8>>,
+    pub unverified: Vec<String>,
+    pub controls: Vec<Control>,
+    /// Where it came from (a file, or `shipped:<name>`), for messages.
+    pub source: PathBuf,
+}
+
+/// Reads and checks a map file.
+pub fn load(path: &Path) -> Result<ControllerMap, LoadError> {
+    let text = std::fs::read_to_string(path).map_err(|source| LoadError::Read { file: path.to_path_buf(), source })?;
+    parse(&text, path)
+}
+
+/// Checks map text; `file` names it in messages.
+pub fn parse(text: &str, file: &Path) -> Result<ControllerMap, LoadError> {
+    let (doc, _) = parse_with(text, file, check)?;
+    Ok(compile(&doc, file))
+}
+
+/// A shipped map by name (`korg-nanokontrol2`).
+pub fn shipped(name: &str) -> Option<ControllerMap> {
+    SHIPPED.iter().find(|(n, _)| *n == name).map(|(n, text)| {
+        parse(text, &PathBuf::from(format!("controllers/{n}.yaml"))).expect("shipped maps are checked by the tests")
+    })
+}
+
+/// The message kinds a control names, with their YAML keys.
+fn messages(c: &ControlDoc) -> Vec<(&'static str, &Numbers)> {
+    [("cc", &c.cc), ("cc14", &c.cc14), ("note", &c.note), ("pitchbend", &c.pitchbend), ("nrpn", &c.nrpn)]
+        .into_iter()
+        .filter_map(|(key, n)| n.as_ref().map(|n| (key, n)))
+        .collect()
+}
+
+fn check(doc: &MapDoc) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    let mut report = |path: String, message: String| findings.push(Finding { path, message });
+    if doc.port_match.trim().is_empty() {
+        report("match".into(), "expected part of the device's MIDI port name, found nothing".into());
+    }
+    if !(1..=16).contains(&doc.channel) {
+        report("channel".into(), format!("expected a MIDI channel 1-16, found {}", doc.channel));
+    }
+    for (i, hex) in doc.init.iter().enumerate() {
+        if let Err(e) = parse_hex(hex) {
+            report(format!("init[{i}]"), e);
+        }
+    }
+    if doc.protocol == Protocol::Mackie && !doc.controls.is_empty() {
+        report("controls".into(), "a Mackie Control map takes no controls: the protocol fixes them".into());
+    }
+    for (i, c) in doc.controls.iter().enumerate() {
+        let at = |key: &str| format!("controls[{i}].{key}");
+        let target = match parse_target(&c.target) {
+            Ok(t) => Some(t),
+            Err(e) => {
+                report(at("target"), e);
+                None
+            }
+        };
+        let kinds = messages(c);
+        let [(key, numbers)] = kinds.as_slice() else {
+            report(
+                format!("controls[{i}]"),
+                format!(
+                    "expected exactly one of cc, cc14, note, pitchbend, nrpn; found {}",
+                    if kinds.is_empty() {
+                        "none".to_string()
+                    } else {
+                        kinds.iter().map(|(k, _)| *k).collect::<Vec<_>>().join(" and ")
+                    }
+                ),
+            );
+            continue;
+        };
+        let (low, high) = match *key {
+            "cc" | "note" => (0, 127),
+            "cc14" => (0, 31),
+            "pitchbend" => (1, 16),
+            _ => (0, 16383),
+        };
+        for n in numbers.list() {
+            if !(low..=high).contains(&n) {
+                report(at(key), format!("expected {key} numbers {low}-{high}, found {n}"));
+            }
+        }
+        if let Numbers::PerStrip(list) = numbers {
+            if !matches!(target, None | Some(Target::Strip { .. })) {
+                report(at(key), format!("a list binds one strip each; `{}` is not a strip.N target", c.target));
+            }
+            if list.is_empty() {
+                report(at(key), "expected at least one number".into());
+            }
+        }
+        if let Some(ch) = c.channel {
+            if *key == "pitchbend" {
+                report(at("channel"), "pitch bend names its channels itself (`pitchbend: [1, 2]`)".into());
+            } else if !(1..=16).contains(&ch) {
+                report(at("channel"), format!("expected a MIDI channel 1-16, found {ch}"));
+            }
+        }
+        if c.encoding != Encoding::Absolute && !matches!(*key, "cc" | "nrpn") {
+            report(at("encoding"), format!("relative encodings come as cc or nrpn, not {key}"));
+        }
+        let full = if matches!(*key, "cc" | "note") { 127 } else { 16383 };
+        if let Some([lo, hi]) = c.range
+            && !(lo < hi && hi <= full)
+        {
+            report(at("range"), format!("expected a low and a high raw value, low below high, at most {full}"));
+        }
+    }
+    findings
+}
+
+/// A target as a map writes it: `strip.N.…` is strip 1, and with a list, strips 1, 2, ...
+fn parse_target(id: &str) -> Result<Target, String> {
+    let numbered = id.replacen("strip.N.", "strip.1.", 1);
+    targets::parse(&numbered).map_err(|e| e.replacen(&numbered, id, 1))
+}
+
+/// Whether a target is a switch or an action (a button) rather than a continuous value.
+fn is_button(target: Target) -> bool {
+    match target {
+        Target::Strip { control, .. } | Target::Master(control) | Target::Selected(control) => {
+            !matches!(control, StripControl::Fader | StripControl::Pan)
+        }
+        _ => true,
+    }
+}
+
+/// The checked document as bindable controls, lists expanded into one control a strip.
+fn compile(doc: &MapDoc, file: &Path) -> ControllerMap {
+    let mut controls = Vec::new();
+    for c in &doc.controls {
+        let target = parse_target(&c.target).expect("checked");
+        let [(key, numbers)] = messages(c)[..] else { unreachable!("checked") };
+        for (strip, n) in numbers.list().into_iter().enumerate() {
+            let target = match target {
+                Target::Strip { control, slot } if matches!(numbers, Numbers::PerStrip(_)) => {
+                    Target::Strip { control, slot: slot + strip as u16 }
+                }
+                t => t,
+            };
+            let (message, channel) = match key {
+                "cc" => (Message::Cc(n as u8), c.channel.unwrap_or(doc.channel)),
+                "cc14" => (Message::Cc14(n as u8), c.channel.unwrap_or(doc.channel)),
+                "note" => (Message::Note(n as u8), c.channel.unwrap_or(doc.channel)),
+                "pitchbend" => (Message::PitchBend, n as u8),
+                _ => (Message::Nrpn(n), c.channel.unwrap_or(doc.channel)),
+            };
+            let is_fader = matches!(
+                target,
+                Target::Strip { control: StripControl::Fader, .. }
+                    | Target::Master(StripControl::Fader)
+                    | Target::Selected(StripControl::Fader)
+            );
+            let [lo, hi] = c.range.unwrap_or([0, message.full_scale()]);
+            controls.push(Control {
+                target,
+                message,
+                channel: channel - 1,
+                encoding: c.encoding,
+                button: c.button,
+                curve: c.curve.unwrap_or(if is_fader { Curve::Taper } else { Curve::Linear }),
+                range: (lo, hi),
+                takeover: c.takeover.unwrap_or(if doc.motorized { Takeover::Jump } else { Takeover::Pickup }),
+                feedback: c.feedback.unwrap_or(doc.motorized || is_button(target)),
+                led: c.led.unwrap_or([0, 127]),
+            });
+        }
+    }
+    let used_strips = controls
+        .iter()
+        .filter_map(|c| match c.target {
+            Target::Strip { slot, .. } => Some(slot + 1),
+            _ => None,
+        })
+        .max()
+        .unwrap_or(0);
+    ControllerMap {
+        device: doc.device.clone(),
+        port_match: doc.port_match.clone(),
+        protocol: doc.protocol,
+        motorized: doc.motorized,
+        strips: doc.strips.unwrap_or(used_strips),
+        init: doc.init.iter().map(|h| parse_hex(h).expect("checked")).collect(),
+        unverified: doc.unverified.clone(),
+        controls,
+        source: file.to_path_buf(),
+    }
+}
+
+/// `"F0 00 00 66 14 00 F7"` → bytes.
+fn parse_hex(text: &str) -> Result<Vec<u8>, String> {
+    text.split_whitespace()
+        .map(|b| u8::from_str_radix(b, 16).map_err(|_| format!("expected hex bytes like \"B0 7F 01\", found `{b}`")))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn problems(text: &str) -> Vec<String> {
+        match parse(text, Path::new("my-map.yaml")) {
+            Ok(_) => Vec::new(),
+            Err(LoadError::Invalid { problems }) => problems.iter().map(|p| p.to_string()).collect(),
+            Err(e) => vec![e.to_string()],
+        }
+    }
+
+    #[test]
+    fn every_shipped_map_loads() {
+        for (name, _) in SHIPPED {
+            let map = shipped(name).unwrap();
+            assert!(!map.controls.is_empty() || map.protocol == Protocol::Mackie, "{name}");
+        }
+    }
+
+    #[test]
+    fn a_list_binds_consecutive_strips() {
+        let map =
+            parse("device: d\nmatch: d\ncontrols:\n  - {target: strip.N.fader, cc: [7, 9, 11]}\n", Path::new("m.yaml"));
+        let map = map.unwrap();
+        let slots: Vec<_> = map.controls.iter().map(|c| (c.target, c.message)).collect();
+        assert_eq!(slots[2], (Target::Strip { slot: 2, control: StripControl::Fader }, Message::Cc(11)));
+        assert_eq!(map.strips, 3);
+        assert_eq!(map.controls[0].curve, Curve::Taper);
+        assert_eq!(map.controls[0].takeover, Takeover::Pickup, "not motorised: pick up");
+    }
+
+    #[test]
+    fn mistakes_are_reported_with_line_path_and_what_was_expected() {
+        let text = "device: d\nmatch: d\ncontrols:\n  - {target: strip.N.fadr, cc: 3}\n  - {target: master.fader, cc: [1, 2]}\n  - {target: transport.play, cc: 200, note: 4}\n  - {target: strip.1.pan, note: 5, encoding: offset64}\n";
+        let got = problems(text);
+        assert_eq!(got.len(), 4, "{got:#?}");
+        assert!(
+            got[0].starts_with("my-map.yaml:4:")
+                && got[0].contains("controls[0].target: unknown target `strip.N.fadr`"),
+            "{}",
+            got[0]
+        );
+        assert!(got[1].starts_with("my-map.yaml:5:") && got[1].contains("a list binds one strip each"), "{}", got[1]);
+        assert!(
+            got[2].contains("controls[2]: expected exactly one of cc, cc14, note, pitchbend, nrpn; found cc and note"),
+            "{}",
+            got[2]
+        );
+        assert!(got[3].contains("controls[3].encoding: relative encodings come as cc or nrpn, not note"), "{}", got[3]);
+    }
+
+    #[test]
+    fn a_syntax_error_names_the_line() {
+        let got = problems("device: d\nmatch: d\ncontrols:\n  - {target: strip.1.fader, cc: 1, curve: log}\n");
+        assert!(got[0].starts_with("my-map.yaml:4:") && got[0].contains("unknown variant `log`"), "{got:?}");
+    }
+}
