@@ -1,10 +1,12 @@
 //! Control surfaces: MIDI fader controllers reached through midir, described by
 //! YAML maps in `controllers/`, moving the mix and following it.
 //!
+//! - `generic`: what a generic controller's messages mean, through its map.
 //! - `map`: controller maps, checked like layouts.
 //! - `midi`: bytes to messages and back (running status, SysEx, real-time bytes).
 //! - `targets`: everything a control can be bound to, named once.
 
+pub mod generic;
 pub mod map;
 pub mod midi;
 pub mod targets;

@@ -16,6 +16,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+use super::generic::is_button;
 use super::targets::{self, StripControl, Target};
 use crate::session::load::{LoadError, parse_with};
 use crate::session::validate::Finding;
@@ -321,16 +322,6 @@ fn check(doc: &MapDoc) -> Vec<Finding> {
 fn parse_target(id: &str) -> Result<Target, String> {
     let numbered = id.replacen("strip.N.", "strip.1.", 1);
     targets::parse(&numbered).map_err(|e| e.replacen(&numbered, id, 1))
-}
-
-/// Whether a target is a switch or an action (a button) rather than a continuous value.
-fn is_button(target: Target) -> bool {
-    match target {
-        Target::Strip { control, .. } | Target::Master(control) | Target::Selected(control) => {
-            !matches!(control, StripControl::Fader | StripControl::Pan)
-        }
-        _ => true,
-    }
 }
 
 /// The checked document as bindable controls, lists expanded into one control a strip.
