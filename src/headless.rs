@@ -12,9 +12,12 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use crate::audio::jack_backend::{JackSession, send};
+use crate::control::surface::{ParamMirror, SurfaceEvent};
+use crate::control::targets::TransportAction;
 use crate::engine::Command;
-use crate::engine::params::{ParamTable, ParamValues};
+use crate::engine::params::ParamTable;
 use crate::engine::telemetry::Telemetry;
+use crate::ui::shell::Surfaces;
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum Typed {
@@ -83,7 +86,7 @@ pub fn status_line(session: &JackSession, telemetry: &Telemetry) -> String {
 pub fn run(
     session: &mut JackSession,
     params: &ParamTable,
-    values: &mut ParamValues,
+    surfaces: Surfaces,
     telemetry: &Arc<Telemetry>,
     mut commands: rtrb::Producer<Command>,
     stop_requested: &AtomicBool,
@@ -114,7 +117,7 @@ pub fn run(
             Ok(line) => match parse_line(&line) {
                 Ok(Some(Typed::Quit)) => break,
                 Ok(Some(typed)) => {
-                    if let Err(message) = apply(session, params, values, &mut commands, typed) {
+                    if let Err(message) = apply(session, params, &surfaces.mirror, &mut commands, typed) {
                         eprintln!("{message}");
                     }
                 }
@@ -122,6 +125,11 @@ pub fn run(
                 Err(message) => eprintln!("{message}"),
             },
             Err(mpsc::RecvTimeoutError::Timeout) | Err(mpsc::RecvTimeoutError::Disconnected) => {}
+        }
+        for event in surfaces.events.try_iter() {
+            if let Err(message) = surface_event(session, event) {
+                eprintln!("{message}");
+            }
         }
         if last_status.elapsed() >= status_every {
             last_status = Instant::now();
@@ -137,10 +145,35 @@ pub fn run(
     Ok(())
 }
 
+/// What a surface asks of a session without a console: the transport, and a word on connecting.
+fn surface_event(session: &JackSession, event: SurfaceEvent) -> Result<(), String> {
+    let jack = |r: Result<(), jack::Error>| r.map_err(|e| format!("JACK transport: {e}"));
+    let nudge = session.sample_rate;
+    let frame = session.view.frame.load(Ordering::Relaxed) as u32;
+    match event {
+        SurfaceEvent::Transport(action) => match action {
+            TransportAction::Play => jack(session.transport.start()),
+            TransportAction::Stop => jack(session.transport.stop()),
+            TransportAction::PlayStop if session.view.rolling.load(Ordering::Relaxed) => jack(session.transport.stop()),
+            TransportAction::PlayStop => jack(session.transport.start()),
+            TransportAction::LocateStart => jack(session.transport.locate(0)),
+            TransportAction::Rewind => jack(session.transport.locate(frame.saturating_sub(nudge))),
+            TransportAction::Forward => jack(session.transport.locate(frame + nudge)),
+            TransportAction::Loop => Ok(()),
+        },
+        SurfaceEvent::Connected { device, port } => {
+            println!("{device} connected on {port}");
+            Ok(())
+        }
+        // Parameters went to the engine and the mirror already; the rest needs the console.
+        _ => Ok(()),
+    }
+}
+
 fn apply(
     session: &JackSession,
     params: &ParamTable,
-    values: &mut ParamValues,
+    values: &ParamMirror,
     commands: &mut rtrb::Producer<Command>,
     typed: Typed,
 ) -> Result<(), String> {

@@ -9,12 +9,13 @@ use anyhow::{Result, bail};
 use clap::{Parser, Subcommand, ValueEnum};
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use headroom::audio::inputs::open_stems;
 use headroom::audio::jack_backend::{self, JackSession};
 use headroom::audio::jack_server::DummyServer;
 use headroom::audio::offline::{self, Format, RenderOptions};
+use headroom::control::surface::{self, SurfaceEvent};
 use headroom::headless;
 use headroom::session::load::{self, LoadError};
 use headroom::session::templates;
@@ -52,6 +53,13 @@ struct OpenArgs {
     /// Locate the transport to this many seconds first.
     #[arg(long)]
     from: Option<f64>,
+    /// A controller map to use: a shipped one by name (`korg-nanokontrol2`) or a YAML file.
+    /// Repeat for several surfaces. Without it, every shipped map whose device is plugged in.
+    #[arg(long = "controller", value_name = "MAP")]
+    controllers: Vec<String>,
+    /// Connect the surface to the MIDI input port whose name contains PORT, instead of the map's `match`.
+    #[arg(long, value_name = "PORT")]
+    surface: Option<String>,
 }
 
 #[derive(Subcommand)]
@@ -208,10 +216,30 @@ fn play(args: &OpenArgs) -> Result<ExitCode> {
             return Ok(ExitCode::FAILURE);
         }
     };
-    let mut built = headroom::engine::Engine::build(&loaded.doc, rate as f32, 1)?;
-    let commands = built.command_producers.pop().expect("one command source");
-    let (params, mut values, telemetry) =
+    let maps = surface::choose_maps(&args.controllers).map_err(anyhow::Error::msg)?;
+    // One command ring for the console or the headless loop, one for each surface.
+    let mut built = headroom::engine::Engine::build(&loaded.doc, rate as f32, 1 + maps.len())?;
+    let commands = built.command_producers.remove(0);
+    let (params, values, telemetry) =
         (std::mem::take(&mut built.params), built.values.clone(), built.telemetry.clone());
+    let mirror = Arc::new(surface::ParamMirror::new(&values, params.specs().len()));
+    let selected = Arc::new(AtomicUsize::new(0));
+    let (surface_tx, surface_events) = std::sync::mpsc::channel();
+    let mut links = Vec::new();
+    for (map, ring) in maps.into_iter().zip(built.command_producers.drain(..)) {
+        let device = map.device.clone();
+        let mapper = surface::Mapper::new(map, params.clone(), selected.clone());
+        let tx = surface_tx.clone();
+        match surface::connect(mapper, args.surface.as_deref(), mirror.clone(), ring, move |e| drop(tx.send(e))) {
+            Ok(link) => {
+                let _ =
+                    surface_tx.send(SurfaceEvent::Connected { device: link.device.clone(), port: link.port.clone() });
+                links.push(link);
+            }
+            Err(e) => eprintln!("warning: {device}: {e}"),
+        }
+    }
+    let surfaces = shell::Surfaces { events: surface_events, mirror, selected };
     let mut jack = JackSession::start(client, &loaded.doc, built, stems)?;
     println!(
         "{} on JACK as \"{}\": {} Hz, {} frames a period; {} strips, {} buses",
@@ -244,7 +272,7 @@ fn play(args: &OpenArgs) -> Result<ExitCode> {
         };
         let mut app = App::new(loaded.doc.clone(), loaded.file.clone(), params, values, info);
         app.monochrome = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
-        match shell::run(app, &mut jack, &telemetry, commands, &stop) {
+        match shell::run(app, &mut jack, &telemetry, commands, surfaces, &stop) {
             Ok(Ending::Signalled { autosaved: Some(file) }) => {
                 println!("stopped by a signal; unsaved changes kept in {}", file.display());
                 Ok(())
@@ -253,7 +281,7 @@ fn play(args: &OpenArgs) -> Result<ExitCode> {
             Err(e) => Err(e),
         }
     } else {
-        headless::run(&mut jack, &params, &mut values, &telemetry, commands, &stop)
+        headless::run(&mut jack, &params, surfaces, &telemetry, commands, &stop)
     };
     jack.stop();
     let view = &jack.view;

@@ -436,3 +436,77 @@ fn the_console_in_a_terminal_moves_faders_mutes_plays_and_saves() {
     assert_eq!(saved.strips[0].fader_db.0, -6.0);
     assert!(saved.strips[1].mute && !saved.strips[0].mute);
 }
+
+/// A JACK client with a MIDI output named like the device, playing messages pushed into its ring.
+#[cfg(feature = "midi-jack")]
+struct MidiDevice {
+    _client: jack::AsyncClient<(), jack::contrib::ClosureProcessHandler<(), ProbeProcess>>,
+    messages: rtrb::Producer<[u8; 3]>,
+}
+
+#[cfg(feature = "midi-jack")]
+impl MidiDevice {
+    fn start(name: &str) -> MidiDevice {
+        let (client, _) = Client::new(name, ClientOptions::NO_START_SERVER).expect("MIDI test client");
+        let mut out = client.register_port("out", jack::MidiOut::default()).unwrap();
+        let (messages, mut pending) = rtrb::RingBuffer::<[u8; 3]>::new(1024);
+        let process: ProbeProcess = Box::new(move |_, ps| {
+            // The writer must be taken every cycle, or the last event repeats.
+            let mut writer = out.writer(ps);
+            let mut time = 0;
+            while let Ok(bytes) = pending.pop() {
+                let _ = writer.write(&jack::RawMidi { time, bytes: &bytes });
+                time = (time + 1).min(ps.n_frames() - 1);
+            }
+            Control::Continue
+        });
+        let client = client.activate_async((), jack::contrib::ClosureProcessHandler::new(process)).unwrap();
+        MidiDevice { _client: client, messages }
+    }
+
+    fn send(&mut self, bytes: [u8; 3]) {
+        self.messages.push(bytes).unwrap();
+        // A message a period: the way a person's hand produces them.
+        std::thread::sleep(Duration::from_millis(6));
+    }
+}
+
+#[cfg(feature = "midi-jack")]
+#[test]
+fn a_nanokontrol2_on_jack_midi_moves_a_fader_heard_at_the_master_and_mutes_a_strip() {
+    let _turn = ONE_SERVER_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let server = private_server("surface");
+    let dir = tempfile::tempdir().unwrap();
+    let layout = dir.path().join("tone.yaml");
+    std::fs::write(&layout, TONE_LAYOUT).unwrap();
+    let mut probe = Probe::start();
+    let mut device = MidiDevice::start("nanoKONTROL2-test");
+    let mut headroom = Headroom::play(&server, &layout, &["--controller", "korg-nanokontrol2"]);
+    headroom.expect_line("Korg nanoKONTROL2 connected on nanoKONTROL2-test:out");
+
+    // Fader 1 sits at the bottom; Tone is at 0 dB, three quarters up. Nothing moves until the
+    // fader reaches the value (soft takeover); then it follows, up to the top (+10 dB).
+    for value in [0u8, 20, 40] {
+        device.send([0xB0, 0, value]);
+    }
+    headroom.send("get strip.Tone.fader");
+    headroom.expect_line("strip.Tone.fader = +0.0 dB");
+    for value in (60..=127).step_by(6).chain([127]) {
+        device.send([0xB0, 0, value]);
+    }
+    headroom.send("get strip.Tone.fader");
+    headroom.expect_line("strip.Tone.fader = +10.0 dB");
+    std::thread::sleep(Duration::from_millis(150));
+    let (left, _) = probe.record(0.5);
+    assert!((db(rms(&left) / 0.25) - 10.0).abs() < 0.1, "at the master: {} dB", db(rms(&left) / 0.25));
+
+    // M1 (CC 48) pressed and released: Tone muted, and silent at the master.
+    device.send([0xB0, 48, 127]);
+    device.send([0xB0, 48, 0]);
+    headroom.send("get strip.Tone.mute");
+    headroom.expect_line("strip.Tone.mute = on");
+    std::thread::sleep(Duration::from_millis(150));
+    assert_eq!(rms(&probe.record(0.3).0), 0.0, "muted from the surface");
+    let summary = headroom.quit();
+    assert!(summary.contains("0 allocations on the audio thread"), "{summary}");
+}

@@ -14,6 +14,8 @@ use ratatui::layout::{Position, Rect};
 use super::keys::{self, Action, Scope};
 use super::meters::{FADER, PeakMeter};
 use super::view;
+use crate::control::surface::SurfaceEvent;
+use crate::control::targets::TransportAction;
 use crate::engine::Command;
 use crate::engine::params::FADER_FLOOR_DB;
 use crate::engine::params::{ParamIndex, ParamTable, ParamValues};
@@ -100,6 +102,8 @@ pub enum Msg {
     Saved(Result<(Vec<PathBuf>, Box<SessionDoc>), String>),
     /// Something the shell could not do, to show in the status line.
     Problem(String),
+    /// A control surface did something.
+    Surface(SurfaceEvent),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -343,8 +347,47 @@ impl App {
             }
             Msg::Saved(Err(e)) => self.say(format!("not saved: {e}"), true),
             Msg::Problem(e) => self.say(e, true),
+            Msg::Surface(event) => self.surface_event(event, &mut effects),
         }
         effects
+    }
+
+    fn surface_event(&mut self, event: SurfaceEvent, effects: &mut Vec<Effect>) {
+        match event {
+            SurfaceEvent::Param { param, value } => {
+                // The surface sent it to the engine itself: record it (for undo), do not echo it.
+                let mut echo = Vec::new();
+                self.set(param, value, &mut echo);
+            }
+            SurfaceEvent::Transport(action) => {
+                let perform = match action {
+                    TransportAction::Play if !self.readings.rolling => Some(Action::PlayStop),
+                    TransportAction::Stop if self.readings.rolling => Some(Action::PlayStop),
+                    TransportAction::Play | TransportAction::Stop => None,
+                    TransportAction::PlayStop => Some(Action::PlayStop),
+                    TransportAction::LocateStart => Some(Action::LocateStart),
+                    TransportAction::Rewind => Some(Action::NudgeBack),
+                    TransportAction::Forward => Some(Action::NudgeForward),
+                    TransportAction::Loop => Some(Action::LoopToggle),
+                };
+                if let Some(action) = perform {
+                    self.perform(action, effects);
+                }
+            }
+            SurfaceEvent::Select(channel) => self.select(channel),
+            SurfaceEvent::Save => self.perform(Action::Save, effects),
+            SurfaceEvent::Undo => self.perform(Action::Undo, effects),
+            SurfaceEvent::Redo => self.perform(Action::Redo, effects),
+            SurfaceEvent::Connected { device, port } => {
+                self.say(format!("{device} connected on {port}"), false);
+                self.surface = device;
+            }
+            // Shown once the console draws pickup markers, bank outlines and automation (issue 5).
+            SurfaceEvent::Pickup { .. }
+            | SurfaceEvent::Bank { .. }
+            | SurfaceEvent::Touch { .. }
+            | SurfaceEvent::Automation(_) => {}
+        }
     }
 
     fn take_readings(&mut self, r: Readings) {

@@ -10,8 +10,10 @@ use std::collections::VecDeque;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc;
+
+use crate::control::surface::{ParamMirror, SurfaceEvent};
 use std::time::{Duration, Instant};
 
 use ratatui::Terminal;
@@ -35,6 +37,15 @@ const FPS: u32 = 30;
 /// What wakes the loop besides the frame clock.
 enum Wake {
     Terminal(Event),
+    Surface(SurfaceEvent),
+}
+
+/// What the control surfaces tell the console, and the parameter targets it shares with them.
+pub struct Surfaces {
+    pub events: mpsc::Receiver<SurfaceEvent>,
+    pub mirror: Arc<ParamMirror>,
+    /// The console's selected channel, for surface controls bound to `selected.…`.
+    pub selected: Arc<AtomicUsize>,
 }
 
 /// Puts the terminal back as it was; safe to call more than once.
@@ -57,6 +68,7 @@ pub fn run(
     session: &mut JackSession,
     telemetry: &Arc<Telemetry>,
     mut commands: rtrb::Producer<Command>,
+    surfaces: Surfaces,
     stop_requested: &AtomicBool,
 ) -> Result<Ending, String> {
     terminal::enable_raw_mode().map_err(|e| format!("terminal: {e}"))?;
@@ -71,7 +83,7 @@ pub fn run(
             .map_err(|e| format!("terminal: {e}"))?;
         let mut terminal =
             Terminal::new(CrosstermBackend::new(std::io::stdout())).map_err(|e| format!("terminal: {e}"))?;
-        event_loop(&mut app, &mut terminal, session, telemetry, &mut commands, stop_requested)
+        event_loop(&mut app, &mut terminal, session, telemetry, &mut commands, surfaces, stop_requested)
     })();
     restore_terminal();
     let _ = std::panic::take_hook();
@@ -92,9 +104,23 @@ fn event_loop<W: Write>(
     session: &mut JackSession,
     telemetry: &Arc<Telemetry>,
     commands: &mut rtrb::Producer<Command>,
+    surfaces: Surfaces,
     stop_requested: &AtomicBool,
 ) -> Result<bool, String> {
     let (wake, woken) = mpsc::channel();
+    let surface_wake = wake.clone();
+    let Surfaces { events, mirror, selected } = surfaces;
+    // Surface events wake the loop like keys do.
+    std::thread::Builder::new()
+        .name("headroom-surface-events".into())
+        .spawn(move || {
+            while let Ok(event) = events.recv() {
+                if surface_wake.send(Wake::Surface(event)).is_err() {
+                    break;
+                }
+            }
+        })
+        .map_err(|e| e.to_string())?;
     std::thread::Builder::new()
         .name("headroom-terminal".into())
         .spawn(move || {
@@ -120,11 +146,15 @@ fn event_loop<W: Write>(
             return Err("the JACK server shut down".into());
         }
         let msgs = match woken.recv_timeout(next_frame.saturating_duration_since(Instant::now())) {
-            Ok(Wake::Terminal(first)) => {
+            Ok(first) => {
                 // Take everything already waiting, so a burst of key repeats costs one redraw.
-                let mut events = vec![first];
-                events.extend(woken.try_iter().map(|Wake::Terminal(ev)| ev));
-                events.into_iter().filter_map(terminal_msg).collect()
+                std::iter::once(first)
+                    .chain(woken.try_iter())
+                    .filter_map(|wake| match wake {
+                        Wake::Terminal(ev) => terminal_msg(ev),
+                        Wake::Surface(event) => Some(Msg::Surface(event)),
+                    })
+                    .collect()
             }
             Err(mpsc::RecvTimeoutError::Timeout) => {
                 next_frame = (next_frame + frame).max(Instant::now());
@@ -135,7 +165,12 @@ fn event_loop<W: Write>(
         for msg in msgs {
             for effect in app.update(msg) {
                 match effect {
-                    Effect::Engine(command) => unsent.push_back(command),
+                    Effect::Engine(command) => {
+                        if let Command::SetParam { param, value } = command {
+                            mirror.set(param, value);
+                        }
+                        unsent.push_back(command)
+                    }
                     Effect::Quit => return Ok(true),
                     other => {
                         if let Some(reply) = carry_out(other, session) {
@@ -145,6 +180,7 @@ fn event_loop<W: Write>(
                 }
             }
         }
+        selected.store(app.selected, Ordering::Relaxed);
         while let Some(command) = unsent.pop_front() {
             if let Err(back) = send(commands, command) {
                 unsent.push_front(back);
