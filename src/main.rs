@@ -76,6 +76,8 @@ enum Command {
     Play(OpenArgs),
     /// List every parameter id of a session with its range and value.
     Params { session: PathBuf },
+    /// List every target a controller map can bind a control to.
+    Targets,
     /// Print engine and render speed figures (median and tail per 64-frame block; times real time).
     Bench {
         /// Length of the generated session rendered, in seconds.
@@ -135,6 +137,12 @@ fn main() -> ExitCode {
         Command::Check { files, rate } => check(&files, rate),
         Command::Play(args) => play(&args),
         Command::Params { session } => list_params(&session),
+        Command::Targets => {
+            for target in headroom::control::targets::all() {
+                println!("{:<24} {}", target.id, target.help);
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Bench { seconds, only } => {
             let dir = std::env::temp_dir().join("headroom-bench");
             std::fs::create_dir_all(&dir).map_err(anyhow::Error::from).and_then(|()| {
