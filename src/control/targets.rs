@@ -100,17 +100,6 @@ const GLOBAL_TARGETS: &[TargetInfo] = &[
     TargetInfo { id: "master.fader", help: "master fader", make: |_| Target::Master(StripControl::Fader) },
     TargetInfo { id: "master.mute", help: "master mute", make: |_| Target::Master(StripControl::Mute) },
     TargetInfo { id: "master.touch", help: "master fader touch", make: |_| Target::Master(StripControl::Touch) },
-    TargetInfo { id: "transport.play", help: "start the JACK transport", make: |_| transport(TransportAction::Play) },
-    TargetInfo { id: "transport.stop", help: "stop the JACK transport", make: |_| transport(TransportAction::Stop) },
-    TargetInfo { id: "transport.play_stop", help: "start or stop", make: |_| transport(TransportAction::PlayStop) },
-    TargetInfo {
-        id: "transport.locate_start",
-        help: "locate to the start",
-        make: |_| transport(TransportAction::LocateStart),
-    },
-    TargetInfo { id: "transport.rewind", help: "nudge back 1 s", make: |_| transport(TransportAction::Rewind) },
-    TargetInfo { id: "transport.forward", help: "nudge forward 1 s", make: |_| transport(TransportAction::Forward) },
-    TargetInfo { id: "transport.loop", help: "loop on/off", make: |_| transport(TransportAction::Loop) },
     TargetInfo {
         id: "bank.next",
         help: "the surface's strips move one bank right",
@@ -131,48 +120,44 @@ const GLOBAL_TARGETS: &[TargetInfo] = &[
         help: "the surface's strips move one strip left",
         make: |_| Target::Bank { forward: false, one_strip: true },
     },
-    TargetInfo {
-        id: "automation.mode.off",
-        help: "automation off on the selected strip",
-        make: |_| Target::Automation(AutomationMode::Off),
-    },
-    TargetInfo {
-        id: "automation.mode.read",
-        help: "automation Read on the selected strip",
-        make: |_| Target::Automation(AutomationMode::Read),
-    },
-    TargetInfo {
-        id: "automation.mode.write",
-        help: "automation Write on the selected strip",
-        make: |_| Target::Automation(AutomationMode::Write),
-    },
-    TargetInfo {
-        id: "automation.mode.touch",
-        help: "automation Touch on the selected strip",
-        make: |_| Target::Automation(AutomationMode::Touch),
-    },
-    TargetInfo {
-        id: "automation.mode.latch",
-        help: "automation Latch on the selected strip",
-        make: |_| Target::Automation(AutomationMode::Latch),
-    },
-    TargetInfo {
-        id: "automation.mode.trim",
-        help: "automation Trim on the selected strip",
-        make: |_| Target::Automation(AutomationMode::Trim),
-    },
     TargetInfo { id: "save", help: "save the session", make: |_| Target::Save },
     TargetInfo { id: "undo", help: "undo the last mix change", make: |_| Target::Undo },
     TargetInfo { id: "redo", help: "redo", make: |_| Target::Redo },
 ];
 
-fn transport(action: TransportAction) -> Target {
-    Target::Transport(action)
+/// One target per variant of an action enum, named `<prefix><name>`.
+macro_rules! action_targets {
+    ($wrap:ident $kind:ident $prefix:literal: $($variant:ident $name:literal $help:literal),* $(,)?) => {
+        [$(TargetInfo {
+            id: concat!($prefix, $name),
+            help: $help,
+            make: |_| Target::$wrap($kind::$variant),
+        },)*]
+    };
 }
+
+const TRANSPORT_TARGETS: [TargetInfo; 7] = action_targets![Transport TransportAction "transport.":
+    Play "play" "start the JACK transport",
+    Stop "stop" "stop the JACK transport",
+    PlayStop "play_stop" "start or stop",
+    LocateStart "locate_start" "locate to the start",
+    Rewind "rewind" "nudge back 1 s",
+    Forward "forward" "nudge forward 1 s",
+    Loop "loop" "loop on/off",
+];
+
+const AUTOMATION_TARGETS: [TargetInfo; 6] = action_targets![Automation AutomationMode "automation.mode.":
+    Off "off" "automation off on the selected strip",
+    Read "read" "automation Read on the selected strip",
+    Write "write" "automation Write on the selected strip",
+    Touch "touch" "automation Touch on the selected strip",
+    Latch "latch" "automation Latch on the selected strip",
+    Trim "trim" "automation Trim on the selected strip",
+];
 
 /// Every target, strip ones first.
 pub fn all() -> impl Iterator<Item = &'static TargetInfo> {
-    STRIP_TARGETS.iter().chain(GLOBAL_TARGETS)
+    STRIP_TARGETS.iter().chain(GLOBAL_TARGETS).chain(&TRANSPORT_TARGETS).chain(&AUTOMATION_TARGETS)
 }
 
 /// Reads a target id as a map writes it (`strip.3.mute`, `transport.play`).
