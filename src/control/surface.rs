@@ -375,7 +375,7 @@ mod tests {
     }
 
     #[test]
-    fn a_mute_button_toggles_on_press_and_banks_move_the_strips() {
+    fn a_mute_button_toggles_on_press_and_a_bank_wider_than_the_session_stays_put() {
         let (mut m, mirror, table) = demo_mapper();
         let mute = control(&m, Target::Strip { slot: 1, control: StripControl::Mute });
         let bass_mute = table.lookup("strip.Bass.mute").unwrap();
@@ -391,5 +391,31 @@ mod tests {
         assert!(events.is_empty(), "a bank of 8 over the demo's 7 strips and buses cannot move: {events:?}");
         m.input(mute, Input::Press(true), &mirror, &mut |_| {});
         assert_eq!(mirror.get(bass_mute), 1.0, "still Bass");
+    }
+
+    #[test]
+    fn banks_page_across_24_strips_and_stop_at_the_last_full_bank() {
+        let strips: String = (1..=24).map(|i| format!("  - {{name: S{i}, input: {{ports: [x:{i}]}}}}\n")).collect();
+        let doc = load::parse(&format!("version: 1\nname: big\nstrips:\n{strips}"), Path::new("big.yaml")).unwrap().0;
+        let built = Engine::build(&doc, 48_000.0, 0).unwrap();
+        let mirror = ParamMirror::new(&built.values, built.params.specs().len());
+        let map = map::shipped("korg-nanokontrol2").unwrap();
+        let mut m = Mapper::new(map, built.params.clone(), Arc::new(AtomicUsize::new(0)));
+        let first_mute = control(&m, Target::Strip { slot: 0, control: StripControl::Mute });
+        let press = |m: &mut Mapper, target: Target| {
+            let mut events = Vec::new();
+            m.input(control(m, target), Input::Press(true), &mirror, &mut |a| events.push(a));
+            events
+        };
+        let muted = |name: &str| mirror.get(built.params.lookup(&format!("strip.{name}.mute")).unwrap()) >= 0.5;
+        let bank_next = Target::Bank { forward: true, one_strip: false };
+        assert_eq!(press(&mut m, bank_next), [Action::Console(SurfaceEvent::Bank { first: 8 })]);
+        m.input(first_mute, Input::Press(true), &mirror, &mut |_| {});
+        assert!(muted("S9") && !muted("S1"), "the first button now mutes strip 9");
+        press(&mut m, bank_next);
+        assert_eq!(press(&mut m, bank_next), [], "16..24 is the last full bank");
+        press(&mut m, Target::Bank { forward: false, one_strip: true });
+        m.input(first_mute, Input::Press(true), &mirror, &mut |_| {});
+        assert!(muted("S16"), "one strip back: the first button is strip 16");
     }
 }
