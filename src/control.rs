@@ -1,13 +1,19 @@
 //! Control surfaces: MIDI fader controllers reached through midir, described by
 //! YAML maps in `controllers/`, moving the mix and following it.
 //!
+//! - `feedback`: what a surface is sent back (motors, LEDs, rings, displays).
 //! - `generic`: what a generic controller's messages mean, through its map.
+//! - `link`: keeping a surface connected through midir (hot-plug, resync).
+//! - `mackie`: the Mackie Control protocol's fixed controls, displays and handshake.
 //! - `map`: controller maps, checked like layouts.
 //! - `midi`: bytes to messages and back (running status, SysEx, real-time bytes).
-//! - `surface`: a connected surface moving the mix (midir, soft takeover, banks).
+//! - `surface`: a surface's controls moving the mix (banks, soft takeover, touch).
 //! - `targets`: everything a control can be bound to, named once.
 
+pub mod feedback;
 pub mod generic;
+pub mod link;
+pub mod mackie;
 pub mod map;
 pub mod midi;
 pub mod surface;

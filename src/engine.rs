@@ -394,6 +394,7 @@ impl Engine {
                 meters.peak[side].raise_to(output.peak[side]);
                 meters.rms[side].store(output.rms[side]);
             }
+            meters.surface_peak.raise_to(output.peak[0].max(output.peak[1]));
             meters.gain_reduction_db.raise_to(std::mem::take(&mut channel.gain_reduction_db));
             resets += std::mem::take(&mut channel.nan_resets);
         }

@@ -12,7 +12,7 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use crate::audio::jack_backend::{JackSession, send};
-use crate::control::surface::{ParamMirror, SurfaceEvent};
+use crate::control::surface::{LinkState, ParamMirror, SurfaceEvent};
 use crate::control::targets::TransportAction;
 use crate::engine::Command;
 use crate::engine::params::ParamTable;
@@ -161,8 +161,12 @@ fn surface_event(session: &JackSession, event: SurfaceEvent) -> Result<(), Strin
             TransportAction::Forward => jack(session.transport.locate(frame + nudge)),
             TransportAction::Loop => Ok(()),
         },
-        SurfaceEvent::Connected { device, port } => {
-            println!("{device} connected on {port}");
+        SurfaceEvent::Link { device, state } => {
+            match state {
+                LinkState::Connected { port } => println!("{device} connected on {port}"),
+                LinkState::Waiting { pattern } => println!("{device}: waiting for a MIDI port matching \"{pattern}\""),
+                LinkState::Failed(why) => eprintln!("{device}: {why}"),
+            }
             Ok(())
         }
         // Parameters went to the engine and the mirror already; the rest needs the console.

@@ -15,7 +15,9 @@ use headroom::audio::inputs::open_stems;
 use headroom::audio::jack_backend::{self, JackSession};
 use headroom::audio::jack_server::DummyServer;
 use headroom::audio::offline::{self, Format, RenderOptions};
-use headroom::control::surface::{self, SurfaceEvent};
+use headroom::control::feedback::TransportNow;
+use headroom::control::link;
+use headroom::control::surface;
 use headroom::headless;
 use headroom::session::load::{self, LoadError};
 use headroom::session::templates;
@@ -57,9 +59,10 @@ struct OpenArgs {
     /// Repeat for several surfaces. Without it, every shipped map whose device is plugged in.
     #[arg(long = "controller", value_name = "MAP")]
     controllers: Vec<String>,
-    /// Connect the surface to the MIDI input port whose name contains PORT, instead of the map's `match`.
-    #[arg(long, value_name = "PORT")]
-    surface: Option<String>,
+    /// Connect the surface to the MIDI ports whose names contain PORT, instead of the map's `match`.
+    /// Repeatable: the first --surface goes with the first --controller, and so on.
+    #[arg(long = "surface", value_name = "PORT")]
+    surfaces: Vec<String>,
 }
 
 #[derive(Subcommand)]
@@ -224,7 +227,7 @@ fn play(args: &OpenArgs) -> Result<ExitCode> {
             return Ok(ExitCode::FAILURE);
         }
     };
-    let maps = surface::choose_maps(&args.controllers).map_err(anyhow::Error::msg)?;
+    let maps = link::choose_maps(&args.controllers).map_err(anyhow::Error::msg)?;
     // One command ring for the console or the headless loop, one for each surface.
     let mut built = headroom::engine::Engine::build(&loaded.doc, rate as f32, 1 + maps.len())?;
     let commands = built.command_producers.remove(0);
@@ -233,22 +236,23 @@ fn play(args: &OpenArgs) -> Result<ExitCode> {
     let mirror = Arc::new(surface::ParamMirror::new(&values, params.specs().len()));
     let selected = Arc::new(AtomicUsize::new(0));
     let (surface_tx, surface_events) = std::sync::mpsc::channel();
-    let mut links = Vec::new();
-    for (map, ring) in maps.into_iter().zip(built.command_producers.drain(..)) {
-        let device = map.device.clone();
-        let mapper = surface::Mapper::new(map, params.clone(), selected.clone());
-        let tx = surface_tx.clone();
-        match surface::connect(mapper, args.surface.as_deref(), mirror.clone(), ring, move |e| drop(tx.send(e))) {
-            Ok(link) => {
-                let _ =
-                    surface_tx.send(SurfaceEvent::Connected { device: link.device.clone(), port: link.port.clone() });
-                links.push(link);
-            }
-            Err(e) => eprintln!("warning: {device}: {e}"),
-        }
-    }
-    let surfaces = shell::Surfaces { events: surface_events, mirror, selected };
+    let surface_rings: Vec<_> = built.command_producers.drain(..).collect();
     let mut jack = JackSession::start(client, &loaded.doc, built, stems)?;
+    let shared = link::Shared {
+        mirror: mirror.clone(),
+        telemetry: telemetry.clone(),
+        transport: {
+            let (view, rate) = (jack.view.clone(), jack.sample_rate as f64);
+            Arc::new(move || TransportNow {
+                rolling: view.rolling.load(Ordering::Relaxed),
+                looping: view.loop_on.load(Ordering::Relaxed),
+                seconds: view.frame.load(Ordering::Relaxed) as f64 / rate,
+            })
+        },
+        selected: selected.clone(),
+    };
+    let _links = link::start_all(maps, &args.surfaces, &params, &shared, surface_rings, &surface_tx);
+    let surfaces = shell::Surfaces { events: surface_events, mirror, selected };
     println!(
         "{} on JACK as \"{}\": {} Hz, {} frames a period; {} strips, {} buses",
         loaded.file.display(),

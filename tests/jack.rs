@@ -437,11 +437,13 @@ fn the_console_in_a_terminal_moves_faders_mutes_plays_and_saves() {
     assert!(saved.strips[1].mute && !saved.strips[0].mute);
 }
 
-/// A JACK client with a MIDI output named like the device, playing messages pushed into its ring.
+/// A JACK client named like the device: `out` plays messages pushed into its ring, `in`
+/// keeps what headroom sends it.
 #[cfg(feature = "midi-jack")]
 struct MidiDevice {
-    _client: jack::AsyncClient<(), jack::contrib::ClosureProcessHandler<(), ProbeProcess>>,
-    messages: rtrb::Producer<[u8; 3]>,
+    client: Option<jack::AsyncClient<(), jack::contrib::ClosureProcessHandler<(), ProbeProcess>>>,
+    messages: rtrb::Producer<Vec<u8>>,
+    received: std::sync::Arc<Mutex<Vec<Vec<u8>>>>,
 }
 
 #[cfg(feature = "midi-jack")]
@@ -449,7 +451,11 @@ impl MidiDevice {
     fn start(name: &str) -> MidiDevice {
         let (client, _) = Client::new(name, ClientOptions::NO_START_SERVER).expect("MIDI test client");
         let mut out = client.register_port("out", jack::MidiOut::default()).unwrap();
-        let (messages, mut pending) = rtrb::RingBuffer::<[u8; 3]>::new(1024);
+        let input = client.register_port("in", jack::MidiIn::default()).unwrap();
+        let (messages, mut pending) = rtrb::RingBuffer::<Vec<u8>>::new(1024);
+        let received = std::sync::Arc::new(Mutex::new(Vec::new()));
+        let keep = received.clone();
+        // A test stand-in for a device, not a real-time engine: it may allocate and lock.
         let process: ProbeProcess = Box::new(move |_, ps| {
             // The writer must be taken every cycle, or the last event repeats.
             let mut writer = out.writer(ps);
@@ -458,16 +464,42 @@ impl MidiDevice {
                 let _ = writer.write(&jack::RawMidi { time, bytes: &bytes });
                 time = (time + 1).min(ps.n_frames() - 1);
             }
+            let mut kept = keep.lock().unwrap();
+            kept.extend(input.iter(ps).map(|m| m.bytes.to_vec()));
             Control::Continue
         });
         let client = client.activate_async((), jack::contrib::ClosureProcessHandler::new(process)).unwrap();
-        MidiDevice { _client: client, messages }
+        MidiDevice { client: Some(client), messages, received }
     }
 
-    fn send(&mut self, bytes: [u8; 3]) {
-        self.messages.push(bytes).unwrap();
+    fn send(&mut self, bytes: &[u8]) {
+        self.messages.push(bytes.to_vec()).unwrap();
         // A message a period: the way a person's hand produces them.
         std::thread::sleep(Duration::from_millis(6));
+    }
+
+    /// Forgets what was received so far.
+    fn clear(&self) {
+        self.received.lock().unwrap().clear();
+    }
+
+    /// Waits up to two seconds for a message `wanted` accepts; returns it.
+    fn expect(&self, what: &str, wanted: impl Fn(&[u8]) -> bool) -> Vec<u8> {
+        let deadline = Instant::now() + Duration::from_secs(2);
+        while Instant::now() < deadline {
+            if let Some(m) = self.received.lock().unwrap().iter().find(|m| wanted(m)) {
+                return m.clone();
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        panic!("the device was never sent {what}; it got {:02X?}", self.received.lock().unwrap());
+    }
+
+    /// Unplugs: the client and its ports go away.
+    fn unplug(mut self) {
+        if let Some(client) = self.client.take() {
+            client.deactivate().unwrap();
+        }
     }
 }
 
@@ -487,12 +519,12 @@ fn a_nanokontrol2_on_jack_midi_moves_a_fader_heard_at_the_master_and_mutes_a_str
     // Fader 1 sits at the bottom; Tone is at 0 dB, three quarters up. Nothing moves until the
     // fader reaches the value (soft takeover); then it follows, up to the top (+10 dB).
     for value in [0u8, 20, 40] {
-        device.send([0xB0, 0, value]);
+        device.send(&[0xB0, 0, value]);
     }
     headroom.send("get strip.Tone.fader");
     headroom.expect_line("strip.Tone.fader = +0.0 dB");
     for value in (60..=127).step_by(6).chain([127]) {
-        device.send([0xB0, 0, value]);
+        device.send(&[0xB0, 0, value]);
     }
     headroom.send("get strip.Tone.fader");
     headroom.expect_line("strip.Tone.fader = +10.0 dB");
@@ -501,12 +533,125 @@ fn a_nanokontrol2_on_jack_midi_moves_a_fader_heard_at_the_master_and_mutes_a_str
     assert!((db(rms(&left) / 0.25) - 10.0).abs() < 0.1, "at the master: {} dB", db(rms(&left) / 0.25));
 
     // M1 (CC 48) pressed and released: Tone muted, and silent at the master.
-    device.send([0xB0, 48, 127]);
-    device.send([0xB0, 48, 0]);
+    device.send(&[0xB0, 48, 127]);
+    device.send(&[0xB0, 48, 0]);
     headroom.send("get strip.Tone.mute");
     headroom.expect_line("strip.Tone.mute = on");
     std::thread::sleep(Duration::from_millis(150));
     assert_eq!(rms(&probe.record(0.3).0), 0.0, "muted from the surface");
+    let summary = headroom.quit();
+    assert!(summary.contains("0 allocations on the audio thread"), "{summary}");
+}
+
+/// Ten strips fed by the probe: more than a Mackie unit's eight, for banking.
+#[cfg(feature = "midi-jack")]
+fn ten_strip_layout(dir: &Path) -> std::path::PathBuf {
+    let strips: String = (1..=10).map(|i| format!("  - {{name: S{i}, input: {{ports: [\"probe:out\"]}}}}\n")).collect();
+    let layout = dir.join("ten.yaml");
+    std::fs::write(&layout, format!("version: 1\nname: ten\nstrips:\n{strips}")).unwrap();
+    layout
+}
+
+/// A Mackie fader message (pitch bend on channel `fader`) for a point of the travel, 10-bit.
+#[cfg(feature = "midi-jack")]
+fn motor(fader: u8, db: f32) -> Vec<u8> {
+    let raw = ((headroom::ui::meters::FADER.position(db) * 16383.0).round() as u16) & !0x0F;
+    vec![0xE0 | fader, (raw & 0x7F) as u8, (raw >> 7) as u8]
+}
+
+#[cfg(feature = "midi-jack")]
+#[test]
+fn an_mcu_on_jack_midi_moves_faders_pans_mutes_banks_and_the_transport() {
+    let _turn = ONE_SERVER_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let server = private_server("mcu-in");
+    let dir = tempfile::tempdir().unwrap();
+    let layout = ten_strip_layout(dir.path());
+    let mut device = MidiDevice::start("MCU-test");
+    let mut headroom = Headroom::play(&server, &layout, &["--controller", "mackie-control", "--surface", "MCU-test"]);
+    headroom.expect_line("Mackie Control connected on MCU-test:out");
+    let get = |headroom: &mut Headroom, id: &str| {
+        headroom.send(&format!("get {id}"));
+        headroom.expect_line(&format!("{id} = "))
+    };
+
+    // Fader 1 half way (pitch bend 8192, sent with running status after a touch): jumps, motorised.
+    device.send(&[0x90, 0x68, 0x7F]);
+    device.send(&[0xE0, 0x00, 0x40]);
+    let half = headroom::ui::meters::FADER.db_at(8192.0 / 16383.0);
+    assert_eq!(get(&mut headroom, "strip.S1.fader"), format!("strip.S1.fader = {half:+.1} dB"));
+    // V-Pot 2 three ticks clockwise, then three back (sign bit = counter-clockwise).
+    device.send(&[0xB0, 0x11, 0x03]);
+    let turned = get(&mut headroom, "strip.S2.pan");
+    assert!(turned.ends_with("R3") || turned.contains(" = R"), "{turned}");
+    device.send(&[0xB0, 0x11, 0x43]);
+    assert_eq!(get(&mut headroom, "strip.S2.pan"), "strip.S2.pan = C");
+    // Mute 3 pressed and released (note-on velocity 0 is the release).
+    device.send(&[0x90, 0x12, 0x7F]);
+    device.send(&[0x90, 0x12, 0x00]);
+    assert_eq!(get(&mut headroom, "strip.S3.mute"), "strip.S3.mute = on");
+    // Bank right: ten strips, so the bank stops at the last full eight (S3..S10).
+    device.send(&[0x90, 0x2F, 0x7F]);
+    device.send(&[0x90, 0x2F, 0x00]);
+    std::thread::sleep(Duration::from_millis(50));
+    device.send(&[0xE7, 0x7F, 0x7F]);
+    assert_eq!(get(&mut headroom, "strip.S10.fader"), "strip.S10.fader = +10.0 dB");
+    // The master fader is pitch bend on channel 9.
+    device.send(&[0xE8, 0x00, 0x00]);
+    assert_eq!(get(&mut headroom, "master.fader"), "master.fader = -inf dB");
+    // PLAY rolls the JACK transport.
+    device.send(&[0x90, 0x5E, 0x7F]);
+    device.send(&[0x90, 0x5E, 0x00]);
+    headroom.expect_line("▶ ");
+    let summary = headroom.quit();
+    assert!(summary.contains("0 allocations on the audio thread"), "{summary}");
+}
+
+#[cfg(feature = "midi-jack")]
+#[test]
+fn an_mcu_is_sent_motors_leds_and_names_never_drives_a_touched_fader_and_is_resynced_after_a_replug() {
+    let _turn = ONE_SERVER_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let server = private_server("mcu-out");
+    let dir = tempfile::tempdir().unwrap();
+    let layout = ten_strip_layout(dir.path());
+    let mut device = MidiDevice::start("MCU-test");
+    let mut headroom = Headroom::play(&server, &layout, &["--controller", "mackie-control", "--surface", "MCU-test"]);
+    headroom.expect_line("Mackie Control connected on MCU-test:out");
+    // Brought up: asked who it is, every strip's name and value, motors at 0 dB.
+    device.expect("the device query", |m| m == [0xF0, 0, 0, 0x66, 0x14, 0x00, 0xF7]);
+    device
+        .expect("S1 on the LCD", |m| m.starts_with(&[0xF0, 0, 0, 0x66, 0x14, 0x12, 0x00]) && m[7..].starts_with(b"S1"));
+    device.expect("motor 1 at 0 dB", |m| m == motor(0, 0.0));
+
+    // Changes made from the console (headless commands) reach the motor and the LED.
+    headroom.send("set strip.S1.fader -10");
+    device.expect("motor 1 at -10 dB", |m| m == motor(0, -10.0));
+    headroom.send("set strip.S2.mute 1");
+    device.expect("mute 2 lit", |m| m == [0x90, 0x11, 0x7F]);
+
+    // A hand on fader 1: nothing moves it; released, it gets the value at once.
+    device.send(&[0x90, 0x68, 0x7F]);
+    std::thread::sleep(Duration::from_millis(50));
+    device.clear();
+    headroom.send("set strip.S1.fader -20");
+    headroom.expect_line("strip.S1.fader = -20.0 dB");
+    std::thread::sleep(Duration::from_millis(300));
+    let sent: Vec<Vec<u8>> = device.received.lock().unwrap().clone();
+    assert!(!sent.iter().any(|m| m[0] == 0xE0), "a touched fader was driven: {sent:02X?}");
+    device.send(&[0x90, 0x68, 0x00]);
+    device.expect("motor 1 at -20 dB after release", |m| m == motor(0, -20.0));
+
+    // Unplugged: the console says so. Plugged back: everything is shown again and it plays.
+    device.unplug();
+    headroom.expect_line("Mackie Control: waiting for a MIDI port matching \"MCU-test\"");
+    let mut device = MidiDevice::start("MCU-test");
+    headroom.expect_line("Mackie Control connected on MCU-test:out");
+    device.expect("motor 1 at -20 dB again", |m| m == motor(0, -20.0));
+    device.expect("mute 2 lit again", |m| m == [0x90, 0x11, 0x7F]);
+    device.expect("S1 on the LCD again", |m| m.len() > 7 && m[5] == 0x12 && m[7..].starts_with(b"S1"));
+    device.send(&[0x90, 0x11, 0x7F]);
+    device.send(&[0x90, 0x11, 0x00]);
+    headroom.send("get strip.S2.mute");
+    headroom.expect_line("strip.S2.mute = off");
     let summary = headroom.quit();
     assert!(summary.contains("0 allocations on the audio thread"), "{summary}");
 }

@@ -17,12 +17,17 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use super::generic::is_button;
+use super::mackie::{self, MackieDoc};
 use super::targets::{self, StripControl, Target};
 use crate::session::load::{LoadError, parse_with};
 use crate::session::validate::Finding;
 
 /// Maps shipped with headroom, built into the binary so they are found from anywhere.
-pub const SHIPPED: &[(&str, &str)] = &[("korg-nanokontrol2", include_str!("../../controllers/korg-nanokontrol2.yaml"))];
+pub const SHIPPED: &[(&str, &str)] = &[
+    ("korg-nanokontrol2", include_str!("../../controllers/korg-nanokontrol2.yaml")),
+    ("mackie-control", include_str!("../../controllers/mackie-control.yaml")),
+    ("mackie-extender", include_str!("../../controllers/mackie-extender.yaml")),
+];
 
 #[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
@@ -108,9 +113,9 @@ pub struct MapDoc {
     pub port_match: String,
     #[serde(default)]
     pub protocol: Protocol,
-    /// Motor faders: the surface is moved to the values, and takeover is not needed.
-    #[serde(default)]
-    pub motorized: bool,
+    /// Motor faders: the surface is moved to the values, and takeover is not needed
+    /// (default: yes for Mackie Control, no otherwise).
+    pub motorized: Option<bool>,
     /// Strips a bank of this surface shows; by default the highest strip number its controls use.
     pub strips: Option<u16>,
     /// MIDI channel (1-16) of controls that do not give one.
@@ -122,6 +127,10 @@ pub struct MapDoc {
     /// What the map assumes and could not be checked against the device or a primary source.
     #[serde(default)]
     pub unverified: Vec<String>,
+    /// For `protocol: mackie`: what the unit has (default: a main unit with everything).
+    pub mackie: Option<MackieDoc>,
+    /// Generic: every control. Mackie: controls added to the protocol's, or replacing
+    /// the protocol's control on the same message (units that renumber buttons).
     #[serde(default)]
     pub controls: Vec<ControlDoc>,
 }
@@ -130,7 +139,7 @@ fn first_channel() -> u8 {
     1
 }
 
-#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[derive(Clone, Debug, Default, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct ControlDoc {
     /// A target from `headroom targets`; `strip.N.…` with a list of numbers binds strips 1, 2, ...
@@ -157,6 +166,11 @@ pub struct ControlDoc {
     pub feedback: Option<bool>,
     /// Values that turn its LED off and on.
     pub led: Option<[u8; 2]>,
+    /// A knob's LED ring, lit by these CC number(s) (one a strip, like the knob's own numbers)
+    /// rather than the knob's own message.
+    pub ring: Option<Numbers>,
+    /// The ring's values for the parameter's lowest and highest (default 0 and 127).
+    pub ring_range: Option<[u8; 2]>,
 }
 
 /// What a control sends.
@@ -194,6 +208,15 @@ pub struct Control {
     pub takeover: Takeover,
     pub feedback: bool,
     pub led: [u8; 2],
+    pub ring: Option<Ring>,
+}
+
+/// Where a knob's position is shown: a CC (on the control's channel) over a range of values.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Ring {
+    pub cc: u8,
+    pub low: u8,
+    pub high: u8,
 }
 
 /// A checked map, ready to bind.
@@ -207,6 +230,8 @@ pub struct ControllerMap {
     pub init: Vec<Vec<u8>>,
     pub unverified: Vec<String>,
     pub controls: Vec<Control>,
+    /// Mackie Control units: what this one has.
+    pub mackie: Option<MackieDoc>,
     /// Where it came from (a file, or `shipped:<name>`), for messages.
     pub source: PathBuf,
 }
@@ -252,8 +277,8 @@ fn check(doc: &MapDoc) -> Vec<Finding> {
             report(format!("init[{i}]"), e);
         }
     }
-    if doc.protocol == Protocol::Mackie && !doc.controls.is_empty() {
-        report("controls".into(), "a Mackie Control map takes no controls: the protocol fixes them".into());
+    if doc.mackie.is_some() && doc.protocol != Protocol::Mackie {
+        report("mackie".into(), "`mackie:` describes a Mackie Control unit; this map's protocol is generic".into());
     }
     for (i, c) in doc.controls.iter().enumerate() {
         let at = |key: &str| format!("controls[{i}].{key}");
@@ -308,6 +333,22 @@ fn check(doc: &MapDoc) -> Vec<Finding> {
         if c.encoding != Encoding::Absolute && !matches!(*key, "cc" | "nrpn") {
             report(at("encoding"), format!("relative encodings come as cc or nrpn, not {key}"));
         }
+        if let Some(ring) = &c.ring {
+            if ring.list().len() != numbers.list().len() {
+                report(
+                    at("ring"),
+                    format!("expected one ring CC for each of the {} {key} numbers", numbers.list().len()),
+                );
+            }
+            if ring.list().iter().any(|&n| n > 127) {
+                report(at("ring"), "expected CC numbers 0-127".into());
+            }
+        }
+        if let Some([lo, hi]) = c.ring_range
+            && (lo == hi || lo.max(hi) > 127)
+        {
+            report(at("ring_range"), "expected two different values 0-127".into());
+        }
         let full = if matches!(*key, "cc" | "note") { 127 } else { 16383 };
         if let Some([lo, hi]) = c.range
             && !(lo < hi && hi <= full)
@@ -326,10 +367,14 @@ fn parse_target(id: &str) -> Result<Target, String> {
 
 /// The checked document as bindable controls, lists expanded into one control a strip.
 fn compile(doc: &MapDoc, file: &Path) -> ControllerMap {
-    let mut controls = Vec::new();
-    for c in &doc.controls {
+    let mackie = (doc.protocol == Protocol::Mackie).then(|| doc.mackie.unwrap_or_default());
+    let motorized = doc.motorized.unwrap_or(mackie.is_some());
+    let protocol_controls = mackie.map(|unit| mackie::standard_controls(&unit, doc.strips.unwrap_or(8)));
+    let mut controls: Vec<Control> = Vec::new();
+    for c in protocol_controls.iter().flatten().chain(&doc.controls) {
         let target = parse_target(&c.target).expect("checked");
         let [(key, numbers)] = messages(c)[..] else { unreachable!("checked") };
+        let rings = c.ring.as_ref().map(Numbers::list).unwrap_or_default();
         for (strip, n) in numbers.list().into_iter().enumerate() {
             let target = match target {
                 Target::Strip { control, slot } if matches!(numbers, Numbers::PerStrip(_)) => {
@@ -351,6 +396,9 @@ fn compile(doc: &MapDoc, file: &Path) -> ControllerMap {
                     | Target::Selected(StripControl::Fader)
             );
             let [lo, hi] = c.range.unwrap_or([0, message.full_scale()]);
+            let [ring_low, ring_high] = c.ring_range.unwrap_or([0, 127]);
+            // A control of the map replaces the protocol's control on the same message.
+            controls.retain(|old| (old.channel, old.message) != (channel - 1, message));
             controls.push(Control {
                 target,
                 message,
@@ -359,9 +407,10 @@ fn compile(doc: &MapDoc, file: &Path) -> ControllerMap {
                 button: c.button,
                 curve: c.curve.unwrap_or(if is_fader { Curve::Taper } else { Curve::Linear }),
                 range: (lo, hi),
-                takeover: c.takeover.unwrap_or(if doc.motorized { Takeover::Jump } else { Takeover::Pickup }),
-                feedback: c.feedback.unwrap_or(doc.motorized || is_button(target)),
+                takeover: c.takeover.unwrap_or(if motorized { Takeover::Jump } else { Takeover::Pickup }),
+                feedback: c.feedback.unwrap_or(motorized || is_button(target) || c.ring.is_some()),
                 led: c.led.unwrap_or([0, 127]),
+                ring: rings.get(strip).map(|&cc| Ring { cc: cc as u8, low: ring_low, high: ring_high }),
             });
         }
     }
@@ -377,11 +426,12 @@ fn compile(doc: &MapDoc, file: &Path) -> ControllerMap {
         device: doc.device.clone(),
         port_match: doc.port_match.clone(),
         protocol: doc.protocol,
-        motorized: doc.motorized,
+        motorized,
         strips: doc.strips.unwrap_or(used_strips),
         init: doc.init.iter().map(|h| parse_hex(h).expect("checked")).collect(),
         unverified: doc.unverified.clone(),
         controls,
+        mackie,
         source: file.to_path_buf(),
     }
 }

@@ -1,4 +1,4 @@
-//! A connected surface: its MIDI input, read through its map, moving the mix.
+//! A surface's controls, read through its map, moving the mix.
 //!
 //! The midir callback decodes, maps and pushes: parameter changes go straight to
 //! the engine through the surface's own command ring (heard within a period plus
@@ -6,19 +6,17 @@
 //! changes included, goes to the console as a `SurfaceEvent` so it shows them and
 //! can undo them. Every producer of parameter targets writes them into the shared
 //! `ParamMirror`, so a toggle or an encoder turned here starts from the value the
-//! console last set, and the other way round.
+//! console last set, and the other way round; the surface's feedback reads it too.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
 
-use super::generic::{GenericDecoder, Input, is_button};
-use std::path::Path;
-
-use super::map::{self, ButtonMode, ControllerMap, Curve, Protocol, Takeover};
-use super::midi::Decoder;
+use super::generic::{Input, is_button};
+use super::map::{ButtonMode, ControllerMap, Curve, Takeover};
 use super::targets::{AutomationMode, StripControl, Target, TransportAction};
 use crate::engine::Command;
-use crate::engine::params::{ParamIndex, ParamTable, ParamValues, Unit};
+use crate::engine::params::{ParamIndex, ParamSpec, ParamTable, ParamValues, Unit};
 use crate::ui::meters::FADER;
 
 /// The target value of every parameter, shared by everything that sets targets.
@@ -36,6 +34,20 @@ impl ParamMirror {
     pub fn set(&self, param: ParamIndex, value: f32) {
         self.0[param.0 as usize].store(value.to_bits(), Ordering::Relaxed);
     }
+}
+
+/// How a surface's MIDI connection stands.
+#[derive(Clone, Debug, PartialEq)]
+pub enum LinkState {
+    Connected {
+        port: String,
+    },
+    /// No port matches yet (never plugged in, or unplugged): headroom keeps looking.
+    Waiting {
+        pattern: String,
+    },
+    /// MIDI itself is not there (no ALSA sequencer, no JACK for the JACK backend).
+    Failed(String),
 }
 
 /// What a surface tells the console.
@@ -61,16 +73,19 @@ pub enum SurfaceEvent {
         touched: bool,
     },
     Automation(AutomationMode),
-    /// The surface now shows engine channels from `first` on.
+    /// Surface `device` now shows engine channels from `first`, `width` of them (some may
+    /// be past the last channel).
     Bank {
+        device: String,
         first: usize,
+        width: usize,
     },
     Save,
     Undo,
     Redo,
-    Connected {
+    Link {
         device: String,
-        port: String,
+        state: LinkState,
     },
 }
 
@@ -84,34 +99,70 @@ struct ChannelParams {
     solo_safe: ParamIndex,
 }
 
-/// Turns a surface's inputs into parameter changes and console events.
-pub struct Mapper {
-    map: ControllerMap,
-    table: ParamTable,
-    /// Engine channels in order, the master last.
+/// The bank shared by the units of one surface (a Mackie main unit and its extenders
+/// page together); a lone surface has a bank of its own.
+pub struct BankGroup {
+    first: AtomicUsize,
+    /// Strips over all the units.
+    width: usize,
+}
+
+impl BankGroup {
+    pub fn new(width: u16) -> Arc<BankGroup> {
+        Arc::new(BankGroup { first: AtomicUsize::new(0), width: width.max(1) as usize })
+    }
+
+    pub fn first(&self) -> usize {
+        self.first.load(Ordering::Relaxed)
+    }
+}
+
+/// What a target reaches on the engine now.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Reach {
+    Param {
+        param: ParamIndex,
+        channel: usize,
+    },
+    Select(usize),
+    Touch(usize),
+    /// Not a channel's control (transport, bank, ...), or a strip past the session's last.
+    Elsewhere,
+}
+
+/// A fader without a touch sensor counts as touched this long after it last moved.
+pub const TOUCH_IDLE: Duration = Duration::from_millis(500);
+
+/// Where one surface's controls land now, shared by its input and its feedback: the
+/// engine's channels, its bank, the console's selection, and which faders are in hand.
+pub struct Binding {
     channels: Vec<ChannelParams>,
-    /// First engine channel of the surface's bank.
-    bank_start: usize,
+    /// Channel names, engine order (strips, buses, "Master").
+    pub names: Vec<String>,
+    bank: Arc<BankGroup>,
+    /// This unit's first slot within its group's bank.
+    offset: usize,
     /// The strip selected in the console (it publishes it here).
     selected: Arc<AtomicUsize>,
-    /// Per control: where the hardware last was, and the value it last set (soft takeover).
-    hardware: Vec<Option<f32>>,
-    owned: Vec<Option<f32>>,
+    /// Per engine channel: the fader's touch sensor is held.
+    touched: Box<[AtomicBool]>,
+    /// Per engine channel: when (ms from `epoch`, plus one) the fader last moved here.
+    moved: Box<[AtomicU64]>,
+    epoch: Instant,
+    /// The surface reports touch itself; otherwise touch is inferred from movement.
+    touch_sensing: bool,
 }
 
-/// What the surface does with an input.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Action {
-    Engine(Command),
-    Console(SurfaceEvent),
-}
-
-/// Within this distance (of the travel, 0..1) an unmotorised control picks its value up.
-const PICKUP_DISTANCE: f32 = 2.0 / 127.0;
-
-impl Mapper {
-    pub fn new(map: ControllerMap, table: ParamTable, selected: Arc<AtomicUsize>) -> Mapper {
+impl Binding {
+    pub fn new(
+        map: &ControllerMap,
+        table: &ParamTable,
+        bank: Arc<BankGroup>,
+        offset: u16,
+        selected: Arc<AtomicUsize>,
+    ) -> Binding {
         let mut channels = Vec::new();
+        let mut names = Vec::new();
         for spec in table.specs() {
             // Every channel (strip, bus, master) declares `<prefix>.fader`, in engine order.
             if let Some(prefix) = spec.id.strip_suffix(".fader")
@@ -125,18 +176,134 @@ impl Mapper {
                     solo: find("solo"),
                     solo_safe: find("solo_safe"),
                 });
+                let name = prefix.split_once('.').map_or("Master", |(_, name)| name);
+                names.push(name.to_string());
             }
         }
-        let controls = map.controls.len();
-        Mapper {
-            map,
-            table,
+        let count = channels.len();
+        Binding {
             channels,
-            bank_start: 0,
+            names,
+            bank,
+            offset: offset as usize,
             selected,
-            hardware: vec![None; controls],
-            owned: vec![None; controls],
+            touched: (0..count).map(|_| AtomicBool::new(false)).collect(),
+            moved: (0..count).map(|_| AtomicU64::new(0)).collect(),
+            epoch: Instant::now(),
+            touch_sensing: map.controls.iter().any(|c| {
+                matches!(
+                    c.target,
+                    Target::Strip { control: StripControl::Touch, .. } | Target::Master(StripControl::Touch)
+                )
+            }),
         }
+    }
+
+    /// The engine channel on bank slot `slot` of this unit, if the session has one there.
+    pub fn slot_channel(&self, slot: u16) -> Option<usize> {
+        Some(self.bank.first() + self.offset + slot as usize).filter(|&c| c + 1 < self.channels.len())
+    }
+
+    pub fn master(&self) -> usize {
+        self.channels.len() - 1
+    }
+
+    pub fn selected(&self) -> usize {
+        self.selected.load(Ordering::Relaxed)
+    }
+
+    pub fn bank(&self) -> &BankGroup {
+        &self.bank
+    }
+
+    /// The first engine channel this unit shows now.
+    pub fn first_shown(&self) -> usize {
+        self.bank.first() + self.offset
+    }
+
+    pub fn reach(&self, target: Target) -> Reach {
+        let (channel, control) = match target {
+            Target::Strip { slot, control } => (self.slot_channel(slot), control),
+            Target::Master(control) => (Some(self.master()), control),
+            Target::Selected(control) => (Some(self.selected()).filter(|&c| c < self.channels.len()), control),
+            _ => return Reach::Elsewhere,
+        };
+        let Some(channel) = channel else { return Reach::Elsewhere };
+        let p = self.channels[channel];
+        let param = match control {
+            StripControl::Fader => p.fader,
+            StripControl::Pan => p.pan,
+            StripControl::Mute => p.mute,
+            StripControl::Solo => p.solo,
+            StripControl::SoloSafe => p.solo_safe,
+            StripControl::Select => return Reach::Select(channel),
+            StripControl::Touch => return Reach::Touch(channel),
+        };
+        Reach::Param { param, channel }
+    }
+
+    /// Whether a hand is on channel `channel`'s fader here: its touch sensor is held, or,
+    /// on a surface without sensors, it moved within `TOUCH_IDLE`.
+    pub fn in_hand(&self, channel: usize) -> bool {
+        if self.touch_sensing {
+            return self.touched[channel].load(Ordering::Relaxed);
+        }
+        let moved = self.moved[channel].load(Ordering::Relaxed);
+        moved != 0 && self.now_ms() + 1 - moved < TOUCH_IDLE.as_millis() as u64
+    }
+
+    fn now_ms(&self) -> u64 {
+        self.epoch.elapsed().as_millis() as u64
+    }
+}
+
+/// Turns a surface's inputs into parameter changes and console events.
+pub struct Mapper {
+    map: ControllerMap,
+    table: ParamTable,
+    binding: Arc<Binding>,
+    /// The bank the takeover state below belongs to.
+    bank_seen: usize,
+    /// Per control: where the hardware last was, and the value it last set (soft takeover).
+    hardware: Vec<Option<f32>>,
+    owned: Vec<Option<f32>>,
+}
+
+/// What the surface does with an input.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Action {
+    Engine(Command),
+    Console(SurfaceEvent),
+    /// Send control `control`'s position back to it: a motor fader holds only what the host sends.
+    Echo {
+        control: usize,
+        position: f32,
+    },
+}
+
+/// Where on a control's travel (0..1) a parameter value sits.
+pub fn travel(curve: Curve, spec: &ParamSpec, value: f32) -> f32 {
+    match (curve, spec.unit) {
+        (Curve::Taper, Unit::Db) => FADER.position(value),
+        _ => ((value - spec.min) / (spec.max - spec.min)).clamp(0.0, 1.0),
+    }
+}
+
+/// The parameter value at a point of a control's travel.
+fn value_at(curve: Curve, spec: &ParamSpec, position: f32) -> f32 {
+    match (curve, spec.unit) {
+        (Curve::Taper, Unit::Db) => FADER.db_at(position),
+        _ => spec.min + position * (spec.max - spec.min),
+    }
+}
+
+/// Within this distance (of the travel, 0..1) an unmotorised control picks its value up.
+const PICKUP_DISTANCE: f32 = 2.0 / 127.0;
+
+impl Mapper {
+    pub fn new(map: ControllerMap, table: ParamTable, binding: Arc<Binding>) -> Mapper {
+        let controls = map.controls.len();
+        Mapper { map, table, binding, bank_seen: 0, hardware: vec![None; controls], owned: vec![None; controls] }
     }
 
     pub fn map(&self) -> &ControllerMap {
@@ -145,44 +312,45 @@ impl Mapper {
 
     /// Acts on control `index` having done `input`.
     pub fn input(&mut self, index: usize, input: Input, mirror: &ParamMirror, act: &mut impl FnMut(Action)) {
-        let control = self.map.controls[index].clone();
+        let control = &self.map.controls[index];
+        let (target, button, curve, takeover, echo) =
+            (control.target, control.button, control.curve, control.takeover, control.feedback);
         let pressed = matches!(input, Input::Press(true));
         // Actions fire on the press (a latching button: on every change of state).
-        let fires = pressed || (control.button == ButtonMode::Latching && matches!(input, Input::Press(_)));
-        let channel_of = |slot: u16| Some(self.bank_start + slot as usize).filter(|&c| c + 1 < self.channels.len());
-        let (channel, strip_control) = match control.target {
-            Target::Strip { slot, control } => (channel_of(slot), control),
-            Target::Master(control) => (Some(self.channels.len() - 1), control),
-            Target::Selected(control) => (Some(self.selected.load(Ordering::Relaxed)), control),
-            Target::Transport(action) if fires => return act(Action::Console(SurfaceEvent::Transport(action))),
-            Target::Automation(mode) if fires => return act(Action::Console(SurfaceEvent::Automation(mode))),
-            Target::Save if fires => return act(Action::Console(SurfaceEvent::Save)),
-            Target::Undo if fires => return act(Action::Console(SurfaceEvent::Undo)),
-            Target::Redo if fires => return act(Action::Console(SurfaceEvent::Redo)),
-            Target::Bank { forward, one_strip } if fires => return self.bank(forward, one_strip, act),
-            _ => return,
-        };
-        let Some(channel) = channel.filter(|&c| c < self.channels.len()) else { return };
-        let p = self.channels[channel];
-        let param = match strip_control {
-            StripControl::Fader => p.fader,
-            StripControl::Pan => p.pan,
-            StripControl::Mute => p.mute,
-            StripControl::Solo => p.solo,
-            StripControl::SoloSafe => p.solo_safe,
-            StripControl::Select if fires => return act(Action::Console(SurfaceEvent::Select(channel))),
-            StripControl::Touch => {
+        let fires = pressed || (button == ButtonMode::Latching && matches!(input, Input::Press(_)));
+        let console = |event| Action::Console(event);
+        match target {
+            Target::Transport(action) if fires => return act(console(SurfaceEvent::Transport(action))),
+            Target::Automation(mode) if fires => return act(console(SurfaceEvent::Automation(mode))),
+            Target::Save if fires => return act(console(SurfaceEvent::Save)),
+            Target::Undo if fires => return act(console(SurfaceEvent::Undo)),
+            Target::Redo if fires => return act(console(SurfaceEvent::Redo)),
+            Target::Bank { forward, one_strip } if fires => return self.bank(forward, one_strip),
+            _ => {}
+        }
+        let binding = self.binding.clone();
+        if binding.bank().first() != self.bank_seen {
+            // The controls now sit over other values: each must pick its new one up.
+            self.bank_seen = binding.bank().first();
+            self.hardware.iter_mut().for_each(|h| *h = None);
+            self.owned.iter_mut().for_each(|o| *o = None);
+        }
+        let (param, channel) = match binding.reach(target) {
+            Reach::Param { param, channel } => (param, channel),
+            Reach::Select(channel) if fires => return act(console(SurfaceEvent::Select(channel))),
+            Reach::Touch(channel) => {
                 if let Input::Press(touched) = input {
-                    act(Action::Console(SurfaceEvent::Touch { channel, touched }));
+                    binding.touched[channel].store(touched, Ordering::Relaxed);
+                    act(console(SurfaceEvent::Touch { channel, touched }));
                 }
                 return;
             }
-            StripControl::Select => return,
+            Reach::Select(_) | Reach::Elsewhere => return,
         };
         let spec = self.table.spec(param);
         let current = mirror.get(param);
         let value = match input {
-            Input::Press(down) if is_button(control.target) => match control.button {
+            Input::Press(down) if is_button(target) => match button {
                 ButtonMode::Latching => down as u8 as f32,
                 ButtonMode::Momentary if down => (current < 0.5) as u8 as f32,
                 ButtonMode::Momentary => return,
@@ -190,23 +358,20 @@ impl Mapper {
             Input::Press(_) => return,
             Input::Steps(n) => (0..n.unsigned_abs()).fold(current, |v, _| spec.step(v, n.signum() as f32, false)),
             Input::Position(position) => {
-                let travel = |v: f32| match (control.curve, spec.unit) {
-                    (Curve::Taper, Unit::Db) => FADER.position(v),
-                    _ => (v - spec.min) / (spec.max - spec.min),
-                };
-                let at_value = travel(current);
-                let picked_up = control.takeover == Takeover::Jump
+                let at_value = travel(curve, spec, current);
+                let picked_up = takeover == Takeover::Jump
                     || self.owned[index] == Some(current)
                     || (position - at_value).abs() < PICKUP_DISTANCE
                     || self.hardware[index].is_some_and(|was| (was - at_value) * (position - at_value) <= 0.0);
                 self.hardware[index] = Some(position);
                 if !picked_up {
-                    return act(Action::Console(SurfaceEvent::Pickup { param, position }));
+                    return act(console(SurfaceEvent::Pickup { param, position }));
                 }
-                match (control.curve, spec.unit) {
-                    (Curve::Taper, Unit::Db) => FADER.db_at(position),
-                    _ => spec.min + position * (spec.max - spec.min),
+                binding.moved[channel].store(binding.now_ms() + 1, Ordering::Relaxed);
+                if echo {
+                    act(Action::Echo { control: index, position });
                 }
+                value_at(curve, spec, position)
             }
         };
         let value = spec.constrain(value);
@@ -214,131 +379,47 @@ impl Mapper {
         if value != current {
             mirror.set(param, value);
             act(Action::Engine(Command::SetParam { param, value }));
-            act(Action::Console(SurfaceEvent::Param { param, value }));
+            act(console(SurfaceEvent::Param { param, value }));
         }
     }
 
     /// Moves the bank by a whole bank or one strip, within the strips and buses.
-    fn bank(&mut self, forward: bool, one_strip: bool, act: &mut impl FnMut(Action)) {
-        let width = self.map.strips.max(1) as usize;
-        let step = if one_strip { 1 } else { width };
-        let last_start = (self.channels.len() - 1).saturating_sub(width);
-        let start =
-            if forward { (self.bank_start + step).min(last_start) } else { self.bank_start.saturating_sub(step) };
-        if start != self.bank_start {
-            self.bank_start = start;
-            // The controls now sit over other values: each must pick its new one up.
-            self.hardware.iter_mut().for_each(|h| *h = None);
-            self.owned.iter_mut().for_each(|o| *o = None);
-            act(Action::Console(SurfaceEvent::Bank { first: start }));
-        }
+    fn bank(&mut self, forward: bool, one_strip: bool) {
+        let group = self.binding.bank();
+        let step = if one_strip { 1 } else { group.width };
+        let last_start = self.binding.master().saturating_sub(group.width);
+        // The link threads of the group's units see the move and tell the console.
+        let _ = group.first.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |first| {
+            let start = if forward { (first + step).min(last_start) } else { first.saturating_sub(step) };
+            (start != first).then_some(start)
+        });
     }
-}
-
-/// A surface connected through midir; dropping it disconnects.
-pub struct SurfaceLink {
-    pub device: String,
-    pub port: String,
-    _input: midir::MidiInputConnection<()>,
-}
-
-/// Input ports whose name contains `pattern`, any case.
-pub fn matching_ports(pattern: &str) -> Result<Vec<String>, String> {
-    let input = midir::MidiInput::new("headroom-scan").map_err(|e| format!("MIDI: {e}"))?;
-    let wanted = pattern.to_lowercase();
-    Ok(input
-        .ports()
-        .iter()
-        .filter_map(|p| input.port_name(p).ok())
-        .filter(|name| name.to_lowercase().contains(&wanted))
-        .collect())
-}
-
-/// The maps to use: those named (`--controller`: a shipped map's name or a file), or, when
-/// none is named, every shipped map whose device has a MIDI port now.
-pub fn choose_maps(named: &[String]) -> Result<Vec<ControllerMap>, String> {
-    if named.is_empty() {
-        // No MIDI system (no ALSA sequencer, no JACK for the JACK backend): no surfaces, no error.
-        return Ok(map::SHIPPED
-            .iter()
-            .filter_map(|(name, _)| map::shipped(name))
-            .filter(|m| m.protocol == Protocol::Generic && matching_ports(&m.port_match).is_ok_and(|p| !p.is_empty()))
-            .collect());
-    }
-    named
-        .iter()
-        .map(|n| match map::shipped(n) {
-            Some(m) => Ok(m),
-            None if Path::new(n).exists() => map::load(Path::new(n)).map_err(|e| e.to_string()),
-            None => Err(format!(
-                "no controller map \"{n}\": give a file, or one of: {}",
-                map::SHIPPED.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", ")
-            )),
-        })
-        .collect()
-}
-
-/// Connects the first input port matching `port_pattern` (or the map's `match`) and starts
-/// moving the mix: parameter changes into `engine`, events to `console`.
-pub fn connect(
-    mut mapper: Mapper,
-    port_pattern: Option<&str>,
-    mirror: Arc<ParamMirror>,
-    mut engine: rtrb::Producer<Command>,
-    console: impl Fn(SurfaceEvent) + Send + 'static,
-) -> Result<SurfaceLink, String> {
-    let map = mapper.map().clone();
-    if map.protocol == Protocol::Mackie {
-        return Err(format!("{}: Mackie Control surfaces are not supported yet", map.source.display()));
-    }
-    let pattern = port_pattern.unwrap_or(&map.port_match);
-    let mut input = midir::MidiInput::new("headroom-surface").map_err(|e| format!("MIDI: {e}"))?;
-    input.ignore(midir::Ignore::TimeAndActiveSense);
-    let wanted = pattern.to_lowercase();
-    let port = input
-        .ports()
-        .into_iter()
-        .find(|p| input.port_name(p).is_ok_and(|n| n.to_lowercase().contains(&wanted)))
-        .ok_or_else(|| format!("no MIDI input port matches \"{pattern}\" (for {})", map.device))?;
-    let port_name = input.port_name(&port).map_err(|e| format!("MIDI: {e}"))?;
-    let mut bytes = Decoder::default();
-    let mut generic = GenericDecoder::new(&map.controls);
-    let connection = input
-        .connect(
-            &port,
-            "in",
-            move |_stamp, message, _| {
-                let mut act = |action| match action {
-                    // A full ring drops the change rather than wait: this thread must keep up with the device.
-                    Action::Engine(command) => drop(engine.push(command)),
-                    Action::Console(event) => console(event),
-                };
-                let mut inputs = Vec::new();
-                let mut collect = |i, input| inputs.push((i, input));
-                bytes.feed(message, |m| generic.feed(m, &mut collect));
-                generic.flush(&mut collect);
-                for (i, input) in inputs {
-                    mapper.input(i, input, &mirror, &mut act);
-                }
-            },
-            (),
-        )
-        .map_err(|e| format!("MIDI: cannot connect to {port_name}: {e}"))?;
-    Ok(SurfaceLink { device: map.device.clone(), port: port_name, _input: connection })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::control::map;
     use crate::engine::Engine;
     use crate::session::load;
+    use crate::session::schema::SessionDoc;
+    use std::path::Path;
+
+    /// A mapper for a shipped map alone on its bank, and the session's parameter values.
+    pub(crate) fn mapper(map: &str, doc: &SessionDoc) -> (Mapper, ParamMirror, ParamTable) {
+        let built = Engine::build(doc, 48_000.0, 0).unwrap();
+        let mirror = ParamMirror::new(&built.values, built.params.specs().len());
+        let map = map::shipped(map).unwrap();
+        let binding = Binding::new(&map, &built.params, BankGroup::new(map.strips), 0, Arc::new(AtomicUsize::new(0)));
+        (Mapper::new(map, built.params.clone(), Arc::new(binding)), mirror, built.params)
+    }
+
+    pub(crate) fn demo() -> SessionDoc {
+        load::load(Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/layouts/demo.yaml"))).unwrap().doc
+    }
 
     fn demo_mapper() -> (Mapper, ParamMirror, ParamTable) {
-        let loaded = load::load(Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/layouts/demo.yaml"))).unwrap();
-        let built = Engine::build(&loaded.doc, 48_000.0, 0).unwrap();
-        let mirror = ParamMirror::new(&built.values, built.params.specs().len());
-        let map = map::shipped("korg-nanokontrol2").unwrap();
-        (Mapper::new(map, built.params.clone(), Arc::new(AtomicUsize::new(0))), mirror, built.params)
+        mapper("korg-nanokontrol2", &demo())
     }
 
     fn control(m: &Mapper, target: Target) -> usize {
@@ -386,9 +467,8 @@ mod tests {
         m.input(mute, Input::Press(true), &mirror, &mut |_| {});
         assert_eq!(mirror.get(bass_mute), 0.0);
         let next = control(&m, Target::Bank { forward: true, one_strip: true });
-        let mut events = Vec::new();
-        m.input(next, Input::Press(true), &mirror, &mut |a| events.push(a));
-        assert!(events.is_empty(), "a bank of 8 over the demo's 7 strips and buses cannot move: {events:?}");
+        m.input(next, Input::Press(true), &mirror, &mut |_| {});
+        assert_eq!(m.binding.first_shown(), 0, "a bank of 8 over the demo's 7 strips and buses cannot move");
         m.input(mute, Input::Press(true), &mirror, &mut |_| {});
         assert_eq!(mirror.get(bass_mute), 1.0, "still Bass");
     }
@@ -397,23 +477,19 @@ mod tests {
     fn banks_page_across_24_strips_and_stop_at_the_last_full_bank() {
         let strips: String = (1..=24).map(|i| format!("  - {{name: S{i}, input: {{ports: [x:{i}]}}}}\n")).collect();
         let doc = load::parse(&format!("version: 1\nname: big\nstrips:\n{strips}"), Path::new("big.yaml")).unwrap().0;
-        let built = Engine::build(&doc, 48_000.0, 0).unwrap();
-        let mirror = ParamMirror::new(&built.values, built.params.specs().len());
-        let map = map::shipped("korg-nanokontrol2").unwrap();
-        let mut m = Mapper::new(map, built.params.clone(), Arc::new(AtomicUsize::new(0)));
+        let (mut m, mirror, table) = mapper("korg-nanokontrol2", &doc);
         let first_mute = control(&m, Target::Strip { slot: 0, control: StripControl::Mute });
-        let press = |m: &mut Mapper, target: Target| {
-            let mut events = Vec::new();
-            m.input(control(m, target), Input::Press(true), &mirror, &mut |a| events.push(a));
-            events
-        };
-        let muted = |name: &str| mirror.get(built.params.lookup(&format!("strip.{name}.mute")).unwrap()) >= 0.5;
+        let press =
+            |m: &mut Mapper, target: Target| m.input(control(m, target), Input::Press(true), &mirror, &mut |_| {});
+        let muted = |name: &str| mirror.get(table.lookup(&format!("strip.{name}.mute")).unwrap()) >= 0.5;
         let bank_next = Target::Bank { forward: true, one_strip: false };
-        assert_eq!(press(&mut m, bank_next), [Action::Console(SurfaceEvent::Bank { first: 8 })]);
+        press(&mut m, bank_next);
+        assert_eq!(m.binding.first_shown(), 8);
         m.input(first_mute, Input::Press(true), &mirror, &mut |_| {});
         assert!(muted("S9") && !muted("S1"), "the first button now mutes strip 9");
         press(&mut m, bank_next);
-        assert_eq!(press(&mut m, bank_next), [], "16..24 is the last full bank");
+        press(&mut m, bank_next);
+        assert_eq!(m.binding.first_shown(), 16, "16..24 is the last full bank");
         press(&mut m, Target::Bank { forward: false, one_strip: true });
         m.input(first_mute, Input::Press(true), &mirror, &mut |_| {});
         assert!(muted("S16"), "one strip back: the first button is strip 16");

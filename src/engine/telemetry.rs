@@ -35,6 +35,8 @@ pub struct ChannelMeters {
     pub peak: [AtomicLevel; 2],
     pub rms: [AtomicLevel; 2],
     pub gain_reduction_db: AtomicLevel,
+    /// Both sides' peak, held for the control surfaces' meters (the console takes `peak`).
+    pub surface_peak: AtomicLevel,
 }
 
 #[derive(Debug)]

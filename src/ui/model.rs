@@ -6,6 +6,7 @@
 //! engine; nothing the engine reports is copied back over it, so fast key repeats
 //! are never lost to an echo.
 
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
@@ -14,7 +15,7 @@ use ratatui::layout::{Position, Rect};
 use super::keys::{self, Action, Scope};
 use super::meters::{FADER, PeakMeter};
 use super::view;
-use crate::control::surface::SurfaceEvent;
+use crate::control::surface::{LinkState, SurfaceEvent};
 use crate::control::targets::TransportAction;
 use crate::engine::Command;
 use crate::engine::params::FADER_FLOOR_DB;
@@ -255,10 +256,23 @@ pub struct App {
     quit_armed: bool,
     pub size: (u16, u16),
     pub monochrome: bool,
-    /// What the control surface is doing (until one is connected: none).
-    pub surface: String,
+    /// The control surfaces, as they last reported.
+    pub surfaces: Vec<SurfaceStatus>,
+    /// Unmotorised controls that have not picked their parameter up: where they sit (0..1).
+    pub pickups: HashMap<ParamIndex, f32>,
+    /// Channels whose fader a hand is on (surface touch sensors).
+    pub touched: HashSet<usize>,
     /// The channel whose fader the mouse is dragging.
     dragging: Option<usize>,
+}
+
+/// A control surface as the console shows it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SurfaceStatus {
+    pub device: String,
+    pub state: LinkState,
+    /// The channels it shows: first and how many (until it pages: from the first strip).
+    pub bank: Option<(usize, usize)>,
 }
 
 impl App {
@@ -292,7 +306,9 @@ impl App {
             quit_armed: false,
             size: (80, 24),
             monochrome: false,
-            surface: "none".into(),
+            surfaces: Vec::new(),
+            pickups: HashMap::new(),
+            touched: HashSet::new(),
             dragging: None,
             channels,
         }
@@ -356,8 +372,25 @@ impl App {
         match event {
             SurfaceEvent::Param { param, value } => {
                 // The surface sent it to the engine itself: record it (for undo), do not echo it.
+                self.pickups.remove(&param);
                 let mut echo = Vec::new();
                 self.set(param, value, &mut echo);
+            }
+            SurfaceEvent::Pickup { param, position } => {
+                self.pickups.insert(param, position);
+            }
+            SurfaceEvent::Touch { channel, touched: true } => {
+                self.touched.insert(channel);
+            }
+            SurfaceEvent::Touch { channel, touched: false } => {
+                self.touched.remove(&channel);
+            }
+            SurfaceEvent::Bank { device, first, width } => {
+                // Pickup positions belonged to the controls' old strips.
+                self.pickups.clear();
+                if let Some(s) = self.surfaces.iter_mut().find(|s| s.device == device) {
+                    s.bank = Some((first, width));
+                }
             }
             SurfaceEvent::Transport(action) => {
                 let perform = match action {
@@ -378,15 +411,21 @@ impl App {
             SurfaceEvent::Save => self.perform(Action::Save, effects),
             SurfaceEvent::Undo => self.perform(Action::Undo, effects),
             SurfaceEvent::Redo => self.perform(Action::Redo, effects),
-            SurfaceEvent::Connected { device, port } => {
-                self.say(format!("{device} connected on {port}"), false);
-                self.surface = device;
+            SurfaceEvent::Link { device, state } => {
+                match &state {
+                    LinkState::Connected { port } => self.say(format!("{device} connected on {port}"), false),
+                    LinkState::Waiting { pattern } if self.surfaces.iter().any(|s| s.device == device) => self
+                        .say(format!("{device} is gone (unplugged?); waiting for a port matching \"{pattern}\""), true),
+                    LinkState::Waiting { .. } => {}
+                    LinkState::Failed(why) => self.say(format!("{device}: {why}"), true),
+                }
+                match self.surfaces.iter_mut().find(|s| s.device == device) {
+                    Some(s) => s.state = state,
+                    None => self.surfaces.push(SurfaceStatus { device, state, bank: None }),
+                }
             }
-            // Shown once the console draws pickup markers, bank outlines and automation (issue 5).
-            SurfaceEvent::Pickup { .. }
-            | SurfaceEvent::Bank { .. }
-            | SurfaceEvent::Touch { .. }
-            | SurfaceEvent::Automation(_) => {}
+            // Automation modes come with automation (issue 5).
+            SurfaceEvent::Automation(_) => {}
         }
     }
 

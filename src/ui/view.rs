@@ -13,6 +13,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Clear, Paragraph};
 
 use super::model::{App, Overlay, PromptFor};
+use crate::control::surface::LinkState;
 
 /// Columns of one strip, borders included.
 pub const STRIP_W: u16 = 9;
@@ -216,7 +217,7 @@ fn top_bar(app: &App, theme: &Theme, width: u16) -> Paragraph<'static> {
         vec![Span::styled(format!("xruns {}", r.xruns), xrun_style)],
         vec![Span::styled(format!("DSP {:4.1}%", r.dsp_load), load_style)],
         vec![Span::raw(format!("{} kHz {} fr", app.info.sample_rate as f32 / 1000.0, app.info.period))],
-        vec![Span::raw(format!("surface: {}", app.surface))],
+        surfaces(app, theme),
         vec![Span::styled("? help", theme.dim())],
     ];
     let mut spans = Vec::new();
@@ -233,6 +234,26 @@ fn top_bar(app: &App, theme: &Theme, width: u16) -> Paragraph<'static> {
         spans.extend(part);
     }
     Paragraph::new(Line::from(spans))
+}
+
+/// Each surface with a light: connected, waiting for its port, or failed.
+fn surfaces(app: &App, theme: &Theme) -> Vec<Span<'static>> {
+    if app.surfaces.is_empty() {
+        return vec![Span::styled("no surface", theme.dim())];
+    }
+    let mut spans = Vec::new();
+    for (i, s) in app.surfaces.iter().enumerate() {
+        let (light, style, note) = match s.state {
+            LinkState::Connected { .. } => ("●", theme.good(), ""),
+            LinkState::Waiting { .. } => ("○", theme.warn(), " (not connected)"),
+            LinkState::Failed(_) => ("✗", theme.error(), " (failed)"),
+        };
+        if i > 0 {
+            spans.push(Span::raw(", "));
+        }
+        spans.push(Span::styled(format!("{light} {}{note}", s.device), style));
+    }
+    spans
 }
 
 fn status_line(app: &App, theme: &Theme) -> Paragraph<'static> {

@@ -1,0 +1,370 @@
+//! What a surface is sent back: motor fader positions, LEDs, knob rings, and on a
+//! Mackie unit the scribble strips, timecode and meters. Computed from the shared
+//! values at the feedback rate and sent only where they changed, so a resync after
+//! a reconnect is just forgetting what was sent.
+//!
+//! Rules (reference §1.9): a fader move from the surface is echoed straight back
+//! (a Mackie motor returns to the last position it was sent otherwise); a fader in
+//! the engineer's hand is never driven, and gets the current value once released.
+
+use std::sync::Arc;
+
+use super::generic::is_button;
+use super::mackie::{self, Greeting, LCD_STRIP_WIDTH, MackieDoc};
+use super::map::{Control, ControllerMap, Message};
+use super::midi::MidiMessage;
+use super::surface::{Binding, ParamMirror, Reach, travel};
+use super::targets::{StripControl, Target, TransportAction};
+use crate::engine::params::ParamTable;
+use crate::engine::telemetry::Telemetry;
+
+/// The transport as the surface shows it.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct TransportNow {
+    pub rolling: bool,
+    pub looping: bool,
+    pub seconds: f64,
+}
+
+pub struct Feedback {
+    map: ControllerMap,
+    table: ParamTable,
+    binding: Arc<Binding>,
+    /// Per control: the bytes it was last sent.
+    sent: Vec<Option<Vec<u8>>>,
+    mackie: Option<MackieShown>,
+}
+
+/// What a Mackie unit's displays were last sent.
+struct MackieShown {
+    unit: MackieDoc,
+    /// The model byte of our SysEx: the unit's own, once it has said it.
+    model: u8,
+    /// Per line and strip: the text on the LCD.
+    lcd: Vec<Option<String>>,
+    timecode: Option<[u8; 10]>,
+}
+
+impl Feedback {
+    pub fn new(map: ControllerMap, table: ParamTable, binding: Arc<Binding>) -> Feedback {
+        let mackie = map.mackie.map(|unit| MackieShown {
+            unit,
+            model: unit.model(),
+            lcd: vec![None; 2 * map.strips as usize],
+            timecode: None,
+        });
+        Feedback { sent: vec![None; map.controls.len()], map, table, binding, mackie }
+    }
+
+    /// Forgets what the device shows and returns what brings it up: the map's init
+    /// messages, and on a Mackie unit the device query and meter modes. The next
+    /// `due` then sends everything.
+    pub fn hello(&mut self) -> Vec<Vec<u8>> {
+        self.sent.iter_mut().for_each(|s| *s = None);
+        let mut out = self.map.init.clone();
+        if let Some(shown) = &mut self.mackie {
+            shown.lcd.iter_mut().for_each(|l| *l = None);
+            shown.timecode = None;
+            out.push(mackie::device_query(shown.model));
+            if shown.unit.meters {
+                out.extend((0..self.map.strips as u8).map(|strip| mackie::meter_mode(shown.model, strip)));
+            }
+        }
+        out
+    }
+
+    /// The message that puts control `control` back where the hardware says it is.
+    pub fn echo(&mut self, control: usize, position: f32) -> Vec<u8> {
+        let bytes = encode_position(&self.map.controls[control], position);
+        self.sent[control] = Some(bytes.clone());
+        bytes
+    }
+
+    /// The channels the unit shows: the first, and how many strips it has.
+    pub fn shows(&self) -> (usize, usize) {
+        (self.binding.first_shown(), self.map.strips as usize)
+    }
+
+    /// Answers what a Mackie unit said, if it needs an answer.
+    pub fn greeting(&mut self, greeting: Greeting) -> Option<Vec<u8>> {
+        let shown = self.mackie.as_mut()?;
+        match greeting {
+            Greeting::Challenge { model, serial, challenge } => {
+                shown.model = model;
+                Some(mackie::challenge_reply(model, serial, challenge))
+            }
+            Greeting::Model(model) if model != shown.model => {
+                // Speak the unit's own model byte (as Ardour does), and redraw in it.
+                shown.model = model;
+                shown.lcd.iter_mut().for_each(|l| *l = None);
+                None
+            }
+            Greeting::Model(_) => None,
+        }
+    }
+
+    /// Everything whose shown state differs from the current one, as messages.
+    pub fn due(&mut self, mirror: &ParamMirror, transport: TransportNow, telemetry: &Telemetry) -> Vec<Vec<u8>> {
+        let mut out = Vec::new();
+        for (i, control) in self.map.controls.iter().enumerate() {
+            if !control.feedback {
+                continue;
+            }
+            let Some(bytes) = self.wanted(control, mirror, transport) else { continue };
+            if self.sent[i].as_ref() != Some(&bytes) {
+                out.push(bytes.clone());
+                self.sent[i] = Some(bytes);
+            }
+        }
+        if self.mackie.is_some() {
+            self.mackie_displays(mirror, transport, telemetry, &mut out);
+        }
+        out
+    }
+
+    /// What control `control` should show now; `None` leaves it as it is.
+    fn wanted(&self, control: &Control, mirror: &ParamMirror, transport: TransportNow) -> Option<Vec<u8>> {
+        let on = match (control.target, self.binding.reach(control.target)) {
+            (_, Reach::Param { channel, .. }) if is_fader(control.target) && self.binding.in_hand(channel) => {
+                return None;
+            }
+            (target, Reach::Param { param, .. }) if !is_button(target) => {
+                let spec = self.table.spec(param);
+                return Some(encode_position(control, travel(control.curve, spec, mirror.get(param))));
+            }
+            (_, Reach::Param { param, .. }) => mirror.get(param) >= 0.5,
+            (_, Reach::Select(channel)) => channel == self.binding.selected(),
+            (Target::Transport(action), _) => match action {
+                TransportAction::Play | TransportAction::PlayStop => transport.rolling,
+                TransportAction::Stop => !transport.rolling,
+                TransportAction::Loop => transport.looping,
+                _ => false,
+            },
+            // Automation mode lights come with automation; touch and actions have none.
+            (Target::Automation(_), _) | (_, Reach::Touch(_)) => return None,
+            // A strip past the session's last: dark, and its fader down.
+            (target, Reach::Elsewhere) if is_fader(target) => return Some(encode_position(control, 0.0)),
+            _ => false,
+        };
+        Some(encode_value(control, control.led[on as usize] as u16))
+    }
+
+    fn mackie_displays(
+        &mut self,
+        mirror: &ParamMirror,
+        transport: TransportNow,
+        telemetry: &Telemetry,
+        out: &mut Vec<Vec<u8>>,
+    ) {
+        let strips = self.map.strips;
+        let shown = self.mackie.as_mut().expect("a Mackie unit");
+        let model = shown.model;
+        for slot in 0..strips {
+            let channel = self.binding.slot_channel(slot);
+            if shown.unit.display {
+                let width = if slot + 1 == strips { LCD_STRIP_WIDTH - 1 } else { LCD_STRIP_WIDTH };
+                let (name, value) = match channel {
+                    Some(c) => {
+                        let fader = match self.binding.reach(Target::Strip { slot, control: StripControl::Fader }) {
+                            Reach::Param { param, .. } => mirror.get(param),
+                            _ => f32::NEG_INFINITY,
+                        };
+                        (mackie::scribble(&self.binding.names[c]), fader_text(fader))
+                    }
+                    None => (String::new(), String::new()),
+                };
+                for (line, text) in [name, value].into_iter().enumerate() {
+                    let text = format!("{text:<width$}");
+                    let index = line * strips as usize + slot as usize;
+                    if shown.lcd[index].as_ref() != Some(&text) {
+                        out.push(mackie::lcd(model, line as u8, slot as u8 * LCD_STRIP_WIDTH as u8, &text));
+                        shown.lcd[index] = Some(text);
+                    }
+                }
+            }
+            if shown.unit.meters
+                && let Some(c) = channel
+            {
+                // The unit lets a meter fall by itself: only peaks above the floor are sent.
+                let peak = telemetry.channels[c].surface_peak.take();
+                let message = mackie::meter(slot as u8, peak);
+                if message[1] & 0x0F != 0 {
+                    out.push(message.to_vec());
+                }
+            }
+        }
+        if shown.unit.timecode && !shown.unit.extender {
+            let digits = mackie::timecode_digits(transport.seconds);
+            for (i, digit) in digits.iter().enumerate() {
+                if shown.timecode.is_none_or(|old| old[i] != *digit) {
+                    out.push(vec![0xB0, mackie::TIMECODE_CC + i as u8, *digit]);
+                }
+            }
+            shown.timecode = Some(digits);
+        }
+    }
+}
+
+fn is_fader(target: Target) -> bool {
+    matches!(
+        target,
+        Target::Strip { control: StripControl::Fader, .. }
+            | Target::Master(StripControl::Fader)
+            | Target::Selected(StripControl::Fader)
+    )
+}
+
+/// A fader's value for the scribble strip, in six characters.
+fn fader_text(db: f32) -> String {
+    if db.is_finite() { format!("{db:>6.1}") } else { "  -inf".into() }
+}
+
+/// A continuous control's message at `position` (0..1): a knob's ring if it has one,
+/// else its own message over its raw range.
+fn encode_position(control: &Control, position: f32) -> Vec<u8> {
+    let position = position.clamp(0.0, 1.0);
+    if let Some(ring) = control.ring {
+        let value = ring.low as f32 + position * (ring.high as f32 - ring.low as f32);
+        return cc(control.channel, ring.cc, value.round() as u8);
+    }
+    let (low, high) = control.range;
+    let raw = (low as f32 + position * (high - low) as f32).round() as u16;
+    encode_value(control, raw)
+}
+
+/// A raw value in the control's own message.
+fn encode_value(control: &Control, raw: u16) -> Vec<u8> {
+    let channel = control.channel;
+    let mut out = Vec::new();
+    let message = match control.message {
+        Message::Cc(n) => MidiMessage::ControlChange { channel, controller: n, value: raw.min(127) as u8 },
+        Message::Note(note) => MidiMessage::NoteOn { channel, note, velocity: raw.min(127) as u8 },
+        // Motor faders are 10-bit: the low four bits of the 14 carry nothing (reference §1.2).
+        Message::PitchBend => MidiMessage::PitchBend { channel, value: raw.min(16383) & !0x0F },
+        Message::Cc14(msb) => {
+            out = cc(channel, msb, (raw >> 7) as u8);
+            MidiMessage::ControlChange { channel, controller: msb + 32, value: (raw & 0x7F) as u8 }
+        }
+        Message::Nrpn(number) => {
+            for (controller, value) in [(99, number >> 7), (98, number & 0x7F), (6, raw >> 7)] {
+                out.extend(cc(channel, controller, value as u8));
+            }
+            MidiMessage::ControlChange { channel, controller: 38, value: (raw & 0x7F) as u8 }
+        }
+    };
+    message.write(&mut out);
+    out
+}
+
+fn cc(channel: u8, controller: u8, value: u8) -> Vec<u8> {
+    vec![0xB0 | channel, controller, value & 0x7F]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::control::generic::Input;
+    use crate::control::map;
+    use crate::control::surface::{BankGroup, Mapper};
+    use crate::engine::Engine;
+    use crate::session::load;
+    use std::path::Path;
+    use std::sync::atomic::AtomicUsize;
+
+    struct Rig {
+        feedback: Feedback,
+        mapper: Mapper,
+        mirror: ParamMirror,
+        table: ParamTable,
+        telemetry: Telemetry,
+    }
+
+    fn rig(map: &str) -> Rig {
+        let doc = load::load(Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/layouts/demo.yaml"))).unwrap().doc;
+        let built = Engine::build(&doc, 48_000.0, 0).unwrap();
+        let map = map::shipped(map).unwrap();
+        let binding = Arc::new(Binding::new(&map, &built.params, BankGroup::new(8), 0, Arc::new(AtomicUsize::new(0))));
+        Rig {
+            feedback: Feedback::new(map.clone(), built.params.clone(), binding.clone()),
+            mapper: Mapper::new(map, built.params.clone(), binding),
+            mirror: ParamMirror::new(&built.values, built.params.specs().len()),
+            telemetry: Telemetry::new(built.params.specs().len()),
+            table: built.params,
+        }
+    }
+
+    impl Rig {
+        fn due(&mut self) -> Vec<Vec<u8>> {
+            self.feedback.due(&self.mirror, TransportNow::default(), &self.telemetry)
+        }
+
+        fn control(&self, target: Target) -> usize {
+            self.mapper.map().controls.iter().position(|c| c.target == target).unwrap()
+        }
+
+        fn input(&mut self, target: Target, input: Input) {
+            let control = self.control(target);
+            self.mapper.input(control, input, &self.mirror, &mut |_| {});
+        }
+    }
+
+    fn strip(slot: u16, control: StripControl) -> Target {
+        Target::Strip { slot, control }
+    }
+
+    #[test]
+    fn a_mackie_unit_is_sent_motor_positions_leds_names_and_only_what_changed() {
+        let mut r = rig("mackie-control");
+        let hello = r.feedback.hello();
+        assert!(hello.contains(&mackie::device_query(0x14)), "{hello:02X?}");
+        let first = r.due();
+        // Drums sits at -4 dB: its motor goes to the taper position, 10-bit.
+        let raw = ((crate::ui::meters::FADER.position(-4.0) * 16383.0).round() as u16) & !0x0F;
+        assert!(first.contains(&vec![0xE0, (raw & 0x7F) as u8, (raw >> 7) as u8]), "{first:02X?}");
+        assert!(first.contains(&vec![0x90, 0x10, 0x00]), "Drums' mute LED off");
+        assert!(first.contains(&mackie::lcd(0x14, 0, 0, "Drums  ")), "names on the upper line");
+        assert!(first.contains(&mackie::lcd(0x14, 1, 0, "  -4.0 ")), "values on the lower line");
+        assert_eq!(r.due(), Vec::<Vec<u8>>::new(), "nothing changed, nothing sent");
+
+        // A change made elsewhere (the console) reaches the motor, the LED and the LCD.
+        let drums_fader = r.table.lookup("strip.Drums.fader").unwrap();
+        r.mirror.set(drums_fader, 0.0);
+        r.mirror.set(r.table.lookup("strip.Drums.mute").unwrap(), 1.0);
+        let changed = r.due();
+        let raw = ((crate::ui::meters::FADER.position(0.0) * 16383.0).round() as u16) & !0x0F;
+        assert!(changed.contains(&vec![0xE0, (raw & 0x7F) as u8, (raw >> 7) as u8]), "{changed:02X?}");
+        assert!(changed.contains(&vec![0x90, 0x10, 0x7F]));
+        assert!(changed.contains(&mackie::lcd(0x14, 1, 0, "   0.0 ")));
+    }
+
+    #[test]
+    fn a_touched_motor_is_left_alone_and_gets_the_value_on_release() {
+        let mut r = rig("mackie-control");
+        r.feedback.hello();
+        r.due();
+        let drums_fader = r.table.lookup("strip.Drums.fader").unwrap();
+        r.input(strip(0, StripControl::Touch), Input::Press(true));
+        r.mirror.set(drums_fader, -20.0);
+        assert!(!r.due().iter().any(|m| m[0] == 0xE0), "no motor message to a touched fader");
+        r.input(strip(0, StripControl::Touch), Input::Press(false));
+        let raw = ((crate::ui::meters::FADER.position(-20.0) * 16383.0).round() as u16) & !0x0F;
+        assert!(r.due().contains(&vec![0xE0, (raw & 0x7F) as u8, (raw >> 7) as u8]));
+    }
+
+    #[test]
+    fn a_fader_move_is_echoed_as_sent_and_not_sent_again() {
+        let mut r = rig("mackie-control");
+        r.feedback.hello();
+        r.due();
+        let fader = r.control(strip(1, StripControl::Fader));
+        let mut echoes = Vec::new();
+        r.mapper.input(fader, Input::Position(0.5), &r.mirror, &mut |a| {
+            if let crate::control::surface::Action::Echo { control, position } = a {
+                echoes.push((control, position))
+            }
+        });
+        assert_eq!(echoes, [(fader, 0.5)]);
+        assert_eq!(r.feedback.echo(fader, 0.5), [0xE1, 0x00, 0x40], "8192, as it came");
+        assert!(!r.due().iter().any(|m| m[0] == 0xE1), "the echo is what the motor holds: not sent twice");
+    }
+}

@@ -1,0 +1,360 @@
+//! A surface's MIDI connection, kept up by a thread of its own: it finds the
+//! device's ports by name, connects, sends the feedback at about 30 Hz, and when
+//! the device goes away (USB unplugged) says so and waits for it; when it comes
+//! back it is connected again and shown everything anew.
+
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::mpsc::Sender;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use super::feedback::{Feedback, TransportNow};
+use super::generic::GenericDecoder;
+use super::mackie::{self, Greeting};
+use super::map::{self, ControllerMap};
+use super::midi::{Decoder, MidiMessage};
+use super::surface::{Action, BankGroup, Binding, LinkState, Mapper, ParamMirror, SurfaceEvent};
+use crate::engine::Command;
+use crate::engine::params::ParamTable;
+use crate::engine::telemetry::Telemetry;
+
+/// How often the ports are looked at for the device leaving or coming back.
+const PORT_CHECK: Duration = Duration::from_millis(500);
+/// How often the feedback is brought up to date.
+const FEEDBACK_PERIOD: Duration = Duration::from_millis(33);
+/// How long the thread sleeps between looks at its echo ring.
+const TICK: Duration = Duration::from_millis(5);
+
+/// Our own MIDI clients are named so; their ports are never taken for a device's.
+const OWN_CLIENT: &str = "headroom-";
+
+/// The MIDI callback's side of a surface: bytes in, actions out.
+struct Receiver {
+    bytes: Decoder,
+    generic: GenericDecoder,
+    mapper: Mapper,
+    mirror: Arc<ParamMirror>,
+    engine: rtrb::Producer<Command>,
+    console: Sender<SurfaceEvent>,
+    /// To the link thread: echoes for motor faders and what a Mackie unit says.
+    replies: rtrb::Producer<Reply>,
+}
+
+enum Reply {
+    Echo { control: usize, position: f32 },
+    Greeting(Greeting),
+}
+
+impl Receiver {
+    fn receive(&mut self, bytes: &[u8]) {
+        let mut inputs = Vec::new();
+        let mut collect = |i, input| inputs.push((i, input));
+        let mut greetings = Vec::new();
+        let generic = &mut self.generic;
+        self.bytes.feed(bytes, |m| match m {
+            MidiMessage::SysEx(sysex) => greetings.extend(mackie::greeting(sysex)),
+            m => generic.feed(m, &mut collect),
+        });
+        generic.flush(&mut collect);
+        // A full ring drops rather than waits: this thread must keep up with the device.
+        greetings.into_iter().for_each(|g| drop(self.replies.push(Reply::Greeting(g))));
+        for (i, input) in inputs {
+            let (engine, console, replies) = (&mut self.engine, &self.console, &mut self.replies);
+            self.mapper.input(i, input, &self.mirror, &mut |action| match action {
+                Action::Engine(command) => drop(engine.push(command)),
+                Action::Console(event) => drop(console.send(event)),
+                Action::Echo { control, position } => drop(replies.push(Reply::Echo { control, position })),
+            });
+        }
+    }
+}
+
+/// What the link threads read to show the session on the surfaces.
+#[derive(Clone)]
+pub struct Shared {
+    pub mirror: Arc<ParamMirror>,
+    pub telemetry: Arc<Telemetry>,
+    pub transport: Arc<dyn Fn() -> TransportNow + Send + Sync>,
+    /// The strip selected in the console (it publishes it here).
+    pub selected: Arc<AtomicUsize>,
+}
+
+/// Starts every surface: `ports[i]`, when given, is the port pattern for `maps[i]`. Mackie
+/// Control units share one bank, in the order given (an extender named before the main
+/// unit sits left of it); every other surface pages on its own.
+pub fn start_all(
+    maps: Vec<ControllerMap>,
+    ports: &[String],
+    table: &ParamTable,
+    shared: &Shared,
+    engine: Vec<rtrb::Producer<Command>>,
+    console: &Sender<SurfaceEvent>,
+) -> Vec<SurfaceLink> {
+    let mackie_width: u16 = maps.iter().filter(|m| m.mackie.is_some()).map(|m| m.strips).sum();
+    let mackie_bank = BankGroup::new(mackie_width);
+    let mut mackie_offset = 0;
+    let mut links = Vec::new();
+    for (i, (map, ring)) in maps.into_iter().zip(engine).enumerate() {
+        let (bank, offset) = if map.mackie.is_some() {
+            mackie_offset += map.strips;
+            (mackie_bank.clone(), mackie_offset - map.strips)
+        } else {
+            (BankGroup::new(map.strips), 0)
+        };
+        let binding = Arc::new(Binding::new(&map, table, bank, offset, shared.selected.clone()));
+        let feedback = Feedback::new(map.clone(), table.clone(), binding.clone());
+        let mapper = Mapper::new(map, table.clone(), binding);
+        let port = ports.get(i).map(String::as_str);
+        links.push(start(mapper, feedback, port, shared.clone(), ring, console.clone()));
+    }
+    links
+}
+
+/// A surface kept connected by its thread; dropping it disconnects.
+pub struct SurfaceLink {
+    pub device: String,
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Drop for SurfaceLink {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// Starts keeping the surface connected to the first ports whose names contain `pattern`
+/// (or the map's `match`): parameter changes into `engine`, events to `console`.
+pub fn start(
+    mapper: Mapper,
+    feedback: Feedback,
+    pattern: Option<&str>,
+    shared: Shared,
+    engine: rtrb::Producer<Command>,
+    console: Sender<SurfaceEvent>,
+) -> SurfaceLink {
+    let map = mapper.map().clone();
+    let pattern = pattern.unwrap_or(&map.port_match).to_string();
+    let (replies, echoes) = rtrb::RingBuffer::new(256);
+    let receiver = Receiver {
+        bytes: Decoder::default(),
+        generic: GenericDecoder::new(&map.controls),
+        mapper,
+        mirror: shared.mirror.clone(),
+        engine,
+        console: console.clone(),
+        replies,
+    };
+    let stop = Arc::new(AtomicBool::new(false));
+    let keeper = Keeper {
+        device: map.device.clone(),
+        pattern,
+        receiver: Arc::new(Mutex::new(receiver)),
+        feedback,
+        echoes,
+        shared,
+        console,
+        connection: None,
+        state: None,
+        bank_told: None,
+    };
+    let thread = {
+        let stop = stop.clone();
+        std::thread::Builder::new()
+            .name(format!("surface {}", map.device))
+            .spawn(move || keeper.run(&stop))
+            .expect("a thread for the surface")
+    };
+    SurfaceLink { device: map.device, stop, thread: Some(thread) }
+}
+
+/// The link thread's state.
+struct Keeper {
+    device: String,
+    pattern: String,
+    /// Shared with the MIDI callback of the current connection (only one at a time, so
+    /// the lock is never contended); kept here so it outlives a disconnection.
+    receiver: Arc<Mutex<Receiver>>,
+    feedback: Feedback,
+    echoes: rtrb::Consumer<Reply>,
+    shared: Shared,
+    console: Sender<SurfaceEvent>,
+    connection: Option<Connection>,
+    state: Option<LinkState>,
+    /// The first channel the console was told this unit shows.
+    bank_told: Option<usize>,
+}
+
+struct Connection {
+    port: String,
+    _input: midir::MidiInputConnection<Arc<Mutex<Receiver>>>,
+    output: Option<midir::MidiOutputConnection>,
+}
+
+impl Keeper {
+    fn run(mut self, stop: &AtomicBool) {
+        let mut scanner: Option<(midir::MidiInput, midir::MidiOutput)> = None;
+        let mut last_check: Option<Instant> = None;
+        let mut last_feedback = Instant::now();
+        while !stop.load(Ordering::Relaxed) {
+            if last_check.is_none_or(|t| t.elapsed() >= PORT_CHECK) {
+                last_check = Some(Instant::now());
+                match &scanner {
+                    Some((input, output)) => self.check_ports(input, output),
+                    None => match open_scanner() {
+                        Ok(s) => scanner = Some(s),
+                        Err(e) => self.report(LinkState::Failed(e)),
+                    },
+                }
+            }
+            while let Ok(reply) = self.echoes.pop() {
+                let message = match reply {
+                    Reply::Echo { control, position } => Some(self.feedback.echo(control, position)),
+                    Reply::Greeting(greeting) => self.feedback.greeting(greeting),
+                };
+                self.send(message.into_iter());
+            }
+            if last_feedback.elapsed() >= FEEDBACK_PERIOD && self.connection.is_some() {
+                last_feedback = Instant::now();
+                let (first, width) = self.feedback.shows();
+                if self.bank_told != Some(first) {
+                    self.bank_told = Some(first);
+                    let _ = self.console.send(SurfaceEvent::Bank { device: self.device.clone(), first, width });
+                }
+                let due = self.feedback.due(&self.shared.mirror, (self.shared.transport)(), &self.shared.telemetry);
+                self.send(due.into_iter());
+            }
+            std::thread::sleep(TICK);
+        }
+    }
+
+    /// Notices the device leaving, or connects to it when it is there.
+    fn check_ports(&mut self, input: &midir::MidiInput, output: &midir::MidiOutput) {
+        let sources = device_ports(input.ports().iter().filter_map(|p| input.port_name(p).ok()), &self.pattern);
+        if let Some(connection) = &self.connection {
+            if !sources.contains(&connection.port) {
+                self.connection = None;
+                self.report(LinkState::Waiting { pattern: self.pattern.clone() });
+            }
+            return;
+        }
+        let Some(port) = sources.first() else {
+            return self.report(LinkState::Waiting { pattern: self.pattern.clone() });
+        };
+        match self.connect(port, output) {
+            Ok(connection) => {
+                let port = connection.port.clone();
+                self.connection = Some(connection);
+                let hello = self.feedback.hello();
+                self.send(hello.into_iter());
+                self.report(LinkState::Connected { port });
+                self.bank_told = None;
+            }
+            Err(e) => self.report(LinkState::Failed(e)),
+        }
+    }
+
+    fn connect(&self, port_name: &str, scanner_out: &midir::MidiOutput) -> Result<Connection, String> {
+        let mut input = midir::MidiInput::new("headroom-surface").map_err(|e| format!("MIDI: {e}"))?;
+        input.ignore(midir::Ignore::TimeAndActiveSense);
+        let port = input
+            .ports()
+            .into_iter()
+            .find(|p| input.port_name(p).is_ok_and(|n| n == port_name))
+            .ok_or_else(|| format!("MIDI port {port_name} went away"))?;
+        let connection = input
+            .connect(
+                &port,
+                "in",
+                |_stamp, bytes, receiver: &mut Arc<Mutex<Receiver>>| {
+                    receiver.lock().unwrap_or_else(PoisonError::into_inner).receive(bytes)
+                },
+                self.receiver.clone(),
+            )
+            .map_err(|e| format!("MIDI: cannot connect to {port_name}: {e}"))?;
+        // The device's input, for feedback; a device without one is only read.
+        let sinks =
+            device_ports(scanner_out.ports().iter().filter_map(|p| scanner_out.port_name(p).ok()), &self.pattern);
+        let output = match sinks.first() {
+            Some(sink) => {
+                let out = midir::MidiOutput::new("headroom-feedback").map_err(|e| format!("MIDI: {e}"))?;
+                let port = out.ports().into_iter().find(|p| out.port_name(p).is_ok_and(|n| &n == sink));
+                port.and_then(|p| out.connect(&p, "out").ok())
+            }
+            None => None,
+        };
+        Ok(Connection { port: port_name.to_string(), _input: connection, output })
+    }
+
+    fn send(&mut self, messages: impl Iterator<Item = Vec<u8>>) {
+        let Some(output) = self.connection.as_mut().and_then(|c| c.output.as_mut()) else { return };
+        for message in messages {
+            // A send fails only when the port is going away; the port check notices that.
+            let _ = output.send(&message);
+        }
+    }
+
+    /// Tells the console how the link stands, once per change.
+    fn report(&mut self, state: LinkState) {
+        if self.state.as_ref() != Some(&state) {
+            self.state = Some(state.clone());
+            let _ = self.console.send(SurfaceEvent::Link { device: self.device.clone(), state });
+        }
+    }
+}
+
+fn open_scanner() -> Result<(midir::MidiInput, midir::MidiOutput), String> {
+    let input = midir::MidiInput::new("headroom-scan").map_err(|e| format!("MIDI: {e}"))?;
+    let output = midir::MidiOutput::new("headroom-scan").map_err(|e| format!("MIDI: {e}"))?;
+    Ok((input, output))
+}
+
+/// The port names that contain `pattern`, any case, other than headroom's own.
+fn device_ports(names: impl Iterator<Item = String>, pattern: &str) -> Vec<String> {
+    let wanted = pattern.to_lowercase();
+    names.filter(|n| !n.contains(OWN_CLIENT) && n.to_lowercase().contains(&wanted)).collect()
+}
+
+/// Input ports whose name contains `pattern`, any case.
+pub fn matching_ports(pattern: &str) -> Result<Vec<String>, String> {
+    let input = midir::MidiInput::new("headroom-scan").map_err(|e| format!("MIDI: {e}"))?;
+    Ok(device_ports(input.ports().iter().filter_map(|p| input.port_name(p).ok()), pattern))
+}
+
+/// The maps to use: those named (`--controller`: a shipped map's name or a file), or, when
+/// none is named, a shipped map for each MIDI port one matches now (the most specific match:
+/// "X-TOUCH MINI" before "X-TOUCH").
+pub fn choose_maps(named: &[String]) -> Result<Vec<ControllerMap>, String> {
+    if named.is_empty() {
+        let mut shipped: Vec<ControllerMap> = map::SHIPPED.iter().filter_map(|(name, _)| map::shipped(name)).collect();
+        shipped.sort_by_key(|m| std::cmp::Reverse(m.port_match.len()));
+        // No MIDI system (no ALSA sequencer, no JACK for the JACK backend): no surfaces, no error.
+        let Ok(ports) = matching_ports("") else { return Ok(Vec::new()) };
+        let mut chosen: Vec<ControllerMap> = Vec::new();
+        for port in ports {
+            let fits = |m: &&ControllerMap| port.to_lowercase().contains(&m.port_match.to_lowercase());
+            if let Some(m) = shipped.iter().find(fits)
+                && !chosen.iter().any(|c| c.source == m.source)
+            {
+                chosen.push(m.clone());
+            }
+        }
+        return Ok(chosen);
+    }
+    named
+        .iter()
+        .map(|n| match map::shipped(n) {
+            Some(m) => Ok(m),
+            None if Path::new(n).exists() => map::load(Path::new(n)).map_err(|e| e.to_string()),
+            None => Err(format!(
+                "no controller map \"{n}\": give a file, or one of: {}",
+                map::SHIPPED.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", ")
+            )),
+        })
+        .collect()
+}
