@@ -17,6 +17,7 @@ use headroom::audio::jack_server::DummyServer;
 use headroom::audio::offline::{self, Format, RenderOptions};
 use headroom::control::feedback::TransportNow;
 use headroom::control::link;
+use headroom::control::map;
 use headroom::control::surface;
 use headroom::headless;
 use headroom::session::load::{self, LoadError};
@@ -67,7 +68,7 @@ struct OpenArgs {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Validate layouts and sessions; print every problem with file, line, column and path.
+    /// Validate layouts, sessions and controller maps; print every problem with file, line, column and path.
     Check {
         #[arg(required = true)]
         files: Vec<PathBuf>,
@@ -179,6 +180,18 @@ fn main() -> ExitCode {
 fn check(files: &[PathBuf], rate: u32) -> Result<ExitCode> {
     let mut failed = false;
     for file in files {
+        if map::is_controller_map(file) {
+            match map::load(file) {
+                Ok(m) => {
+                    println!("{}: ok (controller map for {}, {} controls)", file.display(), m.device, m.controls.len())
+                }
+                Err(e) => {
+                    failed = true;
+                    eprintln!("{e}");
+                }
+            }
+            continue;
+        }
         match load::load(file) {
             Ok(loaded) => match open_stems(&loaded, rate) {
                 Ok(opened) => println!(

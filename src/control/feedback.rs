@@ -146,7 +146,11 @@ impl Feedback {
             (target, Reach::Elsewhere) if is_fader(target) => return Some(encode_position(control, 0.0)),
             _ => false,
         };
-        Some(encode_value(control, control.led[on as usize] as u16))
+        let velocity = control.led[on as usize];
+        Some(match control.led_note {
+            Some(note) => vec![0x90 | control.channel, note, velocity],
+            None => encode_value(control, velocity as u16),
+        })
     }
 
     fn mackie_displays(

@@ -24,9 +24,21 @@ use crate::session::validate::Finding;
 
 /// Maps shipped with headroom, built into the binary so they are found from anywhere.
 pub const SHIPPED: &[(&str, &str)] = &[
+    ("akai-midimix", include_str!("../../controllers/akai-midimix.yaml")),
+    ("behringer-bcf2000", include_str!("../../controllers/behringer-bcf2000.yaml")),
+    ("behringer-bcf2000-mcu", include_str!("../../controllers/behringer-bcf2000-mcu.yaml")),
+    ("behringer-x-touch", include_str!("../../controllers/behringer-x-touch.yaml")),
+    ("behringer-x-touch-compact", include_str!("../../controllers/behringer-x-touch-compact.yaml")),
+    ("behringer-x-touch-compact-mcu", include_str!("../../controllers/behringer-x-touch-compact-mcu.yaml")),
+    ("behringer-x-touch-mini", include_str!("../../controllers/behringer-x-touch-mini.yaml")),
+    ("behringer-x-touch-mini-mcu", include_str!("../../controllers/behringer-x-touch-mini-mcu.yaml")),
+    ("icon-platform-m-plus", include_str!("../../controllers/icon-platform-m-plus.yaml")),
     ("korg-nanokontrol2", include_str!("../../controllers/korg-nanokontrol2.yaml")),
     ("mackie-control", include_str!("../../controllers/mackie-control.yaml")),
     ("mackie-extender", include_str!("../../controllers/mackie-extender.yaml")),
+    ("novation-launch-control-xl", include_str!("../../controllers/novation-launch-control-xl.yaml")),
+    ("presonus-faderport16-mcu", include_str!("../../controllers/presonus-faderport16-mcu.yaml")),
+    ("presonus-faderport8", include_str!("../../controllers/presonus-faderport8.yaml")),
 ];
 
 #[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
@@ -171,6 +183,8 @@ pub struct ControlDoc {
     pub ring: Option<Numbers>,
     /// The ring's values for the parameter's lowest and highest (default 0 and 127).
     pub ring_range: Option<[u8; 2]>,
+    /// A button whose LED is lit by other note number(s) than the button sends (one a strip).
+    pub led_note: Option<Numbers>,
 }
 
 /// What a control sends.
@@ -209,6 +223,8 @@ pub struct Control {
     pub feedback: bool,
     pub led: [u8; 2],
     pub ring: Option<Ring>,
+    /// The note that lights its LED, when not its own message.
+    pub led_note: Option<u8>,
 }
 
 /// Where a knob's position is shown: a CC (on the control's channel) over a range of values.
@@ -240,6 +256,11 @@ pub struct ControllerMap {
 pub fn load(path: &Path) -> Result<ControllerMap, LoadError> {
     let text = std::fs::read_to_string(path).map_err(|source| LoadError::Read { file: path.to_path_buf(), source })?;
     parse(&text, path)
+}
+
+/// Whether a file is a controller map rather than a layout: it says which device it is for.
+pub fn is_controller_map(file: &Path) -> bool {
+    file.is_file() && std::fs::read_to_string(file).is_ok_and(|text| text.lines().any(|l| l.starts_with("device:")))
 }
 
 /// Checks map text; `file` names it in messages.
@@ -333,15 +354,16 @@ fn check(doc: &MapDoc) -> Vec<Finding> {
         if c.encoding != Encoding::Absolute && !matches!(*key, "cc" | "nrpn") {
             report(at("encoding"), format!("relative encodings come as cc or nrpn, not {key}"));
         }
-        if let Some(ring) = &c.ring {
-            if ring.list().len() != numbers.list().len() {
+        for (field, what, list) in [("ring", "ring CC", &c.ring), ("led_note", "LED note", &c.led_note)] {
+            let Some(list) = list else { continue };
+            if list.list().len() != numbers.list().len() {
                 report(
-                    at("ring"),
-                    format!("expected one ring CC for each of the {} {key} numbers", numbers.list().len()),
+                    at(field),
+                    format!("expected one {what} for each of the {} {key} numbers", numbers.list().len()),
                 );
             }
-            if ring.list().iter().any(|&n| n > 127) {
-                report(at("ring"), "expected CC numbers 0-127".into());
+            if list.list().iter().any(|&n| n > 127) {
+                report(at(field), "expected numbers 0-127".into());
             }
         }
         if let Some([lo, hi]) = c.ring_range
@@ -375,6 +397,7 @@ fn compile(doc: &MapDoc, file: &Path) -> ControllerMap {
         let target = parse_target(&c.target).expect("checked");
         let [(key, numbers)] = messages(c)[..] else { unreachable!("checked") };
         let rings = c.ring.as_ref().map(Numbers::list).unwrap_or_default();
+        let led_notes = c.led_note.as_ref().map(Numbers::list).unwrap_or_default();
         for (strip, n) in numbers.list().into_iter().enumerate() {
             let target = match target {
                 Target::Strip { control, slot } if matches!(numbers, Numbers::PerStrip(_)) => {
@@ -411,6 +434,7 @@ fn compile(doc: &MapDoc, file: &Path) -> ControllerMap {
                 feedback: c.feedback.unwrap_or(motorized || is_button(target) || c.ring.is_some()),
                 led: c.led.unwrap_or([0, 127]),
                 ring: rings.get(strip).map(|&cc| Ring { cc: cc as u8, low: ring_low, high: ring_high }),
+                led_note: led_notes.get(strip).map(|&n| n as u8),
             });
         }
     }
@@ -461,6 +485,17 @@ mod tests {
             let map = shipped(name).unwrap();
             assert!(!map.controls.is_empty() || map.protocol == Protocol::Mackie, "{name}");
         }
+    }
+
+    #[test]
+    fn every_map_in_the_controllers_folder_is_shipped() {
+        let folder = Path::new(env!("CARGO_MANIFEST_DIR")).join("controllers");
+        let mut files: Vec<String> = std::fs::read_dir(folder)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().trim_end_matches(".yaml").to_string())
+            .collect();
+        files.sort();
+        assert_eq!(files, SHIPPED.iter().map(|(n, _)| n.to_string()).collect::<Vec<_>>());
     }
 
     #[test]
