@@ -317,3 +317,30 @@ fn a_send_is_added_raised_removed_and_undone() {
     assert!(!app.is_dirty(), "undone back to the session as loaded");
     assert!(!app.detail_params().contains(&level), "and the unused send leaves the list");
 }
+
+#[test]
+fn a_surface_shows_its_state_bank_touch_and_where_an_unpicked_fader_sits() {
+    use headroom::control::surface::{LinkState, SurfaceEvent};
+    let mut app = demo_app();
+    let device = "Korg nanoKONTROL2".to_string();
+    let link = |state| Msg::Surface(SurfaceEvent::Link { device: device.clone(), state });
+    app.update(link(LinkState::Waiting { pattern: "nanoKONTROL2".into() }));
+    assert!(screen(&mut app, 160, 40).lines().next().unwrap().contains("○ Korg nanoKONTROL2 (not connected)"));
+    app.update(link(LinkState::Connected { port: "nanoKONTROL2:out".into() }));
+    app.update(Msg::Surface(SurfaceEvent::Bank { device: device.clone(), first: 1, width: 8 }));
+    // The hardware fader of Bass sits low and has not reached Bass's value; a hand is on Keys.
+    let bass = param(&app, "strip.Bass.fader");
+    app.update(Msg::Surface(SurfaceEvent::Pickup { param: bass, position: 0.1 }));
+    app.update(Msg::Surface(SurfaceEvent::Touch { channel: 2, touched: true }));
+    let shown = screen(&mut app, 160, 40);
+    insta::assert_snapshot!(shown);
+    assert!(shown.lines().next().unwrap().contains("● Korg nanoKONTROL2"));
+    assert!(shown.contains('▸'), "the ghost of the unpicked fader");
+    // Picked up: the ghost goes.
+    app.update(Msg::Surface(SurfaceEvent::Param { param: bass, value: -20.0 }));
+    assert!(!screen(&mut app, 160, 40).contains('▸'));
+    // Unplugged: the console says so.
+    app.update(link(LinkState::Waiting { pattern: "nanoKONTROL2".into() }));
+    let shown = screen(&mut app, 160, 40);
+    assert!(shown.contains("Korg nanoKONTROL2 is gone (unplugged?)"), "{shown}");
+}

@@ -276,6 +276,15 @@ pub struct SurfaceStatus {
 }
 
 impl App {
+    /// The strip (from 0) of a connected surface that channel `index` is on, if any.
+    pub fn surface_slot(&self, index: usize) -> Option<usize> {
+        self.surfaces.iter().filter(|s| matches!(s.state, LinkState::Connected { .. })).find_map(|s| {
+            let (first, width) = s.bank?;
+            // The master is never on a bank: surfaces reach it with master.* controls.
+            (index + 1 < self.channels.len() && (first..first + width).contains(&index)).then(|| index - first)
+        })
+    }
+
     pub fn new(doc: SessionDoc, file: PathBuf, table: ParamTable, values: ParamValues, info: EngineInfo) -> App {
         let channels = channel_infos(&doc, &table);
         let meters = vec![ChannelMeter::default(); channels.len()];

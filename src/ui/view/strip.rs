@@ -38,8 +38,9 @@ fn row_of(position: f32, top: u16, height: u16) -> u16 {
     top + ((1.0 - position) * height.saturating_sub(1) as f32).round() as u16
 }
 
-/// The fader's track and cap in column `x`, with its scale in the columns after it.
-fn draw_fader(buf: &mut Buffer, travel: Rect, x: u16, db: f32, selected: bool, theme: &Theme) {
+/// The fader's track and cap in column `x`, with its scale in the columns after it. A surface
+/// control that has not picked the value up shows as `▸` where it sits, left of the track.
+fn draw_fader(buf: &mut Buffer, travel: Rect, x: u16, db: f32, selected: bool, ghost: Option<f32>, theme: &Theme) {
     for y in travel.top()..travel.bottom() {
         buf[(x, y)].set_symbol("│").set_style(theme.dim());
     }
@@ -51,6 +52,9 @@ fn draw_fader(buf: &mut Buffer, travel: Rect, x: u16, db: f32, selected: bool, t
     }
     let cap_style = if selected { theme.selected() } else { theme.accent() };
     buf[(x, row_of(FADER.position(db), travel.y, travel.height))].set_symbol("█").set_style(cap_style);
+    if let Some(position) = ghost {
+        buf[(x - 1, row_of(position, travel.y, travel.height))].set_symbol("▸").set_style(theme.warn());
+    }
 }
 
 fn fader_text(app: &App, ch: &ChannelInfo) -> String {
@@ -70,10 +74,15 @@ fn frame_block<'a>(app: &App, index: usize, theme: &Theme) -> Block<'a> {
         (false, false) => theme.accent(),
     };
     let border_style = if selected { theme.accent() } else { theme.dim() };
-    Block::bordered()
+    let block = Block::bordered()
         .border_type(if selected { BorderType::Thick } else { BorderType::Plain })
         .border_style(border_style)
-        .title(Span::styled(ch.name.clone(), name_style))
+        .title(Span::styled(ch.name.clone(), name_style));
+    // A strip on a surface's bank carries the number of the surface strip it is on.
+    match app.surface_slot(index) {
+        Some(slot) => block.title_bottom(Line::styled(format!(" {} ", slot + 1), theme.good()).centered()),
+        None => block,
+    }
 }
 
 /// Value, pan, mute/solo/safe, gain reduction and automation rows, shared by strips and master.
@@ -99,9 +108,11 @@ fn draw_foot(frame: &mut Frame, rows: &StripRows, app: &App, index: usize, theme
     let gr_style = if gr > 0.5 { theme.warn() } else { theme.dim() };
     let gr_text = if gr >= 0.05 { format!("GR{:>5.1}", -gr) } else { "GR    0".to_string() };
     frame.render_widget(Paragraph::new(Span::styled(gr_text, gr_style)), rows.gain_reduction);
-    // Automation mode and touch (○ free, ● touched). Automation arrives with its own issue:
-    // until then every lane is Off and nothing is touched.
-    frame.render_widget(Paragraph::new(Span::styled("○ off", theme.dim())), rows.automation);
+    // Automation mode and touch (○ free, ● a hand on the surface's fader). Automation modes
+    // arrive with their own issue: until then every lane is Off.
+    let touch =
+        if app.touched.contains(&index) { Span::styled("●", theme.warn()) } else { Span::styled("○", theme.dim()) };
+    frame.render_widget(Paragraph::new(Line::from(vec![touch, Span::styled(" off", theme.dim())])), rows.automation);
 }
 
 pub fn draw_strip(frame: &mut Frame, rect: Rect, app: &App, index: usize, theme: &Theme) {
@@ -117,7 +128,8 @@ pub fn draw_strip(frame: &mut Frame, rect: Rect, app: &App, index: usize, theme:
         draw_meter(buf, t, t.x, &meter.sides[0], theme);
         draw_meter(buf, t, t.x + 1, right, theme);
         let fader_area = Rect { y: t.y + 1, height: t.height - 1, ..t };
-        draw_fader(buf, fader_area, t.x + 3, app.values.get(ch.fader), index == app.selected, theme);
+        let ghost = app.pickups.get(&ch.fader).copied();
+        draw_fader(buf, fader_area, t.x + 3, app.values.get(ch.fader), index == app.selected, ghost, theme);
     }
     draw_foot(frame, &rows, app, index, theme);
 }
@@ -164,7 +176,9 @@ pub fn draw_master(frame: &mut Frame, rect: Rect, app: &App, theme: &Theme) {
             }
         }
         let fader_area = Rect { y: t.y + 1, height: t.height - 1, ..t };
-        draw_fader(buf, fader_area, t.x + 11, app.values.get(app.channels[index].fader), index == app.selected, theme);
+        let fader = app.channels[index].fader;
+        let ghost = app.pickups.get(&fader).copied();
+        draw_fader(buf, fader_area, t.x + 11, app.values.get(fader), index == app.selected, ghost, theme);
         let text = Rect { x: t.x + 16, width: t.width - 16, ..t };
         frame.render_widget(Paragraph::new(master_readout(app, peak_db, theme)), text);
     }
