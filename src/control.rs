@@ -3,6 +3,7 @@
 //!
 //! - `feedback`: what a surface is sent back (motors, LEDs, rings, displays).
 //! - `generic`: what a generic controller's messages mean, through its map.
+//! - `learn`: MIDI learn into a user map per device.
 //! - `link`: keeping a surface connected through midir (hot-plug, resync).
 //! - `mackie`: the Mackie Control protocol's fixed controls, displays and handshake.
 //! - `map`: controller maps, checked like layouts.
@@ -12,6 +13,7 @@
 
 pub mod feedback;
 pub mod generic;
+pub mod learn;
 pub mod link;
 pub mod mackie;
 pub mod map;

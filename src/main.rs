@@ -16,6 +16,7 @@ use headroom::audio::jack_backend::{self, JackSession};
 use headroom::audio::jack_server::DummyServer;
 use headroom::audio::offline::{self, Format, RenderOptions};
 use headroom::control::feedback::TransportNow;
+use headroom::control::learn::{self, Learn};
 use headroom::control::link;
 use headroom::control::map;
 use headroom::control::surface;
@@ -145,6 +146,7 @@ fn main() -> ExitCode {
             for target in headroom::control::targets::all() {
                 println!("{:<24} {}", target.id, target.help);
             }
+            println!("{:<24} any parameter of the session by id (`headroom params SESSION`)", "param.ID");
             Ok(ExitCode::SUCCESS)
         }
         Command::Bench { seconds, only } => {
@@ -240,7 +242,15 @@ fn play(args: &OpenArgs) -> Result<ExitCode> {
             return Ok(ExitCode::FAILURE);
         }
     };
-    let maps = link::choose_maps(&args.controllers).map_err(anyhow::Error::msg)?;
+    let maps: Vec<_> = link::choose_maps(&args.controllers, &args.surfaces)
+        .map_err(anyhow::Error::msg)?
+        .into_iter()
+        .map(|m| {
+            let (m, problem) = learn::with_user_bindings(m);
+            problem.iter().for_each(|p| eprintln!("warning: {p}"));
+            m
+        })
+        .collect();
     // One command ring for the console or the headless loop, one for each surface.
     let mut built = headroom::engine::Engine::build(&loaded.doc, rate as f32, 1 + maps.len())?;
     let commands = built.command_producers.remove(0);
@@ -263,9 +273,10 @@ fn play(args: &OpenArgs) -> Result<ExitCode> {
             })
         },
         selected: selected.clone(),
+        learn: Arc::new(Learn::default()),
     };
     let _links = link::start_all(maps, &args.surfaces, &params, &shared, surface_rings, &surface_tx);
-    let surfaces = shell::Surfaces { events: surface_events, mirror, selected };
+    let surfaces = shell::Surfaces { events: surface_events, mirror, selected, learn: shared.learn.clone() };
     println!(
         "{} on JACK as \"{}\": {} Hz, {} frames a period; {} strips, {} buses",
         loaded.file.display(),

@@ -655,3 +655,34 @@ fn an_mcu_is_sent_motors_leds_and_names_never_drives_a_touched_fader_and_is_resy
     let summary = headroom.quit();
     assert!(summary.contains("0 allocations on the audio thread"), "{summary}");
 }
+
+#[cfg(feature = "midi-jack")]
+#[test]
+fn midi_learn_in_the_console_binds_a_knob_of_an_unknown_box_and_keeps_it_in_a_user_map() {
+    let _turn = ONE_SERVER_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let server = private_server("learn");
+    let dir = tempfile::tempdir().unwrap();
+    let layout = dir.path().join("tone.yaml");
+    std::fs::write(&layout, TONE_LAYOUT).unwrap();
+    let config = dir.path().join("config");
+    let mut device = MidiDevice::start("LearnBox-test");
+    let command = format!("{} {} --surface LearnBox", env!("CARGO_BIN_EXE_headroom"), layout.display());
+    let env = [("JACK_DEFAULT_SERVER", server.name.as_str()), ("XDG_CONFIG_HOME", config.to_str().unwrap())];
+    let term = Tmux::start("learn", (120, 30), &env, &command);
+    term.wait_for("● LearnBox");
+
+    // Tone selected; M arms learn for its fader; the box's CC 20 on channel 2 is moved.
+    term.keys(&["M"]);
+    term.wait_for("MIDI learn: move a control on a surface for Tone fader");
+    device.send(&[0xB1, 20, 10]);
+    term.wait_for("CC 20 on channel 2 → strip.1.fader");
+    // The knob is not motorised: it picks the fader up at 0 dB, then takes it to the top.
+    for value in (0..=127).step_by(8).chain([127]) {
+        device.send(&[0xB1, 20, value]);
+    }
+    let screen = term.wait_for("+10.0");
+    assert!(line_with(&screen, "+10.0").contains("+10.0"), "{screen}");
+    let kept = std::fs::read_to_string(config.join("headroom/controllers/learnbox.yaml")).unwrap();
+    assert!(kept.contains("target: strip.1.fader") && kept.contains("cc: 20") && kept.contains("channel: 2"), "{kept}");
+    assert!(kept.contains("match: LearnBox"), "{kept}");
+}

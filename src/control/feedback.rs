@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use super::generic::is_button;
 use super::mackie::{self, Greeting, LCD_STRIP_WIDTH, MackieDoc};
-use super::map::{Control, ControllerMap, Message};
+use super::map::{Control, ControlDoc, ControllerMap, Message};
 use super::midi::MidiMessage;
 use super::surface::{Binding, ParamMirror, Reach, travel};
 use super::targets::{StripControl, Target, TransportAction};
@@ -78,6 +78,16 @@ impl Feedback {
         let bytes = encode_position(&self.map.controls[control], position);
         self.sent[control] = Some(bytes.clone());
         bytes
+    }
+
+    pub fn map(&self) -> &ControllerMap {
+        &self.map
+    }
+
+    /// Takes a learned control into the map; everything is sent anew.
+    pub fn bind(&mut self, doc: &ControlDoc) {
+        self.map.bind(doc);
+        self.sent = vec![None; self.map.controls.len()];
     }
 
     /// The channels the unit shows: the first, and how many strips it has.

@@ -128,6 +128,8 @@ pub fn is_button(target: Target) -> bool {
         Target::Strip { control, .. } | Target::Master(control) | Target::Selected(control) => {
             !matches!(control, StripControl::Fader | StripControl::Pan)
         }
+        // A session parameter is read as a value; a switch among them takes presses too.
+        Target::Param(_) => false,
         _ => true,
     }
 }

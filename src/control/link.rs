@@ -12,8 +12,9 @@ use std::time::{Duration, Instant};
 
 use super::feedback::{Feedback, TransportNow};
 use super::generic::GenericDecoder;
+use super::learn::{self, Learn};
 use super::mackie::{self, Greeting};
-use super::map::{self, ControllerMap};
+use super::map::{self, ControlDoc, ControllerMap, Message};
 use super::midi::{Decoder, MidiMessage};
 use super::surface::{Action, BankGroup, Binding, LinkState, Mapper, ParamMirror, SurfaceEvent};
 use crate::engine::Command;
@@ -38,13 +39,15 @@ struct Receiver {
     mirror: Arc<ParamMirror>,
     engine: rtrb::Producer<Command>,
     console: Sender<SurfaceEvent>,
-    /// To the link thread: echoes for motor faders and what a Mackie unit says.
+    /// To the link thread: echoes for motor faders, what a Mackie unit says, learned bindings.
     replies: rtrb::Producer<Reply>,
+    learn: Arc<Learn>,
 }
 
 enum Reply {
     Echo { control: usize, position: f32 },
     Greeting(Greeting),
+    Learned(Box<ControlDoc>),
 }
 
 impl Receiver {
@@ -52,12 +55,23 @@ impl Receiver {
         let mut inputs = Vec::new();
         let mut collect = |i, input| inputs.push((i, input));
         let mut greetings = Vec::new();
-        let generic = &mut self.generic;
+        let mut learned = None;
+        let (generic, learn, binding) = (&mut self.generic, &self.learn, self.mapper.binding());
         self.bytes.feed(bytes, |m| match m {
             MidiMessage::SysEx(sysex) => greetings.extend(mackie::greeting(sysex)),
+            // While the console learns, the first control moved is bound instead of acting.
+            m if learned.is_none() && learn.armed() => match learnable(m) {
+                Some((channel, message)) => learned = learn.take(binding, channel, message),
+                None => generic.feed(m, &mut collect),
+            },
             m => generic.feed(m, &mut collect),
         });
         generic.flush(&mut collect);
+        if let Some(doc) = learned {
+            self.mapper.bind(&doc);
+            self.generic = GenericDecoder::new(&self.mapper.map().controls);
+            drop(self.replies.push(Reply::Learned(Box::new(doc))));
+        }
         // A full ring drops rather than waits: this thread must keep up with the device.
         greetings.into_iter().for_each(|g| drop(self.replies.push(Reply::Greeting(g))));
         for (i, input) in inputs {
@@ -71,6 +85,18 @@ impl Receiver {
     }
 }
 
+/// The channel and message a learned binding would key on, for messages a control sends.
+fn learnable(message: MidiMessage<'_>) -> Option<(u8, Message)> {
+    match message {
+        // NRPN and data-entry controllers are halves of something bigger: not learned.
+        MidiMessage::ControlChange { controller: 6 | 38 | 98 | 99, .. } => None,
+        MidiMessage::ControlChange { channel, controller, .. } => Some((channel, Message::Cc(controller))),
+        MidiMessage::NoteOn { channel, note, .. } => Some((channel, Message::Note(note))),
+        MidiMessage::PitchBend { channel, .. } => Some((channel, Message::PitchBend)),
+        _ => None,
+    }
+}
+
 /// What the link threads read to show the session on the surfaces.
 #[derive(Clone)]
 pub struct Shared {
@@ -79,6 +105,8 @@ pub struct Shared {
     pub transport: Arc<dyn Fn() -> TransportNow + Send + Sync>,
     /// The strip selected in the console (it publishes it here).
     pub selected: Arc<AtomicUsize>,
+    /// A MIDI learn request from the console.
+    pub learn: Arc<Learn>,
 }
 
 /// Starts every surface: `ports[i]`, when given, is the port pattern for `maps[i]`. Mackie
@@ -149,6 +177,7 @@ pub fn start(
         engine,
         console: console.clone(),
         replies,
+        learn: shared.learn.clone(),
     };
     let stop = Arc::new(AtomicBool::new(false));
     let keeper = Keeper {
@@ -216,6 +245,17 @@ impl Keeper {
                 let message = match reply {
                     Reply::Echo { control, position } => Some(self.feedback.echo(control, position)),
                     Reply::Greeting(greeting) => self.feedback.greeting(greeting),
+                    Reply::Learned(doc) => {
+                        self.feedback.bind(&doc);
+                        let saved = learn::save(self.feedback.map(), &doc);
+                        let event = SurfaceEvent::Learned {
+                            device: self.device.clone(),
+                            binding: learn::describe(&doc),
+                            saved,
+                        };
+                        let _ = self.console.send(event);
+                        None
+                    }
                 };
                 self.send(message.into_iter());
             }
@@ -320,19 +360,41 @@ fn device_ports(names: impl Iterator<Item = String>, pattern: &str) -> Vec<Strin
     names.filter(|n| !n.contains(OWN_CLIENT) && n.to_lowercase().contains(&wanted)).collect()
 }
 
+/// The shipped maps, longest port pattern first.
+fn shipped_by_specificity() -> Vec<ControllerMap> {
+    let mut shipped: Vec<ControllerMap> = map::SHIPPED.iter().filter_map(|(name, _)| map::shipped(name)).collect();
+    shipped.sort_by_key(|m| std::cmp::Reverse(m.port_match.len()));
+    shipped
+}
+
 /// Input ports whose name contains `pattern`, any case.
 pub fn matching_ports(pattern: &str) -> Result<Vec<String>, String> {
     let input = midir::MidiInput::new("headroom-scan").map_err(|e| format!("MIDI: {e}"))?;
     Ok(device_ports(input.ports().iter().filter_map(|p| input.port_name(p).ok()), pattern))
 }
 
-/// The maps to use: those named (`--controller`: a shipped map's name or a file), or, when
-/// none is named, a shipped map for each MIDI port one matches now (the most specific match:
-/// "X-TOUCH MINI" before "X-TOUCH").
-pub fn choose_maps(named: &[String]) -> Result<Vec<ControllerMap>, String> {
+/// The maps to use: those named (`--controller`: a shipped map's name or a file). When none
+/// is named but ports are (`--surface`), the shipped map fitting each port, or a blank map to
+/// fill by MIDI learn. When neither is, a shipped map for each MIDI port one matches now (the
+/// most specific match: "X-TOUCH MINI" before "X-TOUCH").
+pub fn choose_maps(named: &[String], ports: &[String]) -> Result<Vec<ControllerMap>, String> {
+    if named.is_empty() && !ports.is_empty() {
+        let present = matching_ports("").unwrap_or_default();
+        return Ok(ports
+            .iter()
+            .map(|pattern| {
+                let fits = |m: &ControllerMap| {
+                    present.iter().any(|p| {
+                        let p = p.to_lowercase();
+                        p.contains(&pattern.to_lowercase()) && p.contains(&m.port_match.to_lowercase())
+                    })
+                };
+                shipped_by_specificity().into_iter().find(fits).unwrap_or_else(|| map::blank(pattern))
+            })
+            .collect());
+    }
     if named.is_empty() {
-        let mut shipped: Vec<ControllerMap> = map::SHIPPED.iter().filter_map(|(name, _)| map::shipped(name)).collect();
-        shipped.sort_by_key(|m| std::cmp::Reverse(m.port_match.len()));
+        let shipped = shipped_by_specificity();
         // No MIDI system (no ALSA sequencer, no JACK for the JACK backend): no surfaces, no error.
         let Ok(ports) = matching_ports("") else { return Ok(Vec::new()) };
         let mut chosen: Vec<ControllerMap> = Vec::new();

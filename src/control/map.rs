@@ -14,7 +14,7 @@
 
 use std::path::{Path, PathBuf};
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::generic::is_button;
 use super::mackie::{self, MackieDoc};
@@ -52,7 +52,7 @@ pub enum Protocol {
 }
 
 /// A number, or one per strip (`[0, 1, 2]`: strips 1, 2 and 3).
-#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[derive(Clone, Debug, Deserialize, PartialEq, Serialize)]
 #[serde(untagged)]
 pub enum Numbers {
     One(u16),
@@ -69,7 +69,7 @@ impl Numbers {
 }
 
 /// How a knob or fader reports a move.
-#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Encoding {
     /// Its position (0..127, or the 14-bit range).
@@ -86,7 +86,7 @@ pub enum Encoding {
 }
 
 /// How a button reports.
-#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ButtonMode {
     /// A press (value ≥ 64) and a release: a press flips a switch or fires an action.
@@ -97,7 +97,7 @@ pub enum ButtonMode {
 }
 
 /// How a fader's travel maps to the parameter.
-#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Curve {
     /// The console's fader taper: 0 dB three quarters up (the default for faders).
@@ -106,7 +106,7 @@ pub enum Curve {
     Linear,
 }
 
-#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Takeover {
     /// The value follows the control at once.
@@ -147,43 +147,61 @@ pub struct MapDoc {
     pub controls: Vec<ControlDoc>,
 }
 
+fn is_default<T: Default + PartialEq>(value: &T) -> bool {
+    *value == T::default()
+}
+
 fn first_channel() -> u8 {
     1
 }
 
-#[derive(Clone, Debug, Default, Deserialize, PartialEq)]
+#[derive(Clone, Debug, Default, Deserialize, PartialEq, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct ControlDoc {
     /// A target from `headroom targets`; `strip.N.…` with a list of numbers binds strips 1, 2, ...
     pub target: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub channel: Option<u8>,
     /// 7-bit control change number(s).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub cc: Option<Numbers>,
     /// 14-bit control change: the MSB number(s) 0-31; the LSB is 32 above.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub cc14: Option<Numbers>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<Numbers>,
     /// Pitch bend, on these MIDI channel(s) 1-16.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub pitchbend: Option<Numbers>,
     /// NRPN parameter number(s) 0-16383 (CC 99/98 select, CC 6/38 data).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub nrpn: Option<Numbers>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "is_default")]
     pub encoding: Encoding,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "is_default")]
     pub button: ButtonMode,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub curve: Option<Curve>,
     /// The raw values the control really reaches, low and high (a fader that tops out at 16256).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub range: Option<[u16; 2]>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub takeover: Option<Takeover>,
     /// Whether the control's LED, ring or motor is sent the value (default: buttons, and everything on motorised devices).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub feedback: Option<bool>,
     /// Values that turn its LED off and on.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub led: Option<[u8; 2]>,
     /// A knob's LED ring, lit by these CC number(s) (one a strip, like the knob's own numbers)
     /// rather than the knob's own message.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub ring: Option<Numbers>,
     /// The ring's values for the parameter's lowest and highest (default 0 and 127).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub ring_range: Option<[u8; 2]>,
     /// A button whose LED is lit by other note number(s) than the button sends (one a strip).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub led_note: Option<Numbers>,
 }
 
@@ -243,6 +261,8 @@ pub struct ControllerMap {
     pub protocol: Protocol,
     pub motorized: bool,
     pub strips: u16,
+    /// MIDI channel (1-16) of controls that do not give one.
+    pub channel: u8,
     pub init: Vec<Vec<u8>>,
     pub unverified: Vec<String>,
     pub controls: Vec<Control>,
@@ -258,6 +278,12 @@ pub fn load(path: &Path) -> Result<ControllerMap, LoadError> {
     parse(&text, path)
 }
 
+/// The controls of a map file, checked (for laying learned bindings over another map).
+pub fn load_docs(path: &Path) -> Result<Vec<ControlDoc>, LoadError> {
+    let text = std::fs::read_to_string(path).map_err(|source| LoadError::Read { file: path.to_path_buf(), source })?;
+    Ok(parse_with(&text, path, check)?.0.controls)
+}
+
 /// Whether a file is a controller map rather than a layout: it says which device it is for.
 pub fn is_controller_map(file: &Path) -> bool {
     file.is_file() && std::fs::read_to_string(file).is_ok_and(|text| text.lines().any(|l| l.starts_with("device:")))
@@ -267,6 +293,23 @@ pub fn is_controller_map(file: &Path) -> bool {
 pub fn parse(text: &str, file: &Path) -> Result<ControllerMap, LoadError> {
     let (doc, _) = parse_with(text, file, check)?;
     Ok(compile(&doc, file))
+}
+
+/// A map with no controls yet, for a device headroom has no map of: MIDI learn fills it.
+pub fn blank(port: &str) -> ControllerMap {
+    let doc = MapDoc {
+        device: port.to_string(),
+        port_match: port.to_string(),
+        protocol: Protocol::Generic,
+        motorized: None,
+        strips: Some(8),
+        channel: 1,
+        init: Vec::new(),
+        unverified: Vec::new(),
+        mackie: None,
+        controls: Vec::new(),
+    };
+    compile(&doc, Path::new("(learned)"))
 }
 
 /// A shipped map by name (`korg-nanokontrol2`).
@@ -390,10 +433,41 @@ fn parse_target(id: &str) -> Result<Target, String> {
 /// The checked document as bindable controls, lists expanded into one control a strip.
 fn compile(doc: &MapDoc, file: &Path) -> ControllerMap {
     let mackie = (doc.protocol == Protocol::Mackie).then(|| doc.mackie.unwrap_or_default());
-    let motorized = doc.motorized.unwrap_or(mackie.is_some());
+    let mut map = ControllerMap {
+        device: doc.device.clone(),
+        port_match: doc.port_match.clone(),
+        protocol: doc.protocol,
+        motorized: doc.motorized.unwrap_or(mackie.is_some()),
+        strips: 0,
+        channel: doc.channel,
+        init: doc.init.iter().map(|h| parse_hex(h).expect("checked")).collect(),
+        unverified: doc.unverified.clone(),
+        controls: Vec::new(),
+        mackie,
+        source: file.to_path_buf(),
+    };
     let protocol_controls = mackie.map(|unit| mackie::standard_controls(&unit, doc.strips.unwrap_or(8)));
-    let mut controls: Vec<Control> = Vec::new();
     for c in protocol_controls.iter().flatten().chain(&doc.controls) {
+        map.bind(c);
+    }
+    let used_strips = map
+        .controls
+        .iter()
+        .filter_map(|c| match c.target {
+            Target::Strip { slot, .. } => Some(slot + 1),
+            _ => None,
+        })
+        .max()
+        .unwrap_or(0);
+    map.strips = doc.strips.unwrap_or(used_strips);
+    map
+}
+
+impl ControllerMap {
+    /// Adds a checked control (one a strip for a list); it replaces any control on the same
+    /// channel and message, so a map can renumber the protocol's buttons and a learned
+    /// binding takes over from a shipped one.
+    pub fn bind(&mut self, c: &ControlDoc) {
         let target = parse_target(&c.target).expect("checked");
         let [(key, numbers)] = messages(c)[..] else { unreachable!("checked") };
         let rings = c.ring.as_ref().map(Numbers::list).unwrap_or_default();
@@ -405,12 +479,13 @@ fn compile(doc: &MapDoc, file: &Path) -> ControllerMap {
                 }
                 t => t,
             };
+            let channel = c.channel.unwrap_or(self.channel);
             let (message, channel) = match key {
-                "cc" => (Message::Cc(n as u8), c.channel.unwrap_or(doc.channel)),
-                "cc14" => (Message::Cc14(n as u8), c.channel.unwrap_or(doc.channel)),
-                "note" => (Message::Note(n as u8), c.channel.unwrap_or(doc.channel)),
+                "cc" => (Message::Cc(n as u8), channel),
+                "cc14" => (Message::Cc14(n as u8), channel),
+                "note" => (Message::Note(n as u8), channel),
                 "pitchbend" => (Message::PitchBend, n as u8),
-                _ => (Message::Nrpn(n), c.channel.unwrap_or(doc.channel)),
+                _ => (Message::Nrpn(n), channel),
             };
             let is_fader = matches!(
                 target,
@@ -420,9 +495,8 @@ fn compile(doc: &MapDoc, file: &Path) -> ControllerMap {
             );
             let [lo, hi] = c.range.unwrap_or([0, message.full_scale()]);
             let [ring_low, ring_high] = c.ring_range.unwrap_or([0, 127]);
-            // A control of the map replaces the protocol's control on the same message.
-            controls.retain(|old| (old.channel, old.message) != (channel - 1, message));
-            controls.push(Control {
+            self.controls.retain(|old| (old.channel, old.message) != (channel - 1, message));
+            self.controls.push(Control {
                 target,
                 message,
                 channel: channel - 1,
@@ -430,33 +504,13 @@ fn compile(doc: &MapDoc, file: &Path) -> ControllerMap {
                 button: c.button,
                 curve: c.curve.unwrap_or(if is_fader { Curve::Taper } else { Curve::Linear }),
                 range: (lo, hi),
-                takeover: c.takeover.unwrap_or(if motorized { Takeover::Jump } else { Takeover::Pickup }),
-                feedback: c.feedback.unwrap_or(motorized || is_button(target) || c.ring.is_some()),
+                takeover: c.takeover.unwrap_or(if self.motorized { Takeover::Jump } else { Takeover::Pickup }),
+                feedback: c.feedback.unwrap_or(self.motorized || is_button(target) || c.ring.is_some()),
                 led: c.led.unwrap_or([0, 127]),
                 ring: rings.get(strip).map(|&cc| Ring { cc: cc as u8, low: ring_low, high: ring_high }),
                 led_note: led_notes.get(strip).map(|&n| n as u8),
             });
         }
-    }
-    let used_strips = controls
-        .iter()
-        .filter_map(|c| match c.target {
-            Target::Strip { slot, .. } => Some(slot + 1),
-            _ => None,
-        })
-        .max()
-        .unwrap_or(0);
-    ControllerMap {
-        device: doc.device.clone(),
-        port_match: doc.port_match.clone(),
-        protocol: doc.protocol,
-        motorized,
-        strips: doc.strips.unwrap_or(used_strips),
-        init: doc.init.iter().map(|h| parse_hex(h).expect("checked")).collect(),
-        unverified: doc.unverified.clone(),
-        controls,
-        mackie,
-        source: file.to_path_buf(),
     }
 }
 

@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering}
 use std::time::{Duration, Instant};
 
 use super::generic::{Input, is_button};
-use super::map::{ButtonMode, ControllerMap, Curve, Takeover};
+use super::map::{ButtonMode, ControlDoc, ControllerMap, Curve, Takeover};
 use super::targets::{AutomationMode, StripControl, Target, TransportAction};
 use crate::engine::Command;
 use crate::engine::params::{ParamIndex, ParamSpec, ParamTable, ParamValues, Unit};
@@ -87,6 +87,12 @@ pub enum SurfaceEvent {
         device: String,
         state: LinkState,
     },
+    /// MIDI learn bound a control of `device` (`binding` says how), saved in a user map.
+    Learned {
+        device: String,
+        binding: String,
+        saved: Result<std::path::PathBuf, String>,
+    },
 }
 
 /// The parameters a surface strip reaches on one engine channel.
@@ -136,12 +142,15 @@ pub const TOUCH_IDLE: Duration = Duration::from_millis(500);
 /// Where one surface's controls land now, shared by its input and its feedback: the
 /// engine's channels, its bank, the console's selection, and which faders are in hand.
 pub struct Binding {
+    table: ParamTable,
     channels: Vec<ChannelParams>,
     /// Channel names, engine order (strips, buses, "Master").
     pub names: Vec<String>,
     bank: Arc<BankGroup>,
     /// This unit's first slot within its group's bank.
     offset: usize,
+    /// This unit's strips.
+    strips: usize,
     /// The strip selected in the console (it publishes it here).
     selected: Arc<AtomicUsize>,
     /// Per engine channel: the fader's touch sensor is held.
@@ -182,10 +191,12 @@ impl Binding {
         }
         let count = channels.len();
         Binding {
+            table: table.clone(),
             channels,
             names,
             bank,
             offset: offset as usize,
+            strips: map.strips as usize,
             selected,
             touched: (0..count).map(|_| AtomicBool::new(false)).collect(),
             moved: (0..count).map(|_| AtomicU64::new(0)).collect(),
@@ -216,6 +227,11 @@ impl Binding {
         &self.bank
     }
 
+    /// How many strips this unit has.
+    pub fn strips(&self) -> usize {
+        self.strips
+    }
+
     /// The first engine channel this unit shows now.
     pub fn first_shown(&self) -> usize {
         self.bank.first() + self.offset
@@ -226,6 +242,13 @@ impl Binding {
             Target::Strip { slot, control } => (self.slot_channel(slot), control),
             Target::Master(control) => (Some(self.master()), control),
             Target::Selected(control) => (Some(self.selected()).filter(|&c| c < self.channels.len()), control),
+            // A parameter this session lacks (a binding learned in another) reaches nothing.
+            Target::Param(id) => {
+                return self
+                    .table
+                    .lookup(id)
+                    .map_or(Reach::Elsewhere, |param| Reach::Param { param, channel: self.table.spec(param).owner });
+            }
             _ => return Reach::Elsewhere,
         };
         let Some(channel) = channel else { return Reach::Elsewhere };
@@ -310,6 +333,17 @@ impl Mapper {
         &self.map
     }
 
+    pub fn binding(&self) -> &Binding {
+        &self.binding
+    }
+
+    /// Takes a learned control into the map; takeover starts over for every control.
+    pub fn bind(&mut self, doc: &ControlDoc) {
+        self.map.bind(doc);
+        self.hardware = vec![None; self.map.controls.len()];
+        self.owned = vec![None; self.map.controls.len()];
+    }
+
     /// Acts on control `index` having done `input`.
     pub fn input(&mut self, index: usize, input: Input, mirror: &ParamMirror, act: &mut impl FnMut(Action)) {
         let control = &self.map.controls[index];
@@ -349,8 +383,9 @@ impl Mapper {
         };
         let spec = self.table.spec(param);
         let current = mirror.get(param);
+        let switch = is_button(target) || spec.unit == Unit::Toggle;
         let value = match input {
-            Input::Press(down) if is_button(target) => match button {
+            Input::Press(down) if switch => match button {
                 ButtonMode::Latching => down as u8 as f32,
                 ButtonMode::Momentary if down => (current < 0.5) as u8 as f32,
                 ButtonMode::Momentary => return,

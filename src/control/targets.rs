@@ -57,6 +57,8 @@ pub enum Target {
     },
     /// Sets the automation mode of the strip selected in the console.
     Automation(AutomationMode),
+    /// One parameter of the session by its id (`param.strip.Vox.send.Verb`), whatever the bank.
+    Param(&'static str),
     Save,
     Undo,
     Redo,
@@ -160,8 +162,16 @@ pub fn all() -> impl Iterator<Item = &'static TargetInfo> {
     STRIP_TARGETS.iter().chain(GLOBAL_TARGETS).chain(&TRANSPORT_TARGETS).chain(&AUTOMATION_TARGETS)
 }
 
-/// Reads a target id as a map writes it (`strip.3.mute`, `transport.play`).
+/// Reads a target id as a map writes it (`strip.3.mute`, `transport.play`, `param.<id>`).
 pub fn parse(id: &str) -> Result<Target, String> {
+    if let Some(param) = id.strip_prefix(PARAM_PREFIX) {
+        if param.is_empty() {
+            return Err(format!(
+                "`{id}`: expected a parameter id after `param.` (`headroom params SESSION` lists them)"
+            ));
+        }
+        return Ok(Target::Param(intern(param)));
+    }
     let mut slot = 0;
     let pattern = match id.split('.').collect::<Vec<_>>().as_slice() {
         ["strip", n, rest @ ..] if !rest.is_empty() => {
@@ -177,6 +187,22 @@ pub fn parse(id: &str) -> Result<Target, String> {
         .find(|t| t.id == pattern)
         .map(|t| (t.make)(slot))
         .ok_or_else(|| format!("unknown target `{id}`; expected one of: {} (`headroom targets` lists them)", listing()))
+}
+
+/// Targets naming a session parameter start so.
+pub const PARAM_PREFIX: &str = "param.";
+
+/// A parameter id kept for the life of the program, so targets stay `Copy`. Ids come from
+/// maps and learned bindings: a handful, each kept once.
+fn intern(id: &str) -> &'static str {
+    static IDS: std::sync::Mutex<Vec<&'static str>> = std::sync::Mutex::new(Vec::new());
+    let mut ids = IDS.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    if let Some(kept) = ids.iter().find(|k| **k == id) {
+        return kept;
+    }
+    let kept: &'static str = Box::leak(id.to_string().into_boxed_str());
+    ids.push(kept);
+    kept
 }
 
 /// The ids, comma-separated, for error messages.
@@ -199,6 +225,7 @@ mod tests {
         }
         assert_eq!(parse("strip.1.fader"), Ok(Target::Strip { slot: 0, control: StripControl::Fader }));
         assert_eq!(parse("automation.mode.touch"), Ok(Target::Automation(AutomationMode::Touch)));
+        assert_eq!(parse("param.strip.Vox.send.Verb"), Ok(Target::Param("strip.Vox.send.Verb")));
     }
 
     #[test]

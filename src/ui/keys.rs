@@ -40,6 +40,7 @@ pub enum Action {
     Redo,
     ClearClips,
     SetTarget,
+    Learn,
     Help,
     Close,
     Quit,
@@ -371,6 +372,13 @@ pub const BINDINGS: &[Binding] = &[
         label: "t",
         action: Action::SetTarget,
         help: "set the master's peak target (e.g. -10 -6)",
+    },
+    Binding {
+        scope: Scope::Global,
+        keys: &[(Char('M'), SHIFT), (Char('M'), NONE)],
+        label: "M",
+        action: Action::Learn,
+        help: "MIDI learn: bind the next control moved",
     },
     Binding {
         scope: Scope::Global,

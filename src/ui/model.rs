@@ -15,11 +15,12 @@ use ratatui::layout::{Position, Rect};
 use super::keys::{self, Action, Scope};
 use super::meters::{FADER, PeakMeter};
 use super::view;
+use crate::control::learn::LearnRequest;
 use crate::control::surface::{LinkState, SurfaceEvent};
-use crate::control::targets::TransportAction;
+use crate::control::targets::{StripControl, TransportAction};
 use crate::engine::Command;
 use crate::engine::params::FADER_FLOOR_DB;
-use crate::engine::params::{ParamIndex, ParamTable, ParamValues};
+use crate::engine::params::{ParamIndex, ParamTable, ParamValues, Unit};
 use crate::engine::write_back::doc_with_values;
 use crate::session::schema::{BusKind, ChannelDoc, Db, MASTER, SendDoc, SessionDoc};
 
@@ -131,6 +132,9 @@ pub enum Effect {
         doc: Box<SessionDoc>,
         new_folder: Option<PathBuf>,
     },
+    /// Bind the next control moved on a surface to this.
+    Learn(LearnRequest),
+    CancelLearn,
     Quit,
 }
 
@@ -262,6 +266,8 @@ pub struct App {
     pub pickups: HashMap<ParamIndex, f32>,
     /// Channels whose fader a hand is on (surface touch sensors).
     pub touched: HashSet<usize>,
+    /// What MIDI learn waits to bind (`Bass fader`), while it waits.
+    pub learning: Option<String>,
     /// The channel whose fader the mouse is dragging.
     dragging: Option<usize>,
 }
@@ -318,6 +324,7 @@ impl App {
             surfaces: Vec::new(),
             pickups: HashMap::new(),
             touched: HashSet::new(),
+            learning: None,
             dragging: None,
             channels,
         }
@@ -433,6 +440,13 @@ impl App {
                     None => self.surfaces.push(SurfaceStatus { device, state, bank: None }),
                 }
             }
+            SurfaceEvent::Learned { device, binding, saved } => {
+                self.learning = None;
+                match saved {
+                    Ok(file) => self.say(format!("{device}: {binding}, kept in {}", file.display()), false),
+                    Err(why) => self.say(format!("{device}: {binding}, for now only: not saved: {why}"), true),
+                }
+            }
             // Automation modes come with automation (issue 5).
             SurfaceEvent::Automation(_) => {}
         }
@@ -451,6 +465,35 @@ impl App {
             self.status = None;
         }
         self.readings = r;
+    }
+
+    /// Arms MIDI learn for the parameter under the cursor in the detail, else the strip's fader.
+    fn learn(&mut self, detail_param: ParamIndex, effects: &mut Vec<Effect>) {
+        if !self.surfaces.iter().any(|s| matches!(s.state, LinkState::Connected { .. })) {
+            return self.say("MIDI learn needs a connected surface (--controller, --surface)".into(), true);
+        }
+        let ch = self.selected_channel();
+        let param = if self.overlay == Overlay::Detail { detail_param } else { ch.fader };
+        let control = [
+            (ch.fader, StripControl::Fader),
+            (ch.pan, StripControl::Pan),
+            (ch.mute, StripControl::Mute),
+            (ch.solo, StripControl::Solo),
+            (ch.solo_safe, StripControl::SoloSafe),
+        ]
+        .into_iter()
+        .find_map(|(p, control)| (p == param).then_some(control));
+        let spec = self.table.spec(param);
+        let what =
+            format!("{} {}", ch.name, spec.id.rsplit_once(&format!("{}.", ch.name)).map_or(&*spec.id, |(_, p)| p));
+        effects.push(Effect::Learn(LearnRequest {
+            channel: self.selected,
+            param,
+            param_id: spec.id.clone(),
+            control,
+            switch: spec.unit == Unit::Toggle,
+        }));
+        self.learning = Some(what);
     }
 
     fn say(&mut self, text: String, error: bool) {
@@ -570,7 +613,12 @@ impl App {
                 self.prompt = Prompt::typed(PromptFor::Target, text);
             }
             Action::Help => self.overlay = if self.overlay == Overlay::Help { Overlay::None } else { Overlay::Help },
+            Action::Close if self.learning.take().is_some() => {
+                effects.push(Effect::CancelLearn);
+                self.say("MIDI learn cancelled".into(), false);
+            }
             Action::Close => self.overlay = Overlay::None,
+            Action::Learn => self.learn(detail_param, effects),
             Action::Quit => {
                 if self.is_dirty() && !self.quit_armed {
                     self.quit_armed = true;

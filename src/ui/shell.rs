@@ -13,6 +13,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc;
 
+use crate::control::learn::Learn;
 use crate::control::surface::{ParamMirror, SurfaceEvent};
 use std::time::{Duration, Instant};
 
@@ -46,6 +47,8 @@ pub struct Surfaces {
     pub mirror: Arc<ParamMirror>,
     /// The console's selected channel, for surface controls bound to `selected.…`.
     pub selected: Arc<AtomicUsize>,
+    /// Where the console arms MIDI learn for the surfaces.
+    pub learn: Arc<Learn>,
 }
 
 /// Puts the terminal back as it was; safe to call more than once.
@@ -109,7 +112,7 @@ fn event_loop<W: Write>(
 ) -> Result<bool, String> {
     let (wake, woken) = mpsc::channel();
     let surface_wake = wake.clone();
-    let Surfaces { events, mirror, selected } = surfaces;
+    let Surfaces { events, mirror, selected, learn } = surfaces;
     // Surface events wake the loop like keys do.
     std::thread::Builder::new()
         .name("headroom-surface-events".into())
@@ -173,7 +176,7 @@ fn event_loop<W: Write>(
                     }
                     Effect::Quit => return Ok(true),
                     other => {
-                        if let Some(reply) = carry_out(other, session) {
+                        if let Some(reply) = carry_out(other, session, &learn) {
                             app.update(reply);
                         }
                     }
@@ -251,7 +254,7 @@ pub fn read_engine(session: &JackSession, telemetry: &Telemetry, started: Instan
 }
 
 /// Carries out an effect that is not an engine command; returns what the app must hear back.
-fn carry_out(effect: Effect, session: &JackSession) -> Option<Msg> {
+fn carry_out(effect: Effect, session: &JackSession, learn: &Learn) -> Option<Msg> {
     match effect {
         Effect::Transport(request) => {
             let result = match request {
@@ -269,6 +272,14 @@ fn carry_out(effect: Effect, session: &JackSession) -> Option<Msg> {
             None
         }
         Effect::Save { file, version, doc, new_folder } => Some(Msg::Saved(save(&file, version, doc, new_folder))),
+        Effect::Learn(request) => {
+            learn.arm(request);
+            None
+        }
+        Effect::CancelLearn => {
+            learn.cancel();
+            None
+        }
         Effect::Engine(_) | Effect::Quit => None,
     }
 }

@@ -284,6 +284,12 @@ fn status_line(app: &App, theme: &Theme) -> Paragraph<'static> {
             Span::styled("   Enter ok · Esc cancel", theme.dim()),
         ]));
     }
+    if let Some(what) = &app.learning {
+        return Paragraph::new(Line::from(vec![
+            Span::styled(format!("MIDI learn: move a control on a surface for {what}"), theme.warn()),
+            Span::styled("   Esc cancel", theme.dim()),
+        ]));
+    }
     if let Some(status) = &app.status {
         let style = if status.error { theme.error() } else { theme.good() };
         return Paragraph::new(Span::styled(status.text.clone(), style));
