@@ -381,4 +381,29 @@ mod tests {
         assert_eq!(r.feedback.echo(fader, 0.5), [0xE1, 0x00, 0x40], "8192, as it came");
         assert!(!r.due().iter().any(|m| m[0] == 0xE1), "the echo is what the motor holds: not sent twice");
     }
+
+    #[test]
+    fn an_extender_shows_the_eight_strips_after_the_main_unit_and_pages_with_it() {
+        let strips: String = (1..=24).map(|i| format!("  - {{name: S{i}, input: {{ports: [x:{i}]}}}}\n")).collect();
+        let doc = load::parse(&format!("version: 1\nname: big\nstrips:\n{strips}"), Path::new("big.yaml")).unwrap().0;
+        let built = Engine::build(&doc, 48_000.0, 0).unwrap();
+        let (main, xt) = (map::shipped("mackie-control").unwrap(), map::shipped("mackie-extender").unwrap());
+        let bank = BankGroup::new(main.strips + xt.strips);
+        let selected = Arc::new(AtomicUsize::new(0));
+        let main_binding = Arc::new(Binding::new(&main, &built.params, bank.clone(), 0, selected.clone()));
+        let xt_binding = Arc::new(Binding::new(&xt, &built.params, bank, 8, selected));
+        let mut xt_feedback = Feedback::new(xt, built.params.clone(), xt_binding.clone());
+        let mirror = ParamMirror::new(&built.values, built.params.specs().len());
+        let telemetry = Telemetry::new(built.params.specs().len());
+        xt_feedback.hello();
+        let lcd = xt_feedback.due(&mirror, TransportNow::default(), &telemetry);
+        assert!(lcd.contains(&mackie::lcd(mackie::MODEL_EXTENDER, 0, 0, "S9     ")), "{lcd:02X?}");
+        // BANK RIGHT on the main unit moves both by the sixteen strips they show together.
+        let mut mapper = Mapper::new(main.clone(), built.params.clone(), main_binding);
+        let right = main.controls.iter().position(|c| c.message == map::Message::Note(0x2F)).unwrap();
+        mapper.input(right, Input::Press(true), &mirror, &mut |_| {});
+        assert_eq!(xt_binding.first_shown(), 16, "8 (24 strips - 16 shown) + the extender's 8");
+        let lcd = xt_feedback.due(&mirror, TransportNow::default(), &telemetry);
+        assert!(lcd.contains(&mackie::lcd(mackie::MODEL_EXTENDER, 0, 0, "S17    ")), "{lcd:02X?}");
+    }
 }
