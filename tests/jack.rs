@@ -580,9 +580,9 @@ fn an_mcu_on_jack_midi_moves_faders_pans_mutes_banks_and_the_transport() {
     let half = headroom::ui::meters::FADER.db_at(8192.0 / 16383.0);
     assert_eq!(get(&mut headroom, "strip.S1.fader"), format!("strip.S1.fader = {half:+.1} dB"));
     // V-Pot 2 three ticks clockwise, then three back (sign bit = counter-clockwise).
+    // Three ticks of the pan's fine step (2%) each.
     device.send(&[0xB0, 0x11, 0x03]);
-    let turned = get(&mut headroom, "strip.S2.pan");
-    assert!(turned.ends_with("R3") || turned.contains(" = R"), "{turned}");
+    assert_eq!(get(&mut headroom, "strip.S2.pan"), "strip.S2.pan = R6");
     device.send(&[0xB0, 0x11, 0x43]);
     assert_eq!(get(&mut headroom, "strip.S2.pan"), "strip.S2.pan = C");
     // Mute 3 pressed and released (note-on velocity 0 is the release).
@@ -681,7 +681,9 @@ fn midi_learn_in_the_console_binds_a_knob_of_an_unknown_box_and_keeps_it_in_a_us
         device.send(&[0xB1, 20, value]);
     }
     let screen = term.wait_for("+10.0");
-    assert!(line_with(&screen, "+10.0").contains("+10.0"), "{screen}");
+    // The value row: Tone at the top, Other untouched at 0 dB.
+    let values = line_with(&screen, "+10.0");
+    assert!(values.find("+10.0") < values.find("+0.0"), "Tone +10.0 left of Other +0.0: {values}");
     let kept = std::fs::read_to_string(config.join("headroom/controllers/learnbox.yaml")).unwrap();
     assert!(kept.contains("target: strip.1.fader") && kept.contains("cc: 20") && kept.contains("channel: 2"), "{kept}");
     assert!(kept.contains("match: LearnBox"), "{kept}");
