@@ -251,8 +251,10 @@ fn play(args: &OpenArgs) -> Result<ExitCode> {
             m
         })
         .collect();
-    // One command ring for the console or the headless loop, one for each surface.
-    let mut built = headroom::engine::Engine::build(&loaded.doc, rate as f32, 1 + maps.len())?;
+    // One command ring for the console or the headless loop, one for each surface, and
+    // spares for surfaces connected from the console.
+    let mut built =
+        headroom::engine::Engine::build(&loaded.doc, rate as f32, 1 + maps.len() + link::SPARE_SURFACE_RINGS)?;
     let commands = built.command_producers.remove(0);
     let (params, values, telemetry) =
         (std::mem::take(&mut built.params), built.values.clone(), built.telemetry.clone());
@@ -275,8 +277,8 @@ fn play(args: &OpenArgs) -> Result<ExitCode> {
         selected: selected.clone(),
         learn: Arc::new(Learn::default()),
     };
-    let _links = link::start_all(maps, &args.surfaces, &params, &shared, surface_rings, &surface_tx);
-    let surfaces = shell::Surfaces { events: surface_events, mirror, selected, learn: shared.learn.clone() };
+    let links = link::Links::start_all(maps, &args.surfaces, &params, &shared, surface_rings, &surface_tx);
+    let surfaces = shell::Surfaces { events: surface_events, mirror, selected, learn: shared.learn.clone(), links };
     println!(
         "{} on JACK as \"{}\": {} Hz, {} frames a period; {} strips, {} buses",
         loaded.file.display(),

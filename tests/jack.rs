@@ -658,7 +658,7 @@ fn an_mcu_is_sent_motors_leds_and_names_never_drives_a_touched_fader_and_is_resy
 
 #[cfg(feature = "midi-jack")]
 #[test]
-fn midi_learn_in_the_console_binds_a_knob_of_an_unknown_box_and_keeps_it_in_a_user_map() {
+fn a_box_connected_from_the_console_learns_a_knob_by_midi_learn_and_keeps_it_in_a_user_map() {
     let _turn = ONE_SERVER_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     let server = private_server("learn");
     let dir = tempfile::tempdir().unwrap();
@@ -666,10 +666,17 @@ fn midi_learn_in_the_console_binds_a_knob_of_an_unknown_box_and_keeps_it_in_a_us
     std::fs::write(&layout, TONE_LAYOUT).unwrap();
     let config = dir.path().join("config");
     let mut device = MidiDevice::start("LearnBox-test");
-    let command = format!("{} {} --surface LearnBox", env!("CARGO_BIN_EXE_headroom"), layout.display());
+    let command = format!("{} {}", env!("CARGO_BIN_EXE_headroom"), layout.display());
     let env = [("JACK_DEFAULT_SERVER", server.name.as_str()), ("XDG_CONFIG_HOME", config.to_str().unwrap())];
     let term = Tmux::start("learn", (120, 30), &env, &command);
-    term.wait_for("● LearnBox");
+    term.wait_for("no surface");
+
+    // C lists the MIDI devices present; typing picks one, Enter connects it.
+    term.keys(&["C"]);
+    term.wait_for("connect the surface: ");
+    term.keys(&["L", "Enter"]);
+    term.wait_for("no shipped map fits");
+    term.wait_for("● LearnBox-test");
 
     // Tone selected; M arms learn for its fader; the box's CC 20 on channel 2 is moved.
     term.keys(&["M"]);
@@ -684,7 +691,7 @@ fn midi_learn_in_the_console_binds_a_knob_of_an_unknown_box_and_keeps_it_in_a_us
     // The value row: Tone at the top, Other untouched at 0 dB.
     let values = line_with(&screen, "+10.0");
     assert!(values.find("+10.0") < values.find("+0.0"), "Tone +10.0 left of Other +0.0: {values}");
-    let kept = std::fs::read_to_string(config.join("headroom/controllers/learnbox.yaml")).unwrap();
+    let kept = std::fs::read_to_string(config.join("headroom/controllers/learnbox-test.yaml")).unwrap();
     assert!(kept.contains("target: strip.1.fader") && kept.contains("cc: 20") && kept.contains("channel: 2"), "{kept}");
-    assert!(kept.contains("match: LearnBox"), "{kept}");
+    assert!(kept.contains("match: LearnBox-test"), "{kept}");
 }

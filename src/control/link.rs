@@ -109,35 +109,94 @@ pub struct Shared {
     pub learn: Arc<Learn>,
 }
 
-/// Starts every surface: `ports[i]`, when given, is the port pattern for `maps[i]`. Mackie
-/// Control units share one bank, in the order given (an extender named before the main
-/// unit sits left of it); every other surface pages on its own.
-pub fn start_all(
-    maps: Vec<ControllerMap>,
-    ports: &[String],
-    table: &ParamTable,
-    shared: &Shared,
-    engine: Vec<rtrb::Producer<Command>>,
-    console: &Sender<SurfaceEvent>,
-) -> Vec<SurfaceLink> {
-    let mackie_width: u16 = maps.iter().filter(|m| m.mackie.is_some()).map(|m| m.strips).sum();
-    let mackie_bank = BankGroup::new(mackie_width);
-    let mut mackie_offset = 0;
-    let mut links = Vec::new();
-    for (i, (map, ring)) in maps.into_iter().zip(engine).enumerate() {
-        let (bank, offset) = if map.mackie.is_some() {
-            mackie_offset += map.strips;
-            (mackie_bank.clone(), mackie_offset - map.strips)
-        } else {
-            (BankGroup::new(map.strips), 0)
-        };
-        let binding = Arc::new(Binding::new(&map, table, bank, offset, shared.selected.clone()));
-        let feedback = Feedback::new(map.clone(), table.clone(), binding.clone());
-        let mapper = Mapper::new(map, table.clone(), binding);
-        let port = ports.get(i).map(String::as_str);
-        links.push(start(mapper, feedback, port, shared.clone(), ring, console.clone()));
+/// Surfaces started at launch can be joined by more from the console, each with a command
+/// ring of its own, made with the engine (rings cannot be added to a running engine).
+pub const SPARE_SURFACE_RINGS: usize = 4;
+
+/// Every surface being kept connected, and what it takes to start another.
+pub struct Links {
+    links: Vec<SurfaceLink>,
+    table: ParamTable,
+    shared: Shared,
+    console: Sender<SurfaceEvent>,
+    /// Command rings not yet given to a surface.
+    spare: Vec<rtrb::Producer<Command>>,
+}
+
+impl Links {
+    /// Starts every surface: `ports[i]`, when given, is the port pattern for `maps[i]`. Mackie
+    /// Control units share one bank, in the order given (an extender named before the main
+    /// unit sits left of it); every other surface pages on its own. Rings beyond the maps'
+    /// are kept for surfaces connected later.
+    pub fn start_all(
+        maps: Vec<ControllerMap>,
+        ports: &[String],
+        table: &ParamTable,
+        shared: &Shared,
+        mut engine: Vec<rtrb::Producer<Command>>,
+        console: &Sender<SurfaceEvent>,
+    ) -> Links {
+        let spare = engine.split_off(maps.len().min(engine.len()));
+        let mackie_width: u16 = maps.iter().filter(|m| m.mackie.is_some()).map(|m| m.strips).sum();
+        let mackie_bank = BankGroup::new(mackie_width);
+        let mut mackie_offset = 0;
+        let mut links =
+            Links { links: Vec::new(), table: table.clone(), shared: shared.clone(), console: console.clone(), spare };
+        for (i, (map, ring)) in maps.into_iter().zip(engine).enumerate() {
+            let (bank, offset) = if map.mackie.is_some() {
+                mackie_offset += map.strips;
+                (mackie_bank.clone(), mackie_offset - map.strips)
+            } else {
+                (BankGroup::new(map.strips), 0)
+            };
+            links.add(map, ports.get(i).map(String::as_str), bank, offset, ring);
+        }
+        links
     }
-    links
+
+    fn add(
+        &mut self,
+        map: ControllerMap,
+        port: Option<&str>,
+        bank: Arc<BankGroup>,
+        offset: u16,
+        ring: rtrb::Producer<Command>,
+    ) {
+        let binding = Arc::new(Binding::new(&map, &self.table, bank, offset, self.shared.selected.clone()));
+        let feedback = Feedback::new(map.clone(), self.table.clone(), binding.clone());
+        let mapper = Mapper::new(map, self.table.clone(), binding);
+        self.links.push(start(mapper, feedback, port, self.shared.clone(), ring, self.console.clone()));
+    }
+
+    /// Connects the MIDI device named `device` (as [`devices`] lists it) with the shipped map
+    /// that fits it, or a blank one to fill by MIDI learn, plus the user's learned bindings;
+    /// it pages on its own. Says which map it took, and any problem with the learned ones.
+    pub fn connect(&mut self, device: &str) -> Result<String, String> {
+        let Some(ring) = self.spare.pop() else {
+            return Err(format!(
+                "{} surfaces were connected from the console already: restart with --surface to add more",
+                SPARE_SURFACE_RINGS
+            ));
+        };
+        let pattern = format!("{device}:");
+        let mut map = choose_maps(&[], std::slice::from_ref(&pattern))?.remove(0);
+        let fitted = map.port_match != pattern;
+        if !fitted {
+            // Named as the user sees it: the name also keys its learned bindings.
+            map = map::blank(device);
+        }
+        let (map, problem) = learn::with_user_bindings(map);
+        let mut told = match fitted {
+            true => format!("connecting {device} with the {} map", map.device),
+            false => format!("connecting {device}: no shipped map fits, press M to learn its controls"),
+        };
+        if let Some(problem) = problem {
+            told += &format!(" ({problem})");
+        }
+        let bank = BankGroup::new(map.strips);
+        self.add(map, Some(&pattern), bank, 0, ring);
+        Ok(told)
+    }
 }
 
 /// A surface kept connected by its thread; dropping it disconnects.
@@ -365,6 +424,19 @@ fn shipped_by_specificity() -> Vec<ControllerMap> {
     let mut shipped: Vec<ControllerMap> = map::SHIPPED.iter().filter_map(|(name, _)| map::shipped(name)).collect();
     shipped.sort_by_key(|m| std::cmp::Reverse(m.port_match.len()));
     shipped
+}
+
+/// The MIDI devices that send to us, by client name (the part of a port's name before the
+/// first ':', in both ALSA's and JACK's naming), other than headroom's own.
+pub fn devices() -> Result<Vec<String>, String> {
+    let mut devices: Vec<String> = Vec::new();
+    for port in matching_ports("")? {
+        let device = port.split(':').next().unwrap_or(&port).to_string();
+        if !devices.contains(&device) {
+            devices.push(device);
+        }
+    }
+    Ok(devices)
 }
 
 /// Input ports whose name contains `pattern`, any case.

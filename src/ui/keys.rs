@@ -41,6 +41,7 @@ pub enum Action {
     ClearClips,
     SetTarget,
     Learn,
+    ConnectSurface,
     Help,
     Close,
     Quit,
@@ -379,6 +380,13 @@ pub const BINDINGS: &[Binding] = &[
         label: "M",
         action: Action::Learn,
         help: "MIDI learn: bind the next control moved",
+    },
+    Binding {
+        scope: Scope::Global,
+        keys: &[(Char('C'), SHIFT), (Char('C'), NONE)],
+        label: "C",
+        action: Action::ConnectSurface,
+        help: "connect a MIDI device as a surface",
     },
     Binding {
         scope: Scope::Global,

@@ -104,6 +104,10 @@ pub enum Msg {
     Saved(Result<(Vec<PathBuf>, Box<SessionDoc>), String>),
     /// Something the shell could not do, to show in the status line.
     Problem(String),
+    /// Something the shell did, to show in the status line.
+    Info(String),
+    /// The MIDI devices present, to pick a surface from.
+    SurfaceDevices(Result<Vec<String>, String>),
     /// A control surface did something.
     Surface(SurfaceEvent),
 }
@@ -135,6 +139,10 @@ pub enum Effect {
     /// Bind the next control moved on a surface to this.
     Learn(LearnRequest),
     CancelLearn,
+    /// List the MIDI devices present (answered with [`Msg::SurfaceDevices`]).
+    ListSurfaceDevices,
+    /// Connect this MIDI device as a surface.
+    ConnectSurface(String),
     Quit,
 }
 
@@ -154,6 +162,8 @@ pub enum PromptFor {
     Route(usize),
     /// A bus for channel N to send to: one of `choices`.
     AddSend(usize),
+    /// A MIDI device to connect as a surface: one of `choices`.
+    Surface,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -379,6 +389,9 @@ impl App {
             }
             Msg::Saved(Err(e)) => self.say(format!("not saved: {e}"), true),
             Msg::Problem(e) => self.say(e, true),
+            Msg::Info(text) => self.say(text, false),
+            Msg::SurfaceDevices(Ok(devices)) => self.ask_surface(devices),
+            Msg::SurfaceDevices(Err(e)) => self.say(format!("cannot list MIDI devices: {e}"), true),
             Msg::Surface(event) => self.surface_event(event, &mut effects),
         }
         effects
@@ -619,6 +632,7 @@ impl App {
             }
             Action::Close => self.overlay = Overlay::None,
             Action::Learn => self.learn(detail_param, effects),
+            Action::ConnectSurface => effects.push(Effect::ListSurfaceDevices),
             Action::Quit => {
                 if self.is_dirty() && !self.quit_armed {
                     self.quit_armed = true;
@@ -731,6 +745,19 @@ impl App {
         let current = self.channels[index].output.clone();
         let choice = choices.iter().position(|c| *c == current).unwrap_or(0);
         self.prompt = Some(Prompt { purpose: PromptFor::Route(index), text: String::new(), choices, choice });
+    }
+
+    /// Offers the MIDI devices not connected already.
+    fn ask_surface(&mut self, devices: Vec<String>) {
+        let connected = |device: &String| {
+            let prefix = format!("{device}:");
+            self.surfaces.iter().any(|s| matches!(&s.state, LinkState::Connected { port } if port.starts_with(&prefix)))
+        };
+        let choices: Vec<String> = devices.into_iter().filter(|d| !connected(d)).collect();
+        if choices.is_empty() {
+            return self.say("no MIDI device to connect: every one present is connected".into(), true);
+        }
+        self.prompt = Some(Prompt { purpose: PromptFor::Surface, text: String::new(), choices, choice: 0 });
     }
 
     fn ask_send(&mut self) {
@@ -1007,6 +1034,7 @@ impl App {
                 }
                 self.say(format!("{name} sends to {text} (at -inf: ←/→ raises it)"), false);
             }
+            PromptFor::Surface => effects.push(Effect::ConnectSurface(text.to_string())),
             PromptFor::Target => {
                 let numbers: Vec<f32> = text.split_whitespace().filter_map(|w| w.parse().ok()).collect();
                 match numbers.as_slice() {

@@ -14,6 +14,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc;
 
 use crate::control::learn::Learn;
+use crate::control::link::{self, Links};
 use crate::control::surface::{ParamMirror, SurfaceEvent};
 use std::time::{Duration, Instant};
 
@@ -49,6 +50,8 @@ pub struct Surfaces {
     pub selected: Arc<AtomicUsize>,
     /// Where the console arms MIDI learn for the surfaces.
     pub learn: Arc<Learn>,
+    /// The surfaces' links; the console connects more.
+    pub links: Links,
 }
 
 /// Puts the terminal back as it was; safe to call more than once.
@@ -112,7 +115,7 @@ fn event_loop<W: Write>(
 ) -> Result<bool, String> {
     let (wake, woken) = mpsc::channel();
     let surface_wake = wake.clone();
-    let Surfaces { events, mirror, selected, learn } = surfaces;
+    let Surfaces { events, mirror, selected, learn, mut links } = surfaces;
     // Surface events wake the loop like keys do.
     std::thread::Builder::new()
         .name("headroom-surface-events".into())
@@ -176,7 +179,7 @@ fn event_loop<W: Write>(
                     }
                     Effect::Quit => return Ok(true),
                     other => {
-                        if let Some(reply) = carry_out(other, session, &learn) {
+                        if let Some(reply) = carry_out(other, session, &learn, &mut links) {
                             app.update(reply);
                         }
                     }
@@ -254,7 +257,7 @@ pub fn read_engine(session: &JackSession, telemetry: &Telemetry, started: Instan
 }
 
 /// Carries out an effect that is not an engine command; returns what the app must hear back.
-fn carry_out(effect: Effect, session: &JackSession, learn: &Learn) -> Option<Msg> {
+fn carry_out(effect: Effect, session: &JackSession, learn: &Learn, links: &mut Links) -> Option<Msg> {
     match effect {
         Effect::Transport(request) => {
             let result = match request {
@@ -280,6 +283,11 @@ fn carry_out(effect: Effect, session: &JackSession, learn: &Learn) -> Option<Msg
             learn.cancel();
             None
         }
+        Effect::ListSurfaceDevices => Some(Msg::SurfaceDevices(link::devices())),
+        Effect::ConnectSurface(device) => Some(match links.connect(&device) {
+            Ok(told) => Msg::Info(told),
+            Err(e) => Msg::Problem(e),
+        }),
         Effect::Engine(_) | Effect::Quit => None,
     }
 }

@@ -267,6 +267,7 @@ fn status_line(app: &App, theme: &Theme) -> Paragraph<'static> {
             PromptFor::Target => "master peak target, low and high dBFS: ".to_string(),
             PromptFor::Route(index) => format!("route {} to: ", app.channels[*index].name),
             PromptFor::AddSend(index) => format!("{} sends to: ", app.channels[*index].name),
+            PromptFor::Surface => "connect the surface: ".to_string(),
         };
         if !prompt.choices.is_empty() {
             let mut spans = vec![Span::styled(question, theme.accent())];
