@@ -613,6 +613,8 @@ fn an_mcu_is_sent_motors_leds_and_names_never_drives_a_touched_fader_and_is_resy
     let server = private_server("mcu-out");
     let dir = tempfile::tempdir().unwrap();
     let layout = ten_strip_layout(dir.path());
+    // A 1 kHz sine at -6 dBFS into every strip, for the meters.
+    let _sine = Probe::start();
     let mut device = MidiDevice::start("MCU-test");
     let mut headroom = Headroom::play(&server, &layout, &["--controller", "mackie-control", "--surface", "MCU-test"]);
     headroom.expect_line("Mackie Control connected on MCU-test:out");
@@ -621,6 +623,14 @@ fn an_mcu_is_sent_motors_leds_and_names_never_drives_a_touched_fader_and_is_resy
     device
         .expect("S1 on the LCD", |m| m.starts_with(&[0xF0, 0, 0, 0x66, 0x14, 0x12, 0x00]) && m[7..].starts_with(b"S1"));
     device.expect("motor 1 at 0 dB", |m| m == motor(0, 0.0));
+    // Meters by channel pressure: strip 1 (high nibble 0) near -6 dBFS, 12 steps over 60 dB.
+    device.expect("meter 1 at -6 dB", |m| {
+        m.len() == 2 && m[0] == 0xD0 && m[1] >> 4 == 0 && (10..=11).contains(&(m[1] & 0x0F))
+    });
+    // The timecode display follows the transport: 00:00:01.xxx a second into a roll.
+    headroom.send("play");
+    device.expect("timecode seconds 01", |m| m == [0xB0, 0x43, b'1'] || m == [0xB0, 0x43, b'2']);
+    headroom.send("stop");
 
     // Changes made from the console (headless commands) reach the motor and the LED.
     headroom.send("set strip.S1.fader -10");
