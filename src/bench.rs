@@ -7,6 +7,7 @@ use std::time::Instant;
 
 use crate::audio::offline::{Format, RenderOptions, render};
 use crate::audio::wav::write_wav;
+use crate::engine::automation::Transport;
 use crate::engine::{AudioIo, Engine};
 use crate::session::load::{self, Loaded};
 use crate::session::schema::*;
@@ -107,12 +108,12 @@ pub fn block_cost(strips: usize, blocks: usize) -> BlockCost {
     let mut io = NoiseIo { noise: noise(65_536, 7), cursor: 0 };
     // Warm up: caches, branch predictors, the compressors' envelopes.
     for _ in 0..2_000 {
-        built.engine.process(64, &mut io);
+        built.engine.process(64, Transport::default(), &mut io);
     }
     let mut times: Vec<f64> = (0..blocks)
         .map(|_| {
             let t = Instant::now();
-            built.engine.process(64, &mut io);
+            built.engine.process(64, Transport::default(), &mut io);
             t.elapsed().as_secs_f64() * 1e6
         })
         .collect();

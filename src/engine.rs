@@ -6,6 +6,7 @@
 //! (one per producer); meters leave through `Telemetry` atomics, and the output of
 //! the master (and of buses that ask) through rings to the loudness meters.
 
+pub mod automation;
 pub mod channel;
 pub mod params;
 mod routing;
@@ -15,11 +16,13 @@ pub mod write_back;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
+use automation::{Automation, AutomationLink, Transport};
 use channel::{BusSum, Channel, ChannelContext, Role};
 use params::{Declarer, ParamIndex, ParamTable, ParamValues, fader_gain};
 use routing::Routing;
 use telemetry::Telemetry;
 
+use crate::automation::Mode;
 use crate::dsp::biquad::PACK;
 use crate::dsp::denormal::FlushDenormals;
 use crate::dsp::eq::{FrontFilters, run_pack};
@@ -31,7 +34,20 @@ use crate::session::schema::{BusKind, MASTER, SessionDoc};
 pub enum Command {
     /// Set a parameter's target to a plain value (dB, Hz, ...); clamped to its range.
     /// A bus-to-bus send raised from -inf that would close a loop of buses is refused.
+    /// Not a hand on a control (an undo, a typed value): automation sees no touch.
     SetParam { param: ParamIndex, value: f32 },
+    /// A hand moved the parameter's control to `value`: like `SetParam`, and for automation
+    /// a touch, released after the idle time unless the control says when (`Touch`).
+    Move { param: ParamIndex, value: f32 },
+    /// A hand went on (or came off) the parameter's control, as its touch sensor says.
+    Touch { param: ParamIndex, touched: bool },
+    /// The parameter's automation mode.
+    SetMode { param: ParamIndex, mode: Mode },
+    /// Arms or disarms all automation writing.
+    WriteEnable(bool),
+    /// Touch and Trim's return time, and the idle time after which a control without touch
+    /// sensing counts as released, in frames.
+    AutomationTimes { glide_frames: u32, idle_frames: u32 },
     /// Route the output of engine channel `channel` (a strip or a bus) to bus `bus`
     /// (layout index), or to the master when `None`. Refused if it would close a loop.
     SetOutput { channel: usize, bus: Option<usize> },
@@ -47,6 +63,9 @@ pub trait AudioIo {
 
 /// Frames one pass of the strips covers before the buses run; longer calls are split.
 const MAX_PASS: usize = 4096;
+
+/// Passes shorter than this run both halves of the strips on the calling thread.
+const PARALLEL_PASS: usize = 1024;
 
 /// How many commands one ring holds; a producer finding it full is told so (`push` fails).
 pub const COMMAND_RING_SIZE: usize = 4096;
@@ -101,6 +120,7 @@ pub struct Engine {
     /// Channels whose output feeds a loudness meter: the master and buses that asked.
     loudness_metered: Vec<usize>,
     loudness_taps: Vec<(usize, rtrb::Producer<f32>)>,
+    automation: Automation,
 }
 
 /// An engine ready to run, with what the other threads need to talk to it.
@@ -112,6 +132,8 @@ pub struct Built {
     pub telemetry: Arc<Telemetry>,
     /// One producer per command source asked for (UI, MIDI, automation...).
     pub command_producers: Vec<rtrb::Producer<Command>>,
+    /// The pass recorder's ends of the automation rings.
+    pub automation: AutomationLink,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq)]
@@ -164,7 +186,7 @@ impl Engine {
         let mut loudness_metered = vec![master_index];
         loudness_metered
             .extend(doc.buses.iter().enumerate().filter(|(_, bus)| bus.loudness).map(|(b, _)| strip_count + b));
-        let telemetry = Arc::new(Telemetry::new(channels.len()));
+        let telemetry = Arc::new(Telemetry::new(channels.len(), values.len()));
         let mut consumers = Vec::new();
         let mut producers = Vec::new();
         for _ in 0..command_sources {
@@ -174,6 +196,7 @@ impl Engine {
         }
         let specs = table.specs();
         let initial = ParamValues::new(values.clone());
+        let (automation, automation_link) = Automation::new(&values, sample_rate, telemetry.clone());
         let mut engine = Engine {
             params: ParamState {
                 values: values.into_boxed_slice(),
@@ -196,6 +219,7 @@ impl Engine {
             telemetry: telemetry.clone(),
             loudness_metered,
             loudness_taps: Vec::new(),
+            automation,
         };
         let routed = engine.routing.update(&engine.channels, &engine.params.values);
         debug_assert!(routed, "a document without loops builds a graph without loops");
@@ -204,14 +228,22 @@ impl Engine {
         for ch in &mut engine.channels {
             ch.settle();
         }
-        Ok(Built { engine, params: table, values: initial, telemetry, command_producers: producers })
+        Ok(Built {
+            engine,
+            params: table,
+            values: initial,
+            telemetry,
+            command_producers: producers,
+            automation: automation_link,
+        })
     }
 }
 
 impl Engine {
-    /// Processes one block of `frames` frames (any length; split internally into passes and sub-blocks).
-    pub fn process(&mut self, frames: usize, io: &mut impl AudioIo) {
-        self.process_in_passes(frames, io, |[first, second], values, io, offset, n| {
+    /// Processes one block of `frames` frames (any length; split internally into passes and
+    /// sub-blocks) at `transport`, which automation plays and writes against.
+    pub fn process(&mut self, frames: usize, transport: Transport, io: &mut impl AudioIo) {
+        self.process_in_passes(frames, transport, io, |[first, second], values, io, offset, n| {
             first.run(values, io, offset, n);
             second.run(values, io, offset, n);
         });
@@ -219,8 +251,14 @@ impl Engine {
 
     /// `process` for offline rendering: the two halves of the strips run on two threads.
     /// The result is identical to `process`, bit for bit.
-    pub fn process_parallel(&mut self, frames: usize, io: &mut (impl AudioIo + Sync)) {
-        self.process_in_passes(frames, io, |[first, second], values, io, offset, n| {
+    pub fn process_parallel(&mut self, frames: usize, transport: Transport, io: &mut (impl AudioIo + Sync)) {
+        self.process_in_passes(frames, transport, io, |[first, second], values, io, offset, n| {
+            // A thread for a short pass (automation cuts passes on its grid) costs more than it saves.
+            if n < PARALLEL_PASS {
+                first.run(values, io, offset, n);
+                second.run(values, io, offset, n);
+                return;
+            }
             std::thread::scope(|scope| {
                 scope.spawn(move || {
                     let _denormals = FlushDenormals::new();
@@ -231,20 +269,30 @@ impl Engine {
         });
     }
 
-    /// The pass loop shared by both: commands, settings, then per pass the two halves of the
-    /// strips (run by `strip_stage`), then buses and master.
+    /// The pass loop shared by both: commands, then per pass automation, settings, the two
+    /// halves of the strips (run by `strip_stage`), then buses and master. While anything is
+    /// automated and the transport rolls, passes end on the automation grid.
     fn process_in_passes<I: AudioIo>(
         &mut self,
         frames: usize,
+        transport: Transport,
         io: &mut I,
         strip_stage: impl Fn([StripHalf<'_>; 2], &[f32], &I, usize, usize),
     ) {
         let _denormals = FlushDenormals::new();
         self.drain_commands();
-        self.refresh_settings();
+        self.automation.begin_block(transport, frames);
         let mut offset = 0;
         while offset < frames {
-            let n = (frames - offset).min(MAX_PASS);
+            let mut n = (frames - offset).min(MAX_PASS);
+            if self.automation.is_active() {
+                let frame = transport.frame + if transport.rolling { offset as u64 } else { 0 };
+                if transport.rolling {
+                    n = n.min(Automation::to_grid(frame) as usize);
+                }
+                self.run_automation(frame, transport.rolling);
+            }
+            self.refresh_settings();
             let half = self.strip_count.div_ceil(2);
             let (first, second) = self.channels[..self.strip_count].split_at_mut(half);
             let [sums_first, sums_second] = &mut self.strip_sums;
@@ -256,7 +304,17 @@ impl Engine {
             self.mix_buses(offset, n, io);
             offset += n;
         }
+        self.automation.end_block(frames);
         self.finish(frames);
+    }
+
+    /// Plays and writes the automated parameters for the segment at transport `frame`.
+    fn run_automation(&mut self, frame: u64, rolling: bool) {
+        self.automation.run_segment(frame, rolling, &self.params.values);
+        for k in 0..self.automation.changes.len() {
+            let (param, value) = self.automation.changes[k];
+            self.set_param(param, value);
+        }
     }
 
     fn finish(&mut self, frames: usize) {
@@ -268,16 +326,50 @@ impl Engine {
         let mut applied = 0;
         for ring in 0..self.commands.len() {
             while let Ok(command) = self.commands[ring].pop() {
-                match command {
-                    Command::SetParam { param, value } => self.set_param(param, value),
-                    Command::SetOutput { channel, bus } => self.set_output(channel, bus),
-                }
+                self.apply(command);
                 applied += 1;
             }
         }
         if applied > 0 {
             self.telemetry.commands.fetch_add(applied, Ordering::Relaxed);
         }
+    }
+
+    fn apply(&mut self, command: Command) {
+        let value_of = |engine: &Engine, param: ParamIndex| engine.params.values.get(param.0 as usize).copied();
+        match command {
+            Command::SetParam { param, value } => {
+                self.set_param(param, value);
+                if let Some(stored) = value_of(self, param) {
+                    self.automation.set_live(param, stored);
+                }
+            }
+            Command::Move { param, value } => {
+                let Some(before) = value_of(self, param) else { return };
+                self.set_param(param, value);
+                self.automation.moved(param, self.params.values[param.0 as usize], before);
+            }
+            Command::Touch { param, touched } => {
+                if let Some(current) = value_of(self, param) {
+                    self.automation.touch(param, touched, current);
+                }
+            }
+            Command::SetMode { param, mode } => {
+                if let Some(live) = self.automation.set_mode(param, mode) {
+                    self.set_param(param, live);
+                }
+            }
+            Command::WriteEnable(on) => self.automation.set_write_enabled(on),
+            Command::AutomationTimes { glide_frames, idle_frames } => {
+                self.automation.set_times(glide_frames, idle_frames)
+            }
+            Command::SetOutput { channel, bus } => self.set_output(channel, bus),
+        }
+    }
+
+    /// The automation, to set up before the engine runs (stored lanes and modes, a render).
+    pub fn automation_mut(&mut self) -> &mut Automation {
+        &mut self.automation
     }
 
     fn set_param(&mut self, param: ParamIndex, value: f32) {

@@ -1,6 +1,7 @@
 //! headroom: a terminal mixing console for JACK.
 
 pub mod audio;
+pub mod automation;
 pub mod bench;
 pub mod control;
 pub mod demo;

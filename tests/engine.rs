@@ -1,6 +1,9 @@
 //! The engine in-process: mixing arithmetic, solo, mute, smoothing, NaN recovery,
 //! and the real-time rule (no allocation in `process`), checked with assert_no_alloc.
 
+use headroom::automation::Mode;
+use headroom::automation::lane::{Lane, Point, Shape};
+use headroom::engine::automation::Transport;
 use headroom::engine::{AudioIo, Command, Engine};
 use headroom::session::load::parse;
 use std::path::Path;
@@ -34,7 +37,7 @@ impl<F: Fn(usize, usize, u64) -> f32> AudioIo for TestIo<F> {
 fn run<F: Fn(usize, usize, u64) -> f32>(engine: &mut Engine, io: &mut TestIo<F>, frames: usize, block: usize) {
     let mut done = 0;
     while done < frames {
-        engine.process(block, io);
+        engine.process(block, Transport { frame: io.block_start, rolling: true }, io);
         io.block_start += block as u64;
         done += block;
     }
@@ -180,17 +183,42 @@ fn process_never_allocates() {
     assert_no_alloc::assert_no_alloc(|| std::hint::black_box(vec![1u8; 16]).len());
     assert!(assert_no_alloc::violation_count() > 0);
     assert_no_alloc::reset_violation_count();
+    // Automation too: lanes read, a fader written by touch, lanes swapped in while it runs.
+    let lane = |value: f32| {
+        Box::new(Lane::new(Shape::Linear, vec![Point { frame: 0, value }, Point { frame: 96_000, value: -value }]))
+    };
+    built.engine.automation_mut().install(ids[0], Some(lane(-6.0)));
+    let vocal = built.params.lookup("strip.Bass.fader").unwrap();
+    for (param, mode) in [(ids[0], Mode::Read), (ids[2], Mode::Touch), (vocal, Mode::Latch)] {
+        built.command_producers[0].push(Command::SetMode { param, mode }).unwrap();
+    }
+    built.command_producers[0].push(Command::WriteEnable(true)).unwrap();
+    let mut frame = 0;
     for block in 0..1500 {
         let param = ids[block % ids.len()];
         built.command_producers[0].push(Command::SetParam { param, value: -((block % 7) as f32) }).unwrap();
+        built.command_producers[0].push(Command::Move { param: vocal, value: -((block % 5) as f32) }).unwrap();
+        if block % 200 == 0 {
+            built.command_producers[0].push(Command::Touch { param: ids[2], touched: block % 400 == 0 }).unwrap();
+            let _ = built
+                .automation
+                .lanes
+                .push(headroom::engine::automation::LaneSwap { param: vocal, lane: Some(lane(-3.0)) });
+        }
+        while built.automation.retired.pop().is_ok() {}
+        while built.automation.records.pop().is_ok() {}
         if block % 50 == 0 {
             // Reroute Keys (engine channel 2) between DrumBus and the master.
             let bus = (block % 100 == 0).then_some(0);
             built.command_producers[0].push(Command::SetOutput { channel: 2, bus }).unwrap();
         }
+        // Rolls, with a locate now and then and a stop.
+        let frames = if block % 3 == 0 { 64 } else { 96 };
+        let transport = Transport { frame, rolling: block % 300 < 280 };
         assert_no_alloc::assert_no_alloc(|| {
-            built.engine.process(if block % 3 == 0 { 64 } else { 96 }, &mut io);
+            built.engine.process(frames, transport, &mut io);
         });
+        frame = if block % 250 == 0 { 1000 } else { frame + frames as u64 * transport.rolling as u64 };
         while loudness.pop().is_ok() {}
     }
     assert_eq!(assert_no_alloc::violation_count(), 0, "process() allocated");

@@ -14,6 +14,7 @@ use jack::{AudioIn, AudioOut, Client, ClientOptions, Control, Port, ProcessScope
 use super::inputs::OpenedStems;
 use super::stems::{self, DiskReader, StemPlayer};
 use crate::dsp::loudness::LoudnessMeter;
+use crate::engine::automation::Transport;
 use crate::engine::telemetry::AtomicLevel;
 use crate::engine::{AudioIo, Built, Command, Engine};
 use crate::session::schema::SessionDoc;
@@ -121,7 +122,8 @@ impl jack::ProcessHandler for Processor {
             player: self.player.as_ref(),
         };
         let engine = &mut self.engine;
-        run_checked(&self.view, || engine.process(frames, &mut io));
+        let transport = Transport { frame, rolling };
+        run_checked(&self.view, || engine.process(frames, transport, &mut io));
         self.view.frame.store(frame, Ordering::Relaxed);
         self.view.rolling.store(rolling, Ordering::Relaxed);
         self.view.publish_bbt(bbt);

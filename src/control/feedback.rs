@@ -290,7 +290,7 @@ mod tests {
         mapper: Mapper,
         mirror: ParamMirror,
         table: ParamTable,
-        telemetry: Telemetry,
+        telemetry: Arc<Telemetry>,
     }
 
     fn rig(map: &str) -> Rig {
@@ -302,7 +302,7 @@ mod tests {
             feedback: Feedback::new(map.clone(), built.params.clone(), binding.clone()),
             mapper: Mapper::new(map, built.params.clone(), binding),
             mirror: ParamMirror::new(&built.values, built.params.specs().len()),
-            telemetry: Telemetry::new(built.params.specs().len()),
+            telemetry: built.telemetry.clone(),
             table: built.params,
         }
     }
@@ -394,7 +394,7 @@ mod tests {
         let xt_binding = Arc::new(Binding::new(&xt, &built.params, bank, 8, selected));
         let mut xt_feedback = Feedback::new(xt, built.params.clone(), xt_binding.clone());
         let mirror = ParamMirror::new(&built.values, built.params.specs().len());
-        let telemetry = Telemetry::new(built.params.specs().len());
+        let telemetry = built.telemetry.clone();
         xt_feedback.hello();
         let lcd = xt_feedback.due(&mirror, TransportNow::default(), &telemetry);
         assert!(lcd.contains(&mackie::lcd(mackie::MODEL_EXTENDER, 0, 0, "S9     ")), "{lcd:02X?}");

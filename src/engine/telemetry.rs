@@ -3,6 +3,8 @@
 
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 
+use super::automation::AutomationTelemetry;
+
 /// An f32 in an `AtomicU32`. Non-negative floats order like their bit patterns,
 /// which makes `fetch_max` a peak hold.
 #[derive(Default, Debug)]
@@ -51,16 +53,18 @@ pub struct Telemetry {
     pub loudness_overflows: AtomicU32,
     /// Commands applied.
     pub commands: AtomicU64,
+    pub automation: AutomationTelemetry,
 }
 
 impl Telemetry {
-    pub fn new(channel_count: usize) -> Self {
+    pub fn new(channel_count: usize, param_count: usize) -> Self {
         Self {
             channels: (0..channel_count).map(|_| ChannelMeters::default()).collect(),
             frames: AtomicU64::new(0),
             nan_resets: AtomicU32::new(0),
             loudness_overflows: AtomicU32::new(0),
             commands: AtomicU64::new(0),
+            automation: AutomationTelemetry::new(param_count),
         }
     }
 

@@ -1,0 +1,51 @@
+//! Automation: lanes of parameter values over time, written pass after pass against the
+//! transport, kept with their history. The engine plays and writes lanes
+//! (`engine::automation`); this side builds passes from what it wrote, thins them,
+//! merges them into lanes, keeps every pass and stores them in the session folder.
+
+pub mod lane;
+
+use serde::{Deserialize, Serialize};
+
+/// How a parameter's lane and its live control share the parameter.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    /// The lane is ignored; the control is live.
+    #[default]
+    Off,
+    /// The lane drives the parameter; live moves are shown, then snapped back.
+    Read,
+    /// While the transport rolls, the live value is written (and heard) from start to stop.
+    Write,
+    /// Reads until touched, writes while touched, glides back to the lane on release.
+    Touch,
+    /// Like Touch, but after release keeps writing the last value until the transport stops.
+    Latch,
+    /// Reads; while touched, the control's movement offsets the lane instead of replacing it.
+    Trim,
+}
+
+impl Mode {
+    pub const ALL: [Mode; 6] = [Mode::Off, Mode::Read, Mode::Write, Mode::Touch, Mode::Latch, Mode::Trim];
+
+    /// Whether the mode can write a pass (with write enabled and the transport rolling).
+    pub fn writes(self) -> bool {
+        !matches!(self, Mode::Off | Mode::Read)
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Mode::Off => "off",
+            Mode::Read => "read",
+            Mode::Write => "write",
+            Mode::Touch => "touch",
+            Mode::Latch => "latch",
+            Mode::Trim => "trim",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Mode> {
+        Mode::ALL.into_iter().find(|m| m.name().eq_ignore_ascii_case(text.trim()))
+    }
+}

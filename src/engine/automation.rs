@@ -1,0 +1,422 @@
+//! Automation in the process callback: for every parameter not in Off, per segment of
+//! [`GRID`] frames on the transport's clock, decides whether the value comes from its lane
+//! or from the live control, and writes what the live control does while a pass is open.
+//! Offline renders run the same code, on the same grid, so they play automation exactly as
+//! real time does.
+//!
+//! Nothing here allocates: lanes arrive boxed through a ring and leave through another to be
+//! dropped off the audio thread; the list of automated parameters has room for them all.
+
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU32, Ordering};
+
+use super::params::ParamIndex;
+use super::telemetry::Telemetry;
+use crate::automation::Mode;
+use crate::automation::lane::Lane;
+use crate::dsp::MAX_BLOCK;
+
+/// Lanes are read and written once every this many frames of the transport (1.33 ms at
+/// 48 kHz); the parameter smoothing glides between the values.
+pub const GRID: u64 = MAX_BLOCK as u64;
+
+/// Return time of Touch and Trim after release, unless set otherwise.
+pub const DEFAULT_GLIDE_MS: f32 = 250.0;
+/// How long after its last move a control without touch sensing counts as released.
+pub const DEFAULT_IDLE_MS: f32 = 500.0;
+
+/// Where the transport is for the block being processed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Transport {
+    pub frame: u64,
+    pub rolling: bool,
+}
+
+/// What the engine tells the pass recorder, in the order it happened.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Record {
+    /// The transport rolls with write enabled: a pass is open from this frame.
+    PassStart { frame: u64 },
+    /// A value written (and heard) at this frame.
+    Value { param: ParamIndex, frame: u64, value: f32 },
+    /// The parameter stopped writing (released and glided back) before this frame.
+    Released { param: ParamIndex, frame: u64 },
+    /// The pass ended (stop, locate, loop wrap, write disabled) at this frame.
+    PassEnd { frame: u64 },
+    /// The engine changed a mode by itself (Write falls back to Touch after a pass).
+    Mode { param: ParamIndex, mode: Mode },
+}
+
+/// A new lane for a parameter (None removes it); the old one comes back through `retired`.
+pub struct LaneSwap {
+    pub param: ParamIndex,
+    pub lane: Option<Box<Lane>>,
+}
+
+/// The non-real-time ends of the engine's automation rings.
+pub struct AutomationLink {
+    pub records: rtrb::Consumer<Record>,
+    pub lanes: rtrb::Producer<LaneSwap>,
+    pub retired: rtrb::Consumer<Box<Lane>>,
+}
+
+/// Values written per second per parameter at 48 kHz is 750; this holds seconds of a full ride.
+const RECORD_RING: usize = 1 << 16;
+const LANE_RING: usize = 1024;
+
+/// How a parameter stands, published for the console and the surfaces.
+pub mod state {
+    /// The live control drives it.
+    pub const LIVE: u8 = 0;
+    /// Its lane drives it.
+    pub const READING: u8 = 1;
+    /// It is being written.
+    pub const WRITING: u8 = 2;
+    /// Added to the above when a hand is on its control.
+    pub const TOUCHED: u8 = 4;
+}
+
+/// What the engine publishes about automation.
+#[derive(Debug)]
+pub struct AutomationTelemetry {
+    /// Per parameter, the value played (f32 bits); fresh for parameters not in Off.
+    pub played: Box<[AtomicU32]>,
+    /// Per parameter, a [`state`].
+    pub state: Box<[AtomicU8]>,
+    pub pass_open: AtomicBool,
+    pub write_enabled: AtomicBool,
+    /// Records dropped because the recorder fell behind (a pass missing values).
+    pub record_overflows: AtomicU32,
+    /// Old lanes kept alive (leaked) because their return ring was full.
+    pub lanes_leaked: AtomicU32,
+}
+
+impl AutomationTelemetry {
+    pub fn new(params: usize) -> Self {
+        AutomationTelemetry {
+            played: (0..params).map(|_| AtomicU32::new(0)).collect(),
+            state: (0..params).map(|_| AtomicU8::new(state::LIVE)).collect(),
+            pass_open: AtomicBool::new(false),
+            write_enabled: AtomicBool::new(false),
+            record_overflows: AtomicU32::new(0),
+            lanes_leaked: AtomicU32::new(0),
+        }
+    }
+
+    pub fn played(&self, param: ParamIndex) -> f32 {
+        f32::from_bits(self.played[param.0 as usize].load(Ordering::Relaxed))
+    }
+
+    pub fn state(&self, param: ParamIndex) -> u8 {
+        self.state[param.0 as usize].load(Ordering::Relaxed)
+    }
+}
+
+#[derive(Clone, Copy, Debug, Default)]
+struct ParamAutomation {
+    mode: Mode,
+    /// The live control's value.
+    live: f32,
+    /// A control with touch sensing is held.
+    held: bool,
+    /// A control without it moved; counts as touched until this engine clock frame.
+    idle_until: u64,
+    /// The value when the touch began: the curve of a parameter without a lane, and the
+    /// point Trim measures the control's movement from.
+    touched_at: f32,
+    was_touched: bool,
+    /// Gliding back to the curve after a release: from (transport frame, value).
+    release: Option<(u64, f32)>,
+    /// Latch: touched in this pass, so it writes until the transport stops.
+    latched: bool,
+    /// Wrote in the last segment.
+    writing: bool,
+}
+
+impl ParamAutomation {
+    fn touched(&self, clock: u64) -> bool {
+        self.held || clock < self.idle_until
+    }
+}
+
+/// The engine's automation state.
+pub struct Automation {
+    params: Box<[ParamAutomation]>,
+    lanes: Box<[Option<Box<Lane>>]>,
+    /// Parameters not in Off, in no order (room for every parameter: never grows).
+    active: Vec<u32>,
+    /// The values a segment changes (room for every parameter: never grows).
+    pub(super) changes: Vec<(ParamIndex, f32)>,
+    write_enabled: bool,
+    pass_open: bool,
+    /// The transport frame the next block starts at, when rolling on.
+    expected: Option<u64>,
+    /// Frames processed, rolling or not: the clock touch inference counts on.
+    clock: u64,
+    glide_frames: u64,
+    idle_frames: u64,
+    records: rtrb::Producer<Record>,
+    swaps: rtrb::Consumer<LaneSwap>,
+    retired: rtrb::Producer<Box<Lane>>,
+    telemetry: std::sync::Arc<Telemetry>,
+}
+
+/// What a segment decided for one parameter: the value (None: leave the live value) and
+/// whether it is written.
+struct Decision {
+    value: Option<f32>,
+    write: bool,
+}
+
+impl Automation {
+    pub(super) fn new(
+        values: &[f32],
+        sample_rate: f32,
+        telemetry: std::sync::Arc<Telemetry>,
+    ) -> (Automation, AutomationLink) {
+        let (records, records_out) = rtrb::RingBuffer::new(RECORD_RING);
+        let (lanes_in, swaps) = rtrb::RingBuffer::new(LANE_RING);
+        let (retired, retired_out) = rtrb::RingBuffer::new(LANE_RING);
+        let frames = |ms: f32| (ms / 1000.0 * sample_rate).round() as u64;
+        let automation = Automation {
+            params: values.iter().map(|&live| ParamAutomation { live, ..Default::default() }).collect(),
+            lanes: values.iter().map(|_| None).collect(),
+            active: Vec::with_capacity(values.len()),
+            changes: Vec::with_capacity(values.len()),
+            write_enabled: false,
+            pass_open: false,
+            expected: None,
+            clock: 0,
+            glide_frames: frames(DEFAULT_GLIDE_MS).max(1),
+            idle_frames: frames(DEFAULT_IDLE_MS),
+            records,
+            swaps,
+            retired,
+            telemetry,
+        };
+        (automation, AutomationLink { records: records_out, lanes: lanes_in, retired: retired_out })
+    }
+
+    /// Whether any parameter is automated (not in Off): blocks are then cut on the grid.
+    pub(super) fn is_active(&self) -> bool {
+        !self.active.is_empty()
+    }
+
+    /// Frames from `frame` to the next grid line.
+    pub(super) fn to_grid(frame: u64) -> u64 {
+        GRID - frame % GRID
+    }
+
+    /// A live value from a control that is not a hand (an undo, a typed value, a session
+    /// load): the control follows, nothing is touched.
+    pub(super) fn set_live(&mut self, param: ParamIndex, value: f32) {
+        if let Some(p) = self.params.get_mut(param.0 as usize) {
+            p.live = value;
+        }
+    }
+
+    /// A hand moved a control to `value`; `current` is the parameter's value before. A
+    /// control without touch sensing (or with it, moved without a touch) counts as touched
+    /// until it has been still for the idle time.
+    pub(super) fn moved(&mut self, param: ParamIndex, value: f32, current: f32) {
+        let clock = self.clock;
+        let idle = self.idle_frames;
+        let Some(p) = self.params.get_mut(param.0 as usize) else { return };
+        if !p.touched(clock) {
+            p.touched_at = current;
+        }
+        p.idle_until = clock + idle;
+        p.live = value;
+    }
+
+    /// A hand went on (or off) a control with touch sensing; `current` is the parameter's value.
+    pub(super) fn touch(&mut self, param: ParamIndex, touched: bool, current: f32) {
+        let clock = self.clock;
+        let Some(p) = self.params.get_mut(param.0 as usize) else { return };
+        if touched && !p.touched(clock) {
+            // The control sits where the parameter is shown: it writes on from there.
+            p.touched_at = current;
+            p.live = current;
+        }
+        p.held = touched;
+        if !touched {
+            p.idle_until = 0;
+        }
+    }
+
+    /// Changes a parameter's mode; leaving a lane hands the parameter back to the live value,
+    /// which is returned.
+    pub(super) fn set_mode(&mut self, param: ParamIndex, mode: Mode) -> Option<f32> {
+        let i = param.0 as usize;
+        let p = self.params.get_mut(i)?;
+        let before = p.mode;
+        p.mode = mode;
+        p.release = None;
+        p.latched = false;
+        match (before == Mode::Off, mode == Mode::Off) {
+            (true, false) => self.active.push(i as u32),
+            (false, true) => {
+                if let Some(at) = self.active.iter().position(|&a| a as usize == i) {
+                    self.active.swap_remove(at);
+                }
+                self.telemetry.automation.state[i].store(state::LIVE, Ordering::Relaxed);
+                return Some(p.live);
+            }
+            _ => {}
+        }
+        None
+    }
+
+    pub(super) fn set_write_enabled(&mut self, on: bool) {
+        self.write_enabled = on;
+        self.telemetry.automation.write_enabled.store(on, Ordering::Relaxed);
+    }
+
+    pub(super) fn set_times(&mut self, glide_frames: u32, idle_frames: u32) {
+        self.glide_frames = u64::from(glide_frames).max(1);
+        self.idle_frames = u64::from(idle_frames);
+    }
+
+    /// Puts a lane in place before the engine runs (a session's stored automation, a render).
+    pub fn install(&mut self, param: ParamIndex, lane: Option<Box<Lane>>) {
+        if let Some(slot) = self.lanes.get_mut(param.0 as usize) {
+            *slot = lane;
+        }
+    }
+
+    /// At the start of a block: takes new lanes, and opens or closes the pass as the
+    /// transport and write enable say (a jump while rolling is a locate or a loop wrap: the
+    /// pass ends there and a new one starts).
+    pub(super) fn begin_block(&mut self, transport: Transport, frames: usize) {
+        while let Ok(swap) = self.swaps.pop() {
+            let Some(slot) = self.lanes.get_mut(swap.param.0 as usize) else { continue };
+            if let Some(old) = std::mem::replace(slot, swap.lane)
+                && let Err(rtrb::PushError::Full(old)) = self.retired.push(old)
+            {
+                // Freeing here is not allowed; a lane kept alive is the lesser harm.
+                std::mem::forget(old);
+                self.telemetry.automation.lanes_leaked.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+        let jumped = self.expected.is_some_and(|e| transport.rolling && e != transport.frame);
+        if self.pass_open && (!transport.rolling || jumped || !self.write_enabled) {
+            let end = self.expected.unwrap_or(transport.frame);
+            self.end_pass(end);
+        }
+        if !self.pass_open && transport.rolling && self.write_enabled {
+            self.pass_open = true;
+            self.record(Record::PassStart { frame: transport.frame });
+        }
+        self.telemetry.automation.pass_open.store(self.pass_open, Ordering::Relaxed);
+        self.expected = transport.rolling.then_some(transport.frame + frames as u64);
+    }
+
+    /// Closes the pass; Write falls back to Touch, so the next roll does not wipe the lane.
+    fn end_pass(&mut self, frame: u64) {
+        self.pass_open = false;
+        self.record(Record::PassEnd { frame });
+        for &i in &self.active {
+            let p = &mut self.params[i as usize];
+            p.release = None;
+            p.latched = false;
+            p.writing = false;
+            if p.mode == Mode::Write {
+                p.mode = Mode::Touch;
+                let param = ParamIndex(i);
+                push_counted(&mut self.records, Record::Mode { param, mode: Mode::Touch }, &self.telemetry.automation);
+            }
+        }
+    }
+
+    /// Decides every automated parameter's value for the segment starting at transport
+    /// frame `frame`; the values that must change are left in `changes`.
+    pub(super) fn run_segment(&mut self, frame: u64, rolling: bool, current: &[f32]) {
+        self.changes.clear();
+        let writing_allowed = rolling && self.pass_open;
+        for k in 0..self.active.len() {
+            let i = self.active[k] as usize;
+            let curve = self.lanes[i].as_deref().and_then(|lane| lane.value_at(frame));
+            let decision = self.decide(i, frame, curve, writing_allowed);
+            let p = &mut self.params[i];
+            let param = ParamIndex(i as u32);
+            if decision.write {
+                let value = decision.value.unwrap_or(p.live);
+                push_counted(&mut self.records, Record::Value { param, frame, value }, &self.telemetry.automation);
+            } else if p.writing {
+                push_counted(&mut self.records, Record::Released { param, frame }, &self.telemetry.automation);
+            }
+            p.writing = decision.write;
+            let played = decision.value.unwrap_or(current[i]);
+            if decision.value.is_some_and(|v| v != current[i]) {
+                self.changes.push((param, played));
+            }
+            let touched = if p.touched(self.clock) { state::TOUCHED } else { 0 };
+            let how = match (decision.write, decision.value.is_some() && curve.is_some()) {
+                (true, _) => state::WRITING,
+                (false, true) => state::READING,
+                (false, false) => state::LIVE,
+            };
+            self.telemetry.automation.state[i].store(how | touched, Ordering::Relaxed);
+            self.telemetry.automation.played[i].store(played.to_bits(), Ordering::Relaxed);
+        }
+    }
+
+    fn decide(&mut self, i: usize, frame: u64, curve: Option<f32>, writing_allowed: bool) -> Decision {
+        let clock = self.clock;
+        let glide = self.glide_frames;
+        let p = &mut self.params[i];
+        let touched = p.touched(clock);
+        let released = p.was_touched && !touched;
+        p.was_touched = touched;
+        let read = Decision { value: curve, write: false };
+        if !writing_allowed {
+            return read;
+        }
+        match p.mode {
+            Mode::Off | Mode::Read => read,
+            Mode::Write => Decision { value: Some(p.live), write: true },
+            Mode::Touch | Mode::Latch | Mode::Trim if touched => {
+                p.release = None;
+                p.latched |= p.mode == Mode::Latch;
+                let value = match p.mode {
+                    Mode::Trim => curve.unwrap_or(p.touched_at) + p.live - p.touched_at,
+                    _ => p.live,
+                };
+                Decision { value: Some(value), write: true }
+            }
+            Mode::Latch if p.latched => Decision { value: Some(p.live), write: true },
+            Mode::Touch | Mode::Trim => {
+                if released && p.writing {
+                    let from = match p.mode {
+                        Mode::Trim => curve.unwrap_or(p.touched_at) + p.live - p.touched_at,
+                        _ => p.live,
+                    };
+                    p.release = Some((frame, from));
+                }
+                let Some((start, from)) = p.release else { return read };
+                let t = frame.saturating_sub(start) as f32 / glide as f32;
+                if t >= 1.0 {
+                    p.release = None;
+                    return read;
+                }
+                let to = curve.unwrap_or(p.touched_at);
+                Decision { value: Some(from + (to - from) * t), write: true }
+            }
+            Mode::Latch => read,
+        }
+    }
+
+    /// Moves the touch clock on past a block.
+    pub(super) fn end_block(&mut self, frames: usize) {
+        self.clock += frames as u64;
+    }
+
+    fn record(&mut self, record: Record) {
+        push_counted(&mut self.records, record, &self.telemetry.automation);
+    }
+}
+
+fn push_counted(ring: &mut rtrb::Producer<Record>, record: Record, telemetry: &AutomationTelemetry) {
+    if ring.push(record).is_err() {
+        telemetry.record_overflows.fetch_add(1, Ordering::Relaxed);
+    }
+}
