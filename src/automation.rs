@@ -3,7 +3,10 @@
 //! (`engine::automation`); this side builds passes from what it wrote, thins them,
 //! merges them into lanes, keeps every pass and stores them in the session folder.
 
+pub mod file;
 pub mod lane;
+pub mod passes;
+pub mod recorder;
 
 use serde::{Deserialize, Serialize};
 

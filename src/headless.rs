@@ -3,6 +3,8 @@
 //!
 //! ```text
 //! play | stop | locate SECONDS | set PARAM-ID VALUE | get PARAM-ID | quit
+//! move PARAM-ID VALUE | touch PARAM-ID | release PARAM-ID       (a hand on a control)
+//! mode PARAM-ID|CHANNEL MODE | write on|off | passes | undo | redo | toggle N | name N TEXT
 //! ```
 
 use std::io::{BufRead, IsTerminal, Write};
@@ -12,10 +14,12 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use crate::audio::jack_backend::{JackSession, send};
+use crate::automation::Mode;
+use crate::automation::recorder::{Event, Recorder, Request};
 use crate::control::surface::{LinkState, ParamMirror, SurfaceEvent};
 use crate::control::targets::TransportAction;
 use crate::engine::Command;
-use crate::engine::params::ParamTable;
+use crate::engine::params::{ParamIndex, ParamTable};
 use crate::engine::telemetry::Telemetry;
 use crate::ui::shell::Surfaces;
 
@@ -23,9 +27,33 @@ use crate::ui::shell::Surfaces;
 pub enum Typed {
     Play,
     Stop,
-    Locate { seconds: f64 },
-    Set { id: String, value: f32 },
-    Get { id: String },
+    Locate {
+        seconds: f64,
+    },
+    Set {
+        id: String,
+        value: f32,
+    },
+    Get {
+        id: String,
+    },
+    /// A hand moves a control (automation sees a touch).
+    Move {
+        id: String,
+        value: f32,
+    },
+    Touch {
+        id: String,
+        on: bool,
+    },
+    /// The automation mode of a parameter, or of every parameter of a channel (`strip.Vocal`).
+    Mode {
+        target: String,
+        mode: Mode,
+    },
+    WriteEnable(bool),
+    Passes,
+    Automation(Request),
     Quit,
 }
 
@@ -44,9 +72,31 @@ pub fn parse_line(line: &str) -> Result<Option<Typed>, String> {
             Typed::Set { id: id.to_string(), value: value as f32 }
         }
         ["get", id] => Typed::Get { id: id.to_string() },
+        ["move", id, v] => {
+            let value = if *v == "-inf" { f64::NEG_INFINITY } else { number(v, "a value")? };
+            Typed::Move { id: id.to_string(), value: value as f32 }
+        }
+        ["touch", id] => Typed::Touch { id: id.to_string(), on: true },
+        ["release", id] => Typed::Touch { id: id.to_string(), on: false },
+        ["mode", target, mode] => Typed::Mode {
+            target: target.to_string(),
+            mode: Mode::parse(mode)
+                .ok_or_else(|| format!("expected off, read, write, touch, latch or trim, found \"{mode}\""))?,
+        },
+        ["write", "on"] => Typed::WriteEnable(true),
+        ["write", "off"] => Typed::WriteEnable(false),
+        ["passes"] => Typed::Passes,
+        ["undo"] => Typed::Automation(Request::Undo),
+        ["redo"] => Typed::Automation(Request::Redo),
+        ["toggle", n] => Typed::Automation(Request::Toggle(number(n, "a pass number")? as u32)),
+        ["name", n, name @ ..] if !name.is_empty() => {
+            Typed::Automation(Request::Rename(number(n, "a pass number")? as u32, name.join(" ")))
+        }
         _ => {
             return Err(format!(
-                "unknown command \"{}\"; commands: play, stop, locate SECONDS, set PARAM VALUE, get PARAM, quit",
+                "unknown command \"{}\"; commands: play, stop, locate SECONDS, set PARAM VALUE, get PARAM, \
+                 move PARAM VALUE, touch PARAM, release PARAM, mode PARAM|CHANNEL MODE, write on|off, passes, \
+                 undo, redo, toggle N, name N TEXT, quit",
                 line.trim()
             ));
         }
@@ -89,6 +139,7 @@ pub fn run(
     surfaces: Surfaces,
     telemetry: &Arc<Telemetry>,
     mut commands: rtrb::Producer<Command>,
+    recorder: &Recorder,
     stop_requested: &AtomicBool,
 ) -> Result<(), String> {
     let (lines_tx, lines) = mpsc::channel();
@@ -117,7 +168,7 @@ pub fn run(
             Ok(line) => match parse_line(&line) {
                 Ok(Some(Typed::Quit)) => break,
                 Ok(Some(typed)) => {
-                    if let Err(message) = apply(session, params, &surfaces.mirror, &mut commands, typed) {
+                    if let Err(message) = apply(session, params, &surfaces.mirror, &mut commands, recorder, typed) {
                         eprintln!("{message}");
                     }
                 }
@@ -125,6 +176,12 @@ pub fn run(
                 Err(message) => eprintln!("{message}"),
             },
             Err(mpsc::RecvTimeoutError::Timeout) | Err(mpsc::RecvTimeoutError::Disconnected) => {}
+        }
+        for event in recorder.events.try_iter() {
+            match event {
+                Event::Said(text) => println!("{text}"),
+                Event::Problem(text) => eprintln!("{text}"),
+            }
         }
         for event in surfaces.events.try_iter() {
             if let Err(message) = surface_event(session, event) {
@@ -179,20 +236,65 @@ fn apply(
     params: &ParamTable,
     values: &ParamMirror,
     commands: &mut rtrb::Producer<Command>,
+    recorder: &Recorder,
     typed: Typed,
 ) -> Result<(), String> {
     let jack = |r: Result<(), jack::Error>| r.map_err(|e| format!("JACK transport: {e}"));
+    let lookup = |id: &str| params.lookup(id).map_err(|e| format!("{e}; `headroom params SESSION` lists them"));
+    let mut engine =
+        |command| send(commands, command).map_err(|_| "the engine's command ring is full; try again".to_string());
+    let by_hand = matches!(typed, Typed::Move { .. });
     match typed {
         Typed::Play => jack(session.transport.start()),
         Typed::Stop => jack(session.transport.stop()),
         Typed::Locate { seconds } => jack(session.transport.locate((seconds * session.sample_rate as f64) as u32)),
-        Typed::Set { id, value } => {
-            let param = params.lookup(&id).map_err(|e| format!("{e}; `headroom params SESSION` lists them"))?;
+        Typed::Set { id, value } | Typed::Move { id, value } => {
+            let param = lookup(&id)?;
             let value = params.spec(param).constrain(value);
             values.set(param, value);
-            send(commands, Command::SetParam { param, value })
-                .map_err(|_| "the engine's command ring is full; try again".to_string())?;
+            engine(if by_hand { Command::Move { param, value } } else { Command::SetParam { param, value } })?;
             println!("{id} = {}", params.spec(param).format(value));
+            Ok(())
+        }
+        Typed::Touch { id, on } => engine(Command::Touch { param: lookup(&id)?, touched: on }),
+        Typed::Mode { target, mode } => {
+            let chosen: Vec<ParamIndex> = match params.lookup(&target) {
+                Ok(param) => vec![param],
+                Err(_) => {
+                    let prefix = format!("{target}.");
+                    (0..params.specs().len() as u32)
+                        .map(ParamIndex)
+                        .filter(|&p| params.spec(p).id.starts_with(&prefix))
+                        .collect()
+                }
+            };
+            if chosen.is_empty() {
+                return Err(format!("no parameter or channel \"{target}\"; `headroom params SESSION` lists them"));
+            }
+            for &param in &chosen {
+                recorder.request(Request::SetMode { param, mode });
+            }
+            println!("{target}: {} ({} parameters)", mode.name(), chosen.len());
+            Ok(())
+        }
+        Typed::WriteEnable(on) => {
+            recorder.request(Request::WriteEnable(on));
+            println!("automation write {}", if on { "enabled" } else { "disabled" });
+            Ok(())
+        }
+        Typed::Passes => {
+            let store = recorder.store.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            if store.passes().is_empty() {
+                println!("no passes yet");
+            }
+            for pass in store.passes() {
+                let state = if pass.active { "" } else { " (taken out)" };
+                println!("{} made {}{state}", pass.describe(session.sample_rate), pass.made);
+            }
+            Ok(())
+        }
+        Typed::Automation(request) => {
+            recorder.request(request);
             Ok(())
         }
         Typed::Get { id } => {

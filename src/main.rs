@@ -15,11 +15,13 @@ use headroom::audio::inputs::open_stems;
 use headroom::audio::jack_backend::{self, JackSession};
 use headroom::audio::jack_server::DummyServer;
 use headroom::audio::offline::{self, Format, RenderOptions};
+use headroom::automation;
 use headroom::control::feedback::TransportNow;
 use headroom::control::learn::{self, Learn};
 use headroom::control::link;
 use headroom::control::map;
 use headroom::control::surface;
+use headroom::engine::Built;
 use headroom::headless;
 use headroom::session::load::{self, LoadError};
 use headroom::session::templates;
@@ -251,18 +253,41 @@ fn play(args: &OpenArgs) -> Result<ExitCode> {
             m
         })
         .collect();
-    // One command ring for the console or the headless loop, one for each surface, and
-    // spares for surfaces connected from the console.
-    let mut built =
-        headroom::engine::Engine::build(&loaded.doc, rate as f32, 1 + maps.len() + link::SPARE_SURFACE_RINGS)?;
-    let commands = built.command_producers.remove(0);
-    let (params, values, telemetry) =
-        (std::mem::take(&mut built.params), built.values.clone(), built.telemetry.clone());
+    // One command ring for the console or the headless loop, one for the automation, one
+    // for each surface, and spares for surfaces connected from the console.
+    let sources = 2 + maps.len() + link::SPARE_SURFACE_RINGS;
+    let Built { engine, params, values, telemetry, mut command_producers, automation: automation_link } =
+        headroom::engine::Engine::build(&loaded.doc, rate as f32, sources)?;
+    let automation_file = automation::file::path_for(&loaded.file);
+    let (store, recovered) = match automation::recorder::open(&automation_file, &params, rate) {
+        Ok(opened) => opened,
+        Err(e) => {
+            eprintln!("{e}");
+            return Ok(ExitCode::FAILURE);
+        }
+    };
+    if let Some(recovered) = recovered {
+        println!("{recovered}");
+    }
+    let commands = command_producers.remove(0);
+    let automation_ring = command_producers.remove(0);
     let mirror = Arc::new(surface::ParamMirror::new(&values, params.specs().len()));
     let selected = Arc::new(AtomicUsize::new(0));
     let (surface_tx, surface_events) = std::sync::mpsc::channel();
-    let surface_rings: Vec<_> = built.command_producers.drain(..).collect();
-    let mut jack = JackSession::start(client, &loaded.doc, built, stems)?;
+    let surface_rings = std::mem::take(&mut command_producers);
+    let mut jack = JackSession::start(client, &loaded.doc, engine, stems)?;
+    let recorder = automation::recorder::Recorder::start(
+        automation_file,
+        store,
+        params.clone(),
+        rate,
+        automation_link,
+        automation_ring,
+        {
+            let (mirror, telemetry) = (mirror.clone(), telemetry.clone());
+            Box::new(move || mirror.follow(&telemetry.automation))
+        },
+    );
     let shared = link::Shared {
         mirror: mirror.clone(),
         telemetry: telemetry.clone(),
@@ -319,7 +344,7 @@ fn play(args: &OpenArgs) -> Result<ExitCode> {
             Err(e) => Err(e),
         }
     } else {
-        headless::run(&mut jack, &params, surfaces, &telemetry, commands, &stop)
+        headless::run(&mut jack, &params, surfaces, &telemetry, commands, &recorder, &stop)
     };
     jack.stop();
     let view = &jack.view;

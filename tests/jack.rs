@@ -705,3 +705,55 @@ fn a_box_connected_from_the_console_learns_a_knob_by_midi_learn_and_keeps_it_in_
     assert!(kept.contains("target: strip.1.fader") && kept.contains("cc: 20") && kept.contains("channel: 2"), "{kept}");
     assert!(kept.contains("match: LearnBox-test"), "{kept}");
 }
+
+#[test]
+fn a_touch_pass_over_jack_is_kept_in_the_automation_file_played_back_and_taken_back_and_forth() {
+    let _turn = ONE_SERVER_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let server = private_server("automation");
+    let dir = tempfile::tempdir().unwrap();
+    let layout = dir.path().join("ride.yaml");
+    std::fs::write(&layout, "version: 1\nname: ride\nstrips:\n  - {name: Vox, input: {ports: [\"probe:out\"]}}\n")
+        .unwrap();
+    let mut headroom = Headroom::play(&server, &layout, &[]);
+    headroom.expect_line("on JACK as");
+    headroom.send("mode strip.Vox.fader touch");
+    headroom.expect_line("strip.Vox.fader: touch");
+    headroom.send("write on");
+    headroom.send("play");
+    std::thread::sleep(Duration::from_millis(500));
+    // A hand without touch sensing: moves for two seconds, then lets go.
+    for _ in 0..20 {
+        headroom.send("move strip.Vox.fader -12");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    std::thread::sleep(Duration::from_millis(1200));
+    headroom.send("stop");
+    let kept = headroom.expect_line("kept pass 1");
+    assert!(kept.contains("strip.Vox.fader"), "{kept}");
+    let file = std::fs::read_to_string(dir.path().join("ride.automation.yaml")).unwrap();
+    assert!(file.contains("strip.Vox.fader: touch") && file.contains("id: 1"), "{file}");
+
+    // Played back: from the top, the fader follows the lane (-12 dB in the ride, 0 dB before).
+    headroom.send("locate 0");
+    headroom.send("play");
+    std::thread::sleep(Duration::from_millis(1500));
+    headroom.send("get strip.Vox.fader");
+    headroom.expect_line("strip.Vox.fader = -12.0 dB");
+    headroom.send("stop");
+    headroom.send("locate 0");
+    std::thread::sleep(Duration::from_millis(200));
+    headroom.send("get strip.Vox.fader");
+    headroom.expect_line("strip.Vox.fader = +0.0 dB");
+
+    // Taken back, the lane is gone; brought back, it is there again, exactly.
+    headroom.send("undo");
+    headroom.expect_line("took back pass 1");
+    let without = std::fs::read_to_string(dir.path().join("ride.automation.yaml")).unwrap();
+    assert!(without.contains("active: false") && !without.contains("lanes:"), "{without}");
+    headroom.send("redo");
+    headroom.expect_line("brought back pass 1");
+    let again = std::fs::read_to_string(dir.path().join("ride.automation.yaml")).unwrap();
+    assert_eq!(again, file, "the same lane and history as before the undo");
+    let summary = headroom.quit();
+    assert!(summary.contains("0 allocations on the audio thread"), "{summary}");
+}

@@ -16,7 +16,7 @@ use super::stems::{self, DiskReader, StemPlayer};
 use crate::dsp::loudness::LoudnessMeter;
 use crate::engine::automation::Transport;
 use crate::engine::telemetry::AtomicLevel;
-use crate::engine::{AudioIo, Built, Command, Engine};
+use crate::engine::{AudioIo, Command, Engine};
 use crate::session::schema::SessionDoc;
 
 /// What the process callback publishes about the transport, for the status line.
@@ -211,7 +211,7 @@ impl JackSession {
     pub fn start(
         client: Client,
         doc: &SessionDoc,
-        mut built: Built,
+        mut engine: Engine,
         stems: OpenedStems,
     ) -> Result<JackSession, JackError> {
         let client_name = client.name().to_string();
@@ -248,14 +248,14 @@ impl JackSession {
         let mut taps = Vec::new();
         let mut meters = Vec::new();
         let mut loudness = Vec::new();
-        for (channel, name) in built.engine.loudness_metered() {
+        for (channel, name) in engine.loudness_metered() {
             let (tap, reader) = rtrb::RingBuffer::new(sample_rate as usize * 2);
             let view = Arc::new(LoudnessView::default());
             taps.push((channel, tap));
             meters.push((reader, view.clone()));
             loudness.push((name, view));
         }
-        built.engine.set_loudness_taps(taps);
+        engine.set_loudness_taps(taps);
         let loudness_stop = Arc::new(AtomicBool::new(false));
         let loudness_thread = spawn_loudness_meters(meters, sample_rate, buffer_size as usize, loudness_stop.clone());
 
@@ -268,14 +268,8 @@ impl JackSession {
         };
         let xruns = Arc::new(AtomicU32::new(0));
         let server_gone = Arc::new(AtomicBool::new(false));
-        let processor = Processor {
-            engine: built.engine,
-            strip_ports,
-            master_ports,
-            player,
-            transport: client.transport(),
-            view: view.clone(),
-        };
+        let processor =
+            Processor { engine, strip_ports, master_ports, player, transport: client.transport(), view: view.clone() };
         let notifications = Notifications { xruns: xruns.clone(), server_gone: server_gone.clone() };
         let active = client.activate_async(notifications, processor).map_err(jack_err("activating the client"))?;
         let mut failed_connections = Vec::new();

@@ -7,9 +7,11 @@ use std::time::Instant;
 use super::inputs::open_stems;
 use super::stems::{self, StemView};
 use super::wav::SampleSink;
+use crate::automation::file;
+use crate::automation::lane::Shape;
 use crate::dsp::loudness::{LoudnessMeter, LoudnessReading};
 use crate::engine::automation::Transport;
-use crate::engine::{AudioIo, Engine};
+use crate::engine::{AudioIo, Built, Engine};
 use crate::session::load::{Loaded, Problem};
 use crate::session::schema::{LimiterDoc, SessionDoc};
 
@@ -70,6 +72,8 @@ pub enum RenderError {
     Inputs { problems: Vec<Problem> },
     #[error("{0}")]
     Engine(#[from] crate::engine::BuildError),
+    #[error("{0}")]
+    Automation(#[from] crate::session::load::LoadError),
     #[error("{}: nothing to render: no strip plays a file, so the print has no length; give one with --length SECONDS", file.display())]
     NoLength { file: PathBuf },
     #[error("{}: cannot write: {source}", path.display())]
@@ -117,6 +121,20 @@ impl AudioIo for OfflineIo<'_> {
     }
 }
 
+/// Puts the session's stored automation in the engine, to play exactly as in real time
+/// (writing is never enabled in a render, so every mode but Off reads its lane).
+fn play_automation(built: &mut Built, path: &Path) -> Result<(), RenderError> {
+    let store = file::load(path, &built.params)?;
+    for (id, &mode) in &store.modes {
+        let Ok(param) = built.params.lookup(id) else { continue };
+        let lane = store.lane(id, Shape::of(built.params.spec(param)));
+        let automation = built.engine.automation_mut();
+        automation.install(param, lane.map(Box::new));
+        automation.set_mode(param, mode);
+    }
+    Ok(())
+}
+
 /// Renders `loaded` to `out`. The file appears under its name only when complete.
 pub fn render(
     loaded: &Loaded,
@@ -132,6 +150,7 @@ pub fn render(
         None => opened.longest_frames() + (opts.tail_seconds * opts.sample_rate as f64) as u64,
     };
     let mut built = Engine::build(&doc, opts.sample_rate as f32, 0)?;
+    play_automation(&mut built, &file::path_for(&loaded.file))?;
     let latency = built.engine.latency_frames() as u64;
     built.engine.set_output_metering(false);
     let (mut player, disk) = stems::start(opened.stems, &opened.strip_stem, 0);

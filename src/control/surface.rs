@@ -16,6 +16,7 @@ use super::generic::{Input, is_button};
 use super::map::{ButtonMode, ControlDoc, ControllerMap, Curve, Takeover};
 use super::targets::{AutomationMode, StripControl, Target, TransportAction};
 use crate::engine::Command;
+use crate::engine::automation::{AutomationTelemetry, state as automation_state};
 use crate::engine::params::{ParamIndex, ParamSpec, ParamTable, ParamValues, Unit};
 use crate::ui::meters::FADER;
 
@@ -33,6 +34,15 @@ impl ParamMirror {
 
     pub fn set(&self, param: ParamIndex, value: f32) {
         self.0[param.0 as usize].store(value.to_bits(), Ordering::Relaxed);
+    }
+
+    /// Takes the values automation plays (or writes), so screens and motors follow them.
+    pub fn follow(&self, automation: &AutomationTelemetry) {
+        for (i, slot) in self.0.iter().enumerate() {
+            if automation.state[i].load(Ordering::Relaxed) & !automation_state::TOUCHED != automation_state::LIVE {
+                slot.store(automation.played[i].load(Ordering::Relaxed), Ordering::Relaxed);
+            }
+        }
     }
 }
 

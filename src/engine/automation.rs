@@ -245,7 +245,7 @@ impl Automation {
 
     /// Changes a parameter's mode; leaving a lane hands the parameter back to the live value,
     /// which is returned.
-    pub(super) fn set_mode(&mut self, param: ParamIndex, mode: Mode) -> Option<f32> {
+    pub fn set_mode(&mut self, param: ParamIndex, mode: Mode) -> Option<f32> {
         let i = param.0 as usize;
         let p = self.params.get_mut(i)?;
         let before = p.mode;
@@ -339,6 +339,14 @@ impl Automation {
             let p = &mut self.params[i];
             let param = ParamIndex(i as u32);
             if decision.write {
+                if !p.writing && frame > 0 {
+                    // Anchors the stretch to what played before it, so the lane keeps that
+                    // value up to here (a lane holds its first value back to the start).
+                    // A touch has already moved the parameter: what played is where it began.
+                    let value = if p.touched(self.clock) { p.touched_at } else { current[i] };
+                    let before = Record::Value { param, frame: frame - 1, value };
+                    push_counted(&mut self.records, before, &self.telemetry.automation);
+                }
                 let value = decision.value.unwrap_or(p.live);
                 push_counted(&mut self.records, Record::Value { param, frame, value }, &self.telemetry.automation);
             } else if p.writing {

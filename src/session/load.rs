@@ -138,7 +138,12 @@ fn without_position(message: &str) -> String {
 }
 
 pub fn to_yaml(doc: &SessionDoc) -> String {
-    serde_yaml::to_string(doc).expect("a session document always serialises")
+    to_yaml_of(doc)
+}
+
+/// Any of the program's documents as YAML (plain data: serialising cannot fail).
+pub fn to_yaml_of<T: serde::Serialize>(doc: &T) -> String {
+    serde_yaml::to_string(doc).expect("documents of plain data always serialise")
 }
 
 /// Writes `contents` to `path` so that a crash leaves either the old file or the new one:

@@ -1,0 +1,186 @@
+//! `automation.yaml`: the modes, the lanes (as they play, for people and tools to read;
+//! headroom rebuilds them from the passes) and every pass. A stretch of points is written
+//! as one line, `"frame value, frame value, ..."`, so a pass stays readable.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use super::Mode;
+use super::lane::{Point, Shape};
+use super::passes::{Pass, Store};
+use crate::engine::params::ParamTable;
+use crate::session::load::{self, LoadError};
+use crate::session::validate::Finding;
+
+pub const FILE_NAME: &str = "automation.yaml";
+
+#[derive(Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AutomationDoc {
+    pub version: u32,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub modes: BTreeMap<String, Mode>,
+    /// Derived from the passes; written for readers.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub lanes: BTreeMap<String, String>,
+    #[serde(default)]
+    pub passes: Vec<PassDoc>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PassDoc {
+    pub id: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    pub made: String,
+    pub start: u64,
+    pub end: u64,
+    #[serde(default = "yes")]
+    pub active: bool,
+    pub writes: BTreeMap<String, Vec<String>>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// Where a session's automation lives: `automation.yaml` in a session folder; beside a
+/// layout opened directly, `<layout>.automation.yaml`.
+pub fn path_for(session_file: &Path) -> PathBuf {
+    let dir = session_file.parent().unwrap_or(Path::new("."));
+    match session_file.file_name().and_then(|n| n.to_str()) {
+        Some("session.yaml") | None => dir.join(FILE_NAME),
+        Some(_) => session_file.with_extension("automation.yaml"),
+    }
+}
+
+/// "0 -10, 48000 -4.5"
+pub fn stretch_text(points: &[Point]) -> String {
+    points.iter().map(|p| format!("{} {}", p.frame, p.value)).collect::<Vec<_>>().join(", ")
+}
+
+fn parse_stretch(text: &str) -> Result<Vec<Point>, String> {
+    let mut points: Vec<Point> = Vec::new();
+    for pair in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let mut words = pair.split_whitespace();
+        let (Some(frame), Some(value), None) = (words.next(), words.next(), words.next()) else {
+            return Err(format!("expected \"frame value\" pairs separated by commas, found \"{pair}\""));
+        };
+        let frame: u64 = frame.parse().map_err(|_| format!("expected a frame number, found \"{frame}\""))?;
+        let value: f32 = value
+            .parse()
+            .ok()
+            .filter(|v: &f32| v.is_finite())
+            .ok_or_else(|| format!("expected a number, found \"{value}\""))?;
+        if points.last().is_some_and(|last| last.frame >= frame) {
+            return Err(format!("frames must rise: {frame} comes after {}", points[points.len() - 1].frame));
+        }
+        points.push(Point { frame, value });
+    }
+    if points.is_empty() {
+        return Err("a stretch needs at least one \"frame value\" pair".into());
+    }
+    Ok(points)
+}
+
+/// Reads a session's automation; a missing file is no automation. Every parameter must be
+/// one of the session's.
+pub fn load(path: &Path, table: &ParamTable) -> Result<Store, LoadError> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Store::default()),
+        Err(source) => return Err(LoadError::Read { file: path.to_path_buf(), source }),
+    };
+    let (doc, _) = load::parse_with(&text, path, |doc: &AutomationDoc| check(doc, table))?;
+    let passes = doc
+        .passes
+        .into_iter()
+        .map(|p| Pass {
+            id: p.id,
+            name: p.name,
+            made: p.made,
+            start: p.start,
+            end: p.end,
+            active: p.active,
+            writes: p
+                .writes
+                .into_iter()
+                .map(|(id, stretches)| (id, stretches.iter().filter_map(|s| parse_stretch(s).ok()).collect()))
+                .collect(),
+        })
+        .collect();
+    Ok(Store::new(doc.modes, passes))
+}
+
+fn check(doc: &AutomationDoc, table: &ParamTable) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    let mut unknown = |path: String, id: &str| {
+        if table.lookup(id).is_err() {
+            findings.push(Finding { path, message: format!("no parameter \"{id}\" in this session") });
+        }
+    };
+    if doc.version != 1 {
+        return vec![Finding { path: "version".into(), message: format!("expected version 1, found {}", doc.version) }];
+    }
+    for id in doc.modes.keys() {
+        unknown(format!("modes.{id}"), id);
+    }
+    let mut findings_of_passes = Vec::new();
+    let mut ids = std::collections::HashSet::new();
+    for (i, pass) in doc.passes.iter().enumerate() {
+        if !ids.insert(pass.id) {
+            findings_of_passes
+                .push(Finding { path: format!("passes[{i}].id"), message: format!("pass {} twice", pass.id) });
+        }
+        for (id, stretches) in &pass.writes {
+            unknown(format!("passes[{i}].writes.{id}"), id);
+            for (s, stretch) in stretches.iter().enumerate() {
+                if let Err(message) = parse_stretch(stretch) {
+                    findings_of_passes.push(Finding { path: format!("passes[{i}].writes.{id}[{s}]"), message });
+                }
+            }
+        }
+    }
+    findings.extend(findings_of_passes);
+    findings
+}
+
+/// The file's contents for a store.
+pub fn to_doc(store: &Store, table: &ParamTable) -> AutomationDoc {
+    let lanes = store
+        .automated()
+        .into_iter()
+        .filter_map(|id| {
+            let shape = table.lookup(&id).map(|p| Shape::of(table.spec(p))).unwrap_or(Shape::Linear);
+            store.lane(&id, shape).map(|lane| (id, stretch_text(lane.points())))
+        })
+        .collect();
+    let passes = store
+        .passes()
+        .iter()
+        .map(|p| PassDoc {
+            id: p.id,
+            name: p.name.clone(),
+            made: p.made.clone(),
+            start: p.start,
+            end: p.end,
+            active: p.active,
+            writes: p
+                .writes
+                .iter()
+                .map(|(id, stretches)| (id.clone(), stretches.iter().map(|s| stretch_text(s)).collect()))
+                .collect(),
+        })
+        .collect();
+    AutomationDoc { version: 1, modes: store.modes.clone(), lanes, passes }
+}
+
+/// Writes the store atomically.
+pub fn save(path: &Path, store: &Store, table: &ParamTable) -> std::io::Result<()> {
+    let header = "# headroom automation: modes, lanes (as they play, rebuilt from the passes), every pass.\n";
+    let text = format!("{header}{}", load::to_yaml_of(&to_doc(store, table)));
+    load::write_atomic(path, text.as_bytes())
+}

@@ -1,0 +1,453 @@
+//! The pass recorder: a thread beside the engine that turns what the engine wrote into
+//! passes (thinned, merged into the lanes, lanes sent back to the engine), keeps the
+//! history, and stores it. A pass in progress is journaled as it is written, flushed every
+//! quarter second, so a crash loses at most that much of it and never an earlier pass.
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{Receiver, Sender};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use super::Mode;
+use super::file;
+use super::lane::{Point, Shape, thin, tolerance};
+use super::passes::{Pass, Store};
+use crate::engine::Command;
+use crate::engine::automation::{AutomationLink, LaneSwap, Record};
+use crate::engine::params::{ParamIndex, ParamTable};
+use crate::session::load::LoadError;
+
+/// How often the journal is handed to the operating system (what a SIGKILL can lose).
+const JOURNAL_FLUSH: Duration = Duration::from_millis(250);
+/// How often it is forced to the disk (what a power cut can lose).
+const JOURNAL_SYNC: Duration = Duration::from_secs(1);
+const TICK: Duration = Duration::from_millis(10);
+
+/// What the console (or the headless loop) asks of the automation.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Request {
+    SetMode {
+        param: ParamIndex,
+        mode: Mode,
+    },
+    WriteEnable(bool),
+    /// Touch/Trim return time and the idle time that releases a control without touch sensing.
+    Times {
+        glide_ms: f32,
+        idle_ms: f32,
+    },
+    Undo,
+    Redo,
+    /// Take a pass out (revert, or audition without it), or bring it back.
+    Toggle(u32),
+    Rename(u32, String),
+}
+
+/// What the automation tells the user.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Event {
+    Said(String),
+    Problem(String),
+}
+
+/// A pass being assembled from the engine's records.
+struct PassBuilder {
+    start: u64,
+    made: String,
+    /// Per parameter, the stretch being written now.
+    open: BTreeMap<ParamIndex, Vec<Point>>,
+    done: BTreeMap<ParamIndex, Vec<Vec<Point>>>,
+    last: u64,
+}
+
+impl PassBuilder {
+    fn new(start: u64, made: String) -> PassBuilder {
+        PassBuilder { start, made, open: BTreeMap::new(), done: BTreeMap::new(), last: start }
+    }
+
+    fn value(&mut self, param: ParamIndex, frame: u64, value: f32) {
+        self.open.entry(param).or_default().push(Point { frame, value });
+        self.last = self.last.max(frame);
+    }
+
+    fn released(&mut self, param: ParamIndex) {
+        if let Some(stretch) = self.open.remove(&param) {
+            self.done.entry(param).or_default().push(stretch);
+        }
+    }
+
+    /// The pass, thinned, or None when nothing was written.
+    fn finish(mut self, end: u64, id: u32, table: &ParamTable) -> Option<Pass> {
+        for param in self.open.keys().copied().collect::<Vec<_>>() {
+            self.released(param);
+        }
+        let writes: BTreeMap<String, Vec<Vec<Point>>> = self
+            .done
+            .into_iter()
+            .filter(|(param, _)| (param.0 as usize) < table.specs().len())
+            .map(|(param, stretches)| {
+                let spec = table.spec(param);
+                let thinned = stretches
+                    .into_iter()
+                    .map(|s| {
+                        let constrained: Vec<Point> =
+                            s.iter().map(|p| Point { frame: p.frame, value: spec.constrain(p.value) }).collect();
+                        thin(Shape::of(spec), &constrained, tolerance(spec))
+                    })
+                    .collect();
+                (spec.id.clone(), thinned)
+            })
+            .collect();
+        (!writes.is_empty()).then(|| Pass {
+            id,
+            name: None,
+            made: self.made,
+            start: self.start,
+            end: end.max(self.last),
+            active: true,
+            writes,
+        })
+    }
+}
+
+fn now_local() -> String {
+    chrono::Local::now().format("%Y-%m-%d %H:%M:%S").to_string()
+}
+
+/// The journal of the pass in progress: `<automation file>.journal`, one line a record.
+struct Journal {
+    path: PathBuf,
+    out: Option<BufWriter<std::fs::File>>,
+    flushed: Instant,
+    synced: Instant,
+}
+
+impl Journal {
+    fn new(automation_file: &Path) -> Journal {
+        Journal { path: journal_path(automation_file), out: None, flushed: Instant::now(), synced: Instant::now() }
+    }
+
+    fn begin(&mut self, start: u64, made: &str) -> std::io::Result<()> {
+        let mut out = BufWriter::new(std::fs::File::create(&self.path)?);
+        writeln!(out, "pass {start} {made}")?;
+        out.flush()?;
+        self.out = Some(out);
+        Ok(())
+    }
+
+    fn line(&mut self, line: std::fmt::Arguments) {
+        if let Some(out) = &mut self.out {
+            let _ = out.write_fmt(line);
+        }
+    }
+
+    /// Hands what was written to the OS every quarter second, to the disk every second.
+    fn keep(&mut self) {
+        let Some(out) = &mut self.out else { return };
+        if self.flushed.elapsed() >= JOURNAL_FLUSH {
+            self.flushed = Instant::now();
+            let _ = out.flush();
+        }
+        if self.synced.elapsed() >= JOURNAL_SYNC {
+            self.synced = Instant::now();
+            let _ = out.get_ref().sync_data();
+        }
+    }
+
+    /// The pass is safe in the automation file: the journal goes.
+    fn end(&mut self) {
+        self.out = None;
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+fn journal_path(automation_file: &Path) -> PathBuf {
+    let mut name = automation_file.file_name().unwrap_or_default().to_os_string();
+    name.push(".journal");
+    automation_file.with_file_name(name)
+}
+
+/// Reads a session's automation; a pass a crash interrupted is taken back from its journal,
+/// kept as a pass named "recovered", and the file saved with it. Says so when it happens.
+pub fn open(path: &Path, table: &ParamTable, rate: u32) -> Result<(Store, Option<String>), LoadError> {
+    let mut store = file::load(path, table)?;
+    let journal = journal_path(path);
+    let Ok(text) = std::fs::File::open(&journal) else { return Ok((store, None)) };
+    let mut builder: Option<PassBuilder> = None;
+    for line in std::io::BufReader::new(text).lines().map_while(Result::ok) {
+        let words: Vec<&str> = line.split_whitespace().collect();
+        match (words.as_slice(), &mut builder) {
+            (["pass", start, made @ ..], _) => {
+                builder = start.parse().ok().map(|s| PassBuilder::new(s, made.join(" ")));
+            }
+            (["v", id, frame, value], Some(b)) => {
+                if let (Ok(p), Ok(f), Ok(v)) = (table.lookup(id), frame.parse(), value.parse()) {
+                    b.value(p, f, v);
+                }
+            }
+            (["r", id], Some(b)) => {
+                if let Ok(p) = table.lookup(id) {
+                    b.released(p);
+                }
+            }
+            // A torn last line (the crash came mid-write) is skipped.
+            _ => {}
+        }
+    }
+    let recovered = builder.and_then(|b| b.finish(0, store.next_id(), table)).map(|mut pass| {
+        pass.name = Some("recovered".into());
+        let told = format!("kept {} from before the crash (its journal)", pass.describe(rate));
+        store.add(pass);
+        told
+    });
+    if recovered.is_some() {
+        file::save(path, &store, table).map_err(|source| LoadError::Read { file: path.to_path_buf(), source })?;
+    }
+    let _ = std::fs::remove_file(&journal);
+    Ok((store, recovered))
+}
+
+/// The recorder thread, and how to reach it.
+pub struct Recorder {
+    requests: Sender<Request>,
+    /// The history, to show; only the recorder changes it.
+    pub store: Arc<Mutex<Store>>,
+    pub events: Receiver<Event>,
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Recorder {
+    /// Starts the recorder for automation file `path`: puts the stored lanes and modes in
+    /// the engine, then keeps passes as the engine writes them.
+    pub fn start(
+        path: PathBuf,
+        store: Store,
+        table: ParamTable,
+        rate: u32,
+        link: AutomationLink,
+        engine: rtrb::Producer<Command>,
+        follow: Box<dyn FnMut() + Send>,
+    ) -> Recorder {
+        let (requests, asked) = std::sync::mpsc::channel();
+        let (told, events) = std::sync::mpsc::channel();
+        let shared = Arc::new(Mutex::new(store.clone()));
+        let stop = Arc::new(AtomicBool::new(false));
+        let mut keeper = Keeper {
+            journal: Journal::new(&path),
+            path,
+            store,
+            shared: shared.clone(),
+            table,
+            rate,
+            link,
+            engine,
+            pending_lanes: Vec::new(),
+            building: None,
+            told,
+            follow,
+        };
+        let thread = {
+            let stop = stop.clone();
+            std::thread::Builder::new()
+                .name("automation".into())
+                .spawn(move || keeper.run(&asked, &stop))
+                .expect("a thread for the automation")
+        };
+        Recorder { requests, store: shared, events, stop, thread: Some(thread) }
+    }
+
+    pub fn request(&self, request: Request) {
+        let _ = self.requests.send(request);
+    }
+}
+
+impl Drop for Recorder {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+struct Keeper {
+    path: PathBuf,
+    store: Store,
+    shared: Arc<Mutex<Store>>,
+    table: ParamTable,
+    rate: u32,
+    link: AutomationLink,
+    engine: rtrb::Producer<Command>,
+    /// Lanes waiting for room in the ring to the engine.
+    pending_lanes: Vec<LaneSwap>,
+    building: Option<PassBuilder>,
+    journal: Journal,
+    told: Sender<Event>,
+    /// Hands the values automation plays to whoever shows them (screens, motor faders).
+    follow: Box<dyn FnMut() + Send>,
+}
+
+impl Keeper {
+    fn run(&mut self, asked: &Receiver<Request>, stop: &AtomicBool) {
+        let ids: Vec<String> = self.store.automated();
+        for (id, mode) in self.store.modes.clone() {
+            if let Ok(param) = self.table.lookup(&id) {
+                self.command(Command::SetMode { param, mode });
+            }
+        }
+        self.send_lanes(&ids);
+        while !stop.load(Ordering::Relaxed) {
+            while let Ok(request) = asked.try_recv() {
+                self.handle(request);
+            }
+            while let Ok(record) = self.link.records.pop() {
+                self.take(record);
+            }
+            // Old lanes are dropped here, off the audio thread.
+            while self.link.retired.pop().is_ok() {}
+            self.push_pending_lanes();
+            (self.follow)();
+            self.journal.keep();
+            std::thread::sleep(TICK);
+        }
+        // Quitting mid-pass: keep what was written.
+        if let Some(builder) = self.building.take() {
+            let end = builder.last;
+            self.keep_pass(builder, end);
+        }
+    }
+
+    fn take(&mut self, record: Record) {
+        match record {
+            Record::PassStart { frame } => {
+                let made = now_local();
+                if let Err(e) = self.journal.begin(frame, &made) {
+                    self.problem(format!("cannot journal the pass ({e}): a crash would lose it"));
+                }
+                self.building = Some(PassBuilder::new(frame, made));
+            }
+            Record::Value { param, frame, value } => {
+                if let Some(b) = &mut self.building {
+                    b.value(param, frame, value);
+                    let id = &self.table.spec(param).id;
+                    self.journal.line(format_args!("v {id} {frame} {value}\n"));
+                }
+            }
+            Record::Released { param, .. } => {
+                if let Some(b) = &mut self.building {
+                    b.released(param);
+                    let id = &self.table.spec(param).id;
+                    self.journal.line(format_args!("r {id}\n"));
+                }
+            }
+            Record::PassEnd { frame } => {
+                if let Some(builder) = self.building.take() {
+                    self.keep_pass(builder, frame);
+                }
+            }
+            Record::Mode { param, mode } => {
+                self.store.modes.insert(self.table.spec(param).id.clone(), mode);
+                self.save();
+            }
+        }
+    }
+
+    fn keep_pass(&mut self, builder: PassBuilder, end: u64) {
+        let Some(pass) = builder.finish(end, self.store.next_id(), &self.table) else {
+            self.journal.end();
+            return;
+        };
+        let told = format!("kept {}", pass.describe(self.rate));
+        let changed = self.store.add(pass);
+        self.send_lanes(&changed);
+        if self.save() {
+            self.journal.end();
+        }
+        self.say(told);
+    }
+
+    fn handle(&mut self, request: Request) {
+        match request {
+            Request::SetMode { param, mode } => {
+                let id = self.table.spec(param).id.clone();
+                match mode {
+                    Mode::Off => self.store.modes.remove(&id),
+                    _ => self.store.modes.insert(id, mode),
+                };
+                self.command(Command::SetMode { param, mode });
+                self.save();
+            }
+            Request::WriteEnable(on) => self.command(Command::WriteEnable(on)),
+            Request::Times { glide_ms, idle_ms } => {
+                let frames = |ms: f32| (ms.max(0.0) / 1000.0 * self.rate as f32) as u32;
+                self.command(Command::AutomationTimes { glide_frames: frames(glide_ms), idle_frames: frames(idle_ms) });
+            }
+            Request::Undo => self.history(|s| s.undo(), "took back", "no pass to take back"),
+            Request::Redo => self.history(|s| s.redo(), "brought back", "no pass to bring back"),
+            Request::Toggle(id) => {
+                let active = self.store.passes().iter().find(|p| p.id == id).map(|p| !p.active);
+                let verb = if active == Some(true) { "brought back" } else { "took out" };
+                self.history(|s| s.toggle(id), verb, &format!("no pass {id}"))
+            }
+            Request::Rename(id, name) => self.history(|s| s.rename(id, &name), "named", &format!("no pass {id}")),
+        }
+    }
+
+    /// Applies a change to the history, rebuilds the lanes of the pass it touched, saves.
+    fn history(&mut self, change: impl FnOnce(&mut Store) -> Option<&Pass>, verb: &str, none: &str) {
+        let Some(pass) = change(&mut self.store) else { return self.problem(none.to_string()) };
+        let told = format!("{verb} {}", pass.describe(self.rate));
+        let ids: Vec<String> = pass.writes.keys().cloned().collect();
+        self.send_lanes(&ids);
+        self.save();
+        self.say(told);
+    }
+
+    /// Rebuilds the lanes of these parameters and sends them to the engine.
+    fn send_lanes(&mut self, ids: &[String]) {
+        for id in ids {
+            let Ok(param) = self.table.lookup(id) else { continue };
+            let lane = self.store.lane(id, Shape::of(self.table.spec(param)));
+            self.pending_lanes.push(LaneSwap { param, lane: lane.map(Box::new) });
+        }
+        self.push_pending_lanes();
+    }
+
+    fn push_pending_lanes(&mut self) {
+        while !self.pending_lanes.is_empty() && self.link.lanes.slots() > 0 {
+            let swap = self.pending_lanes.remove(0);
+            let _ = self.link.lanes.push(swap);
+        }
+    }
+
+    fn command(&mut self, command: Command) {
+        if self.engine.push(command).is_err() {
+            self.problem("the engine is not taking commands (its ring is full)".into());
+        }
+    }
+
+    /// Writes the file and shows the history; false (and says why) when it could not.
+    fn save(&mut self) -> bool {
+        *self.shared.lock().unwrap_or_else(PoisonError::into_inner) = self.store.clone();
+        match file::save(&self.path, &self.store, &self.table) {
+            Ok(()) => true,
+            Err(e) => {
+                self.problem(format!("{}: cannot save the automation: {e}", self.path.display()));
+                false
+            }
+        }
+    }
+
+    fn say(&self, text: String) {
+        let _ = self.told.send(Event::Said(text));
+    }
+
+    fn problem(&self, text: String) {
+        let _ = self.told.send(Event::Problem(text));
+    }
+}
