@@ -11,7 +11,7 @@ pub mod recorder;
 use serde::{Deserialize, Serialize};
 
 /// How a parameter's lane and its live control share the parameter.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Mode {
     /// The lane is ignored; the control is live.

@@ -14,7 +14,8 @@ use std::time::{Duration, Instant};
 
 use super::generic::{Input, is_button};
 use super::map::{ButtonMode, ControlDoc, ControllerMap, Curve, Takeover};
-use super::targets::{AutomationMode, StripControl, Target, TransportAction};
+use super::targets::{StripControl, Target, TransportAction};
+use crate::automation::Mode;
 use crate::engine::Command;
 use crate::engine::automation::{AutomationTelemetry, state as automation_state};
 use crate::engine::params::{ParamIndex, ParamSpec, ParamTable, ParamValues, Unit};
@@ -82,7 +83,7 @@ pub enum SurfaceEvent {
         channel: usize,
         touched: bool,
     },
-    Automation(AutomationMode),
+    Automation(Mode),
     /// Surface `device` now shows engine channels from `first`, `width` of them (some may
     /// be past the last channel).
     Bank {

@@ -4,6 +4,8 @@
 //! Strip targets are relative to the surface's bank (`strip.1.fader` is the first
 //! strip the surface shows, whichever that is now); the others are global.
 
+use crate::automation::Mode;
+
 /// A control of a strip: on a bank slot, the master, or the strip selected in the console.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum StripControl {
@@ -29,17 +31,6 @@ pub enum TransportAction {
     Loop,
 }
 
-/// Automation modes (issue-wide names: Off, Read, Write, Touch, Latch, Trim).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum AutomationMode {
-    Off,
-    Read,
-    Write,
-    Touch,
-    Latch,
-    Trim,
-}
-
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Target {
     /// `slot` counts from 0 at the first strip of the surface's bank.
@@ -56,7 +47,7 @@ pub enum Target {
         one_strip: bool,
     },
     /// Sets the automation mode of the strip selected in the console.
-    Automation(AutomationMode),
+    Automation(Mode),
     /// One parameter of the session by its id (`param.strip.Vox.send.Verb`), whatever the bank.
     Param(&'static str),
     Save,
@@ -148,7 +139,7 @@ const TRANSPORT_TARGETS: [TargetInfo; 7] = action_targets![Transport TransportAc
     Loop "loop" "loop on/off",
 ];
 
-const AUTOMATION_TARGETS: [TargetInfo; 6] = action_targets![Automation AutomationMode "automation.mode.":
+const AUTOMATION_TARGETS: [TargetInfo; 6] = action_targets![Automation Mode "automation.mode.":
     Off "off" "automation off on the selected strip",
     Read "read" "automation Read on the selected strip",
     Write "write" "automation Write on the selected strip",
@@ -224,7 +215,7 @@ mod tests {
             }
         }
         assert_eq!(parse("strip.1.fader"), Ok(Target::Strip { slot: 0, control: StripControl::Fader }));
-        assert_eq!(parse("automation.mode.touch"), Ok(Target::Automation(AutomationMode::Touch)));
+        assert_eq!(parse("automation.mode.touch"), Ok(Target::Automation(Mode::Touch)));
         assert_eq!(parse("param.strip.Vox.send.Verb"), Ok(Target::Param("strip.Vox.send.Verb")));
     }
 
