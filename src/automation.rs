@@ -32,11 +32,6 @@ pub enum Mode {
 impl Mode {
     pub const ALL: [Mode; 6] = [Mode::Off, Mode::Read, Mode::Write, Mode::Touch, Mode::Latch, Mode::Trim];
 
-    /// Whether the mode can write a pass (with write enabled and the transport rolling).
-    pub fn writes(self) -> bool {
-        !matches!(self, Mode::Off | Mode::Read)
-    }
-
     pub fn name(self) -> &'static str {
         match self {
             Mode::Off => "off",

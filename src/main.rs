@@ -355,6 +355,19 @@ fn play(args: &OpenArgs) -> Result<ExitCode> {
         jack.stem_read_errors(),
         view.rt_allocations.load(Ordering::Relaxed)
     );
+    let automation = &telemetry.automation;
+    let dropped = automation.record_overflows.load(Ordering::Relaxed);
+    if dropped > 0 {
+        eprintln!(
+            "warning: {dropped} automation values were dropped (the pass recorder fell behind); passes may have gaps"
+        );
+    }
+    let leaked = automation.lanes_leaked.load(Ordering::Relaxed);
+    if leaked > 0 {
+        eprintln!(
+            "warning: {leaked} old automation lanes could not be handed back by the audio thread and were kept in memory"
+        );
+    }
     outcome.map_err(anyhow::Error::msg)?;
     Ok(ExitCode::SUCCESS)
 }

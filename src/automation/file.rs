@@ -116,35 +116,32 @@ pub fn load(path: &Path, table: &ParamTable) -> Result<Store, LoadError> {
 }
 
 fn check(doc: &AutomationDoc, table: &ParamTable) -> Vec<Finding> {
-    let mut findings = Vec::new();
-    let mut unknown = |path: String, id: &str| {
-        if table.lookup(id).is_err() {
-            findings.push(Finding { path, message: format!("no parameter \"{id}\" in this session") });
-        }
-    };
     if doc.version != 1 {
         return vec![Finding { path: "version".into(), message: format!("expected version 1, found {}", doc.version) }];
     }
-    for id in doc.modes.keys() {
-        unknown(format!("modes.{id}"), id);
-    }
-    let mut findings_of_passes = Vec::new();
+    let unknown = |path: String, id: &str| {
+        table.lookup(id).is_err().then(|| Finding {
+            path,
+            message: format!(
+                "expected a parameter id of this session, found \"{id}\" (`headroom params SESSION` lists them)"
+            ),
+        })
+    };
+    let mut findings: Vec<Finding> = doc.modes.keys().filter_map(|id| unknown(format!("modes.{id}"), id)).collect();
     let mut ids = std::collections::HashSet::new();
     for (i, pass) in doc.passes.iter().enumerate() {
         if !ids.insert(pass.id) {
-            findings_of_passes
-                .push(Finding { path: format!("passes[{i}].id"), message: format!("pass {} twice", pass.id) });
+            findings.push(Finding { path: format!("passes[{i}].id"), message: format!("pass {} twice", pass.id) });
         }
         for (id, stretches) in &pass.writes {
-            unknown(format!("passes[{i}].writes.{id}"), id);
+            findings.extend(unknown(format!("passes[{i}].writes.{id}"), id));
             for (s, stretch) in stretches.iter().enumerate() {
                 if let Err(message) = parse_stretch(stretch) {
-                    findings_of_passes.push(Finding { path: format!("passes[{i}].writes.{id}[{s}]"), message });
+                    findings.push(Finding { path: format!("passes[{i}].writes.{id}[{s}]"), message });
                 }
             }
         }
     }
-    findings.extend(findings_of_passes);
     findings
 }
 
@@ -183,4 +180,50 @@ pub fn save(path: &Path, store: &Store, table: &ParamTable) -> std::io::Result<(
     let header = "# headroom automation: modes, lanes (as they play, rebuilt from the passes), every pass.\n";
     let text = format!("{header}{}", load::to_yaml_of(&to_doc(store, table)));
     load::write_atomic(path, text.as_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::Engine;
+
+    fn table() -> ParamTable {
+        let yaml = "version: 1\nname: t\nstrips:\n  - {name: V, input: {ports: [x:v]}}\n";
+        let doc = load::parse(yaml, Path::new("t.yaml")).unwrap().0;
+        Engine::build(&doc, 48_000.0, 0).unwrap().params
+    }
+
+    #[test]
+    fn a_store_saved_loads_back_the_same() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(FILE_NAME);
+        let points = vec![Point { frame: 0, value: -10.0 }, Point { frame: 4800, value: -3.5 }];
+        let pass = Pass {
+            id: 1,
+            name: Some("verse ride".into()),
+            made: "2026-11-21 10:00:00".into(),
+            start: 0,
+            end: 4800,
+            active: true,
+            writes: BTreeMap::from([("strip.V.fader".to_string(), vec![points])]),
+        };
+        let store = Store::new(BTreeMap::from([("strip.V.fader".to_string(), Mode::Touch)]), vec![pass]);
+        save(&path, &store, &table()).unwrap();
+        assert_eq!(load(&path, &table()).unwrap(), store);
+        assert!(std::fs::read_to_string(&path).unwrap().contains("strip.V.fader: 0 -10, 4800 -3.5"));
+    }
+
+    #[test]
+    fn bad_automation_is_refused_with_file_line_and_what_was_expected() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(FILE_NAME);
+        let text = "version: 1\nmodes:\n  strip.X.fader: touch\npasses:\n  - id: 1\n    made: now\n    start: 0\n    end: 10\n    writes:\n      strip.V.fader:\n        - \"10 -3, 5 -2\"\n";
+        std::fs::write(&path, text).unwrap();
+        let shown = load(&path, &table()).unwrap_err().to_string();
+        let lines: Vec<&str> = shown.lines().collect();
+        assert_eq!(lines.len(), 2, "{shown}");
+        assert!(lines[0].starts_with(&format!("{}:3:", path.display())), "{shown}");
+        assert!(lines[0].contains("expected a parameter id of this session, found \"strip.X.fader\""), "{shown}");
+        assert!(lines[1].contains("frames must rise: 5 comes after 10"), "{shown}");
+    }
 }

@@ -3,7 +3,7 @@
 //! history, and stores it. A pass in progress is journaled as it is written, flushed every
 //! quarter second, so a crash loses at most that much of it and never an earlier pass.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::io::{BufRead, BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -246,7 +246,7 @@ impl Recorder {
             rate,
             link,
             engine,
-            pending_lanes: Vec::new(),
+            pending_lanes: VecDeque::new(),
             building: None,
             told,
             follow,
@@ -284,7 +284,7 @@ struct Keeper {
     link: AutomationLink,
     engine: rtrb::Producer<Command>,
     /// Lanes waiting for room in the ring to the engine.
-    pending_lanes: Vec<LaneSwap>,
+    pending_lanes: VecDeque<LaneSwap>,
     building: Option<PassBuilder>,
     journal: Journal,
     told: Sender<Event>,
@@ -413,14 +413,15 @@ impl Keeper {
         for id in ids {
             let Ok(param) = self.table.lookup(id) else { continue };
             let lane = self.store.lane(id, Shape::of(self.table.spec(param)));
-            self.pending_lanes.push(LaneSwap { param, lane: lane.map(Box::new) });
+            self.pending_lanes.push_back(LaneSwap { param, lane: lane.map(Box::new) });
         }
         self.push_pending_lanes();
     }
 
     fn push_pending_lanes(&mut self) {
-        while !self.pending_lanes.is_empty() && self.link.lanes.slots() > 0 {
-            let swap = self.pending_lanes.remove(0);
+        while self.link.lanes.slots() > 0
+            && let Some(swap) = self.pending_lanes.pop_front()
+        {
             let _ = self.link.lanes.push(swap);
         }
     }
@@ -449,5 +450,39 @@ impl Keeper {
 
     fn problem(&self, text: String) {
         let _ = self.told.send(Event::Problem(text));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::Engine;
+
+    #[test]
+    fn a_pass_cut_short_by_a_crash_comes_back_from_its_journal_beside_the_earlier_ones() {
+        let yaml = "version: 1\nname: t\nstrips:\n  - {name: V, input: {ports: [x:v]}}\n";
+        let doc = crate::session::load::parse(yaml, Path::new("t.yaml")).unwrap().0;
+        let table = Engine::build(&doc, 48_000.0, 0).unwrap().params;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(file::FILE_NAME);
+        let mut earlier = PassBuilder::new(0, "2026-11-21 10:00:00".into());
+        let fader = table.lookup("strip.V.fader").unwrap();
+        earlier.value(fader, 0, -10.0);
+        earlier.value(fader, 64, -10.0);
+        let mut store = Store::default();
+        store.add(earlier.finish(64, 1, &table).unwrap());
+        file::save(&path, &store, &table).unwrap();
+        // The journal as a SIGKILL leaves it: a pass begun, values, a torn last line.
+        let journal =
+            "pass 48000 2026-11-21 10:05:00\nv strip.V.fader 48000 -3\nv strip.V.fader 48064 -4\nv strip.V.fa";
+        std::fs::write(journal_path(&path), journal).unwrap();
+
+        let (opened, told) = open(&path, &table, 48_000).unwrap();
+        assert!(told.unwrap().contains("pass 2 \"recovered\""));
+        assert_eq!(opened.passes()[0], store.passes()[0], "the earlier pass is untouched");
+        let lane = opened.lane("strip.V.fader", Shape::Linear).unwrap();
+        assert_eq!(lane.value_at(48_064), Some(-4.0));
+        assert!(!journal_path(&path).exists(), "the journal is gone once its pass is saved");
+        assert_eq!(file::load(&path, &table).unwrap(), opened, "the recovered pass is in the file");
     }
 }

@@ -105,10 +105,6 @@ impl AutomationTelemetry {
     pub fn played(&self, param: ParamIndex) -> f32 {
         f32::from_bits(self.played[param.0 as usize].load(Ordering::Relaxed))
     }
-
-    pub fn state(&self, param: ParamIndex) -> u8 {
-        self.state[param.0 as usize].load(Ordering::Relaxed)
-    }
 }
 
 #[derive(Clone, Copy, Debug, Default)]
