@@ -10,6 +10,8 @@ pub mod recorder;
 
 use serde::{Deserialize, Serialize};
 
+use crate::engine::params::{ParamIndex, ParamTable};
+
 /// How a parameter's lane and its live control share the parameter.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -46,4 +48,26 @@ impl Mode {
     pub fn parse(text: &str) -> Option<Mode> {
         Mode::ALL.into_iter().find(|m| m.name().eq_ignore_ascii_case(text.trim()))
     }
+
+    /// Its place in [`Mode::ALL`] (declared in that order), as it travels through an atomic.
+    pub fn index(self) -> u8 {
+        self as u8
+    }
+
+    pub fn from_index(index: u8) -> Mode {
+        Mode::ALL.get(index as usize).copied().unwrap_or_default()
+    }
+}
+
+/// The parameters a channel's automation mode (the console's strip mode, a surface's mode
+/// buttons, `mode strip.Vocal touch`) applies to: every one of channel `channel`'s but solo
+/// and solo-safe, which are for listening, not part of the mix.
+pub fn channel_params(table: &ParamTable, channel: usize) -> Vec<ParamIndex> {
+    (0..table.specs().len() as u32)
+        .map(ParamIndex)
+        .filter(|&p| {
+            let spec = table.spec(p);
+            spec.owner == channel && !spec.id.ends_with(".solo") && !spec.id.ends_with(".solo_safe")
+        })
+        .collect()
 }

@@ -9,13 +9,13 @@
 
 use std::io::{BufRead, IsTerminal, Write};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use crate::audio::jack_backend::{JackSession, send};
-use crate::automation::Mode;
 use crate::automation::recorder::{Event, Recorder, Request};
+use crate::automation::{self, Mode};
 use crate::control::surface::{LinkState, ParamMirror, SurfaceEvent};
 use crate::control::targets::TransportAction;
 use crate::engine::Command;
@@ -184,7 +184,7 @@ pub fn run(
             }
         }
         for event in surfaces.events.try_iter() {
-            if let Err(message) = surface_event(session, event) {
+            if let Err(message) = surface_event(session, params, &surfaces.selected, recorder, event) {
                 eprintln!("{message}");
             }
         }
@@ -202,8 +202,15 @@ pub fn run(
     Ok(())
 }
 
-/// What a surface asks of a session without a console: the transport, and a word on connecting.
-fn surface_event(session: &JackSession, event: SurfaceEvent) -> Result<(), String> {
+/// What a surface asks of a session without a console: the transport, the channel its
+/// `selected.…` controls and mode buttons act on, automation modes, and a word on connecting.
+fn surface_event(
+    session: &JackSession,
+    params: &ParamTable,
+    selected: &AtomicUsize,
+    recorder: &Recorder,
+    event: SurfaceEvent,
+) -> Result<(), String> {
     let jack = |r: Result<(), jack::Error>| r.map_err(|e| format!("JACK transport: {e}"));
     let nudge = session.sample_rate;
     let frame = session.view.frame.load(Ordering::Relaxed) as u32;
@@ -224,6 +231,19 @@ fn surface_event(session: &JackSession, event: SurfaceEvent) -> Result<(), Strin
                 LinkState::Waiting { pattern } => println!("{device}: waiting for a MIDI port matching \"{pattern}\""),
                 LinkState::Failed(why) => eprintln!("{device}: {why}"),
             }
+            Ok(())
+        }
+        SurfaceEvent::Select(channel) => {
+            selected.store(channel, Ordering::Relaxed);
+            Ok(())
+        }
+        SurfaceEvent::Automation(mode) => {
+            let channel = selected.load(Ordering::Relaxed);
+            let chosen = automation::channel_params(params, channel);
+            if let Some(fader) = chosen.iter().find_map(|&p| params.spec(p).id.strip_suffix(".fader")) {
+                println!("{fader}: {} ({} parameters)", mode.name(), chosen.len());
+            }
+            recorder.request(Request::SetModes { params: chosen, mode });
             Ok(())
         }
         // Parameters went to the engine and the mirror already; the rest needs the console.
@@ -258,23 +278,16 @@ fn apply(
         }
         Typed::Touch { id, on } => engine(Command::Touch { param: lookup(&id)?, touched: on }),
         Typed::Mode { target, mode } => {
-            let chosen: Vec<ParamIndex> = match params.lookup(&target) {
-                Ok(param) => vec![param],
-                Err(_) => {
-                    let prefix = format!("{target}.");
-                    (0..params.specs().len() as u32)
-                        .map(ParamIndex)
-                        .filter(|&p| params.spec(p).id.starts_with(&prefix))
-                        .collect()
+            // A channel is named by the prefix of its parameters: every channel has a fader.
+            let chosen: Vec<ParamIndex> = match (params.lookup(&target), params.lookup(&format!("{target}.fader"))) {
+                (Ok(param), _) => vec![param],
+                (_, Ok(fader)) => automation::channel_params(params, params.spec(fader).owner),
+                _ => {
+                    return Err(format!("no parameter or channel \"{target}\"; `headroom params SESSION` lists them"));
                 }
             };
-            if chosen.is_empty() {
-                return Err(format!("no parameter or channel \"{target}\"; `headroom params SESSION` lists them"));
-            }
-            for &param in &chosen {
-                recorder.request(Request::SetMode { param, mode });
-            }
             println!("{target}: {} ({} parameters)", mode.name(), chosen.len());
+            recorder.request(Request::SetModes { params: chosen, mode });
             Ok(())
         }
         Typed::WriteEnable(on) => {

@@ -335,7 +335,7 @@ fn play(args: &OpenArgs) -> Result<ExitCode> {
         };
         let mut app = App::new(loaded.doc.clone(), loaded.file.clone(), params, values, info);
         app.monochrome = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
-        match shell::run(app, &mut jack, &telemetry, commands, surfaces, &stop) {
+        match shell::run(app, &mut jack, &telemetry, commands, surfaces, &recorder, &stop) {
             Ok(Ending::Signalled { autosaved: Some(file) }) => {
                 println!("stopped by a signal; unsaved changes kept in {}", file.display());
                 Ok(())

@@ -4,10 +4,13 @@
 
 use std::path::Path;
 
+use headroom::automation::Mode;
+use headroom::automation::lane::Point;
+use headroom::automation::passes::{Pass, Store};
 use headroom::engine::params::ParamIndex;
 use headroom::engine::{Command, Engine};
 use headroom::session::load;
-use headroom::ui::model::{App, ChannelReading, EngineInfo, Loudness, Msg, Readings};
+use headroom::ui::model::{App, AutomationReading, ChannelReading, EngineInfo, Loudness, Msg, Readings};
 use headroom::ui::view;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
@@ -47,6 +50,7 @@ fn playing(app: &mut App, now_s: f64, master_peak: f32) {
         bars_beats: Some((7, 1, 960)),
         dsp_load: 12.5,
         xruns: 0,
+        ..Readings::default()
     }));
 }
 
@@ -110,10 +114,16 @@ fn help_lists_the_key_table() {
     let mut app = demo_app();
     key(&mut app, KeyCode::Char('?'));
     let text = screen(&mut app, 120, 40);
-    for b in headroom::ui::keys::BINDINGS {
-        assert!(text.contains(b.help), "help is missing \"{}\"", b.help);
-    }
     insta::assert_snapshot!(text);
+    // What does not fit is reached by scrolling.
+    let mut seen = text;
+    for _ in 0..40 {
+        key(&mut app, KeyCode::Down);
+        seen.push_str(&screen(&mut app, 120, 40));
+    }
+    for b in headroom::ui::keys::BINDINGS {
+        assert!(seen.contains(b.help), "help is missing \"{}\"", b.help);
+    }
 }
 
 #[test]
@@ -139,7 +149,7 @@ fn twenty_fast_fader_key_repeats_land_as_twenty_steps() {
         sent.extend(key(&mut app, KeyCode::Down));
     }
     let expected: Vec<_> = (1..=20)
-        .map(|i| headroom::ui::model::Effect::Engine(Command::SetParam { param: fader, value: -4.0 - 0.5 * i as f32 }))
+        .map(|i| headroom::ui::model::Effect::Engine(Command::Move { param: fader, value: -4.0 - 0.5 * i as f32 }))
         .collect();
     assert_eq!(sent, expected);
     assert_eq!(app.values.get(fader), -14.0);
@@ -304,7 +314,7 @@ fn a_send_is_added_raised_removed_and_undone() {
     assert_eq!(app.detail_param(), level, "the detail opens on the new send's level");
     assert_eq!(app.current_doc().strips[2].sends.iter().map(|s| s.bus.as_str()).collect::<Vec<_>>(), ["Room", "Echo"]);
     let effects = key(&mut app, KeyCode::Right);
-    assert_eq!(effects, [headroom::ui::model::Effect::Engine(Command::SetParam { param: level, value: -60.0 })]);
+    assert_eq!(effects, [headroom::ui::model::Effect::Engine(Command::Move { param: level, value: -60.0 })]);
     assert!(screen(&mut app, 100, 40).contains("send Echo     -60.0 dB post"));
 
     key(&mut app, KeyCode::Char('x'));
@@ -343,4 +353,165 @@ fn a_surface_shows_its_state_bank_touch_and_where_an_unpicked_fader_sits() {
     app.update(link(LinkState::Waiting { pattern: "nanoKONTROL2".into() }));
     let shown = screen(&mut app, 160, 40);
     assert!(shown.contains("Korg nanoKONTROL2 is gone (unplugged?)"), "{shown}");
+}
+
+/// Readings of a rolling transport at 12 s in which `automated` parameters have these modes,
+/// states and played values.
+fn automation_readings(app: &mut App, automated: &[(&str, Mode, u8, f32)], write_enabled: bool, pass_open: bool) {
+    let mut automation = vec![AutomationReading::default(); app.table.specs().len()];
+    for &(id, mode, state, played) in automated {
+        automation[param(app, id).0 as usize] = AutomationReading { mode, state, played };
+    }
+    let channels = vec![ChannelReading::default(); app.channels.len()];
+    app.update(Msg::Readings(Readings {
+        now_s: 1.0,
+        channels,
+        frame: 12 * 48_000,
+        rolling: true,
+        automation,
+        write_enabled,
+        pass_open,
+        ..Readings::default()
+    }));
+}
+
+/// Two passes on the Lead fader: a ride down to -12 dB from 8 to 14 s, and one taken out.
+fn lead_passes() -> Store {
+    let stretch = |points: &[(u64, f32)]| points.iter().map(|&(frame, value)| Point { frame, value }).collect();
+    let pass = |id, name: Option<&str>, active, points: &[(u64, f32)]| Pass {
+        id,
+        name: name.map(str::to_string),
+        made: format!("2026-12-01 14:0{id}:00"),
+        start: points[0].0,
+        end: points[points.len() - 1].0,
+        active,
+        writes: std::collections::BTreeMap::from([("strip.Lead.fader".to_string(), vec![stretch(points)])]),
+    };
+    Store::new(
+        std::collections::BTreeMap::from([("strip.Lead.fader".to_string(), Mode::Touch)]),
+        vec![
+            pass(1, Some("verse ride"), true, &[(8 * 48_000, 0.0), (10 * 48_000, -12.0), (14 * 48_000, -12.0)]),
+            pass(2, None, false, &[(16 * 48_000, 3.0), (18 * 48_000, 3.0)]),
+        ],
+    )
+}
+
+#[test]
+fn the_automation_view_shows_modes_the_lane_around_the_play_position_and_the_passes() {
+    let mut app = demo_app();
+    app.update(Msg::Passes(Box::new(lead_passes())));
+    for _ in 0..3 {
+        key(&mut app, KeyCode::Right); // Lead
+    }
+    // Lead's fader plays its lane at -12 dB, its pan is touched and written.
+    let reading = headroom::engine::automation::state::READING;
+    let writing = headroom::engine::automation::state::WRITING | headroom::engine::automation::state::TOUCHED;
+    automation_readings(
+        &mut app,
+        &[("strip.Lead.fader", Mode::Touch, reading, -12.0), ("strip.Lead.pan", Mode::Latch, writing, -0.3)],
+        true,
+        true,
+    );
+    let strips = screen(&mut app, 100, 40);
+    assert!(strips.lines().next().unwrap().contains("● WRITING"), "write enable stands out in the top bar");
+    assert!(strips.contains("-12.0") && strips.contains("L30"), "the strip shows what automation plays");
+    assert!(strips.contains("○*touch"), "fader mode, and a mark for the other automated parameter");
+    key(&mut app, KeyCode::Char('A'));
+    let shown = screen(&mut app, 100, 40);
+    insta::assert_snapshot!("automation_docked_100x40", shown);
+    assert!(shown.contains("Lead — automation"));
+    assert!(shown.contains("strip.Lead.fader · 3 points"), "the lane of the parameter under the cursor");
+    assert!(shown.contains("pass 1 \"verse ride\" (strip.Lead.fader, 0:08-0:14) at 14:01"));
+    assert!(shown.contains("pass 2 (strip.Lead.fader, 0:16-0:18) at 14:02 taken out"));
+    insta::assert_snapshot!("automation_80x24", screen(&mut app, 80, 24));
+}
+
+#[test]
+fn automation_keys_ask_for_modes_write_enable_passes_and_times() {
+    use headroom::automation::recorder::Request;
+    use headroom::ui::model::Effect;
+    let mut app = demo_app();
+    app.update(Msg::Passes(Box::new(lead_passes())));
+    for _ in 0..3 {
+        key(&mut app, KeyCode::Right);
+    }
+    // On the strips a digit sets the strip's mode: every parameter but solo and solo-safe.
+    let effects = key(&mut app, KeyCode::Char('4'));
+    let [Effect::Automation(Request::SetModes { params, mode: Mode::Touch })] = effects.as_slice() else {
+        panic!("{effects:?}")
+    };
+    assert!(params.contains(&param(&app, "strip.Lead.fader")) && params.contains(&param(&app, "strip.Lead.eq.2.gain")));
+    assert!(!params.contains(&param(&app, "strip.Lead.solo")) && !params.contains(&param(&app, "strip.Bass.fader")));
+    assert_eq!(key(&mut app, KeyCode::Char('W')), [Effect::Automation(Request::WriteEnable(true))]);
+    automation_readings(&mut app, &[], true, false);
+    assert!(screen(&mut app, 100, 40).lines().next().unwrap().contains("● WRITE ARMED"));
+    assert_eq!(key(&mut app, KeyCode::Char('W')), [Effect::Automation(Request::WriteEnable(false))]);
+
+    key(&mut app, KeyCode::Char('A'));
+    let pan = param(&app, "strip.Lead.pan");
+    while app.detail_param() != pan {
+        key(&mut app, KeyCode::Down);
+    }
+    // In the view a digit sets the mode of the parameter under the cursor.
+    assert_eq!(
+        key(&mut app, KeyCode::Char('5')),
+        [Effect::Automation(Request::SetModes { params: vec![pan], mode: Mode::Latch })]
+    );
+    // The pass list, newest first: x takes pass 2 out (it is out: brings it back), then pass 1.
+    assert_eq!(key(&mut app, KeyCode::Char('x')), [Effect::Automation(Request::Toggle(2))]);
+    key(&mut app, KeyCode::PageDown);
+    assert_eq!(key(&mut app, KeyCode::Char('x')), [Effect::Automation(Request::Toggle(1))]);
+    key(&mut app, KeyCode::Char('n'));
+    for _ in 0.."verse ride".len() {
+        key(&mut app, KeyCode::Backspace);
+    }
+    let mut named = Vec::new();
+    for c in "chorus".chars() {
+        named.extend(key(&mut app, KeyCode::Char(c)));
+    }
+    named.extend(key(&mut app, KeyCode::Enter));
+    assert_eq!(named, [Effect::Automation(Request::Rename(1, "chorus".into()))]);
+    assert_eq!(key(&mut app, KeyCode::Char('u')), [Effect::Automation(Request::Undo)], "u takes back a pass here");
+    assert_eq!(key(&mut app, KeyCode::Char('U')), [Effect::Automation(Request::Redo)]);
+    key(&mut app, KeyCode::Char('g'));
+    key(&mut app, KeyCode::Backspace);
+    key(&mut app, KeyCode::Backspace);
+    key(&mut app, KeyCode::Backspace);
+    let mut times = Vec::new();
+    for c in "400".chars() {
+        times.extend(key(&mut app, KeyCode::Char(c)));
+    }
+    times.extend(key(&mut app, KeyCode::Enter));
+    assert_eq!(times, [Effect::Automation(Request::Times { glide_ms: 400.0, idle_ms: 500.0 })]);
+    key(&mut app, KeyCode::Char('G'));
+    typed(&mut app, "x");
+    assert!(app.status.as_ref().unwrap().text.contains("expected a time in ms"), "a bad time says what was expected");
+}
+
+#[test]
+fn a_ride_on_the_console_starts_from_the_lane_and_the_mouse_holds_a_touch() {
+    use headroom::ui::model::Effect;
+    let mut app = demo_app();
+    let lead = param(&app, "strip.Lead.fader");
+    for _ in 0..3 {
+        key(&mut app, KeyCode::Right);
+    }
+    let reading = headroom::engine::automation::state::READING;
+    automation_readings(&mut app, &[("strip.Lead.fader", Mode::Touch, reading, -12.0)], true, false);
+    // The key moves the fader from where the lane has it, as a hand would.
+    assert_eq!(key(&mut app, KeyCode::Down), [Effect::Engine(Command::Move { param: lead, value: -12.5 })]);
+    // In Read a move is not heard: the console says why.
+    automation_readings(&mut app, &[("strip.Lead.fader", Mode::Read, reading, -12.0)], true, false);
+    key(&mut app, KeyCode::Down);
+    assert!(app.status.as_ref().unwrap().text.contains("follows its lane (read)"), "{:?}", app.status);
+
+    app.update(Msg::Resize(80, 24));
+    let layout = view::console_layout(ratatui::layout::Rect::new(0, 0, 80, 24), &app);
+    let (_, rect) = layout.strips[3];
+    let travel = view::strip_rows(rect).travel;
+    let mouse = |kind, row| MouseEvent { kind, column: travel.x + 3, row, modifiers: KeyModifiers::NONE };
+    let down = app.update(Msg::Mouse(mouse(MouseEventKind::Down(MouseButton::Left), travel.y + 4)));
+    assert_eq!(down[0], Effect::Engine(Command::Touch { param: lead, touched: true }));
+    let up = app.update(Msg::Mouse(mouse(MouseEventKind::Up(MouseButton::Left), travel.y + 4)));
+    assert_eq!(up, [Effect::Engine(Command::Touch { param: lead, touched: false })]);
 }

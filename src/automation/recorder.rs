@@ -6,7 +6,7 @@
 use std::collections::{BTreeMap, VecDeque};
 use std::io::{BufRead, BufWriter, Write};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, Sender};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
@@ -30,8 +30,9 @@ const TICK: Duration = Duration::from_millis(10);
 /// What the console (or the headless loop) asks of the automation.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Request {
-    SetMode {
-        param: ParamIndex,
+    /// The mode of these parameters (one, or a whole channel's).
+    SetModes {
+        params: Vec<ParamIndex>,
         mode: Mode,
     },
     WriteEnable(bool),
@@ -45,6 +46,9 @@ pub enum Request {
     /// Take a pass out (revert, or audition without it), or bring it back.
     Toggle(u32),
     Rename(u32, String),
+    /// The session was saved somewhere new (a layout saved as a session folder): keep the
+    /// automation there from now on.
+    MoveTo(PathBuf),
 }
 
 /// What the automation tells the user.
@@ -158,6 +162,16 @@ impl Journal {
         }
     }
 
+    /// Follows the automation file to a new place; a pass in progress journals on there
+    /// (the open file moves with its name).
+    fn move_to(&mut self, automation_file: &Path) {
+        let path = journal_path(automation_file);
+        if self.out.is_some() {
+            let _ = std::fs::rename(&self.path, &path);
+        }
+        self.path = path;
+    }
+
     /// The pass is safe in the automation file: the journal goes.
     fn end(&mut self) {
         self.out = None;
@@ -216,6 +230,8 @@ pub struct Recorder {
     requests: Sender<Request>,
     /// The history, to show; only the recorder changes it.
     pub store: Arc<Mutex<Store>>,
+    /// Counts the changes to `store`, so a reader knows when to look again.
+    pub changes: Arc<AtomicU64>,
     pub events: Receiver<Event>,
     stop: Arc<AtomicBool>,
     thread: Option<JoinHandle<()>>,
@@ -236,12 +252,14 @@ impl Recorder {
         let (requests, asked) = std::sync::mpsc::channel();
         let (told, events) = std::sync::mpsc::channel();
         let shared = Arc::new(Mutex::new(store.clone()));
+        let changes = Arc::new(AtomicU64::new(0));
         let stop = Arc::new(AtomicBool::new(false));
         let mut keeper = Keeper {
             journal: Journal::new(&path),
             path,
             store,
             shared: shared.clone(),
+            changes: changes.clone(),
             table,
             rate,
             link,
@@ -258,7 +276,7 @@ impl Recorder {
                 .spawn(move || keeper.run(&asked, &stop))
                 .expect("a thread for the automation")
         };
-        Recorder { requests, store: shared, events, stop, thread: Some(thread) }
+        Recorder { requests, store: shared, changes, events, stop, thread: Some(thread) }
     }
 
     pub fn request(&self, request: Request) {
@@ -279,6 +297,7 @@ struct Keeper {
     path: PathBuf,
     store: Store,
     shared: Arc<Mutex<Store>>,
+    changes: Arc<AtomicU64>,
     table: ParamTable,
     rate: u32,
     link: AutomationLink,
@@ -373,14 +392,23 @@ impl Keeper {
 
     fn handle(&mut self, request: Request) {
         match request {
-            Request::SetMode { param, mode } => {
-                let id = self.table.spec(param).id.clone();
-                match mode {
-                    Mode::Off => self.store.modes.remove(&id),
-                    _ => self.store.modes.insert(id, mode),
-                };
-                self.command(Command::SetMode { param, mode });
+            Request::SetModes { params, mode } => {
+                for param in params {
+                    let id = self.table.spec(param).id.clone();
+                    match mode {
+                        Mode::Off => self.store.modes.remove(&id),
+                        _ => self.store.modes.insert(id, mode),
+                    };
+                    self.command(Command::SetMode { param, mode });
+                }
                 self.save();
+            }
+            Request::MoveTo(path) => {
+                self.journal.move_to(&path);
+                self.path = path;
+                if self.save() {
+                    self.say(format!("automation kept in {}", self.path.display()));
+                }
             }
             Request::WriteEnable(on) => self.command(Command::WriteEnable(on)),
             Request::Times { glide_ms, idle_ms } => {
@@ -435,6 +463,7 @@ impl Keeper {
     /// Writes the file and shows the history; false (and says why) when it could not.
     fn save(&mut self) -> bool {
         *self.shared.lock().unwrap_or_else(PoisonError::into_inner) = self.store.clone();
+        self.changes.fetch_add(1, Ordering::Relaxed);
         match file::save(&self.path, &self.store, &self.table) {
             Ok(()) => true,
             Err(e) => {

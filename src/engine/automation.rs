@@ -82,6 +82,9 @@ pub struct AutomationTelemetry {
     pub played: Box<[AtomicU32]>,
     /// Per parameter, a [`state`].
     pub state: Box<[AtomicU8]>,
+    /// Per parameter, its mode ([`Mode::index`]): the engine's own, so the Write to Touch
+    /// fall-back after a pass shows at once.
+    pub mode: Box<[AtomicU8]>,
     pub pass_open: AtomicBool,
     pub write_enabled: AtomicBool,
     /// Records dropped because the recorder fell behind (a pass missing values).
@@ -95,6 +98,7 @@ impl AutomationTelemetry {
         AutomationTelemetry {
             played: (0..params).map(|_| AtomicU32::new(0)).collect(),
             state: (0..params).map(|_| AtomicU8::new(state::LIVE)).collect(),
+            mode: (0..params).map(|_| AtomicU8::new(Mode::Off.index())).collect(),
             pass_open: AtomicBool::new(false),
             write_enabled: AtomicBool::new(false),
             record_overflows: AtomicU32::new(0),
@@ -104,6 +108,10 @@ impl AutomationTelemetry {
 
     pub fn played(&self, param: ParamIndex) -> f32 {
         f32::from_bits(self.played[param.0 as usize].load(Ordering::Relaxed))
+    }
+
+    pub fn mode(&self, param: ParamIndex) -> Mode {
+        Mode::from_index(self.mode[param.0 as usize].load(Ordering::Relaxed))
     }
 }
 
@@ -248,6 +256,7 @@ impl Automation {
         p.mode = mode;
         p.release = None;
         p.latched = false;
+        self.telemetry.automation.mode[i].store(mode.index(), Ordering::Relaxed);
         match (before == Mode::Off, mode == Mode::Off) {
             (true, false) => self.active.push(i as u32),
             (false, true) => {
@@ -317,6 +326,7 @@ impl Automation {
             p.writing = false;
             if p.mode == Mode::Write {
                 p.mode = Mode::Touch;
+                self.telemetry.automation.mode[i as usize].store(Mode::Touch.index(), Ordering::Relaxed);
                 let param = ParamIndex(i);
                 push_counted(&mut self.records, Record::Mode { param, mode: Mode::Touch }, &self.telemetry.automation);
             }

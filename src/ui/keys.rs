@@ -3,6 +3,8 @@
 
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
+use crate::automation::Mode;
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Action {
     SelectLeft,
@@ -42,6 +44,21 @@ pub enum Action {
     SetTarget,
     Learn,
     ConnectSurface,
+    AutomationView,
+    WriteEnable,
+    /// The automation mode of every parameter of the selected strip (but solo).
+    StripMode(Mode),
+    /// The automation mode of the parameter under the automation view's cursor.
+    ParamMode(Mode),
+    PassUp,
+    PassDown,
+    /// Take the pass under the cursor out, or bring it back.
+    PassToggle,
+    PassName,
+    PassUndo,
+    PassRedo,
+    GlideTime,
+    IdleTime,
     Help,
     Close,
     Quit,
@@ -56,6 +73,8 @@ pub enum Scope {
     Console,
     /// The strip detail's parameter list.
     Detail,
+    /// The automation view; the detail's keys work there too.
+    Automation,
 }
 
 pub struct Binding {
@@ -390,6 +409,88 @@ pub const BINDINGS: &[Binding] = &[
     },
     Binding {
         scope: Scope::Global,
+        keys: &[(Char('A'), SHIFT), (Char('A'), NONE)],
+        label: "A",
+        action: Action::AutomationView,
+        help: "automation view open/closed",
+    },
+    Binding {
+        scope: Scope::Global,
+        keys: &[(Char('W'), SHIFT), (Char('W'), NONE)],
+        label: "W",
+        action: Action::WriteEnable,
+        help: "automation write enable on/off",
+    },
+    mode_binding(Scope::Console, 0),
+    mode_binding(Scope::Console, 1),
+    mode_binding(Scope::Console, 2),
+    mode_binding(Scope::Console, 3),
+    mode_binding(Scope::Console, 4),
+    mode_binding(Scope::Console, 5),
+    mode_binding(Scope::Automation, 0),
+    mode_binding(Scope::Automation, 1),
+    mode_binding(Scope::Automation, 2),
+    mode_binding(Scope::Automation, 3),
+    mode_binding(Scope::Automation, 4),
+    mode_binding(Scope::Automation, 5),
+    Binding {
+        scope: Scope::Automation,
+        keys: &[(PageUp, NONE)],
+        label: "PgUp",
+        action: Action::PassUp,
+        help: "pass list: newer pass",
+    },
+    Binding {
+        scope: Scope::Automation,
+        keys: &[(PageDown, NONE)],
+        label: "PgDn",
+        action: Action::PassDown,
+        help: "pass list: older pass",
+    },
+    Binding {
+        scope: Scope::Automation,
+        keys: &[(Char('x'), NONE), (KeyCode::Delete, NONE)],
+        label: "x Del",
+        action: Action::PassToggle,
+        help: "take the pass out, or bring it back",
+    },
+    Binding {
+        scope: Scope::Automation,
+        keys: &[(Char('n'), NONE)],
+        label: "n",
+        action: Action::PassName,
+        help: "name the pass",
+    },
+    Binding {
+        scope: Scope::Automation,
+        keys: &[(Char('u'), NONE), (Char('z'), CTRL)],
+        label: "u Ctrl-Z",
+        action: Action::PassUndo,
+        help: "take back the latest pass",
+    },
+    Binding {
+        scope: Scope::Automation,
+        keys: &[(Char('U'), SHIFT), (Char('U'), NONE), (Char('r'), CTRL), (Char('y'), CTRL)],
+        label: "U Ctrl-R",
+        action: Action::PassRedo,
+        help: "bring back the pass taken back last",
+    },
+    Binding {
+        scope: Scope::Automation,
+        keys: &[(Char('g'), NONE)],
+        label: "g",
+        action: Action::GlideTime,
+        help: "glide back time after a touch (ms)",
+    },
+    Binding {
+        scope: Scope::Automation,
+        keys: &[(Char('G'), SHIFT), (Char('G'), NONE)],
+        label: "G",
+        action: Action::IdleTime,
+        help: "idle release time, no touch sensor (ms)",
+    },
+    Binding {
+        scope: Scope::Global,
         keys: &[(Char('?'), NONE), (Char('?'), SHIFT), (F(1), NONE)],
         label: "? F1",
         action: Action::Help,
@@ -411,15 +512,61 @@ pub const BINDINGS: &[Binding] = &[
     },
 ];
 
+/// Digits 1 to 6 are the modes in [`Mode::ALL`]'s order.
+const MODE_KEYS: [&[(KeyCode, KeyModifiers)]; 6] = [
+    &[(Char('1'), NONE)],
+    &[(Char('2'), NONE)],
+    &[(Char('3'), NONE)],
+    &[(Char('4'), NONE)],
+    &[(Char('5'), NONE)],
+    &[(Char('6'), NONE)],
+];
+const MODE_LABELS: [&str; 6] = ["1", "2", "3", "4", "5", "6"];
+const STRIP_MODE_HELP: [&str; 6] = [
+    "strip automation Off (all but solo)",
+    "strip automation Read",
+    "strip automation Write",
+    "strip automation Touch",
+    "strip automation Latch",
+    "strip automation Trim",
+];
+const PARAM_MODE_HELP: [&str; 6] = [
+    "parameter automation Off",
+    "parameter automation Read",
+    "parameter automation Write",
+    "parameter automation Touch",
+    "parameter automation Latch",
+    "parameter automation Trim",
+];
+
+/// A digit that sets automation mode `Mode::ALL[at]`: for the whole strip on the strips,
+/// for the parameter under the cursor in the automation view.
+const fn mode_binding(scope: Scope, at: usize) -> Binding {
+    let mode = Mode::ALL[at];
+    let strip = matches!(scope, Scope::Console);
+    Binding {
+        scope,
+        keys: MODE_KEYS[at],
+        label: MODE_LABELS[at],
+        action: if strip { Action::StripMode(mode) } else { Action::ParamMode(mode) },
+        help: if strip { STRIP_MODE_HELP[at] } else { PARAM_MODE_HELP[at] },
+    }
+}
+
+/// The scopes a key is looked up in, narrowest first.
+fn scopes(scope: Scope) -> &'static [Scope] {
+    match scope {
+        Scope::Automation => &[Scope::Automation, Scope::Detail, Scope::Global],
+        Scope::Detail => &[Scope::Detail, Scope::Global],
+        Scope::Console => &[Scope::Console, Scope::Global],
+        Scope::Global => &[Scope::Global],
+    }
+}
+
 /// The action a key has where the user is; bindings of the narrower scope win.
 pub fn action_for(key: KeyEvent, scope: Scope) -> Option<Action> {
     let matches = |b: &&Binding| b.keys.iter().any(|&(code, mods)| code == key.code && mods == key.modifiers);
-    BINDINGS
-        .iter()
-        .filter(|b| b.scope == scope)
-        .find(matches)
-        .or_else(|| BINDINGS.iter().filter(|b| b.scope == Scope::Global).find(matches))
-        .map(|b| b.action)
+    scopes(scope).iter().find_map(|&s| BINDINGS.iter().filter(|b| b.scope == s).find(matches)).map(|b| b.action)
 }
 
 #[cfg(test)]
@@ -428,7 +575,7 @@ mod tests {
 
     #[test]
     fn no_key_means_two_things_in_one_place() {
-        for scope in [Scope::Console, Scope::Detail] {
+        for scope in [Scope::Console, Scope::Detail, Scope::Automation] {
             let mut seen = Vec::new();
             for b in BINDINGS.iter().filter(|b| b.scope == scope || b.scope == Scope::Global) {
                 for key in b.keys {
@@ -447,5 +594,13 @@ mod tests {
         assert_eq!(action_for(right, Scope::Detail), Some(Action::Adjust(1)));
         let space = KeyEvent::new(KeyCode::Char(' '), KeyModifiers::NONE);
         assert_eq!(action_for(space, Scope::Detail), Some(Action::PlayStop));
+        // The automation view takes the detail's keys, but its own win.
+        assert_eq!(action_for(right, Scope::Automation), Some(Action::Adjust(1)));
+        let x = KeyEvent::new(KeyCode::Char('x'), KeyModifiers::NONE);
+        assert_eq!(action_for(x, Scope::Detail), Some(Action::RemoveSend));
+        assert_eq!(action_for(x, Scope::Automation), Some(Action::PassToggle));
+        let four = KeyEvent::new(KeyCode::Char('4'), KeyModifiers::NONE);
+        assert_eq!(action_for(four, Scope::Console), Some(Action::StripMode(Mode::Touch)));
+        assert_eq!(action_for(four, Scope::Automation), Some(Action::ParamMode(Mode::Touch)));
     }
 }

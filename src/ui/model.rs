@@ -6,6 +6,10 @@
 //! engine; nothing the engine reports is copied back over it, so fast key repeats
 //! are never lost to an echo.
 
+mod automation;
+
+pub use automation::{AutomationPanel, AutomationReading};
+
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
@@ -15,6 +19,8 @@ use ratatui::layout::{Position, Rect};
 use super::keys::{self, Action, Scope};
 use super::meters::{FADER, PeakMeter};
 use super::view;
+use crate::automation::passes::Store;
+use crate::automation::recorder::Request;
 use crate::control::learn::LearnRequest;
 use crate::control::surface::{LinkState, SurfaceEvent};
 use crate::control::targets::{StripControl, TransportAction};
@@ -62,6 +68,11 @@ pub struct Readings {
     pub bars_beats: Option<(u32, u32, u32)>,
     pub dsp_load: f32,
     pub xruns: u32,
+    /// Per parameter, in table order: its automation (empty: none reported).
+    pub automation: Vec<AutomationReading>,
+    pub write_enabled: bool,
+    /// A pass is being written now.
+    pub pass_open: bool,
 }
 
 #[derive(Clone, Copy, Debug, Default)]
@@ -110,6 +121,8 @@ pub enum Msg {
     SurfaceDevices(Result<Vec<String>, String>),
     /// A control surface did something.
     Surface(SurfaceEvent),
+    /// The automation history changed (a pass kept, taken back, named, a mode set).
+    Passes(Box<Store>),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -143,6 +156,8 @@ pub enum Effect {
     ListSurfaceDevices,
     /// Connect this MIDI device as a surface.
     ConnectSurface(String),
+    /// Ask the automation (modes, write enable, pass history, times).
+    Automation(Request),
     Quit,
 }
 
@@ -150,6 +165,7 @@ pub enum Effect {
 pub enum Overlay {
     None,
     Detail,
+    Automation,
     Help,
 }
 
@@ -164,6 +180,10 @@ pub enum PromptFor {
     AddSend(usize),
     /// A MIDI device to connect as a surface: one of `choices`.
     Surface,
+    /// A name for pass N.
+    PassName(u32),
+    GlideTime,
+    IdleTime,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -280,6 +300,7 @@ pub struct App {
     pub learning: Option<String>,
     /// The channel whose fader the mouse is dragging.
     dragging: Option<usize>,
+    pub automation: AutomationPanel,
 }
 
 /// A control surface as the console shows it.
@@ -336,6 +357,7 @@ impl App {
             touched: HashSet::new(),
             learning: None,
             dragging: None,
+            automation: AutomationPanel::default(),
             channels,
         }
     }
@@ -354,8 +376,9 @@ impl App {
         self.channels.iter().any(|c| self.on(c.solo))
     }
 
+    /// Whether a switch is on, as it sounds now (automation may be playing it).
     pub fn on(&self, param: ParamIndex) -> bool {
-        self.values.get(param) >= 0.5
+        self.shown(param) >= 0.5
     }
 
     /// Strips and buses that fit beside the master at the current size.
@@ -393,6 +416,7 @@ impl App {
             Msg::SurfaceDevices(Ok(devices)) => self.ask_surface(devices),
             Msg::SurfaceDevices(Err(e)) => self.say(format!("cannot list MIDI devices: {e}"), true),
             Msg::Surface(event) => self.surface_event(event, &mut effects),
+            Msg::Passes(store) => self.take_store(*store),
         }
         effects
     }
@@ -460,8 +484,7 @@ impl App {
                     Err(why) => self.say(format!("{device}: {binding}, for now only: not saved: {why}"), true),
                 }
             }
-            // Automation modes come with automation (issue 5).
-            SurfaceEvent::Automation(_) => {}
+            SurfaceEvent::Automation(mode) => self.perform(Action::StripMode(mode), effects),
         }
     }
 
@@ -486,7 +509,8 @@ impl App {
             return self.say("MIDI learn needs a connected surface (--controller, --surface)".into(), true);
         }
         let ch = self.selected_channel();
-        let param = if self.overlay == Overlay::Detail { detail_param } else { ch.fader };
+        let listing = matches!(self.overlay, Overlay::Detail | Overlay::Automation);
+        let param = if listing { detail_param } else { ch.fader };
         let control = [
             (ch.fader, StripControl::Fader),
             (ch.pan, StripControl::Pan),
@@ -517,7 +541,11 @@ impl App {
         if self.prompt.is_some() {
             return self.prompt_key(key, effects);
         }
-        let scope = if self.overlay == Overlay::Detail { Scope::Detail } else { Scope::Console };
+        let scope = match self.overlay {
+            Overlay::Detail => Scope::Detail,
+            Overlay::Automation => Scope::Automation,
+            _ => Scope::Console,
+        };
         let Some(action) = keys::action_for(key, scope) else { return };
         if action != Action::Quit {
             self.quit_armed = false;
@@ -536,14 +564,19 @@ impl App {
     }
 
     fn perform(&mut self, action: Action, effects: &mut Vec<Effect>) {
+        if self.automation_action(action, effects) {
+            return;
+        }
         let ch = self.selected_channel().clone();
         let detail_param = self.detail_param();
+        // The detail and the automation view list the strip's parameters alike.
+        let listing = matches!(self.overlay, Overlay::Detail | Overlay::Automation);
         match action {
             Action::SelectLeft => self.select(self.selected.saturating_sub(1)),
             Action::SelectRight => self.select(self.selected + 1),
             Action::BankLeft => self.select(self.selected.saturating_sub(self.per_bank())),
             Action::BankRight => self.select(self.selected + self.per_bank()),
-            Action::Up | Action::Down if self.overlay == Overlay::Detail => {
+            Action::Up | Action::Down if listing => {
                 let last = self.detail_params().len().saturating_sub(1);
                 self.detail_row = if action == Action::Up {
                     self.detail_row.saturating_sub(1)
@@ -558,12 +591,12 @@ impl App {
             Action::Adjust(d) => self.step(detail_param, d as f32, false, effects),
             Action::AdjustCoarse(d) => self.step(detail_param, d as f32, true, effects),
             Action::Reset => {
-                let param = if self.overlay == Overlay::Detail { detail_param } else { ch.fader };
+                let param = if listing { detail_param } else { ch.fader };
                 let default = self.table.spec(param).default;
                 self.set(param, default, effects);
             }
             Action::TypeValue => {
-                let param = if self.overlay == Overlay::Detail { detail_param } else { ch.fader };
+                let param = if listing { detail_param } else { ch.fader };
                 self.prompt = Prompt::typed(PromptFor::Value(param), String::new());
             }
             Action::PanLeft => self.step(ch.pan, -1.0, false, effects),
@@ -572,9 +605,17 @@ impl App {
             Action::Mute => self.toggle(ch.mute, effects),
             Action::Solo => self.toggle(ch.solo, effects),
             Action::SoloSafe => self.toggle(ch.solo_safe, effects),
-            Action::Detail => {
-                self.overlay = if self.overlay == Overlay::Detail { Overlay::None } else { Overlay::Detail };
+            Action::Detail | Action::AutomationView => {
+                let wanted = if action == Action::Detail { Overlay::Detail } else { Overlay::Automation };
+                self.overlay = if self.overlay == wanted { Overlay::None } else { wanted };
                 self.detail_row = self.detail_row.min(self.detail_params().len().saturating_sub(1));
+                // Automation opens on the fader, the lane most ridden, unless the cursor is on a lane.
+                if self.overlay == Overlay::Automation
+                    && self.automation_of(self.detail_param()).mode == crate::automation::Mode::Off
+                    && let Some(row) = self.detail_params().iter().position(|&p| p == ch.fader)
+                {
+                    self.detail_row = row;
+                }
             }
             Action::Route => self.ask_route(),
             Action::AddSend => self.ask_send(),
@@ -633,6 +674,18 @@ impl App {
             Action::Close => self.overlay = Overlay::None,
             Action::Learn => self.learn(detail_param, effects),
             Action::ConnectSurface => effects.push(Effect::ListSurfaceDevices),
+            // Handled by `automation_action` above.
+            Action::WriteEnable
+            | Action::StripMode(_)
+            | Action::ParamMode(_)
+            | Action::PassUp
+            | Action::PassDown
+            | Action::PassToggle
+            | Action::PassName
+            | Action::PassUndo
+            | Action::PassRedo
+            | Action::GlideTime
+            | Action::IdleTime => {}
             Action::Quit => {
                 if self.is_dirty() && !self.quit_armed {
                     self.quit_armed = true;
@@ -866,7 +919,8 @@ impl App {
     }
 
     fn step(&mut self, param: ParamIndex, direction: f32, coarse: bool, effects: &mut Vec<Effect>) {
-        let next = self.table.spec(param).step(self.values.get(param), direction, coarse);
+        // From where it is shown: a ride taking over from a lane starts where the lane is.
+        let next = self.table.spec(param).step(self.shown(param), direction, coarse);
         self.set(param, next, effects);
     }
 
@@ -874,14 +928,17 @@ impl App {
         self.set(param, if self.on(param) { 0.0 } else { 1.0 }, effects);
     }
 
-    /// Sets a parameter's target, sends it to the engine and records it for undo.
+    /// A hand on the console sets a parameter: the target changes, goes to the engine as
+    /// a move (automation sees a touch) and is recorded for undo.
     fn set(&mut self, param: ParamIndex, value: f32, effects: &mut Vec<Effect>) {
         let value = self.table.spec(param).constrain(value);
         let before = self.values.get(param);
-        if value == before {
+        if value == before && value == self.shown(param) {
             return;
         }
-        self.apply(param, value, effects);
+        self.values.set(param, value);
+        effects.push(Effect::Engine(Command::Move { param, value }));
+        self.warn_if_lane_plays(param);
         let now = self.readings.now_s;
         if let Some(Edit::Param { param: last, after, at_s, .. }) = self.done.last_mut()
             && *last == param
@@ -895,6 +952,7 @@ impl App {
         self.record(Edit::Param { param, before, after: value, at_s: now });
     }
 
+    /// Sets a parameter without a hand on it (undo, a send taken out): automation sees no touch.
     fn apply(&mut self, param: ParamIndex, value: f32, effects: &mut Vec<Effect>) {
         self.values.set(param, value);
         effects.push(Effect::Engine(Command::SetParam { param, value }));
@@ -1035,6 +1093,9 @@ impl App {
                 self.say(format!("{name} sends to {text} (at -inf: ←/→ raises it)"), false);
             }
             PromptFor::Surface => effects.push(Effect::ConnectSurface(text.to_string())),
+            PromptFor::PassName(id) => effects.push(Effect::Automation(Request::Rename(id, text.to_string()))),
+            PromptFor::GlideTime => self.set_time(true, text, effects),
+            PromptFor::IdleTime => self.set_time(false, text, effects),
             PromptFor::Target => {
                 let numbers: Vec<f32> = text.split_whitespace().filter_map(|w| w.parse().ok()).collect();
                 match numbers.as_slice() {
@@ -1099,7 +1160,9 @@ impl App {
                 let rows = view::strip_rows(rect);
                 let ch = self.channels[index].clone();
                 if rows.travel.contains(at) {
+                    // A hand on the fader until the button comes up: Touch and Latch write meanwhile.
                     self.dragging = Some(index);
+                    effects.push(Effect::Engine(Command::Touch { param: ch.fader, touched: true }));
                     self.fader_to(index, rows.travel, m.row, effects);
                 } else if rows.buttons.contains(at) {
                     let x = m.column - rows.buttons.x;
@@ -1119,7 +1182,12 @@ impl App {
                     self.fader_to(index, view::strip_rows(*rect).travel, m.row, effects);
                 }
             }
-            MouseEventKind::Up(_) => self.dragging = None,
+            MouseEventKind::Up(_) => {
+                if let Some(index) = self.dragging.take() {
+                    let fader = self.channels[index].fader;
+                    effects.push(Effect::Engine(Command::Touch { param: fader, touched: false }));
+                }
+            }
             MouseEventKind::ScrollUp | MouseEventKind::ScrollDown => {
                 let Some((index, rect)) = hit else { return };
                 let direction = if m.kind == MouseEventKind::ScrollUp { 1.0 } else { -1.0 };

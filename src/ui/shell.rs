@@ -13,6 +13,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc;
 
+use crate::automation::file as automation_file;
+use crate::automation::recorder::{self, Recorder};
 use crate::control::learn::Learn;
 use crate::control::link::{self, Links};
 use crate::control::surface::{ParamMirror, SurfaceEvent};
@@ -25,7 +27,7 @@ use ratatui::crossterm::event::{self, DisableMouseCapture, EnableMouseCapture, E
 use ratatui::crossterm::terminal::{self, EnterAlternateScreen, LeaveAlternateScreen};
 use ratatui::crossterm::{cursor, execute};
 
-use super::model::{App, ChannelReading, Effect, Loudness, Msg, Readings, TransportRequest};
+use super::model::{App, AutomationReading, ChannelReading, Effect, Loudness, Msg, Readings, TransportRequest};
 use super::view;
 use crate::audio::jack_backend::{JackSession, send};
 use crate::engine::Command;
@@ -75,6 +77,7 @@ pub fn run(
     telemetry: &Arc<Telemetry>,
     mut commands: rtrb::Producer<Command>,
     surfaces: Surfaces,
+    recorder: &Recorder,
     stop_requested: &AtomicBool,
 ) -> Result<Ending, String> {
     terminal::enable_raw_mode().map_err(|e| format!("terminal: {e}"))?;
@@ -89,7 +92,8 @@ pub fn run(
             .map_err(|e| format!("terminal: {e}"))?;
         let mut terminal =
             Terminal::new(CrosstermBackend::new(std::io::stdout())).map_err(|e| format!("terminal: {e}"))?;
-        event_loop(&mut app, &mut terminal, session, telemetry, &mut commands, surfaces, stop_requested)
+        let engine = EngineLink { session, telemetry, recorder };
+        event_loop(&mut app, &mut terminal, &engine, &mut commands, surfaces, stop_requested)
     })();
     restore_terminal();
     let _ = std::panic::take_hook();
@@ -103,16 +107,24 @@ pub fn run(
     }
 }
 
+/// What the console reads and asks besides the terminal: the JACK session, the engine's
+/// telemetry and the automation recorder.
+struct EngineLink<'a> {
+    session: &'a JackSession,
+    telemetry: &'a Telemetry,
+    recorder: &'a Recorder,
+}
+
 /// Returns true when the user quit, false when a signal stopped the console.
 fn event_loop<W: Write>(
     app: &mut App,
     terminal: &mut Terminal<CrosstermBackend<W>>,
-    session: &mut JackSession,
-    telemetry: &Arc<Telemetry>,
+    engine: &EngineLink,
     commands: &mut rtrb::Producer<Command>,
     surfaces: Surfaces,
     stop_requested: &AtomicBool,
 ) -> Result<bool, String> {
+    let EngineLink { session, telemetry, recorder } = *engine;
     let (wake, woken) = mpsc::channel();
     let surface_wake = wake.clone();
     let Surfaces { events, mirror, selected, learn, mut links } = surfaces;
@@ -144,6 +156,8 @@ fn event_loop<W: Write>(
     let mut next_frame = Instant::now();
     let mut unsent: VecDeque<Command> = VecDeque::new();
     let mut on_screen = None;
+    // The history seen last (the recorder counts its changes); the first look always reads it.
+    let mut history_seen = u64::MAX;
     loop {
         if stop_requested.load(Ordering::Relaxed) {
             return Ok(false);
@@ -164,7 +178,18 @@ fn event_loop<W: Write>(
             }
             Err(mpsc::RecvTimeoutError::Timeout) => {
                 next_frame = (next_frame + frame).max(Instant::now());
-                vec![Msg::Readings(read_engine(session, telemetry, started))]
+                let mut msgs = vec![Msg::Readings(read_engine(session, telemetry, started))];
+                msgs.extend(recorder.events.try_iter().map(|event| match event {
+                    recorder::Event::Said(text) => Msg::Info(text),
+                    recorder::Event::Problem(text) => Msg::Problem(text),
+                }));
+                let changes = recorder.changes.load(Ordering::Relaxed);
+                if changes != history_seen {
+                    history_seen = changes;
+                    let store = recorder.store.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
+                    msgs.push(Msg::Passes(Box::new(store)));
+                }
+                msgs
             }
             Err(mpsc::RecvTimeoutError::Disconnected) => return Err("the terminal closed".into()),
         };
@@ -172,14 +197,21 @@ fn event_loop<W: Write>(
             for effect in app.update(msg) {
                 match effect {
                     Effect::Engine(command) => {
-                        if let Command::SetParam { param, value } = command {
+                        if let Command::SetParam { param, value } | Command::Move { param, value } = command {
                             mirror.set(param, value);
                         }
                         unsent.push_back(command)
                     }
+                    Effect::Automation(request) => recorder.request(request),
                     Effect::Quit => return Ok(true),
                     other => {
                         if let Some(reply) = carry_out(other, session, &learn, &mut links) {
+                            // A layout saved as a session folder: its automation goes along.
+                            if let Msg::Saved(Ok((files, _))) = &reply
+                                && files[0] != app.file
+                            {
+                                recorder.request(recorder::Request::MoveTo(automation_file::path_for(&files[0])));
+                            }
                             app.update(reply);
                         }
                     }
@@ -227,10 +259,11 @@ fn terminal_msg(ev: Event) -> Option<Msg> {
     }
 }
 
-/// The engine's meters and the transport, as one message.
+/// The engine's meters, automation and the transport, as one message.
 pub fn read_engine(session: &JackSession, telemetry: &Telemetry, started: Instant) -> Readings {
     let view = &session.view;
     let loudness = &session.loudness[0].1;
+    let automation = &telemetry.automation;
     Readings {
         now_s: started.elapsed().as_secs_f64(),
         channels: telemetry
@@ -253,6 +286,18 @@ pub fn read_engine(session: &JackSession, telemetry: &Telemetry, started: Instan
         bars_beats: view.bars_beats(),
         dsp_load: session.cpu_load(),
         xruns: session.xruns.load(Ordering::Relaxed),
+        automation: (0..automation.state.len())
+            .map(|i| {
+                let param = crate::engine::params::ParamIndex(i as u32);
+                AutomationReading {
+                    mode: automation.mode(param),
+                    state: automation.state[i].load(Ordering::Relaxed),
+                    played: automation.played(param),
+                }
+            })
+            .collect(),
+        write_enabled: automation.write_enabled.load(Ordering::Relaxed),
+        pass_open: automation.pass_open.load(Ordering::Relaxed),
     }
 }
 
@@ -288,7 +333,7 @@ fn carry_out(effect: Effect, session: &JackSession, learn: &Learn, links: &mut L
             Ok(told) => Msg::Info(told),
             Err(e) => Msg::Problem(e),
         }),
-        Effect::Engine(_) | Effect::Quit => None,
+        Effect::Engine(_) | Effect::Automation(_) | Effect::Quit => None,
     }
 }
 

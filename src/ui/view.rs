@@ -2,6 +2,7 @@
 //! The geometry (`console_layout`, `strip_rows`) is shared with the mouse handling, so
 //! a click lands on what was drawn there.
 
+mod automation;
 mod detail;
 mod help;
 mod strip;
@@ -34,6 +35,7 @@ pub struct ConsoleLayout {
     /// Strips and buses of the bank, then the master, each with its channel index.
     pub strips: Vec<(usize, Rect)>,
     pub status: Rect,
+    /// The strip detail or the automation view, whichever is open.
     pub detail: Option<Rect>,
 }
 
@@ -52,11 +54,11 @@ pub fn console_layout(area: Rect, app: &App) -> ConsoleLayout {
     let mut body = Rect { y: area.y + 1, height: area.height.saturating_sub(2), ..area };
     let docked = area.width >= DOCKED_DETAIL.0 && area.height >= DOCKED_DETAIL.1;
     let detail = match app.overlay {
-        Overlay::Detail if docked => {
+        Overlay::Detail | Overlay::Automation if docked => {
             body.height -= DETAIL_H;
             Some(Rect { y: body.bottom(), height: DETAIL_H, ..body })
         }
-        Overlay::Detail => Some(body),
+        Overlay::Detail | Overlay::Automation => Some(body),
         _ => None,
     };
     let ruler_w = ruler_width(area.width);
@@ -179,7 +181,11 @@ pub fn draw(frame: &mut Frame, app: &App) {
     }
     if let Some(rect) = layout.detail {
         frame.render_widget(Clear, rect);
-        detail::draw(frame, rect, app, &theme);
+        if app.overlay == Overlay::Automation {
+            automation::draw(frame, rect, app, &theme);
+        } else {
+            detail::draw(frame, rect, app, &theme);
+        }
     }
     if app.overlay == Overlay::Help {
         let body = Rect { y: area.y + 1, height: area.height.saturating_sub(2), ..area };
@@ -214,6 +220,7 @@ fn top_bar(app: &App, theme: &Theme, width: u16) -> Paragraph<'static> {
     let parts = [
         name,
         transport,
+        automation::write_state(app, theme).spans,
         vec![Span::styled(format!("xruns {}", r.xruns), xrun_style)],
         vec![Span::styled(format!("DSP {:4.1}%", r.dsp_load), load_style)],
         vec![Span::raw(format!("{} kHz {} fr", app.info.sample_rate as f32 / 1000.0, app.info.period))],
@@ -261,13 +268,16 @@ fn status_line(app: &App, theme: &Theme) -> Paragraph<'static> {
         let question = match &prompt.purpose {
             PromptFor::Value(param) => {
                 let spec = app.table.spec(*param);
-                format!("{} (now {}): ", spec.id, spec.format(app.values.get(*param)))
+                format!("{} (now {}): ", spec.id, spec.format(app.shown(*param)))
             }
             PromptFor::VersionName => "save a version named: ".to_string(),
             PromptFor::Target => "master peak target, low and high dBFS: ".to_string(),
             PromptFor::Route(index) => format!("route {} to: ", app.channels[*index].name),
             PromptFor::AddSend(index) => format!("{} sends to: ", app.channels[*index].name),
             PromptFor::Surface => "connect the surface: ".to_string(),
+            PromptFor::PassName(id) => format!("name pass {id}: "),
+            PromptFor::GlideTime => "Touch/Trim glide back after release, ms: ".to_string(),
+            PromptFor::IdleTime => "release a control without touch sensing after, ms: ".to_string(),
         };
         if !prompt.choices.is_empty() {
             let mut spans = vec![Span::styled(question, theme.accent())];
@@ -297,6 +307,7 @@ fn status_line(app: &App, theme: &Theme) -> Paragraph<'static> {
     }
     let hint = match app.overlay {
         Overlay::Detail => "↑↓ param ←→ adjust Enter type 0 default a send r route [ ] strip Esc ? help",
+        Overlay::Automation => "↑↓ param ←→ ride 1-6 mode W write PgUp/PgDn pass x out/in n name u/U pass Esc ? help",
         Overlay::Help => "↑↓ scroll  any other key closes",
         Overlay::None => "←→ select ↑↓ fader m mute s solo d detail Space play ^S save u undo ? help",
     };

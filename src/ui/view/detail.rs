@@ -9,6 +9,7 @@ use ratatui::widgets::canvas::{Canvas, Line as Segment, Points};
 use ratatui::widgets::{Block, Paragraph};
 
 use super::Theme;
+use super::automation::{mode_mark, mode_style, value_style};
 use crate::dsp::eq::{BandSettings, HpfSlope, front_response_db};
 use crate::ui::model::{App, ChannelInfo, short_id};
 
@@ -47,8 +48,16 @@ fn parameter_lines(app: &App, height: usize, theme: &Theme) -> Vec<Line<'static>
         .take(height)
         .map(|(row, &param)| {
             let spec = app.table.spec(param);
-            let text = format!("{:<20}{:>12}", short_id(&spec.id), spec.format(app.values.get(param)));
-            Line::from(Span::styled(text, if row == app.detail_row { theme.selected() } else { theme.plain() }))
+            let a = app.automation_of(param);
+            let text = format!("{:<20}{:>12}", short_id(&spec.id), spec.format(app.shown(param)));
+            let style = match (row == app.detail_row, a.drives()) {
+                (true, _) => theme.selected(),
+                (false, true) => value_style(a, theme),
+                (false, false) => theme.plain(),
+            };
+            // An automated parameter carries its mode's initial (A opens its lane).
+            let mark = Span::styled(mode_mark(a.mode), mode_style(a.mode, theme));
+            Line::from(vec![Span::styled(text, style), mark])
         })
         .collect()
 }
@@ -70,7 +79,7 @@ fn info_lines(app: &App, ch: &ChannelInfo, width: u16, theme: &Theme) -> Vec<Lin
         let (Some(level), Some(pre), Some(mute)) = (get(""), get(".pre"), get(".mute")) else { continue };
         let mut spans = vec![
             Span::styled(format!("send {bus:<8}"), theme.dim()),
-            Span::raw(format!("{:>9} ", app.table.spec(level).format(app.values.get(level)))),
+            Span::raw(format!("{:>9} ", app.table.spec(level).format(app.shown(level)))),
             Span::raw(if app.on(pre) { "pre" } else { "post" }),
         ];
         if app.on(mute) {
@@ -87,8 +96,7 @@ fn info_lines(app: &App, ch: &ChannelInfo, width: u16, theme: &Theme) -> Vec<Lin
 /// High-pass and EQ settings of the channel as they stand now.
 fn front_settings(app: &App, ch: &ChannelInfo) -> (Option<(f32, HpfSlope)>, [BandSettings; 4]) {
     let prefix = app.table.spec(ch.fader).id.trim_end_matches(".fader").to_string();
-    let value =
-        |suffix: &str| app.table.lookup(&format!("{prefix}.{suffix}")).map(|p| app.values.get(p)).unwrap_or(0.0);
+    let value = |suffix: &str| app.table.lookup(&format!("{prefix}.{suffix}")).map(|p| app.shown(p)).unwrap_or(0.0);
     let hpf = (value("hpf.enabled") >= 0.5)
         .then(|| (value("hpf.freq"), if value("hpf.slope") >= 0.5 { HpfSlope::Db24 } else { HpfSlope::Db12 }));
     let bands = std::array::from_fn(|i| {

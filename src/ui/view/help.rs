@@ -9,14 +9,20 @@ use super::Theme;
 use crate::ui::keys::{BINDINGS, Scope};
 use crate::ui::model::App;
 
-/// Two columns when there is room (strips and detail, then the keys that work everywhere).
+/// Two columns when there is room (strips and detail, then automation and the keys that
+/// work everywhere).
 pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let block = Block::bordered().title(Span::styled("keys", theme.accent())).border_style(theme.dim());
     let inner = block.inner(area);
     frame.render_widget(block, area);
-    let sections = [(Scope::Console, "Strips"), (Scope::Detail, "Strip detail (d)"), (Scope::Global, "Everywhere")];
+    let sections = [
+        (Scope::Console, "Strips"),
+        (Scope::Detail, "Strip detail (d)"),
+        (Scope::Automation, "Automation view (A), besides the detail's keys"),
+        (Scope::Global, "Everywhere"),
+    ];
     let mouse = Line::from(Span::styled(
-        "Mouse: click a strip to select it, drag its fader, click M/S/sf, scroll over a fader or pan.",
+        "Mouse: click a strip to select it, drag its fader (a touch while held), click M/S/sf, scroll over a fader or pan.",
         theme.dim(),
     ));
     if inner.width >= 100 {

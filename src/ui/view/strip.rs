@@ -7,7 +7,9 @@ use ratatui::style::{Color, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Paragraph};
 
+use super::automation::{mode_style, value_style};
 use super::{StripRows, Theme, strip_rows};
+use crate::automation::Mode;
 use crate::ui::meters::{FADER, FADER_MARKS, FLOOR_DB, METER, METER_MARKS, PeakMeter};
 use crate::ui::model::{App, ChannelInfo, ChannelKind};
 
@@ -58,7 +60,7 @@ fn draw_fader(buf: &mut Buffer, travel: Rect, x: u16, db: f32, selected: bool, g
 }
 
 fn fader_text(app: &App, ch: &ChannelInfo) -> String {
-    let db = app.values.get(ch.fader);
+    let db = app.shown(ch.fader);
     if db <= crate::engine::params::FADER_FLOOR_DB { "-inf".into() } else { format!("{db:+.1}") }
 }
 
@@ -89,10 +91,15 @@ fn frame_block<'a>(app: &App, index: usize, theme: &Theme) -> Block<'a> {
 fn draw_foot(frame: &mut Frame, rows: &StripRows, app: &App, index: usize, theme: &Theme) {
     let ch = &app.channels[index];
     let centred = |text: String, style: Style| Paragraph::new(Span::styled(text, style)).alignment(Alignment::Center);
-    frame.render_widget(centred(fader_text(app, ch), theme.accent()), rows.value);
-    let pan = app.table.spec(ch.pan).format(app.values.get(ch.pan));
+    // A value automation drives reads green while its lane plays, red while it is written.
+    let driven = |param, plain: Style| match app.automation_of(param) {
+        a if a.drives() => value_style(a, theme),
+        _ => plain,
+    };
+    frame.render_widget(centred(fader_text(app, ch), driven(ch.fader, theme.accent())), rows.value);
+    let pan = app.table.spec(ch.pan).format(app.shown(ch.pan));
     let pan = if ch.stereo && ch.kind == ChannelKind::Strip { format!("bal {pan}") } else { pan };
-    frame.render_widget(centred(pan, theme.plain()), rows.pan);
+    frame.render_widget(centred(pan, driven(ch.pan, theme.plain())), rows.pan);
     let button = |on: bool, label: &'static str, colour: Color| {
         Span::styled(label, if on { theme.lit(colour) } else { theme.dim() })
     };
@@ -108,11 +115,23 @@ fn draw_foot(frame: &mut Frame, rows: &StripRows, app: &App, index: usize, theme
     let gr_style = if gr > 0.5 { theme.warn() } else { theme.dim() };
     let gr_text = if gr >= 0.05 { format!("GR{:>5.1}", -gr) } else { "GR    0".to_string() };
     frame.render_widget(Paragraph::new(Span::styled(gr_text, gr_style)), rows.gain_reduction);
-    // Automation mode and touch (○ free, ● a hand on the surface's fader). Automation modes
-    // arrive with their own issue: until then every lane is Off.
-    let touch =
-        if app.touched.contains(&index) { Span::styled("●", theme.warn()) } else { Span::styled("○", theme.dim()) };
-    frame.render_widget(Paragraph::new(Line::from(vec![touch, Span::styled(" off", theme.dim())])), rows.automation);
+    // The fader's automation mode, a light while a hand is on it (a surface's touch sensor,
+    // the mouse, or a move the engine counts as a touch), and `*` when other parameters of
+    // the strip are automated too.
+    let fader = app.automation_of(ch.fader);
+    let touch = if app.touched.contains(&index) || fader.touched() {
+        Span::styled("●", theme.warn())
+    } else {
+        Span::styled("○", theme.dim())
+    };
+    let others = ch.params.iter().any(|&p| p != ch.fader && app.automation_of(p).mode != Mode::Off);
+    let mode_style = if fader.writing() { theme.lit(Color::Red) } else { mode_style(fader.mode, theme) };
+    let row = Line::from(vec![
+        touch,
+        Span::styled(if others { "*" } else { " " }, theme.accent()),
+        Span::styled(fader.mode.name(), mode_style),
+    ]);
+    frame.render_widget(Paragraph::new(row), rows.automation);
 }
 
 pub fn draw_strip(frame: &mut Frame, rect: Rect, app: &App, index: usize, theme: &Theme) {
@@ -129,7 +148,7 @@ pub fn draw_strip(frame: &mut Frame, rect: Rect, app: &App, index: usize, theme:
         draw_meter(buf, t, t.x + 1, right, theme);
         let fader_area = Rect { y: t.y + 1, height: t.height - 1, ..t };
         let ghost = app.pickups.get(&ch.fader).copied();
-        draw_fader(buf, fader_area, t.x + 3, app.values.get(ch.fader), index == app.selected, ghost, theme);
+        draw_fader(buf, fader_area, t.x + 3, app.shown(ch.fader), index == app.selected, ghost, theme);
     }
     draw_foot(frame, &rows, app, index, theme);
 }
@@ -178,7 +197,7 @@ pub fn draw_master(frame: &mut Frame, rect: Rect, app: &App, theme: &Theme) {
         let fader_area = Rect { y: t.y + 1, height: t.height - 1, ..t };
         let fader = app.channels[index].fader;
         let ghost = app.pickups.get(&fader).copied();
-        draw_fader(buf, fader_area, t.x + 11, app.values.get(fader), index == app.selected, ghost, theme);
+        draw_fader(buf, fader_area, t.x + 11, app.shown(fader), index == app.selected, ghost, theme);
         let text = Rect { x: t.x + 16, width: t.width - 16, ..t };
         frame.render_widget(Paragraph::new(master_readout(app, peak_db, theme)), text);
     }
