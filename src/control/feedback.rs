@@ -120,7 +120,7 @@ impl Feedback {
             if !control.feedback {
                 continue;
             }
-            let Some(bytes) = self.wanted(control, mirror, transport) else { continue };
+            let Some(bytes) = self.wanted(control, mirror, transport, telemetry) else { continue };
             if self.sent[i].as_ref() != Some(&bytes) {
                 out.push(bytes.clone());
                 self.sent[i] = Some(bytes);
@@ -133,7 +133,13 @@ impl Feedback {
     }
 
     /// What control `control` should show now; `None` leaves it as it is.
-    fn wanted(&self, control: &Control, mirror: &ParamMirror, transport: TransportNow) -> Option<Vec<u8>> {
+    fn wanted(
+        &self,
+        control: &Control,
+        mirror: &ParamMirror,
+        transport: TransportNow,
+        telemetry: &Telemetry,
+    ) -> Option<Vec<u8>> {
         let on = match (control.target, self.binding.reach(control.target)) {
             (_, Reach::Param { channel, .. }) if is_fader(control.target) && self.binding.in_hand(channel) => {
                 return None;
@@ -150,8 +156,12 @@ impl Feedback {
                 TransportAction::Loop => transport.looping,
                 _ => false,
             },
-            // Automation mode lights come with automation; touch and actions have none.
-            (Target::Automation(_), _) | (_, Reach::Touch(_)) => return None,
+            // The mode of the selected strip, as its fader's lane has it.
+            (Target::Automation(mode), _) => {
+                self.binding.fader(self.binding.selected()).is_some_and(|f| telemetry.automation.mode(f) == mode)
+            }
+            // A touch sensor has no light.
+            (_, Reach::Touch(_)) => return None,
             // A strip past the session's last: dark, and its fader down.
             (target, Reach::Elsewhere) if is_fader(target) => return Some(encode_position(control, 0.0)),
             _ => false,
@@ -283,7 +293,7 @@ mod tests {
     use crate::engine::Engine;
     use crate::session::load;
     use std::path::Path;
-    use std::sync::atomic::AtomicUsize;
+    use std::sync::atomic::{AtomicUsize, Ordering};
 
     struct Rig {
         feedback: Feedback,
@@ -363,6 +373,25 @@ mod tests {
         r.input(strip(0, StripControl::Touch), Input::Press(false));
         let raw = ((crate::ui::meters::FADER.position(-20.0) * 16383.0).round() as u16) & !0x0F;
         assert!(r.due().contains(&vec![0xE0, (raw & 0x7F) as u8, (raw >> 7) as u8]));
+    }
+
+    #[test]
+    fn the_mode_buttons_light_the_selected_strips_mode_and_a_touch_reaches_the_engine() {
+        use crate::automation::Mode;
+        let mut r = rig("mackie-control");
+        r.feedback.hello();
+        let first = r.due();
+        assert!(first.contains(&vec![0x90, 0x4D, 0x00]), "Touch dark while Drums is Off");
+        let drums_fader = r.table.lookup("strip.Drums.fader").unwrap();
+        // The engine says Drums' fader is in Touch (as it does after a mode change or a fall-back).
+        r.telemetry.automation.mode[drums_fader.0 as usize].store(Mode::Touch.index(), Ordering::Relaxed);
+        let lit = r.due();
+        assert!(lit.contains(&vec![0x90, 0x4D, 0x7F]) && !lit.contains(&vec![0x90, 0x4A, 0x7F]), "{lit:02X?}");
+        let touch = r.control(strip(0, StripControl::Touch));
+        let mut actions = Vec::new();
+        r.mapper.input(touch, Input::Press(true), &r.mirror, &mut |a| actions.push(a));
+        let expected = crate::engine::Command::Touch { param: drums_fader, touched: true };
+        assert!(actions.contains(&crate::control::surface::Action::Engine(expected)), "{actions:?}");
     }
 
     #[test]

@@ -230,6 +230,11 @@ impl Binding {
         self.channels.len() - 1
     }
 
+    /// Channel `channel`'s fader: whose automation mode its strip shows.
+    pub fn fader(&self, channel: usize) -> Option<ParamIndex> {
+        self.channels.get(channel).map(|c| c.fader)
+    }
+
     pub fn selected(&self) -> usize {
         self.selected.load(Ordering::Relaxed)
     }
@@ -386,6 +391,8 @@ impl Mapper {
             Reach::Touch(channel) => {
                 if let Input::Press(touched) = input {
                     binding.touched[channel].store(touched, Ordering::Relaxed);
+                    // Touch and Latch write while the sensor is held, from the touch on.
+                    act(Action::Engine(Command::Touch { param: binding.channels[channel].fader, touched }));
                     act(console(SurfaceEvent::Touch { channel, touched }));
                 }
                 return;
@@ -424,7 +431,9 @@ impl Mapper {
         self.owned[index] = Some(value);
         if value != current {
             mirror.set(param, value);
-            act(Action::Engine(Command::SetParam { param, value }));
+            // A hand did it: automation counts it as a touch (released after the idle time
+            // unless the surface has touch sensing).
+            act(Action::Engine(Command::Move { param, value }));
             act(console(SurfaceEvent::Param { param, value }));
         }
     }
@@ -492,7 +501,7 @@ mod tests {
         actions.clear();
         m.input(f, Input::Position(at + 0.05), &mirror, &mut |a| actions.push(a));
         let expected = FADER.db_at(at + 0.05);
-        assert_eq!(actions[0], Action::Engine(Command::SetParam { param: drums, value: expected }));
+        assert_eq!(actions[0], Action::Engine(Command::Move { param: drums, value: expected }));
         m.input(f, Input::Position(0.2), &mirror, &mut |_| {});
         assert_eq!(mirror.get(drums), FADER.db_at(0.2));
         // Someone else moves it (the console): the fader must pick it up again.
