@@ -19,6 +19,7 @@ use crate::automation::{self, Mode};
 use crate::control::surface::{LinkState, ParamMirror, SurfaceEvent};
 use crate::control::targets::TransportAction;
 use crate::engine::Command;
+use crate::engine::automation::AutomationTelemetry;
 use crate::engine::params::{ParamIndex, ParamTable};
 use crate::engine::telemetry::Telemetry;
 use crate::ui::shell::Surfaces;
@@ -168,7 +169,8 @@ pub fn run(
             Ok(line) => match parse_line(&line) {
                 Ok(Some(Typed::Quit)) => break,
                 Ok(Some(typed)) => {
-                    if let Err(message) = apply(session, params, &surfaces.mirror, &mut commands, recorder, typed) {
+                    let heard = Heard { values: &surfaces.mirror, automation: &telemetry.automation };
+                    if let Err(message) = apply(session, params, heard, &mut commands, recorder, typed) {
                         eprintln!("{message}");
                     }
                 }
@@ -251,10 +253,24 @@ fn surface_event(
     }
 }
 
+/// What a parameter sounds like now: automation's value while it drives the parameter,
+/// else the target every control shares.
+#[derive(Clone, Copy)]
+struct Heard<'a> {
+    values: &'a ParamMirror,
+    automation: &'a AutomationTelemetry,
+}
+
+impl Heard<'_> {
+    fn get(&self, param: ParamIndex) -> f32 {
+        self.automation.driven_value(param).unwrap_or_else(|| self.values.get(param))
+    }
+}
+
 fn apply(
     session: &JackSession,
     params: &ParamTable,
-    values: &ParamMirror,
+    heard: Heard,
     commands: &mut rtrb::Producer<Command>,
     recorder: &Recorder,
     typed: Typed,
@@ -271,9 +287,17 @@ fn apply(
         Typed::Set { id, value } | Typed::Move { id, value } => {
             let param = lookup(&id)?;
             let value = params.spec(param).constrain(value);
-            values.set(param, value);
+            heard.values.set(param, value);
             engine(if by_hand { Command::Move { param, value } } else { Command::SetParam { param, value } })?;
-            println!("{id} = {}", params.spec(param).format(value));
+            let spec = params.spec(param);
+            match heard.automation.driven_value(param) {
+                Some(played) if heard.automation.mode(param) == Mode::Read => println!(
+                    "{id} = {} (not heard: in Read its lane plays {})",
+                    spec.format(value),
+                    spec.format(played)
+                ),
+                _ => println!("{id} = {}", spec.format(value)),
+            }
             Ok(())
         }
         Typed::Touch { id, on } => engine(Command::Touch { param: lookup(&id)?, touched: on }),
@@ -312,7 +336,7 @@ fn apply(
         }
         Typed::Get { id } => {
             let param = params.lookup(&id).map_err(|e| e.to_string())?;
-            println!("{id} = {}", params.spec(param).format(values.get(param)));
+            println!("{id} = {}", params.spec(param).format(heard.get(param)));
             Ok(())
         }
         Typed::Quit => Ok(()),

@@ -268,14 +268,32 @@ fn transport_moved_by_jack_transport_moves_stem_playback() {
     assert!(summary.contains("0 allocations on the audio thread"), "{summary}");
 }
 
+/// Automation for the demo: the drums ride down, the bass pans left, the master fades.
+const DEMO_AUTOMATION: &str = "version: 1
+modes:
+  strip.Drums.fader: read
+  strip.Bass.pan: read
+  master.fader: read
+passes:
+  - id: 1
+    made: 2026-12-01 10:00:00
+    start: 0
+    end: 144000
+    writes:
+      strip.Drums.fader: [\"24000 -4, 96000 -20\"]
+      strip.Bass.pan: [\"0 0, 120000 -0.8\"]
+      master.fader: [\"48000 0, 144000 -6\"]
+";
+
 #[test]
-fn a_jack_capture_of_the_demo_equals_its_offline_render_sample_for_sample() {
+fn a_jack_capture_of_the_demo_with_automation_equals_its_offline_render_sample_for_sample() {
     let _turn = ONE_SERVER_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     let server = private_server("capture");
     let dir = tempfile::tempdir().unwrap();
     let text = std::fs::read_to_string("layouts/demo.yaml").unwrap().replace("system:playback_", "probe:in_");
     let text = text.replace("\"probe:in_1\", \"probe:in_2\"", "\"probe:in_L\", \"probe:in_R\"");
     std::fs::write(dir.path().join("demo.yaml"), text).unwrap();
+    std::fs::write(dir.path().join("demo.automation.yaml"), DEMO_AUTOMATION).unwrap();
     let mut probe = Probe::start();
     let headroom = Headroom::play(&server, &dir.path().join("demo.yaml"), &[]);
     headroom.expect_line("on JACK as \"demo\"");
@@ -319,6 +337,15 @@ fn a_jack_capture_of_the_demo_equals_its_offline_render_sample_for_sample() {
         worst = worst.max((left[c] - rendered[r * 2]).abs()).max((right[c] - rendered[r * 2 + 1]).abs());
     }
     assert!(worst <= 1e-6, "capture and render differ by up to {worst}");
+
+    // And the automation was heard: without it the end of the print is louder.
+    std::fs::remove_file(dir.path().join("demo.automation.yaml")).unwrap();
+    let plain = dir.path().join("plain.wav");
+    headroom::audio::offline::render(&loaded, &plain, &opts, &mut |_| {}).unwrap();
+    let plain: Vec<f32> = hound::WavReader::open(&plain).unwrap().into_samples::<f32>().map(Result::unwrap).collect();
+    let end = |x: &[f32]| rms(&x[RATE * 2 * 2..RATE * 2 * 3]);
+    let quieter = db(end(&plain) / end(&rendered));
+    assert!(quieter > 3.0, "the automated print's last second is only {quieter:.1} dB quieter");
 }
 
 /// A private tmux server running one command in a terminal of a fixed size.
@@ -754,6 +781,229 @@ fn a_touch_pass_over_jack_is_kept_in_the_automation_file_played_back_and_taken_b
     headroom.expect_line("brought back pass 1");
     let again = std::fs::read_to_string(dir.path().join("ride.automation.yaml")).unwrap();
     assert_eq!(again, file, "the same lane and history as before the undo");
+    let summary = headroom.quit();
+    assert!(summary.contains("0 allocations on the audio thread"), "{summary}");
+}
+
+/// The level a Mackie motor message puts fader `fader` at, if it is one for that fader.
+#[cfg(feature = "midi-jack")]
+fn motor_db(fader: u8, m: &[u8]) -> Option<f32> {
+    (m.len() == 3 && m[0] == 0xE0 | fader)
+        .then(|| headroom::ui::meters::FADER.db_at((m[1] as u16 | (m[2] as u16) << 7) as f32 / 16383.0))
+}
+
+#[cfg(feature = "midi-jack")]
+#[test]
+fn an_mcu_writes_a_touch_pass_with_its_fader_lights_its_mode_buttons_and_a_read_lane_drives_its_motor() {
+    let _turn = ONE_SERVER_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let server = private_server("mcu-auto");
+    let dir = tempfile::tempdir().unwrap();
+    let layout = ten_strip_layout(dir.path());
+    let mut device = MidiDevice::start("MCU-test");
+    let mut headroom = Headroom::play(&server, &layout, &["--controller", "mackie-control", "--surface", "MCU-test"]);
+    headroom.expect_line("Mackie Control connected on MCU-test:out");
+    device.expect("the Touch light dark", |m| m == [0x90, 0x4D, 0x00]);
+    // TOUCH puts the selected strip (S1) in Touch, and lights.
+    device.send(&[0x90, 0x4D, 0x7F]);
+    device.send(&[0x90, 0x4D, 0x00]);
+    headroom.expect_line("strip.S1: touch");
+    device.expect("the Touch light lit", |m| m == [0x90, 0x4D, 0x7F]);
+
+    // A pass: roll with writing armed; a hand on fader 1 takes it down to -20 dB and lets go.
+    headroom.send("write on");
+    headroom.send("play");
+    std::thread::sleep(Duration::from_millis(300));
+    device.send(&[0x90, 0x68, 0x7F]);
+    for step in 1..=20 {
+        let mut m = motor(0, -(step as f32));
+        m[0] = 0xE0;
+        device.send(&m);
+        std::thread::sleep(Duration::from_millis(30));
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    device.send(&[0x90, 0x68, 0x00]);
+    std::thread::sleep(Duration::from_millis(600));
+    headroom.send("stop");
+    let kept = headroom.expect_line("kept pass 1");
+    assert!(kept.contains("strip.S1.fader"), "{kept}");
+
+    // READ: the light moves over; played back, the lane drives the motor down to -20 dB and back.
+    headroom.send("write off");
+    device.send(&[0x90, 0x4A, 0x7F]);
+    device.send(&[0x90, 0x4A, 0x00]);
+    headroom.expect_line("strip.S1: read");
+    device.expect("the Read light lit", |m| m == [0x90, 0x4A, 0x7F]);
+    device.expect("the Touch light dark again", |m| m == [0x90, 0x4D, 0x00]);
+    headroom.send("locate 0");
+    std::thread::sleep(Duration::from_millis(300));
+    device.clear();
+    headroom.send("play");
+    std::thread::sleep(Duration::from_millis(2500));
+    headroom.send("stop");
+    let sent = device.received.lock().unwrap().clone();
+    let levels: Vec<f32> = sent.iter().filter_map(|m| motor_db(0, m)).collect();
+    let low = levels.iter().position(|&db| (db + 20.0).abs() < 0.5);
+    assert!(low.is_some(), "the motor never reached -20 dB: {levels:?}");
+    assert!(levels[..low.unwrap()].iter().any(|&db| db < -1.0 && db > -19.0), "it glided down: {levels:?}");
+    assert!(levels[low.unwrap()..].iter().any(|&db| db > -1.0), "and back after the release: {levels:?}");
+    let summary = headroom.quit();
+    assert!(summary.contains("0 allocations on the audio thread"), "{summary}");
+}
+
+#[test]
+fn passes_follow_jack_transport_and_a_sigkill_mid_pass_loses_under_a_second_and_no_earlier_pass() {
+    use headroom::automation::file;
+    let _turn = ONE_SERVER_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let server = private_server("passes");
+    let dir = tempfile::tempdir().unwrap();
+    let layout = dir.path().join("ride.yaml");
+    std::fs::write(&layout, "version: 1\nname: ride\nstrips:\n  - {name: Vox, input: {ports: [\"probe:out\"]}}\n")
+        .unwrap();
+    let automation = dir.path().join("ride.automation.yaml");
+    let table = headroom::engine::Engine::build(&headroom::session::load::load(&layout).unwrap().doc, 48_000.0, 0)
+        .unwrap()
+        .params;
+    let ride = |headroom: &mut Headroom, values: &mut dyn Iterator<Item = f32>| {
+        for value in values {
+            headroom.send(&format!("move strip.Vox.fader {value}"));
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    };
+    let mut headroom = Headroom::play(&server, &layout, &[]);
+    headroom.expect_line("on JACK as");
+    headroom.send("mode strip.Vox.fader touch");
+    headroom.send("write on");
+    headroom.expect_line("automation write enabled");
+
+    // jack_transport rolls; a locate while rolling ends the pass and starts the next; stop ends that.
+    jack_transport(&server, "play\n");
+    std::thread::sleep(Duration::from_millis(300));
+    ride(&mut headroom, &mut std::iter::repeat_n(-6.0, 10));
+    std::thread::sleep(Duration::from_millis(800));
+    jack_transport(&server, &format!("locate {}\n", 10 * RATE));
+    let first = headroom.expect_line("kept pass 1");
+    assert!(first.contains("(strip.Vox.fader, 0:00-0:0"), "{first}");
+    ride(&mut headroom, &mut std::iter::repeat_n(-3.0, 10));
+    std::thread::sleep(Duration::from_millis(800));
+    jack_transport(&server, "stop\n");
+    let second = headroom.expect_line("kept pass 2");
+    assert!(second.contains("(strip.Vox.fader, 0:10-0:1"), "{second}");
+    let before_crash = file::load(&automation, &table).unwrap();
+    assert_eq!(before_crash.passes().len(), 2);
+
+    // A third pass, killed mid-ride: the last value sent is -30 dB, 100 ms after -29.
+    jack_transport(&server, "play\n");
+    std::thread::sleep(Duration::from_millis(300));
+    ride(&mut headroom, &mut (1..=30).map(|i| -(i as f32)));
+    headroom.child.kill().unwrap();
+    headroom.child.wait().unwrap();
+    jack_transport(&server, "stop\n");
+    assert!(dir.path().join("ride.automation.yaml.journal").exists(), "the pass in progress was journaled");
+
+    // Opened again: the journal becomes a pass of its own, the earlier ones are untouched.
+    let headroom = Headroom::play(&server, &layout, &[]);
+    let recovered = headroom.expect_line("kept pass 3 \"recovered\"");
+    assert!(recovered.contains("from before the crash"), "{recovered}");
+    let after = file::load(&automation, &table).unwrap();
+    assert_eq!(after.passes()[..2], before_crash.passes()[..], "earlier passes exactly as they were");
+    let third = &after.passes()[2];
+    let stretch = third.writes["strip.Vox.fader"].last().unwrap();
+    let last = stretch.last().unwrap().value;
+    assert!(last <= -20.0, "at most a second of the ride is lost: the recovered pass ends at {last} dB");
+    assert!(!dir.path().join("ride.automation.yaml.journal").exists(), "the journal is gone once kept");
+    let summary = headroom.quit();
+    assert!(summary.contains("0 allocations on the audio thread"), "{summary}");
+}
+
+/// Four strips, one for each mode that writes or reads, with a lane already on three of them.
+const MODES_LAYOUT: &str = "version: 1
+name: modes
+strips:
+  - {name: W, input: {ports: [\"probe:out\"]}}
+  - {name: L, input: {ports: [\"probe:out\"]}}
+  - {name: T, input: {ports: [\"probe:out\"]}}
+  - {name: R, input: {ports: [\"probe:out\"]}}
+";
+const MODES_AUTOMATION: &str = "version: 1
+modes:
+  strip.W.fader: write
+  strip.L.fader: latch
+  strip.T.fader: trim
+  strip.R.fader: read
+passes:
+  - id: 1
+    made: 2026-12-01 10:00:00
+    start: 0
+    end: 480000
+    writes:
+      strip.W.fader: [\"0 -10, 480000 -10\"]
+      strip.T.fader: [\"0 -20, 192000 0\"]
+      strip.R.fader: [\"0 -5, 480000 -5\"]
+";
+
+#[test]
+fn write_latch_trim_and_read_over_jack_leave_the_lanes_each_mode_promises() {
+    use headroom::automation::file;
+    use headroom::automation::lane::Shape;
+    let _turn = ONE_SERVER_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let server = private_server("modes");
+    let dir = tempfile::tempdir().unwrap();
+    let layout = dir.path().join("modes.yaml");
+    std::fs::write(&layout, MODES_LAYOUT).unwrap();
+    let automation = dir.path().join("modes.automation.yaml");
+    std::fs::write(&automation, MODES_AUTOMATION).unwrap();
+    let mut headroom = Headroom::play(&server, &layout, &[]);
+    headroom.expect_line("on JACK as");
+    headroom.send("write on");
+    headroom.send("play");
+    std::thread::sleep(Duration::from_millis(500));
+    // Trim moves the curve by how far the control moves: 3 dB up from where the lane is.
+    headroom.send("get strip.T.fader");
+    let t_line = headroom.expect_line("strip.T.fader = ");
+    let t_now: f32 = t_line.split_whitespace().nth(2).unwrap().parse().unwrap();
+    let mut read_heard = Vec::new();
+    for i in 0..10 {
+        headroom.send("move strip.W.fader -6");
+        if i < 3 {
+            headroom.send("move strip.L.fader -9");
+        }
+        headroom.send(&format!("move strip.T.fader {}", t_now + 3.0));
+        headroom.send("move strip.R.fader -1");
+        headroom.expect_line("strip.R.fader = -1.0 dB (not heard: in Read its lane plays -5.0 dB)");
+        headroom.send("get strip.R.fader");
+        read_heard.push(headroom.expect_line("strip.R.fader = "));
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    std::thread::sleep(Duration::from_millis(2000));
+    headroom.send("stop");
+    let kept = headroom.expect_line("kept pass 2");
+    assert!(!kept.contains("strip.R"), "Read writes nothing: {kept}");
+    assert!(read_heard.iter().all(|l| l.ends_with("-5.0 dB")), "Read ignores live moves: {read_heard:?}");
+
+    let doc = headroom::session::load::load(&layout).unwrap().doc;
+    let table = headroom::engine::Engine::build(&doc, 48_000.0, 0).unwrap().params;
+    let store = file::load(&automation, &table).unwrap();
+    let lane = |id: &str| store.lane(id, Shape::Linear).unwrap();
+    let at = |id: &str, seconds: f64| lane(id).value_at((seconds * RATE as f64) as u64).unwrap();
+    let near = |id: &str, seconds: f64, want: f32, within: f32| {
+        let got = at(id, seconds);
+        assert!((got - want).abs() <= within, "{id} at {seconds} s: {got} dB, expected {want} ± {within}");
+    };
+    // Write: the live value from the start of the pass to its stop; the old lane after it.
+    near("strip.W.fader", 0.2, 0.0, 0.1);
+    near("strip.W.fader", 1.0, -6.0, 0.1);
+    near("strip.W.fader", 3.0, -6.0, 0.1);
+    near("strip.W.fader", 8.0, -10.0, 0.1);
+    // Latch: from the first move on, the last value is held until the stop.
+    near("strip.L.fader", 3.0, -9.0, 0.1);
+    // Trim: the ramp (-20 dB at 0 s up to 0 dB at 4 s, 5 dB a second) lifted by 3 dB while
+    // touched, the ramp itself again once released and glided back.
+    let ramp = |seconds: f64| (-20.0 + 5.0 * seconds) as f32;
+    for seconds in [0.8, 1.0, 1.2] {
+        near("strip.T.fader", seconds, ramp(seconds) + 3.0, 0.5);
+    }
+    near("strip.T.fader", 3.0, ramp(3.0), 0.2);
+    assert_eq!(store.modes["strip.W.fader"], headroom::automation::Mode::Touch, "Write fell back to Touch");
     let summary = headroom.quit();
     assert!(summary.contains("0 allocations on the audio thread"), "{summary}");
 }

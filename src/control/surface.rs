@@ -40,7 +40,7 @@ impl ParamMirror {
     /// Takes the values automation plays (or writes), so screens and motors follow them.
     pub fn follow(&self, automation: &AutomationTelemetry) {
         for (i, slot) in self.0.iter().enumerate() {
-            if automation.state[i].load(Ordering::Relaxed) & !automation_state::TOUCHED != automation_state::LIVE {
+            if automation_state::drives(automation.state[i].load(Ordering::Relaxed)) {
                 slot.store(automation.played[i].load(Ordering::Relaxed), Ordering::Relaxed);
             }
         }

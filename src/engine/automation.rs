@@ -73,6 +73,11 @@ pub mod state {
     pub const WRITING: u8 = 2;
     /// Added to the above when a hand is on its control.
     pub const TOUCHED: u8 = 4;
+
+    /// Whether automation drives the parameter (its lane plays, or a pass writes it).
+    pub fn drives(state: u8) -> bool {
+        state & !TOUCHED != LIVE
+    }
 }
 
 /// What the engine publishes about automation.
@@ -108,6 +113,12 @@ impl AutomationTelemetry {
 
     pub fn played(&self, param: ParamIndex) -> f32 {
         f32::from_bits(self.played[param.0 as usize].load(Ordering::Relaxed))
+    }
+
+    /// The value automation plays for the parameter, while it drives it.
+    pub fn driven_value(&self, param: ParamIndex) -> Option<f32> {
+        let i = param.0 as usize;
+        state::drives(self.state.get(i)?.load(Ordering::Relaxed)).then(|| self.played(param))
     }
 
     pub fn mode(&self, param: ParamIndex) -> Mode {

@@ -27,7 +27,7 @@ pub struct AutomationReading {
 impl AutomationReading {
     /// Automation drives the parameter now (its lane plays, or a pass writes it).
     pub fn drives(&self) -> bool {
-        self.state & !state::TOUCHED != state::LIVE
+        state::drives(self.state)
     }
 
     pub fn touched(&self) -> bool {
