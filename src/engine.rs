@@ -355,8 +355,12 @@ impl Engine {
                 }
             }
             Command::SetMode { param, mode } => {
-                if let Some(live) = self.automation.set_mode(param, mode) {
-                    self.set_param(param, live);
+                self.automation.set_mode(param, mode);
+                // Out of automation nothing jumps: the control takes over where the lane left it.
+                if mode == Mode::Off
+                    && let Some(current) = value_of(self, param)
+                {
+                    self.automation.set_live(param, current);
                 }
             }
             Command::WriteEnable(on) => self.automation.set_write_enabled(on),

@@ -293,3 +293,21 @@ fn a_locate_while_writing_ends_the_pass_and_starts_another_where_it_lands() {
         [&Record::PassStart { frame: 0 }, &Record::PassEnd { frame: end }, &Record::PassStart { frame: frames(10.0) }]
     );
 }
+
+#[test]
+fn switched_off_the_parameter_stays_where_its_lane_left_it_and_the_control_takes_over_from_there() {
+    let mut rig = Rig::new();
+    rig.lane(&[(0.0, -20.0), (1.0, -20.0)]);
+    let fader = rig.fader;
+    // The live control last sat at +6 dB; the lane plays -20 dB over it.
+    rig.send(Command::SetParam { param: fader, value: 6.0 });
+    rig.send(Command::SetMode { param: fader, mode: Mode::Read });
+    rig.roll(0.5, |_, _| {});
+    assert!((rig.heard_db(0.5) + 20.0).abs() < 0.1, "the lane plays: {}", rig.heard_db(0.5));
+    rig.send(Command::SetMode { param: fader, mode: Mode::Off });
+    rig.roll(0.5, |_, _| {});
+    assert!((rig.heard_db(1.0) + 20.0).abs() < 0.1, "no jump to the old +6 dB: {}", rig.heard_db(1.0));
+    rig.send(Command::Move { param: fader, value: -10.0 });
+    rig.roll(0.2, |_, _| {});
+    assert!((rig.heard_db(1.2) + 10.0).abs() < 0.1, "then the control moves it: {}", rig.heard_db(1.2));
+}

@@ -514,4 +514,9 @@ fn a_ride_on_the_console_starts_from_the_lane_and_the_mouse_holds_a_touch() {
     assert_eq!(down[0], Effect::Engine(Command::Touch { param: lead, touched: true }));
     let up = app.update(Msg::Mouse(mouse(MouseEventKind::Up(MouseButton::Left), travel.y + 4)));
     assert_eq!(up, [Effect::Engine(Command::Touch { param: lead, touched: false })]);
+
+    // Automation lets go (switched Off): the fader stays where the lane left it.
+    automation_readings(&mut app, &[("strip.Lead.fader", Mode::Read, reading, -3.0)], false, false);
+    automation_readings(&mut app, &[("strip.Lead.fader", Mode::Off, 0, -3.0)], false, false);
+    assert_eq!((app.values.get(lead), app.shown(lead)), (-3.0, -3.0));
 }

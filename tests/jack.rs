@@ -464,6 +464,57 @@ fn the_console_in_a_terminal_moves_faders_mutes_plays_and_saves() {
     assert!(saved.strips[1].mute && !saved.strips[0].mute);
 }
 
+#[test]
+fn a_latch_pass_ridden_in_the_console_is_kept_listed_played_back_and_taken_out() {
+    let _turn = ONE_SERVER_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let server = private_server("console-auto");
+    let dir = tempfile::tempdir().unwrap();
+    let session = dir.path().join("tone");
+    std::fs::create_dir(&session).unwrap();
+    std::fs::write(session.join("session.yaml"), TONE_LAYOUT).unwrap();
+    let mut probe = Probe::start();
+    let command = format!("{} {}", env!("CARGO_BIN_EXE_headroom"), session.display());
+    let term = Tmux::start("console-auto", (100, 40), &[("JACK_DEFAULT_SERVER", &server.name)], &command);
+    term.wait_for("■ stop");
+
+    // Tone in Latch (5), writing armed (W), rolled; four coarse steps down take it to -12 dB.
+    term.keys(&["5"]);
+    term.wait_for("Tone: automation latch");
+    term.keys(&["W"]);
+    term.wait_for("● WRITE ARMED");
+    term.keys(&["Space"]);
+    term.wait_for("● WRITING");
+    std::thread::sleep(Duration::from_millis(300));
+    term.keys(&["J", "J", "J", "J"]);
+    std::thread::sleep(Duration::from_millis(1000));
+    term.keys(&["Space"]);
+    term.wait_for("kept pass 1 (strip.Tone.fader, 0:00-0:0");
+    term.keys(&["W"]);
+    term.wait_for("write off");
+
+    // The automation view lists it and draws its lane.
+    term.keys(&["A"]);
+    let screen = term.wait_for("Tone — automation");
+    assert!(screen.contains("strip.Tone.fader ·") && screen.contains("points"), "{screen}");
+    assert!(line_with(&screen, "pass 1").contains("(strip.Tone.fader, 0:00-0:0"), "{screen}");
+
+    // Played back from the top: past the ride the lane holds Tone at -12 dB, heard at the master.
+    term.keys(&["Home", "Space"]);
+    term.wait_for("▶ play");
+    std::thread::sleep(Duration::from_millis(1800));
+    let heard = db(rms(&probe.record(0.3).0) / 0.25);
+    assert!((heard + 12.0).abs() < 0.2, "played back: {heard} dB, the lane -12 dB");
+    term.keys(&["Space"]);
+
+    // Taken out: listed as such, and so in the session's automation file.
+    term.keys(&["x"]);
+    term.wait_for("took out pass 1");
+    assert!(line_with(&term.screen(false), "pass 1").contains("taken out"));
+    let file = std::fs::read_to_string(session.join("automation.yaml")).unwrap();
+    assert!(file.contains("active: false") && file.contains("strip.Tone.fader"), "{file}");
+    term.keys(&["q", "q"]);
+}
+
 /// A JACK client named like the device: `out` plays messages pushed into its ring, `in`
 /// keeps what headroom sends it.
 #[cfg(feature = "midi-jack")]

@@ -22,25 +22,34 @@ use crate::engine::params::{ParamIndex, ParamSpec, ParamTable, ParamValues, Unit
 use crate::ui::meters::FADER;
 
 /// The target value of every parameter, shared by everything that sets targets.
-pub struct ParamMirror(Box<[AtomicU32]>);
+pub struct ParamMirror {
+    values: Box<[AtomicU32]>,
+    /// Per parameter: automation drove it when `follow` last looked.
+    driven: Box<[AtomicBool]>,
+}
 
 impl ParamMirror {
     pub fn new(values: &ParamValues, count: usize) -> ParamMirror {
-        ParamMirror((0..count).map(|i| AtomicU32::new(values.get_at(i).to_bits())).collect())
+        ParamMirror {
+            values: (0..count).map(|i| AtomicU32::new(values.get_at(i).to_bits())).collect(),
+            driven: (0..count).map(|_| AtomicBool::new(false)).collect(),
+        }
     }
 
     pub fn get(&self, param: ParamIndex) -> f32 {
-        f32::from_bits(self.0[param.0 as usize].load(Ordering::Relaxed))
+        f32::from_bits(self.values[param.0 as usize].load(Ordering::Relaxed))
     }
 
     pub fn set(&self, param: ParamIndex, value: f32) {
-        self.0[param.0 as usize].store(value.to_bits(), Ordering::Relaxed);
+        self.values[param.0 as usize].store(value.to_bits(), Ordering::Relaxed);
     }
 
-    /// Takes the values automation plays (or writes), so screens and motors follow them.
+    /// Takes the values automation plays (or writes), so screens and motors follow them,
+    /// and, once, the value it leaves a parameter at when it lets go, which the engine keeps.
     pub fn follow(&self, automation: &AutomationTelemetry) {
-        for (i, slot) in self.0.iter().enumerate() {
-            if automation_state::drives(automation.state[i].load(Ordering::Relaxed)) {
+        for (i, slot) in self.values.iter().enumerate() {
+            let drives = automation_state::drives(automation.state[i].load(Ordering::Relaxed));
+            if self.driven[i].swap(drives, Ordering::Relaxed) || drives {
                 slot.store(automation.played[i].load(Ordering::Relaxed), Ordering::Relaxed);
             }
         }

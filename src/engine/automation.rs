@@ -258,11 +258,10 @@ impl Automation {
         }
     }
 
-    /// Changes a parameter's mode; leaving a lane hands the parameter back to the live value,
-    /// which is returned.
-    pub fn set_mode(&mut self, param: ParamIndex, mode: Mode) -> Option<f32> {
+    /// Changes a parameter's mode.
+    pub fn set_mode(&mut self, param: ParamIndex, mode: Mode) {
         let i = param.0 as usize;
-        let p = self.params.get_mut(i)?;
+        let Some(p) = self.params.get_mut(i) else { return };
         let before = p.mode;
         p.mode = mode;
         p.release = None;
@@ -275,11 +274,9 @@ impl Automation {
                     self.active.swap_remove(at);
                 }
                 self.telemetry.automation.state[i].store(state::LIVE, Ordering::Relaxed);
-                return Some(p.live);
             }
             _ => {}
         }
-        None
     }
 
     pub(super) fn set_write_enabled(&mut self, on: bool) {

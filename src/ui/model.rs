@@ -500,6 +500,13 @@ impl App {
         if self.status.as_ref().is_some_and(|s| r.now_s > s.until_s) {
             self.status = None;
         }
+        // Where automation lets go of a parameter (a glide ends, a lane or a mode goes), the
+        // console's target takes the value it left, which is what the engine keeps.
+        for (i, (was, now)) in self.readings.automation.iter().zip(&r.automation).enumerate() {
+            if was.drives() && !now.drives() {
+                self.values.set(ParamIndex(i as u32), now.played);
+            }
+        }
         self.readings = r;
     }
 
@@ -611,7 +618,7 @@ impl App {
                 self.detail_row = self.detail_row.min(self.detail_params().len().saturating_sub(1));
                 // Automation opens on the fader, the lane most ridden, unless the cursor is on a lane.
                 if self.overlay == Overlay::Automation
-                    && self.automation_of(self.detail_param()).mode == crate::automation::Mode::Off
+                    && !self.automation.lanes.contains_key(&self.detail_param())
                     && let Some(row) = self.detail_params().iter().position(|&p| p == ch.fader)
                 {
                     self.detail_row = row;
