@@ -1058,3 +1058,29 @@ fn write_latch_trim_and_read_over_jack_leave_the_lanes_each_mode_promises() {
     let summary = headroom.quit();
     assert!(summary.contains("0 allocations on the audio thread"), "{summary}");
 }
+
+#[cfg(feature = "midi-jack")]
+#[test]
+fn keys_in_the_console_move_an_mcus_motor_and_light_its_mute_and_mode_buttons() {
+    let _turn = ONE_SERVER_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let server = private_server("console-mcu");
+    let dir = tempfile::tempdir().unwrap();
+    let layout = ten_strip_layout(dir.path());
+    let device = MidiDevice::start("MCU-test");
+    let command = format!(
+        "{} {} --controller mackie-control --surface MCU-test",
+        env!("CARGO_BIN_EXE_headroom"),
+        layout.display()
+    );
+    let term = Tmux::start("console-mcu", (120, 30), &[("JACK_DEFAULT_SERVER", &server.name)], &command);
+    term.wait_for("● Mackie Control");
+    device.expect("motor 2 at 0 dB", |m| m == motor(1, 0.0));
+    // S2 selected, down 6 dB, muted, put in Latch: the motor, the mute LED and LATCH follow.
+    term.keys(&["Right", "J", "J", "m", "5"]);
+    term.wait_for("S2: automation latch");
+    device.expect("motor 2 at -6 dB", |m| m == motor(1, -6.0));
+    device.expect("mute 2 lit", |m| m == [0x90, 0x11, 0x7F]);
+    device.expect("select 2 lit", |m| m == [0x90, 0x19, 0x7F]);
+    device.expect("LATCH lit for the selected strip", |m| m == [0x90, 0x4E, 0x7F]);
+    term.keys(&["q", "q"]);
+}
