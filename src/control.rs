@@ -8,6 +8,7 @@
 //! - `mackie`: the Mackie Control protocol's fixed controls, displays and handshake.
 //! - `map`: controller maps, checked like layouts.
 //! - `midi`: bytes to messages and back (running status, SysEx, real-time bytes).
+//! - `presonus`: a FaderPort 8/16's scribble strips and meters (native mode).
 //! - `surface`: a surface's controls moving the mix (banks, soft takeover, touch).
 //! - `targets`: everything a control can be bound to, named once.
 
@@ -18,5 +19,6 @@ pub mod link;
 pub mod mackie;
 pub mod map;
 pub mod midi;
+pub mod presonus;
 pub mod surface;
 pub mod targets;

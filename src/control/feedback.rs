@@ -13,6 +13,7 @@ use super::generic::is_button;
 use super::mackie::{self, Greeting, LCD_STRIP_WIDTH, MackieDoc};
 use super::map::{Control, ControlDoc, ControllerMap, Message};
 use super::midi::MidiMessage;
+use super::presonus::{self, PresonusDoc};
 use super::surface::{Binding, ParamMirror, Reach, travel};
 use super::targets::{StripControl, Target, TransportAction};
 use crate::engine::params::ParamTable;
@@ -33,6 +34,14 @@ pub struct Feedback {
     /// Per control: the bytes it was last sent.
     sent: Vec<Option<Vec<u8>>>,
     mackie: Option<MackieShown>,
+    presonus: Option<PresonusShown>,
+}
+
+/// What a FaderPort's scribble strips were last sent.
+struct PresonusShown {
+    unit: PresonusDoc,
+    /// Per line and strip.
+    text: Vec<Option<String>>,
 }
 
 /// What a Mackie unit's displays were last sent.
@@ -53,7 +62,8 @@ impl Feedback {
             lcd: vec![None; 2 * map.strips as usize],
             timecode: None,
         });
-        Feedback { sent: vec![None; map.controls.len()], map, table, binding, mackie }
+        let presonus = map.presonus.map(|unit| PresonusShown { unit, text: vec![None; 2 * map.strips as usize] });
+        Feedback { sent: vec![None; map.controls.len()], map, table, binding, mackie, presonus }
     }
 
     /// Forgets what the device shows and returns what brings it up: the map's init
@@ -69,6 +79,10 @@ impl Feedback {
             if shown.unit.meters {
                 out.extend((0..self.map.strips as u8).map(|strip| mackie::meter_mode(shown.model, strip)));
             }
+        }
+        if let Some(shown) = &mut self.presonus {
+            shown.text.iter_mut().for_each(|t| *t = None);
+            out.extend((0..self.map.strips as u8).map(|strip| presonus::strip_mode(&shown.unit, strip)));
         }
         out
     }
@@ -129,7 +143,38 @@ impl Feedback {
         if self.mackie.is_some() {
             self.mackie_displays(mirror, transport, telemetry, &mut out);
         }
+        if self.presonus.is_some() {
+            self.presonus_displays(mirror, telemetry, &mut out);
+        }
         out
+    }
+
+    /// A FaderPort's scribble strips (name above, fader value below) and meters.
+    fn presonus_displays(&mut self, mirror: &ParamMirror, telemetry: &Telemetry, out: &mut Vec<Vec<u8>>) {
+        let unit = self.presonus.as_ref().expect("a FaderPort").unit;
+        for slot in 0..self.map.strips {
+            if unit.display {
+                let lines = self.strip_text(slot, mirror);
+                let shown = self.presonus.as_mut().expect("a FaderPort");
+                for (line, text) in lines.into_iter().enumerate() {
+                    let text = text.trim().to_string();
+                    let index = line * self.map.strips as usize + slot as usize;
+                    if shown.text[index].as_ref() != Some(&text) {
+                        out.push(presonus::text(unit.model, slot as u8, line as u8, &text));
+                        shown.text[index] = Some(text);
+                    }
+                }
+            }
+            if unit.meters
+                && let Some(peak) = self.strip_peak(slot, telemetry)
+            {
+                // The meter falls by itself: only readings above the floor are sent.
+                let message = presonus::meter(slot as u8, peak);
+                if message[1] != 0 {
+                    out.push(message.to_vec());
+                }
+            }
+        }
     }
 
     /// What control `control` should show now; `None` leaves it as it is.
@@ -173,6 +218,22 @@ impl Feedback {
         })
     }
 
+    /// What bank slot `slot`'s scribble strip says: the channel's name (shortened to six
+    /// characters) and its fader; blank past the session's last strip.
+    fn strip_text(&self, slot: u16, mirror: &ParamMirror) -> [String; 2] {
+        let Some(channel) = self.binding.slot_channel(slot) else { return [String::new(), String::new()] };
+        let fader = match self.binding.reach(Target::Strip { slot, control: StripControl::Fader }) {
+            Reach::Param { param, .. } => mirror.get(param),
+            _ => f32::NEG_INFINITY,
+        };
+        [mackie::scribble(&self.binding.names[channel]), fader_text(fader)]
+    }
+
+    /// The peak a strip's meter should show now, if the slot has a channel.
+    fn strip_peak(&self, slot: u16, telemetry: &Telemetry) -> Option<f32> {
+        self.binding.slot_channel(slot).map(|c| telemetry.channels[c].surface_peak.take())
+    }
+
     fn mackie_displays(
         &mut self,
         mirror: &ParamMirror,
@@ -181,42 +242,32 @@ impl Feedback {
         out: &mut Vec<Vec<u8>>,
     ) {
         let strips = self.map.strips;
-        let shown = self.mackie.as_mut().expect("a Mackie unit");
-        let model = shown.model;
+        let unit = self.mackie.as_ref().expect("a Mackie unit").unit;
         for slot in 0..strips {
-            let channel = self.binding.slot_channel(slot);
-            if shown.unit.display {
+            if unit.display {
                 let width = if slot + 1 == strips { LCD_STRIP_WIDTH - 1 } else { LCD_STRIP_WIDTH };
-                let (name, value) = match channel {
-                    Some(c) => {
-                        let fader = match self.binding.reach(Target::Strip { slot, control: StripControl::Fader }) {
-                            Reach::Param { param, .. } => mirror.get(param),
-                            _ => f32::NEG_INFINITY,
-                        };
-                        (mackie::scribble(&self.binding.names[c]), fader_text(fader))
-                    }
-                    None => (String::new(), String::new()),
-                };
-                for (line, text) in [name, value].into_iter().enumerate() {
+                let lines = self.strip_text(slot, mirror);
+                let shown = self.mackie.as_mut().expect("a Mackie unit");
+                for (line, text) in lines.into_iter().enumerate() {
                     let text = format!("{text:<width$}");
                     let index = line * strips as usize + slot as usize;
                     if shown.lcd[index].as_ref() != Some(&text) {
-                        out.push(mackie::lcd(model, line as u8, slot as u8 * LCD_STRIP_WIDTH as u8, &text));
+                        out.push(mackie::lcd(shown.model, line as u8, slot as u8 * LCD_STRIP_WIDTH as u8, &text));
                         shown.lcd[index] = Some(text);
                     }
                 }
             }
-            if shown.unit.meters
-                && let Some(c) = channel
+            if unit.meters
+                && let Some(peak) = self.strip_peak(slot, telemetry)
             {
                 // The unit lets a meter fall by itself: only peaks above the floor are sent.
-                let peak = telemetry.channels[c].surface_peak.take();
                 let message = mackie::meter(slot as u8, peak);
                 if message[1] & 0x0F != 0 {
                     out.push(message.to_vec());
                 }
             }
         }
+        let shown = self.mackie.as_mut().expect("a Mackie unit");
         if shown.unit.timecode && !shown.unit.extender {
             let digits = mackie::timecode_digits(transport.seconds);
             for (i, digit) in digits.iter().enumerate() {
@@ -359,6 +410,21 @@ mod tests {
         assert!(changed.contains(&vec![0xE0, (raw & 0x7F) as u8, (raw >> 7) as u8]), "{changed:02X?}");
         assert!(changed.contains(&vec![0x90, 0x10, 0x7F]));
         assert!(changed.contains(&mackie::lcd(0x14, 1, 0, "   0.0 ")));
+    }
+
+    #[test]
+    fn a_faderport_8_is_sent_its_strip_modes_names_values_and_meters() {
+        let mut r = rig("presonus-faderport8");
+        let hello = r.feedback.hello();
+        assert!(hello.contains(&vec![0xF0, 0x00, 0x01, 0x06, 0x02, 0x13, 0, 5, 0xF7]), "{hello:02X?}");
+        let first = r.due();
+        assert!(first.contains(&presonus::text(presonus::Model::Fp8, 0, 0, "Drums")), "{first:02X?}");
+        assert!(first.contains(&presonus::text(presonus::Model::Fp8, 0, 1, "-4.0")));
+        // The demo has seven strips and buses: the eighth scribble strip is blank.
+        assert!(first.contains(&presonus::text(presonus::Model::Fp8, 7, 0, "")));
+        r.telemetry.channels[1].surface_peak.raise_to(0.5);
+        let later = r.due();
+        assert_eq!(later, [vec![0xD1, presonus::meter(1, 0.5)[1]]], "only Bass's meter changed");
     }
 
     #[test]

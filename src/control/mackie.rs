@@ -176,7 +176,7 @@ pub fn lcd(model: u8, line: u8, column: u8, text: &str) -> Vec<u8> {
 }
 
 /// The LCD shows 7-bit ASCII: accents lose them, anything else becomes `_`.
-fn lcd_char(c: char) -> u8 {
+pub(super) fn lcd_char(c: char) -> u8 {
     let folded = match c {
         'à'..='å' | 'À'..='Å' => 'a',
         'è'..='ë' | 'È'..='Ë' => 'e',

@@ -18,6 +18,7 @@ use serde::{Deserialize, Serialize};
 
 use super::generic::is_button;
 use super::mackie::{self, MackieDoc};
+use super::presonus::PresonusDoc;
 use super::targets::{self, StripControl, Target};
 use crate::session::load::{LoadError, parse_with};
 use crate::session::validate::Finding;
@@ -141,6 +142,8 @@ pub struct MapDoc {
     pub unverified: Vec<String>,
     /// For `protocol: mackie`: what the unit has (default: a main unit with everything).
     pub mackie: Option<MackieDoc>,
+    /// A PreSonus FaderPort 8/16 in native mode: its scribble strips and meters.
+    pub presonus: Option<PresonusDoc>,
     /// Generic: every control. Mackie: controls added to the protocol's, or replacing
     /// the protocol's control on the same message (units that renumber buttons).
     #[serde(default)]
@@ -268,6 +271,7 @@ pub struct ControllerMap {
     pub controls: Vec<Control>,
     /// Mackie Control units: what this one has.
     pub mackie: Option<MackieDoc>,
+    pub presonus: Option<PresonusDoc>,
     /// Where it came from (a file, or `shipped:<name>`), for messages.
     pub source: PathBuf,
 }
@@ -307,6 +311,7 @@ pub fn blank(port: &str) -> ControllerMap {
         init: Vec::new(),
         unverified: Vec::new(),
         mackie: None,
+        presonus: None,
         controls: Vec::new(),
     };
     compile(&doc, Path::new("(learned)"))
@@ -343,6 +348,9 @@ fn check(doc: &MapDoc) -> Vec<Finding> {
     }
     if doc.mackie.is_some() && doc.protocol != Protocol::Mackie {
         report("mackie".into(), "`mackie:` describes a Mackie Control unit; this map's protocol is generic".into());
+    }
+    if doc.presonus.is_some() && doc.protocol == Protocol::Mackie {
+        report("presonus".into(), "`presonus:` is a FaderPort's native mode; in Mackie mode use `mackie:`".into());
     }
     for (i, c) in doc.controls.iter().enumerate() {
         let at = |key: &str| format!("controls[{i}].{key}");
@@ -444,6 +452,7 @@ fn compile(doc: &MapDoc, file: &Path) -> ControllerMap {
         unverified: doc.unverified.clone(),
         controls: Vec::new(),
         mackie,
+        presonus: doc.presonus,
         source: file.to_path_buf(),
     };
     let protocol_controls = mackie.map(|unit| mackie::standard_controls(&unit, doc.strips.unwrap_or(8)));
