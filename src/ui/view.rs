@@ -110,6 +110,14 @@ pub fn strip_rows(rect: Rect) -> StripRows {
     }
 }
 
+/// The rows of the selected strip's parameter list (detail, automation view) that fit in
+/// `height`, scrolled to keep the cursor in view: (row, parameter).
+fn listed_params(app: &App, height: usize) -> Vec<(usize, crate::engine::params::ParamIndex)> {
+    let params = app.detail_params();
+    let first = app.detail_row.saturating_sub(height / 2).min(params.len().saturating_sub(height));
+    params.into_iter().enumerate().skip(first).take(height).collect()
+}
+
 /// Transport time as minutes, seconds and milliseconds.
 pub fn clock(frame: u64, sample_rate: u32) -> String {
     let ms = frame * 1000 / sample_rate.max(1) as u64;

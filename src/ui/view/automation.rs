@@ -9,7 +9,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::canvas::{Canvas, Line as Segment};
 use ratatui::widgets::{Block, Paragraph};
 
-use super::Theme;
+use super::{Theme, listed_params};
 use crate::automation::Mode;
 use crate::automation::passes::clock;
 use crate::engine::params::{FADER_FLOOR_DB, ParamSpec, Unit};
@@ -76,14 +76,9 @@ pub fn mode_mark(mode: Mode) -> &'static str {
 
 /// The strip's parameters: name, mode, value as it plays, and a light while a hand is on it.
 fn parameter_lines(app: &App, height: usize, theme: &Theme) -> Vec<Line<'static>> {
-    let params = app.detail_params();
-    let first = app.detail_row.saturating_sub(height / 2).min(params.len().saturating_sub(height));
-    params
-        .iter()
-        .enumerate()
-        .skip(first)
-        .take(height)
-        .map(|(row, &param)| {
+    listed_params(app, height)
+        .into_iter()
+        .map(|(row, param)| {
             let spec = app.table.spec(param);
             let a = app.automation_of(param);
             let cursor = row == app.detail_row;

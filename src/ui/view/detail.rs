@@ -8,8 +8,8 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::canvas::{Canvas, Line as Segment, Points};
 use ratatui::widgets::{Block, Paragraph};
 
-use super::Theme;
 use super::automation::{mode_mark, mode_style, value_style};
+use super::{Theme, listed_params};
 use crate::dsp::eq::{BandSettings, HpfSlope, front_response_db};
 use crate::ui::model::{App, ChannelInfo, short_id};
 
@@ -39,14 +39,9 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
 
 /// The parameter list, scrolled to keep the cursor in view.
 fn parameter_lines(app: &App, height: usize, theme: &Theme) -> Vec<Line<'static>> {
-    let params = app.detail_params();
-    let first = app.detail_row.saturating_sub(height / 2).min(params.len().saturating_sub(height));
-    params
-        .iter()
-        .enumerate()
-        .skip(first)
-        .take(height)
-        .map(|(row, &param)| {
+    listed_params(app, height)
+        .into_iter()
+        .map(|(row, param)| {
             let spec = app.table.spec(param);
             let a = app.automation_of(param);
             let text = format!("{:<20}{:>12}", short_id(&spec.id), spec.format(app.shown(param)));
