@@ -189,6 +189,7 @@ fn touch_reads_until_touched_writes_while_touched_and_glides_back_over_the_retur
     // Released at 2.0 s: half way back at 2.125 s, on the curve by 2.25 s (250 ms).
     assert!((rig.written_at(2.125) - -7.0).abs() < 0.1, "{}", rig.written_at(2.125));
     assert!(rig.written().last().unwrap().0 < 2.26);
+    assert_eq!(rig.written().last().unwrap().1, -10.0, "the glide lands on the curve exactly");
     assert!(rig.records.iter().any(|r| matches!(r, Record::Released { param, .. } if *param == fader)));
     assert!((rig.heard_db(0.9) - -10.0).abs() < 0.3 && (rig.heard_db(1.9) - -4.0).abs() < 0.3);
     assert!((rig.heard_db(2.9) - -10.0).abs() < 0.3);

@@ -416,11 +416,12 @@ impl Automation {
                 }
                 let Some((start, from)) = p.release else { return read };
                 let t = frame.saturating_sub(start) as f32 / glide as f32;
-                if t >= 1.0 {
-                    p.release = None;
-                    return read;
-                }
                 let to = curve.unwrap_or(p.touched_at);
+                if t >= 1.0 {
+                    // The glide lands on the curve exactly, and the stretch ends there.
+                    p.release = None;
+                    return Decision { value: Some(to), write: true };
+                }
                 Decision { value: Some(from + (to - from) * t), write: true }
             }
             Mode::Latch => read,
