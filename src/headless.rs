@@ -310,7 +310,10 @@ fn apply(
                     return Err(format!("no parameter or channel \"{target}\"; `headroom params SESSION` lists them"));
                 }
             };
-            println!("{target}: {} ({} parameters)", mode.name(), chosen.len());
+            match chosen.len() {
+                1 => println!("{target}: {}", mode.name()),
+                n => println!("{target}: {} ({n} parameters)", mode.name()),
+            }
             recorder.request(Request::SetModes { params: chosen, mode });
             Ok(())
         }

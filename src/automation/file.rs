@@ -59,7 +59,8 @@ pub fn path_for(session_file: &Path) -> PathBuf {
 
 /// "0 -10, 48000 -4.5"
 pub fn stretch_text(points: &[Point]) -> String {
-    points.iter().map(|p| format!("{} {}", p.frame, p.value)).collect::<Vec<_>>().join(", ")
+    // Adding 0.0 turns -0 into 0, which reads better and parses the same.
+    points.iter().map(|p| format!("{} {}", p.frame, p.value + 0.0)).collect::<Vec<_>>().join(", ")
 }
 
 fn parse_stretch(text: &str) -> Result<Vec<Point>, String> {
