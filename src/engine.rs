@@ -109,10 +109,11 @@ pub struct Engine {
     /// Sum of everything feeding each bus over one pass; index 0 is the master, then the
     /// buses in layout order.
     sums: Vec<BusSum>,
-    /// The strips' contributions to `sums`, from each half of the strips separately: the two
-    /// halves can run on two threads (offline), and real time adds them up the same way,
-    /// so a render and a real-time capture agree to the bit.
-    strip_sums: [Vec<BusSum>; 2],
+    /// The strips' contributions to `sums`, from each group of `group_size` consecutive
+    /// strips separately: the groups can run on any thread (offline), and real time adds
+    /// them up in the same order, so a render and a real-time capture agree to the bit.
+    strip_sums: Vec<Vec<BusSum>>,
+    group_size: usize,
     /// The order the buses run in, and which channels reach which (for solo).
     routing: Routing,
     commands: Vec<rtrb::Consumer<Command>>,
@@ -211,7 +212,10 @@ impl Engine {
                 solo_dirty: true,
             },
             sums: (0..=doc.buses.len()).map(|_| BusSum::new(MAX_PASS)).collect(),
-            strip_sums: std::array::from_fn(|_| (0..=doc.buses.len()).map(|_| BusSum::new(MAX_PASS)).collect()),
+            strip_sums: (0..strip_count.div_ceil(strip_group_size(strip_count)))
+                .map(|_| (0..=doc.buses.len()).map(|_| BusSum::new(MAX_PASS)).collect())
+                .collect(),
+            group_size: strip_group_size(strip_count),
             routing: Routing::new(strip_count, doc.buses.len(), bus_order),
             strip_count,
             channels,
@@ -243,41 +247,46 @@ impl Engine {
     /// Processes one block of `frames` frames (any length; split internally into passes and
     /// sub-blocks) at `transport`, which automation plays and writes against.
     pub fn process(&mut self, frames: usize, transport: Transport, io: &mut impl AudioIo) {
-        self.process_in_passes(frames, transport, io, |[first, second], values, io, offset, n| {
-            first.run(values, io, offset, n);
-            second.run(values, io, offset, n);
+        self.process_in_passes(frames, transport, io, |groups, values, io, offset, n| {
+            groups.for_each(|group| group.run(values, io, offset, n));
         });
     }
 
-    /// `process` for offline rendering: the two halves of the strips run on two threads.
-    /// The result is identical to `process`, bit for bit.
+    /// `process` for offline rendering: the groups of strips run on two threads, each
+    /// taking the next group not yet taken, so a helper the system starts late costs
+    /// nothing. The result is identical to `process`, bit for bit.
     pub fn process_parallel(&mut self, frames: usize, transport: Transport, io: &mut (impl AudioIo + Sync)) {
-        self.process_in_passes(frames, transport, io, |[first, second], values, io, offset, n| {
+        self.process_in_passes(frames, transport, io, |groups, values, io, offset, n| {
             // A thread for a short pass (automation cuts passes on its grid) costs more than it saves.
             if n < PARALLEL_PASS {
-                first.run(values, io, offset, n);
-                second.run(values, io, offset, n);
+                groups.for_each(|group| group.run(values, io, offset, n));
                 return;
             }
+            let queue = std::sync::Mutex::new(groups);
+            let take = || queue.lock().unwrap_or_else(std::sync::PoisonError::into_inner).next();
             std::thread::scope(|scope| {
-                scope.spawn(move || {
+                scope.spawn(|| {
                     let _denormals = FlushDenormals::new();
-                    second.run(values, io, offset, n);
+                    while let Some(group) = take() {
+                        group.run(values, io, offset, n);
+                    }
                 });
-                first.run(values, io, offset, n);
+                while let Some(group) = take() {
+                    group.run(values, io, offset, n);
+                }
             });
         });
     }
 
-    /// The pass loop shared by both: commands, then per pass automation, settings, the two
-    /// halves of the strips (run by `strip_stage`), then buses and master. While anything is
+    /// The pass loop shared by both: commands, then per pass automation, settings, the groups
+    /// of strips (run by `strip_stage`), then buses and master. While anything is
     /// automated and the transport rolls, passes end on the automation grid.
     fn process_in_passes<I: AudioIo>(
         &mut self,
         frames: usize,
         transport: Transport,
         io: &mut I,
-        strip_stage: impl Fn([StripHalf<'_>; 2], &[f32], &I, usize, usize),
+        strip_stage: impl Fn(StripGroups<'_>, &[f32], &I, usize, usize),
     ) {
         let _denormals = FlushDenormals::new();
         self.drain_commands();
@@ -293,14 +302,12 @@ impl Engine {
                 self.run_automation(frame, transport.rolling);
             }
             self.refresh_settings();
-            let half = self.strip_count.div_ceil(2);
-            let (first, second) = self.channels[..self.strip_count].split_at_mut(half);
-            let [sums_first, sums_second] = &mut self.strip_sums;
-            let halves = [
-                StripHalf { strips: first, first_index: 0, sums: sums_first },
-                StripHalf { strips: second, first_index: half, sums: sums_second },
-            ];
-            strip_stage(halves, &self.params.values, &*io, offset, n);
+            let groups = StripGroups {
+                strips: self.channels[..self.strip_count].chunks_mut(self.group_size),
+                sums: self.strip_sums.iter_mut(),
+                next_index: 0,
+            };
+            strip_stage(groups, &self.params.values, &*io, offset, n);
             self.mix_buses(offset, n, io);
             offset += n;
         }
@@ -440,14 +447,16 @@ impl Engine {
 
     /// Adds up the two halves of the strips, then runs buses and master sub-block by sub-block.
     fn mix_buses(&mut self, offset: usize, frames: usize, io: &mut impl AudioIo) {
-        let [first, second] = &mut self.strip_sums;
-        for ((sum, a), b) in self.sums.iter_mut().zip(first.iter_mut()).zip(second.iter_mut()) {
+        // The groups' sums, added in group order whichever thread ran them.
+        for (s, sum) in self.sums.iter_mut().enumerate() {
             for side in 0..2 {
-                let (a, b) = (a.side_mut(side, 0, frames), b.side_mut(side, 0, frames));
-                for ((s, x), y) in sum.side_mut(side, 0, frames).iter_mut().zip(a.iter_mut()).zip(b.iter_mut()) {
-                    *s = *x + *y;
-                    *x = 0.0;
-                    *y = 0.0;
+                let total = sum.side_mut(side, 0, frames);
+                total.fill(0.0);
+                for group in &mut self.strip_sums {
+                    for (t, x) in total.iter_mut().zip(group[s].side_mut(side, 0, frames)) {
+                        *t += *x;
+                        *x = 0.0;
+                    }
                 }
             }
         }
@@ -524,14 +533,39 @@ impl Engine {
 }
 
 /// Half of the strips, with the bus sums it adds into.
-struct StripHalf<'a> {
+/// How many consecutive strips run as one group: about an eighth of them (enough groups
+/// for two threads to share out evenly), in whole SIMD packs.
+fn strip_group_size(strips: usize) -> usize {
+    const GROUPS: usize = 8;
+    strips.div_ceil(GROUPS).next_multiple_of(PACK).max(PACK)
+}
+
+/// The strip groups of one pass, each with its own sums, in order.
+struct StripGroups<'a> {
+    strips: std::slice::ChunksMut<'a, Channel>,
+    sums: std::slice::IterMut<'a, Vec<BusSum>>,
+    next_index: usize,
+}
+
+impl<'a> Iterator for StripGroups<'a> {
+    type Item = StripGroup<'a>;
+
+    fn next(&mut self) -> Option<StripGroup<'a>> {
+        let (strips, sums) = (self.strips.next()?, self.sums.next()?);
+        let first_index = self.next_index;
+        self.next_index += strips.len();
+        Some(StripGroup { strips, first_index, sums })
+    }
+}
+
+struct StripGroup<'a> {
     strips: &'a mut [Channel],
     /// Strip index (as the AudioIo knows it) of `strips[0]`.
     first_index: usize,
     sums: &'a mut [BusSum],
 }
 
-impl StripHalf<'_> {
+impl StripGroup<'_> {
     /// Runs the strips over one pass of `frames` frames starting at `offset` of the block,
     /// four at a time: their front filters run side by side in SIMD lanes.
     fn run(self, values: &[f32], io: &impl AudioIo, offset: usize, frames: usize) {
