@@ -376,7 +376,8 @@ fn a_render_on_two_threads_equals_real_time_to_the_bit_for_any_grouping_of_the_s
     // 37 full strips: groups of eight and a short last one, shared out between two threads.
     let doc = headroom::bench::full_session(37, 0, Channels::Stereo);
     let signal = |strip: usize, channel: usize, frame: u64| {
-        sine(110.0 * (1 + strip % 7) as f32, 0.3, frame + channel as u64 * 17) * if strip % 3 == 0 { 1.0 } else { 0.5 }
+        sine(110.0 * (1 + strip % 7) as f32, 0.3, frame + channel as u64 * 17)
+            * if strip.is_multiple_of(3) { 1.0 } else { 0.5 }
     };
     let frames = 48_000;
     let mut real_time = Engine::build(&doc, FS, 0).unwrap().engine;
