@@ -15,9 +15,9 @@ use crate::engine::{AudioIo, Built, Engine};
 use crate::session::load::{Loaded, Problem};
 use crate::session::schema::{LimiterDoc, SessionDoc};
 
-/// Momentary loudness is evaluated every this many frames of a render (21 ms at 48 kHz;
-/// a 100 ms hop would miss the maximum of short bursts).
-const LOUDNESS_HOP: usize = 1024;
+/// Momentary loudness is evaluated every 20 ms of a render (from 20 ms block energies; a
+/// 100 ms hop would miss the maximum of short bursts): this many hops a second.
+const LOUDNESS_HOPS_PER_S: u32 = 50;
 
 /// Frames per engine call when rendering (divides the stem chunk size).
 pub const RENDER_BLOCK: usize = 4096;
@@ -215,7 +215,7 @@ fn write_and_measure(
     blocks: std::sync::mpsc::Receiver<Vec<f32>>,
 ) -> Result<(f32, LoudnessReading), hound::Error> {
     let mut sink = SampleSink::new(spec);
-    let mut meter = LoudnessMeter::new(sample_rate, LOUDNESS_HOP);
+    let mut meter = LoudnessMeter::new(sample_rate, (sample_rate / LOUDNESS_HOPS_PER_S) as usize);
     let mut peak = 0.0f32;
     for samples in blocks {
         for &s in &samples {
