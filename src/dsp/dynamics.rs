@@ -111,15 +111,24 @@ impl Compressor {
         if self.settings.bypass && self.reduction_db == 0.0 && self.makeup_db.is_settled() {
             return 0.0;
         }
+        // A whole sub-block, the usual case, compiles with every loop length known.
+        match (block.frames(), block.channels()) {
+            (MAX_BLOCK, 2) => self.compress(block, MAX_BLOCK, 2),
+            (MAX_BLOCK, 1) => self.compress(block, MAX_BLOCK, 1),
+            (frames, channels) => self.compress(block, frames, channels),
+        }
+    }
+
+    #[inline(always)]
+    fn compress(&mut self, block: &mut AudioBlock, frames: usize, channels: usize) -> f32 {
         let s = self.settings;
-        let frames = block.frames();
         // Detector input: the louder channel, sample by sample (a vectorisable pass).
         let mut levels = [0.0f32; MAX_BLOCK];
         let levels = &mut levels[..frames];
         for (level, x) in levels.iter_mut().zip(block.channel(0)) {
             *level = x.abs();
         }
-        if block.channels() == 2 {
+        if channels == 2 {
             for (level, x) in levels.iter_mut().zip(block.channel(1)) {
                 let a = x.abs();
                 *level = if a > *level { a } else { *level };
@@ -184,8 +193,8 @@ impl Compressor {
             }
             self.gain = target;
         }
-        for ch in 0..block.channels() {
-            for (x, g) in block.channel_mut(ch).iter_mut().zip(&gains[..frames]) {
+        for ch in 0..channels {
+            for (x, g) in block.channel_mut(ch)[..frames].iter_mut().zip(&gains[..frames]) {
                 *x *= g;
             }
         }
