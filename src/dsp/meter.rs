@@ -1,8 +1,8 @@
 //! Sample-peak and RMS metering. Ballistics (hold, fall-back) belong to the
 //! display; the engine only reports what happened.
 
-use super::AudioBlock;
 use super::smoothing::pole_for;
+use super::{AudioBlock, MAX_BLOCK};
 
 /// Integration time of the RMS reading (a VU-like 300 ms).
 const RMS_TIME_MS: f32 = 300.0;
@@ -41,13 +41,21 @@ impl LevelMeter {
     /// Returns false, and records nothing, if the block holds a NaN or an infinity
     /// (the sum of squares then is not finite): the caller can drop the block.
     pub fn measure(&mut self, block: &AudioBlock) -> bool {
-        let frames = block.frames();
+        // A whole sub-block, the usual case, compiles with its loop lengths known.
+        match block.frames() {
+            MAX_BLOCK => self.measure_frames(block, MAX_BLOCK),
+            frames => self.measure_frames(block, frames),
+        }
+    }
+
+    #[inline(always)]
+    fn measure_frames(&mut self, block: &AudioBlock, frames: usize) -> bool {
         if frames != self.pole_frames {
             self.pole_block = self.pole.powi(frames as i32);
             self.pole_frames = frames;
         }
         for ch in 0..block.channels() {
-            let samples = block.channel(ch);
+            let samples = &block.channel(ch)[..frames];
             // Eight running lanes: a single float sum cannot be reordered, eight can be vectorised.
             let (mut peaks, mut sums) = ([0.0f32; 8], [0.0f32; 8]);
             let chunks = samples.chunks_exact(8);
