@@ -110,6 +110,17 @@ pub fn strip_rows(rect: Rect) -> StripRows {
     }
 }
 
+/// Draws `block` over `area` and splits its inside into the parameter list on the left (at
+/// most `list_w` columns, half the width) and the panel right of it: the detail's and the
+/// automation view's shape.
+fn list_and_panel(frame: &mut Frame, area: Rect, block: ratatui::widgets::Block, list_w: u16) -> (Rect, Rect) {
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let list_w = list_w.min(inner.width / 2);
+    let panel = Rect { x: inner.x + list_w + 1, width: inner.width.saturating_sub(list_w + 1), ..inner };
+    (Rect { width: list_w, ..inner }, panel)
+}
+
 /// The rows of the selected strip's parameter list (detail, automation view) that fit in
 /// `height`, scrolled to keep the cursor in view: (row, parameter).
 fn listed_params(app: &App, height: usize) -> Vec<(usize, crate::engine::params::ParamIndex)> {

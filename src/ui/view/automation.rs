@@ -9,7 +9,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::canvas::{Canvas, Line as Segment};
 use ratatui::widgets::{Block, Paragraph};
 
-use super::{Theme, listed_params};
+use super::{Theme, list_and_panel, listed_params};
 use crate::automation::Mode;
 use crate::automation::passes::clock;
 use crate::engine::params::{FADER_FLOOR_DB, ParamSpec, Unit};
@@ -27,11 +27,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         .title(write_state(app, theme).right_aligned())
         .title_bottom(Span::styled("1-6 mode · W write · PgUp/PgDn pass · x out/in · n name · Esc", theme.dim()))
         .border_style(theme.accent());
-    let inner = block.inner(area);
-    frame.render_widget(block, area);
-    let list_w = 36.min(inner.width / 2);
-    let list = Rect { width: list_w, ..inner };
-    let right = Rect { x: inner.x + list_w + 1, width: inner.width.saturating_sub(list_w + 1), ..inner };
+    let (list, right) = list_and_panel(frame, area, block, 36);
     frame.render_widget(Paragraph::new(parameter_lines(app, list.height as usize, theme)), list);
     let passes = (app.automation.store.passes().len().max(1) as u16 + 2).min(right.height / 2);
     let lane_h = right.height.saturating_sub(passes);

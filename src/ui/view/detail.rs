@@ -9,7 +9,7 @@ use ratatui::widgets::canvas::{Canvas, Line as Segment, Points};
 use ratatui::widgets::{Block, Paragraph};
 
 use super::automation::{mode_mark, mode_style, value_style};
-use super::{Theme, listed_params};
+use super::{Theme, list_and_panel, listed_params};
 use crate::dsp::eq::{BandSettings, HpfSlope, front_response_db};
 use crate::ui::model::{App, ChannelInfo, short_id};
 
@@ -22,11 +22,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         .title(Span::styled(format!("{} — detail", ch.name), theme.accent()))
         .title_bottom(Span::styled("Esc closes", theme.dim()))
         .border_style(theme.accent());
-    let inner = block.inner(area);
-    frame.render_widget(block, area);
-    let list_w = 34.min(inner.width / 2);
-    let list = Rect { width: list_w, ..inner };
-    let right = Rect { x: inner.x + list_w + 1, width: inner.width.saturating_sub(list_w + 1), ..inner };
+    let (list, right) = list_and_panel(frame, area, block, 34);
     frame.render_widget(Paragraph::new(parameter_lines(app, list.height as usize, theme)), list);
     let info = info_lines(app, ch, right.width, theme);
     let curve_h = right.height.saturating_sub(info.len() as u16);
