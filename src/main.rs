@@ -196,18 +196,21 @@ fn check(files: &[PathBuf], rate: u32) -> Result<ExitCode> {
             }
             continue;
         }
+        // An automation file is checked with the session it belongs to.
+        let file = &automation::file::session_for(file).unwrap_or_else(|| file.clone());
         match load::load(file) {
-            Ok(loaded) => match open_stems(&loaded, rate) {
-                Ok(opened) => println!(
-                    "{}: ok ({} strips, {} buses, {} stems)",
+            Ok(loaded) => match (open_stems(&loaded, rate), check_automation(&loaded, rate)) {
+                (Ok(opened), Ok(automation)) => println!(
+                    "{}: ok ({} strips, {} buses, {} stems{automation})",
                     loaded.file.display(),
                     loaded.doc.strips.len(),
                     loaded.doc.buses.len(),
                     opened.stems.len()
                 ),
-                Err(problems) => {
+                (stems, automation) => {
                     failed = true;
-                    problems.iter().for_each(|p| eprintln!("{p}"));
+                    stems.err().into_iter().flatten().for_each(|p| eprintln!("{p}"));
+                    automation.err().into_iter().for_each(|e| eprintln!("{e}"));
                 }
             },
             Err(e @ LoadError::Invalid { .. }) | Err(e @ LoadError::Read { .. }) => {
@@ -217,6 +220,22 @@ fn check(files: &[PathBuf], rate: u32) -> Result<ExitCode> {
         }
     }
     Ok(if failed { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+}
+
+/// Reads the session's automation file, if it has one, against its parameters; says how
+/// many passes it keeps.
+fn check_automation(loaded: &load::Loaded, rate: u32) -> Result<String> {
+    let path = automation::file::path_for(&loaded.file);
+    if !path.exists() {
+        return Ok(String::new());
+    }
+    let params = headroom::engine::Engine::build(&loaded.doc, rate as f32, 0)?.params;
+    let store = automation::file::load(&path, &params)?;
+    let passes = match store.passes().len() {
+        1 => "1 automation pass".to_string(),
+        n => format!("{n} automation passes"),
+    };
+    Ok(format!(", {passes} in {}", path.display()))
 }
 
 fn play(args: &OpenArgs) -> Result<ExitCode> {

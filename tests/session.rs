@@ -14,7 +14,8 @@ fn every_shipped_layout_checks_clean() {
     let layouts: Vec<String> = std::fs::read_dir("layouts")
         .unwrap()
         .map(|e| e.unwrap().path().to_string_lossy().into_owned())
-        .filter(|p| p.ends_with(".yaml"))
+        // A layout played directly keeps its automation beside it: not a layout of its own.
+        .filter(|p| p.ends_with(".yaml") && !p.ends_with(".automation.yaml"))
         .collect();
     assert!(layouts.len() >= 3);
     let mut args = vec!["check"];
@@ -126,4 +127,29 @@ fn renders_are_dated_and_never_overwrite() {
     names.sort();
     let date = chrono::Local::now().format("%Y-%m-%d").to_string();
     assert_eq!(names, vec![format!("song-{date}-1.wav"), format!("song-{date}-2.wav")]);
+}
+
+#[test]
+fn check_reads_a_sessions_automation_and_names_the_line_of_a_bad_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let layout = dir.path().join("ride.yaml");
+    std::fs::write(&layout, "version: 1\nname: ride\nstrips:\n  - {name: Vox, input: {ports: [x:v]}}\n").unwrap();
+    let automation = dir.path().join("ride.automation.yaml");
+    let pass = "passes:\n  - {id: 1, made: 2026-12-01 10:00:00, start: 0, end: 96000, writes: {strip.Vox.fader: [\"0 -3, 96000 -9\"]}}\n";
+    std::fs::write(&automation, format!("version: 1\nmodes: {{strip.Vox.fader: read}}\n{pass}")).unwrap();
+    // Named by the layout or by the automation file, the session is checked with its automation.
+    for file in [&layout, &automation] {
+        let out = headroom(&["check", file.to_str().unwrap()]);
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(out.status.success() && stdout.contains("1 automation pass in"), "{stdout}");
+    }
+    std::fs::write(&automation, format!("version: 1\nmodes: {{strip.Voice.fader: read}}\n{pass}")).unwrap();
+    let out = headroom(&["check", layout.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "a bad automation file fails the check");
+    assert!(
+        stderr.contains("ride.automation.yaml:2:")
+            && stderr.contains("expected a parameter id of this session, found \"strip.Voice.fader\""),
+        "{stderr}"
+    );
 }

@@ -57,6 +57,17 @@ pub fn path_for(session_file: &Path) -> PathBuf {
     }
 }
 
+/// The session file an automation file belongs to (the reverse of [`path_for`]), if `file`
+/// is named like one.
+pub fn session_for(file: &Path) -> Option<PathBuf> {
+    let name = file.file_name()?.to_str()?;
+    match name.strip_suffix(".automation.yaml") {
+        _ if name == FILE_NAME => Some(file.with_file_name("session.yaml")),
+        Some(stem) => Some(file.with_file_name(format!("{stem}.yaml"))),
+        None => None,
+    }
+}
+
 /// "0 -10, 48000 -4.5"
 pub fn stretch_text(points: &[Point]) -> String {
     // Adding 0.0 turns -0 into 0, which reads better and parses the same.
