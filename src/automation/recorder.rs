@@ -488,6 +488,31 @@ mod tests {
     use crate::engine::Engine;
 
     #[test]
+    fn moved_to_a_new_session_folder_the_history_is_kept_there_and_the_old_file_untouched() {
+        let yaml = "version: 1\nname: t\nstrips:\n  - {name: V, input: {ports: [x:v]}}\n";
+        let doc = crate::session::load::parse(yaml, Path::new("t.yaml")).unwrap().0;
+        let mut built = Engine::build(&doc, 48_000.0, 1).unwrap();
+        let table = built.params.clone();
+        let dir = tempfile::tempdir().unwrap();
+        let (old, new) = (dir.path().join("t.automation.yaml"), dir.path().join("t").join(file::FILE_NAME));
+        std::fs::create_dir(dir.path().join("t")).unwrap();
+        let mut earlier = PassBuilder::new(0, "2026-11-21 10:00:00".into());
+        earlier.value(table.lookup("strip.V.fader").unwrap(), 0, -10.0);
+        let mut store = Store::default();
+        store.add(earlier.finish(64, 1, &table).unwrap());
+        file::save(&old, &store, &table).unwrap();
+        let before = std::fs::read_to_string(&old).unwrap();
+        let ring = built.command_producers.remove(0);
+        let recorder =
+            Recorder::start(old.clone(), store, table.clone(), 48_000, built.automation, ring, Box::new(|| {}));
+        recorder.request(Request::MoveTo(new.clone()));
+        let said = recorder.events.recv_timeout(Duration::from_secs(5)).unwrap();
+        assert_eq!(said, Event::Said(format!("automation kept in {}", new.display())));
+        assert_eq!(std::fs::read_to_string(&new).unwrap(), before, "the same history in the new place");
+        assert_eq!(std::fs::read_to_string(&old).unwrap(), before, "the old file is left as it was");
+    }
+
+    #[test]
     fn a_pass_cut_short_by_a_crash_comes_back_from_its_journal_beside_the_earlier_ones() {
         let yaml = "version: 1\nname: t\nstrips:\n  - {name: V, input: {ports: [x:v]}}\n";
         let doc = crate::session::load::parse(yaml, Path::new("t.yaml")).unwrap().0;
