@@ -443,6 +443,9 @@ fn automation_keys_ask_for_modes_write_enable_passes_and_times() {
     assert!(params.contains(&param(&app, "strip.Lead.fader")) && params.contains(&param(&app, "strip.Lead.eq.2.gain")));
     assert!(!params.contains(&param(&app, "strip.Lead.solo")) && !params.contains(&param(&app, "strip.Bass.fader")));
     assert_eq!(key(&mut app, KeyCode::Char('W')), [Effect::Automation(Request::WriteEnable(true))]);
+    // A second W before the engine has answered takes the first one back.
+    assert_eq!(key(&mut app, KeyCode::Char('W')), [Effect::Automation(Request::WriteEnable(false))]);
+    assert_eq!(key(&mut app, KeyCode::Char('W')), [Effect::Automation(Request::WriteEnable(true))]);
     automation_readings(&mut app, &[], true, false);
     assert!(screen(&mut app, 100, 40).lines().next().unwrap().contains("● WRITE ARMED"));
     assert_eq!(key(&mut app, KeyCode::Char('W')), [Effect::Automation(Request::WriteEnable(false))]);

@@ -500,6 +500,9 @@ impl App {
         if self.status.as_ref().is_some_and(|s| r.now_s > s.until_s) {
             self.status = None;
         }
+        if self.automation.write_asked == Some(r.write_enabled) {
+            self.automation.write_asked = None;
+        }
         // Where automation lets go of a parameter (a glide ends, a lane or a mode goes), the
         // console's target takes the value it left, which is what the engine keeps.
         for (i, (was, now)) in self.readings.automation.iter().zip(&r.automation).enumerate() {

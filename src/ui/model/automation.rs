@@ -50,6 +50,9 @@ pub struct AutomationPanel {
     pub pass_row: usize,
     pub glide_ms: f32,
     pub idle_ms: f32,
+    /// Write enable as last asked, until the engine reports it: a second `W` before the next
+    /// reading toggles what was asked, not what the engine said before.
+    pub(super) write_asked: Option<bool>,
 }
 
 impl Default for AutomationPanel {
@@ -60,6 +63,7 @@ impl Default for AutomationPanel {
             pass_row: 0,
             glide_ms: DEFAULT_GLIDE_MS,
             idle_ms: DEFAULT_IDLE_MS,
+            write_asked: None,
         }
     }
 }
@@ -122,7 +126,8 @@ impl App {
                 effects.push(Effect::Automation(Request::SetModes { params: vec![param], mode }));
             }
             Action::WriteEnable => {
-                let on = !self.readings.write_enabled;
+                let on = !self.automation.write_asked.unwrap_or(self.readings.write_enabled);
+                self.automation.write_asked = Some(on);
                 let told = if on {
                     "automation WRITE ENABLED: Write, Touch, Latch and Trim write while the transport rolls"
                 } else {
