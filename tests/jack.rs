@@ -515,6 +515,40 @@ fn a_latch_pass_ridden_in_the_console_is_kept_listed_played_back_and_taken_out()
     term.keys(&["q", "q"]);
 }
 
+#[test]
+fn a_layout_saved_as_a_session_folder_takes_its_automation_along() {
+    let _turn = ONE_SERVER_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let server = private_server("save-auto");
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("tone.yaml"), TONE_LAYOUT).unwrap();
+    let command = format!("cd {} && {} tone.yaml", dir.path().display(), env!("CARGO_BIN_EXE_headroom"));
+    let term = Tmux::start("save-auto", (100, 30), &[("JACK_DEFAULT_SERVER", &server.name)], &command);
+    term.wait_for("■ stop");
+    term.keys(&["5", "W", "Space"]);
+    term.wait_for("● WRITING");
+    term.keys(&["J", "J"]);
+    std::thread::sleep(Duration::from_millis(500));
+    term.keys(&["Space"]);
+    term.wait_for("kept pass 1");
+    let beside = std::fs::read_to_string(dir.path().join("tone.automation.yaml")).unwrap();
+    // Saving the layout makes ./tone/; the automation goes there and carries on there.
+    term.keys(&["C-s"]);
+    term.wait_for("automation kept in");
+    let moved = std::fs::read_to_string(dir.path().join("tone").join("automation.yaml")).unwrap();
+    assert_eq!(moved, beside, "the same history in the new session folder");
+    // Writing is still armed: the next roll writes pass 2.
+    term.keys(&["Space"]);
+    term.wait_for("● WRITING");
+    term.keys(&["K"]);
+    std::thread::sleep(Duration::from_millis(500));
+    term.keys(&["Space"]);
+    term.wait_for("kept pass 2");
+    let later = std::fs::read_to_string(dir.path().join("tone").join("automation.yaml")).unwrap();
+    assert!(later.contains("id: 2"), "the next pass is kept in the session folder: {later}");
+    assert_eq!(std::fs::read_to_string(dir.path().join("tone.automation.yaml")).unwrap(), beside, "the old file stays");
+    term.keys(&["q", "q"]);
+}
+
 /// A JACK client named like the device: `out` plays messages pushed into its ring, `in`
 /// keeps what headroom sends it.
 #[cfg(feature = "midi-jack")]
