@@ -151,6 +151,7 @@ impl Engine {
             BuildError::RoutingLoop(names.join(", "))
         })?;
         let strip_count = doc.strips.len();
+        let group_size = strip_group_size(strip_count);
         // Sum index: master 0, then the buses in layout order.
         let bus_sums: Vec<(&str, usize)> =
             doc.buses.iter().enumerate().map(|(b, bus)| (bus.name.as_str(), b + 1)).collect();
@@ -212,10 +213,10 @@ impl Engine {
                 solo_dirty: true,
             },
             sums: (0..=doc.buses.len()).map(|_| BusSum::new(MAX_PASS)).collect(),
-            strip_sums: (0..strip_count.div_ceil(strip_group_size(strip_count)))
+            strip_sums: (0..strip_count.div_ceil(group_size))
                 .map(|_| (0..=doc.buses.len()).map(|_| BusSum::new(MAX_PASS)).collect())
                 .collect(),
-            group_size: strip_group_size(strip_count),
+            group_size,
             routing: Routing::new(strip_count, doc.buses.len(), bus_order),
             strip_count,
             channels,
@@ -262,6 +263,7 @@ impl Engine {
                 groups.for_each(|group| group.run(values, io, offset, n));
                 return;
             }
+            // Only renders come here, never the real-time callback: a lock is fine.
             let queue = std::sync::Mutex::new(groups);
             let take = || queue.lock().unwrap_or_else(std::sync::PoisonError::into_inner).next();
             std::thread::scope(|scope| {
@@ -445,7 +447,7 @@ impl Engine {
                 .any(|d| (self.routing.reaches(c, d) || self.routing.reaches(d, c)) && self.is_soloed(d))
     }
 
-    /// Adds up the two halves of the strips, then runs buses and master sub-block by sub-block.
+    /// Adds up the strip groups' sums, then runs buses and master sub-block by sub-block.
     fn mix_buses(&mut self, offset: usize, frames: usize, io: &mut impl AudioIo) {
         // The groups' sums, added in group order whichever thread ran them.
         for (s, sum) in self.sums.iter_mut().enumerate() {
@@ -532,7 +534,6 @@ impl Engine {
     }
 }
 
-/// Half of the strips, with the bus sums it adds into.
 /// How many consecutive strips run as one group: about an eighth of them (enough groups
 /// for two threads to share out evenly), in whole SIMD packs.
 fn strip_group_size(strips: usize) -> usize {
@@ -558,6 +559,7 @@ impl<'a> Iterator for StripGroups<'a> {
     }
 }
 
+/// A run of consecutive strips, with the bus sums it adds into.
 struct StripGroup<'a> {
     strips: &'a mut [Channel],
     /// Strip index (as the AudioIo knows it) of `strips[0]`.

@@ -914,6 +914,8 @@ fn an_mcu_writes_a_touch_pass_with_its_fader_lights_its_mode_buttons_and_a_read_
 
     // READ: the light moves over; played back, the lane drives the motor down to -20 dB and back.
     headroom.send("write off");
+    std::thread::sleep(Duration::from_millis(100));
+    device.clear();
     device.send(&[0x90, 0x4A, 0x7F]);
     device.send(&[0x90, 0x4A, 0x00]);
     headroom.expect_line("strip.S1: read");

@@ -4,7 +4,8 @@
 //!
 //! The app owns every parameter's target value: keys change it and send it to the
 //! engine; nothing the engine reports is copied back over it, so fast key repeats
-//! are never lost to an echo.
+//! are never lost to an echo. The one handover: where automation lets go of a
+//! parameter, the target takes the value automation left it at.
 
 mod automation;
 
@@ -519,8 +520,7 @@ impl App {
             return self.say("MIDI learn needs a connected surface (--controller, --surface)".into(), true);
         }
         let ch = self.selected_channel();
-        let listing = matches!(self.overlay, Overlay::Detail | Overlay::Automation);
-        let param = if listing { detail_param } else { ch.fader };
+        let param = if self.lists_params() { detail_param } else { ch.fader };
         let control = [
             (ch.fader, StripControl::Fader),
             (ch.pan, StripControl::Pan),
@@ -579,8 +579,7 @@ impl App {
         }
         let ch = self.selected_channel().clone();
         let detail_param = self.detail_param();
-        // The detail and the automation view list the strip's parameters alike.
-        let listing = matches!(self.overlay, Overlay::Detail | Overlay::Automation);
+        let listing = self.lists_params();
         match action {
             Action::SelectLeft => self.select(self.selected.saturating_sub(1)),
             Action::SelectRight => self.select(self.selected + 1),
@@ -705,6 +704,12 @@ impl App {
                 }
             }
         }
+    }
+
+    /// Whether the strip's parameters are listed (the detail, the automation view): keys
+    /// then act on the one under the cursor rather than the fader.
+    fn lists_params(&self) -> bool {
+        matches!(self.overlay, Overlay::Detail | Overlay::Automation)
     }
 
     fn loop_text(&self) -> String {
@@ -949,6 +954,10 @@ impl App {
         self.values.set(param, value);
         effects.push(Effect::Engine(Command::Move { param, value }));
         self.warn_if_lane_plays(param);
+        if value == before {
+            // A move over a lane that does not change the target: nothing to undo.
+            return;
+        }
         let now = self.readings.now_s;
         if let Some(Edit::Param { param: last, after, at_s, .. }) = self.done.last_mut()
             && *last == param

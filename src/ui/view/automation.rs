@@ -117,7 +117,7 @@ fn height_of(spec: &ParamSpec, value: f32) -> f64 {
 /// with the play position as a vertical line.
 fn draw_lane(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let param = app.detail_param();
-    let spec = app.table.spec(param).clone();
+    let spec = app.table.spec(param);
     let rate = app.info.sample_rate.max(1) as f64;
     let now = app.readings.frame as f64 / rate;
     let start = (now - BEFORE_PLAY_S).max(0.0);
@@ -128,7 +128,7 @@ fn draw_lane(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         Some(lane) => (0..=dots)
             .filter_map(|i| {
                 let t = start + WINDOW_S * i as f64 / dots as f64;
-                lane.value_at((t * rate) as u64).map(|v| (t, height_of(&spec, v)))
+                lane.value_at((t * rate) as u64).map(|v| (t, height_of(spec, v)))
             })
             .collect(),
         None => Vec::new(),
@@ -140,7 +140,7 @@ fn draw_lane(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         Some(lane) => format!("{} · {} points", spec.id, lane.points().len()),
         None => format!("{} · no lane yet", spec.id),
     };
-    let played = height_of(&spec, app.shown(param));
+    let played = height_of(spec, app.shown(param));
     let ticks: Vec<(f64, String)> =
         (0..4).map(|k| start + WINDOW_S * k as f64 / 4.0).map(|t| (t, clock((t * rate) as u64, rate as u32))).collect();
     let (top, bottom) = (spec.format(spec.max), spec.format(spec.min));
