@@ -10,7 +10,7 @@ pub mod recorder;
 
 use serde::{Deserialize, Serialize};
 
-use crate::engine::params::{ParamIndex, ParamTable};
+use crate::engine::params::{ParamIndex, ParamTable, Role};
 
 /// How a parameter's lane and its live control share the parameter.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -67,7 +67,7 @@ pub fn channel_params(table: &ParamTable, channel: usize) -> Vec<ParamIndex> {
         .map(ParamIndex)
         .filter(|&p| {
             let spec = table.spec(p);
-            spec.owner == channel && !spec.id.ends_with(".solo") && !spec.id.ends_with(".solo_safe")
+            spec.owner == channel && !matches!(spec.role, Role::Solo | Role::SoloSafe)
         })
         .collect()
 }
@@ -88,7 +88,7 @@ mod tests {
     fn a_channel_mode_covers_the_mix_parameters_of_that_channel_and_not_solo() {
         let yaml = "version: 1\nname: t\nstrips:\n  - {name: A, input: {ports: [x:a]}}\n  - {name: B, input: {ports: [x:b]}}\n";
         let doc = crate::session::load::parse(yaml, std::path::Path::new("t.yaml")).unwrap().0;
-        let table = crate::engine::Engine::build(&doc, 48_000.0, 0).unwrap().params;
+        let table = crate::session::resolve::build_engine(&doc, 48_000.0, 0).unwrap().params;
         let b = table.spec(table.lookup("strip.B.fader").unwrap()).owner;
         let ids: Vec<&str> = channel_params(&table, b).iter().map(|&p| table.spec(p).id.as_str()).collect();
         assert!(ids.contains(&"strip.B.fader") && ids.contains(&"strip.B.eq.2.gain") && ids.contains(&"strip.B.mute"));

@@ -7,9 +7,10 @@ use std::time::Instant;
 
 use crate::audio::offline::{Format, RenderOptions, render};
 use crate::audio::wav::write_wav;
+use crate::engine::AudioIo;
 use crate::engine::automation::Transport;
-use crate::engine::{AudioIo, Engine};
 use crate::session::load::{self, Loaded};
+use crate::session::resolve::build_engine;
 use crate::session::schema::*;
 
 const RATE: u32 = 48_000;
@@ -19,9 +20,11 @@ const RATE: u32 = 48_000;
 /// master with EQ, compressor and limiter. Strip i plays `<prefix>_{i % stems}.wav` if `stems > 0`.
 pub fn full_session(strips: usize, stems: usize, channels: Channels) -> SessionDoc {
     let prefix = stem_prefix(channels);
-    let band =
-        |freq: f32, gain: f32, q: f32| BandDoc { freq_hz: Some(freq), gain_db: Some(gain), q: Some(q), bypass: false };
+    let n = Scalar::Number;
+    let band = |freq: f32, gain: f32, q: f32| Values::from([("freq_hz", n(freq)), ("gain_db", n(gain)), ("q", n(q))]);
     let eq = vec![band(100.0, 2.0, 0.7), band(400.0, -3.0, 1.2), band(2_500.0, 2.5, 1.0), band(9_000.0, 1.5, 0.7)];
+    let comp = |threshold: f32, ratio: f32| Some(Values::from([("threshold_db", n(threshold)), ("ratio", n(ratio))]));
+    let send = |bus: &str, level: f32| SendDoc { bus: bus.into(), values: Values::from([("level_db", n(level))]) };
     let strip = |i: usize| ChannelDoc {
         name: format!("S{i}"),
         channels: Some(channels),
@@ -30,16 +33,12 @@ pub fn full_session(strips: usize, stems: usize, channels: Channels) -> SessionD
         } else {
             InputDoc { ports: Some(vec![format!("in:{i}_L"), format!("in:{i}_R")]), file: None }
         }),
-        hpf: Some(HpfDoc { freq_hz: 60.0, slope: 12, enabled: true }),
+        hpf: Some(Values::from([("freq_hz", n(60.0))])),
         eq: eq.clone(),
-        comp: Some(CompDoc { threshold_db: -20.0, ratio: 3.0, ..CompDoc::default() }),
-        pan: (i as f32 / strips as f32) * 1.6 - 0.8,
-        fader_db: Db(-6.0),
+        comp: comp(-20.0, 3.0),
+        values: Values::from([("pan", n((i as f32 / strips as f32) * 1.6 - 0.8)), ("fader_db", n(-6.0))]),
         output: Some(if i.is_multiple_of(2) { "GroupA" } else { "GroupB" }.to_string()),
-        sends: vec![
-            SendDoc { bus: "Verb".into(), level_db: Db(-18.0), pre: false, mute: false },
-            SendDoc { bus: "Echo".into(), level_db: Db(-24.0), pre: false, mute: false },
-        ],
+        sends: vec![send("Verb", -18.0), send("Echo", -24.0)],
         ..ChannelDoc::default()
     };
     let bus = |name: &str, kind| ChannelDoc { name: name.into(), kind: Some(kind), ..ChannelDoc::default() };
@@ -49,15 +48,15 @@ pub fn full_session(strips: usize, stems: usize, channels: Channels) -> SessionD
         tempo_bpm: 120.0,
         strips: (0..strips).map(strip).collect(),
         buses: vec![
-            ChannelDoc { comp: Some(CompDoc::default()), ..bus("GroupA", BusKind::Group) },
+            ChannelDoc { comp: Some(Values::default()), ..bus("GroupA", BusKind::Group) },
             bus("GroupB", BusKind::Group),
-            ChannelDoc { reverb: Some(ReverbDoc::default()), ..bus("Verb", BusKind::Fx) },
-            ChannelDoc { delay: Some(DelayDoc::default()), ..bus("Echo", BusKind::Fx) },
+            ChannelDoc { reverb: Some(Values::default()), ..bus("Verb", BusKind::Fx) },
+            ChannelDoc { delay: Some(Values::default()), ..bus("Echo", BusKind::Fx) },
         ],
         master: ChannelDoc {
             eq: eq.clone(),
-            comp: Some(CompDoc { threshold_db: -10.0, ratio: 2.0, ..CompDoc::default() }),
-            limiter: Some(LimiterDoc::default()),
+            comp: comp(-10.0, 2.0),
+            limiter: Some(Values::default()),
             ..ChannelDoc::default()
         },
     }
@@ -104,7 +103,7 @@ pub struct BlockCost {
 /// Times `blocks` calls of `Engine::process` on 64-frame blocks.
 pub fn block_cost(strips: usize, blocks: usize) -> BlockCost {
     let mut built =
-        Engine::build(&full_session(strips, 0, Channels::Stereo), RATE as f32, 0).expect("bench session builds");
+        build_engine(&full_session(strips, 0, Channels::Stereo), RATE as f32, 0).expect("bench session builds");
     let mut io = NoiseIo { noise: noise(65_536, 7), cursor: 0 };
     // Warm up: caches, branch predictors, the compressors' envelopes.
     for _ in 0..2_000 {
@@ -232,7 +231,7 @@ impl std::io::Write for CountingSink {
 pub fn console_cost(strips: usize, (width, height): (u16, u16), frames: usize) -> ConsoleCost {
     use crate::ui::model::{App, ChannelReading, EngineInfo, Msg, Readings};
     let doc = full_session(strips, 0, Channels::Stereo);
-    let built = Engine::build(&doc, RATE as f32, 0).expect("the bench session builds");
+    let built = build_engine(&doc, RATE as f32, 0).expect("the bench session builds");
     let info = EngineInfo { client_name: "bench".into(), sample_rate: RATE, period: 64 };
     let mut app = App::new(doc, "bench/session.yaml".into(), built.params, built.values, info);
     app.update(Msg::Resize(width, height));

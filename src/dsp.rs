@@ -13,6 +13,7 @@ pub mod limiter;
 pub mod loudness;
 pub mod meter;
 pub mod pan;
+pub mod param;
 pub mod reverb;
 pub mod smoothing;
 

@@ -10,16 +10,17 @@ pub mod automation;
 pub mod channel;
 pub mod params;
 mod routing;
+pub mod setup;
 pub mod telemetry;
-pub mod write_back;
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
 use automation::{Automation, AutomationLink, Transport};
-use channel::{BusSum, Channel, ChannelContext, Role};
-use params::{Declarer, ParamIndex, ParamTable, ParamValues, fader_gain};
+use channel::{BusSum, Channel, ChannelContext};
+use params::{Declarer, ParamIndex, ParamTable, ParamValues, Role, fader_gain};
 use routing::Routing;
+use setup::{ChannelKind, ChannelSetup, MixSetup};
 use telemetry::Telemetry;
 
 use crate::automation::Mode;
@@ -27,7 +28,9 @@ use crate::dsp::biquad::PACK;
 use crate::dsp::denormal::FlushDenormals;
 use crate::dsp::eq::{FrontFilters, run_pack};
 use crate::dsp::{AudioBlock, MAX_BLOCK};
-use crate::session::schema::{BusKind, MASTER, SessionDoc};
+
+/// The id prefix (and the name) of the master.
+pub const MASTER: &str = "master";
 
 /// A message to the engine.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -139,55 +142,43 @@ pub struct Built {
 
 #[derive(Debug, thiserror::Error, PartialEq)]
 pub enum BuildError {
-    #[error("buses route into each other in a loop: {0}")]
+    /// The buses' outputs and open sends feed each other in a loop (the buses named are all of them).
+    #[error("buses route into each other in a loop (buses: {0})")]
     RoutingLoop(String),
 }
 
 impl Engine {
-    /// Builds the graph of a validated session. Allocates everything the audio thread will use.
-    pub fn build(doc: &SessionDoc, sample_rate: f32, command_sources: usize) -> Result<Built, BuildError> {
-        let bus_order = doc.bus_order().map_err(|stuck| {
-            let names: Vec<&str> = stuck.iter().map(|&b| doc.buses[b].name.as_str()).collect();
-            BuildError::RoutingLoop(names.join(", "))
-        })?;
-        let strip_count = doc.strips.len();
+    /// Builds the graph of a mix. Allocates everything the audio thread will use.
+    pub fn build(mix: &MixSetup, sample_rate: f32, command_sources: usize) -> Result<Built, BuildError> {
+        let strip_count = mix.strips.len();
         let group_size = strip_group_size(strip_count);
         // Sum index: master 0, then the buses in layout order.
-        let bus_sums: Vec<(&str, usize)> =
-            doc.buses.iter().enumerate().map(|(b, bus)| (bus.name.as_str(), b + 1)).collect();
-        let sum_of_bus = |name: &str| -> Option<usize> {
-            if name == MASTER {
-                return Some(0);
-            }
-            bus_sums.iter().find(|(n, _)| *n == name).map(|&(_, sum)| sum)
-        };
+        let sum_of = |output: Option<usize>| output.map_or(0, |bus| bus + 1);
+        let bus_targets: Vec<(usize, &str, usize)> =
+            mix.buses.iter().enumerate().map(|(b, bus)| (b, bus.name.as_str(), b + 1)).collect();
         let mut table = ParamTable::default();
         let mut values = Vec::new();
         let mut channels = Vec::new();
-        let mut add = |doc_channel, role, prefix: String, send_targets: &[(&str, usize)]| {
-            let destination = match role {
-                Role::Master => None,
-                _ => sum_of_bus(channel_output(doc_channel)),
-            };
-            let ctx = ChannelContext { role, sample_rate, tempo_bpm: doc.tempo_bpm, destination, send_targets };
+        let mut add = |setup: &ChannelSetup, prefix: String, send_targets: &[(usize, &str, usize)]| {
+            let destination = (setup.kind != ChannelKind::Master).then(|| sum_of(setup.output));
+            let ctx = ChannelContext { sample_rate, destination, send_targets };
             let owner = channels.len();
             let mut declarer = Declarer { table: &mut table, values: &mut values, prefix, owner };
-            channels.push(Channel::build(doc_channel, &ctx, &mut declarer));
+            channels.push(Channel::build(setup, &ctx, &mut declarer));
         };
-        for strip in &doc.strips {
-            add(strip, Role::Strip, format!("strip.{}", strip.name), &bus_sums);
+        for strip in &mix.strips {
+            add(strip, format!("strip.{}", strip.name), &bus_targets);
         }
-        for (b, bus) in doc.buses.iter().enumerate() {
-            let role = if bus.kind == Some(BusKind::Fx) { Role::FxBus } else { Role::GroupBus };
-            let others: Vec<(&str, usize)> = bus_sums.iter().copied().filter(|&(_, sum)| sum != b + 1).collect();
-            add(bus, role, format!("bus.{}", bus.name), &others);
+        for (b, bus) in mix.buses.iter().enumerate() {
+            let others: Vec<(usize, &str, usize)> = bus_targets.iter().copied().filter(|&(o, ..)| o != b).collect();
+            add(bus, format!("bus.{}", bus.name), &others);
         }
-        add(&doc.master, Role::Master, MASTER.to_string(), &[]);
+        add(&mix.master, MASTER.to_string(), &[]);
 
         let master_index = channels.len() - 1;
         let mut loudness_metered = vec![master_index];
         loudness_metered
-            .extend(doc.buses.iter().enumerate().filter(|(_, bus)| bus.loudness).map(|(b, _)| strip_count + b));
+            .extend(mix.buses.iter().enumerate().filter(|(_, bus)| bus.loudness).map(|(b, _)| strip_count + b));
         let telemetry = Arc::new(Telemetry::new(channels.len(), values.len()));
         let mut consumers = Vec::new();
         let mut producers = Vec::new();
@@ -204,20 +195,20 @@ impl Engine {
                 values: values.into_boxed_slice(),
                 ranges: specs.iter().map(|s| (s.min, s.max, s.is_discrete())).collect(),
                 owners: specs.iter().map(|s| s.owner as u32).collect(),
-                affects_solo: specs.iter().map(|s| s.id.ends_with(".solo") || s.id.ends_with(".solo_safe")).collect(),
+                affects_solo: specs.iter().map(|s| matches!(s.role, Role::Solo | Role::SoloSafe)).collect(),
                 bus_send_level: specs
                     .iter()
-                    .map(|s| s.owner >= strip_count && s.owner < master_index && is_send_level(&s.id))
+                    .map(|s| s.owner >= strip_count && s.owner < master_index && s.role == Role::SendLevel)
                     .collect(),
                 channel_dirty: vec![true; channels.len()].into_boxed_slice(),
                 solo_dirty: true,
             },
-            sums: (0..=doc.buses.len()).map(|_| BusSum::new(MAX_PASS)).collect(),
+            sums: (0..=mix.buses.len()).map(|_| BusSum::new(MAX_PASS)).collect(),
             strip_sums: (0..strip_count.div_ceil(group_size))
-                .map(|_| (0..=doc.buses.len()).map(|_| BusSum::new(MAX_PASS)).collect())
+                .map(|_| (0..=mix.buses.len()).map(|_| BusSum::new(MAX_PASS)).collect())
                 .collect(),
             group_size,
-            routing: Routing::new(strip_count, doc.buses.len(), bus_order),
+            routing: Routing::new(strip_count, mix.buses.len()),
             strip_count,
             channels,
             commands: consumers,
@@ -226,8 +217,11 @@ impl Engine {
             loudness_taps: Vec::new(),
             automation,
         };
-        let routed = engine.routing.update(&engine.channels, &engine.params.values);
-        debug_assert!(routed, "a document without loops builds a graph without loops");
+        if !engine.routing.update(&engine.channels, &engine.params.values) {
+            let names: Vec<&str> = mix.buses.iter().map(|bus| bus.name.as_str()).collect();
+            return Err(BuildError::RoutingLoop(names.join(", ")));
+        }
+        table.set_channels(engine.channels.iter().map(|c| c.params.clone()).collect());
         engine.refresh_settings();
         // Start settled: a freshly opened session must not fade in.
         for ch in &mut engine.channels {
@@ -435,14 +429,14 @@ impl Engine {
     }
 
     fn is_soloed(&self, c: usize) -> bool {
-        self.params.values[self.channels[c].solo.0 as usize] >= 0.5
+        self.params.values[self.channels[c].params.solo.0 as usize] >= 0.5
     }
 
     /// Solo in place: a channel plays while something is soloed if it is soloed or solo-safe,
     /// routes into a soloed bus, or is a bus a soloed channel routes into.
     fn passes_solo(&self, c: usize) -> bool {
         self.is_soloed(c)
-            || self.params.values[self.channels[c].solo_safe.0 as usize] >= 0.5
+            || self.params.values[self.channels[c].params.solo_safe.0 as usize] >= 0.5
             || (0..self.channels.len())
                 .any(|d| (self.routing.reaches(c, d) || self.routing.reaches(d, c)) && self.is_soloed(d))
     }
@@ -520,7 +514,7 @@ impl Engine {
     /// The channels to measure loudness on, as (engine channel index, name): the master
     /// first, then every bus whose layout asks for it.
     pub fn loudness_metered(&self) -> Vec<(usize, String)> {
-        self.loudness_metered.iter().map(|&c| (c, self.channels[c].name.clone())).collect()
+        self.loudness_metered.iter().map(|&c| (c, self.channels[c].params.name.clone())).collect()
     }
 
     /// Sends each listed channel's output, interleaved, into its ring (for the loudness meter thread).
@@ -629,13 +623,4 @@ fn tap_interleaved(tap: &mut rtrb::Producer<f32>, block: &AudioBlock, telemetry:
     if fits < block.frames() {
         telemetry.loudness_overflows.fetch_add((block.frames() - fits) as u32, Ordering::Relaxed);
     }
-}
-
-fn channel_output(doc: &crate::session::schema::ChannelDoc) -> &str {
-    doc.output.as_deref().unwrap_or(MASTER)
-}
-
-/// `strip.Vocal.send.Room` (a send's level, not its `.pre` or `.mute`).
-fn is_send_level(id: &str) -> bool {
-    id.rsplit_once(".send.").is_some_and(|(_, bus)| !bus.contains('.'))
 }

@@ -229,7 +229,7 @@ fn check_automation(loaded: &load::Loaded, rate: u32) -> Result<String> {
     if !path.exists() {
         return Ok(String::new());
     }
-    let params = headroom::engine::Engine::build(&loaded.doc, rate as f32, 0)?.params;
+    let params = headroom::session::resolve::build_engine(&loaded.doc, rate as f32, 0)?.params;
     let store = automation::file::load(&path, &params)?;
     let passes = match store.passes().len() {
         1 => "1 automation pass".to_string(),
@@ -276,7 +276,7 @@ fn play(args: &OpenArgs) -> Result<ExitCode> {
     // for each surface, and spares for surfaces connected from the console.
     let sources = 2 + maps.len() + link::SPARE_SURFACE_RINGS;
     let Built { engine, params, values, telemetry, mut command_producers, automation: automation_link } =
-        headroom::engine::Engine::build(&loaded.doc, rate as f32, sources)?;
+        headroom::session::resolve::build_engine(&loaded.doc, rate as f32, sources)?;
     let automation_file = automation::file::path_for(&loaded.file);
     let (store, recovered) = match automation::recorder::open(&automation_file, &params, rate) {
         Ok(opened) => opened,
@@ -393,20 +393,27 @@ fn play(args: &OpenArgs) -> Result<ExitCode> {
 
 fn list_params(session: &Path) -> Result<ExitCode> {
     let loaded = load::load(session)?;
-    let built = headroom::engine::Engine::build(&loaded.doc, 48_000.0, 0)?;
+    let built = headroom::session::resolve::build_engine(&loaded.doc, 48_000.0, 0)?;
     let mut out = std::io::stdout().lock();
+    // A reader that stops early (`| head`) ends the listing quietly.
+    let mut line = |text: String| writeln!(out, "{}", text.trim_end()).is_ok();
+    line(format!("{:<36} {:>10}  {:<22} {:>10}  {:<10} what it does", "id", "value", "range", "default", "role"));
     for (i, spec) in built.params.specs().iter().enumerate() {
         let value = built.values.get(headroom::engine::params::ParamIndex(i as u32));
-        // A reader that stops early (`| head`) ends the listing quietly.
-        let written = writeln!(
-            out,
-            "{:<40} {:>12}   ({} .. {})",
+        let range = match spec.unit {
+            headroom::engine::params::Unit::Choice(names) => names.join(" | "),
+            _ => format!("{} .. {}", spec.format(spec.min), spec.format(spec.max)),
+        };
+        let shown = format!(
+            "{:<36} {:>10}  {:<22} {:>10}  {:<10} {}",
             spec.id,
             spec.format(value),
-            spec.format(spec.min),
-            spec.format(spec.max)
+            range,
+            spec.format(spec.default),
+            spec.role.name(),
+            spec.doc
         );
-        if written.is_err() {
+        if !line(shown) {
             break;
         }
     }

@@ -1,8 +1,10 @@
 //! Sessions and layouts on disk: the YAML schema, loading with located errors,
-//! validation, atomic saves.
+//! validation, reading values into the engine's setup and writing them back, atomic saves.
 
 pub mod load;
 pub mod locate;
+pub mod resolve;
 pub mod schema;
 pub mod templates;
 pub mod validate;
+pub mod write_back;

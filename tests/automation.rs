@@ -8,8 +8,9 @@ use headroom::automation::Mode;
 use headroom::automation::lane::{Lane, Point, Shape};
 use headroom::engine::automation::{Record, Transport};
 use headroom::engine::params::ParamIndex;
-use headroom::engine::{AudioIo, Built, Command, Engine};
+use headroom::engine::{AudioIo, Built, Command};
 use headroom::session::load::parse;
+use headroom::session::resolve::build_engine;
 
 const RATE: f32 = 48_000.0;
 const PERIOD: usize = 256;
@@ -45,7 +46,7 @@ impl Rig {
     fn new() -> Rig {
         let yaml = "version: 1\nname: t\nstrips:\n  - {name: V, input: {ports: [x:v]}}\n";
         let doc = parse(yaml, Path::new("t.yaml")).unwrap().0;
-        let built = Engine::build(&doc, RATE, 1).unwrap();
+        let built = build_engine(&doc, RATE, 1).unwrap();
         let fader = built.params.lookup("strip.V.fader").unwrap();
         Rig { built, fader, transport: Transport::default(), records: Vec::new(), heard: Vec::new() }
     }

@@ -7,9 +7,10 @@ use std::path::Path;
 use headroom::automation::Mode;
 use headroom::automation::lane::Point;
 use headroom::automation::passes::{Pass, Store};
+use headroom::engine::Command;
 use headroom::engine::params::ParamIndex;
-use headroom::engine::{Command, Engine};
 use headroom::session::load;
+use headroom::session::resolve::build_engine;
 use headroom::ui::model::{App, AutomationReading, ChannelReading, EngineInfo, Loudness, Msg, Readings};
 use headroom::ui::view;
 use ratatui::Terminal;
@@ -18,7 +19,7 @@ use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, Mo
 
 fn demo_app() -> App {
     let loaded = load::load(Path::new("layouts/demo.yaml")).unwrap();
-    let built = Engine::build(&loaded.doc, 48_000.0, 0).unwrap();
+    let built = build_engine(&loaded.doc, 48_000.0, 0).unwrap();
     let info = EngineInfo { client_name: "demo".into(), sample_rate: 48_000, period: 256 };
     App::new(loaded.doc, loaded.file, built.params, built.values, info)
 }
@@ -230,7 +231,7 @@ fn saving_a_layout_makes_a_session_folder_and_keeps_the_template() {
     let template = "version: 1\nname: mine\nstrips:\n  - {name: Voice, input: {file: voice.wav}}\n";
     std::fs::write(&layout, template).unwrap();
     let loaded = load::load(&layout).unwrap();
-    let built = Engine::build(&loaded.doc, 48_000.0, 0).unwrap();
+    let built = build_engine(&loaded.doc, 48_000.0, 0).unwrap();
     let info = EngineInfo { client_name: "mine".into(), sample_rate: 48_000, period: 256 };
     let mut app = App::new(loaded.doc, loaded.file, built.params, built.values, info);
     key(&mut app, KeyCode::Down);
@@ -249,7 +250,7 @@ fn saving_a_layout_makes_a_session_folder_and_keeps_the_template() {
     assert_eq!(app.file, target, "later saves go to the new session");
     assert_eq!(std::fs::read_to_string(&layout).unwrap(), template, "the template is untouched");
     let session = load::load(&here.path().join("mine")).unwrap().doc;
-    assert_eq!(session.strips[0].fader_db.0, -0.5);
+    assert_eq!(session.strips[0].values.number("fader_db"), Some(-0.5));
     let stem = session.strips[0].input.as_ref().unwrap().file.as_deref().unwrap();
     assert_eq!(Path::new(stem), std::fs::canonicalize(dir.path()).unwrap().join("voice.wav"));
 }

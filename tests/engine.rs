@@ -6,6 +6,7 @@ use headroom::automation::lane::{Lane, Point, Shape};
 use headroom::engine::automation::Transport;
 use headroom::engine::{AudioIo, Command, Engine};
 use headroom::session::load::parse;
+use headroom::session::resolve::build_engine;
 use std::path::Path;
 
 #[cfg(debug_assertions)]
@@ -72,7 +73,7 @@ buses:
 
 #[test]
 fn mono_strips_at_centre_pan_sum_at_minus_3_db_each_side() {
-    let mut built = Engine::build(&session(TWO_STRIPS), FS, 0).unwrap();
+    let mut built = build_engine(&session(TWO_STRIPS), FS, 0).unwrap();
     let mut io = io(|strip, _, _| if strip == 0 { 0.5 } else { 0.25 });
     run(&mut built.engine, &mut io, 256, 64);
     // B reaches the master directly and through the FX bus (post-fader send).
@@ -83,7 +84,7 @@ fn mono_strips_at_centre_pan_sum_at_minus_3_db_each_side() {
 
 #[test]
 fn solo_in_place_silences_the_rest_but_keeps_solo_safe_returns() {
-    let mut built = Engine::build(&session(TWO_STRIPS), FS, 1).unwrap();
+    let mut built = build_engine(&session(TWO_STRIPS), FS, 1).unwrap();
     let solo_b = built.params.lookup("strip.B.solo").unwrap();
     let mut io = io(|strip, _, _| if strip == 0 { 0.5 } else { 0.25 });
     built.command_producers[0].push(Command::SetParam { param: solo_b, value: 1.0 }).unwrap();
@@ -102,7 +103,7 @@ fn solo_in_place_silences_the_rest_but_keeps_solo_safe_returns() {
 
 #[test]
 fn a_fader_move_through_the_ring_glides_to_its_level_without_a_click() {
-    let mut built = Engine::build(&session(TWO_STRIPS), FS, 1).unwrap();
+    let mut built = build_engine(&session(TWO_STRIPS), FS, 1).unwrap();
     let fader = built.params.lookup("strip.A.fader").unwrap();
     let mute_b = built.params.lookup("strip.B.mute").unwrap();
     let producer = &mut built.command_producers[0];
@@ -121,7 +122,7 @@ fn a_fader_move_through_the_ring_glides_to_its_level_without_a_click() {
 
 #[test]
 fn mute_fades_out_without_a_click_and_reaches_exact_silence() {
-    let mut built = Engine::build(&session(TWO_STRIPS), FS, 1).unwrap();
+    let mut built = build_engine(&session(TWO_STRIPS), FS, 1).unwrap();
     let mute_a = built.params.lookup("strip.A.mute").unwrap();
     let mute_b = built.params.lookup("strip.B.mute").unwrap();
     let mut io = io(|_, _, _| 0.5);
@@ -149,7 +150,7 @@ master:
   limiter: {}
 ",
     );
-    let mut built = Engine::build(&doc, FS, 0).unwrap();
+    let mut built = build_engine(&doc, FS, 0).unwrap();
     let mut io = io(|_, _, f| if (6400..6410).contains(&f) { f32::NAN } else { sine(440.0, 0.3, f) });
     run(&mut built.engine, &mut io, 48_000, 64);
     assert!(io.left.iter().all(|x| x.is_finite()), "no NaN reaches the output");
@@ -162,7 +163,7 @@ master:
 #[test]
 fn process_never_allocates() {
     let text = std::fs::read_to_string("layouts/demo.yaml").unwrap();
-    let mut built = Engine::build(&parse(&text, Path::new("demo.yaml")).unwrap().0, FS, 1).unwrap();
+    let mut built = build_engine(&parse(&text, Path::new("demo.yaml")).unwrap().0, FS, 1).unwrap();
     let (tap, mut loudness) = rtrb::RingBuffer::new(48_000);
     built.engine.set_loudness_taps(vec![(built.engine.loudness_metered()[0].0, tap)]);
     let ids: Vec<_> = [
@@ -237,7 +238,7 @@ buses:
   - {name: FX, kind: fx}
 ",
     );
-    let mut built = Engine::build(&doc, FS, 0).unwrap();
+    let mut built = build_engine(&doc, FS, 0).unwrap();
     let metered = built.engine.loudness_metered();
     let names: Vec<&str> = metered.iter().map(|(_, n)| n.as_str()).collect();
     assert_eq!(names, ["master", "G"]);
@@ -274,7 +275,7 @@ strips:
         )
     };
     let level_of = |order: &str| {
-        let mut built = Engine::build(&session(&strip(order)), FS, 0).unwrap();
+        let mut built = build_engine(&session(&strip(order)), FS, 0).unwrap();
         let mut io = io(|_, _, f| sine(1000.0, 0.1, f));
         run(&mut built.engine, &mut io, 24_000, 64);
         20.0 * rms(&io.left[12_000..]).log10()
@@ -298,7 +299,7 @@ buses:
   - {name: FX, kind: fx}
 ",
     );
-    let mut built = Engine::build(&doc, FS, 1).unwrap();
+    let mut built = build_engine(&doc, FS, 1).unwrap();
     let mute = built.params.lookup("strip.A.mute").unwrap();
     let mut io = io(|_, _, _| 0.5);
     run(&mut built.engine, &mut io, 4800, 64);
@@ -311,7 +312,7 @@ buses:
 
 #[test]
 fn rerouting_crossfades_to_the_new_bus_and_solo_follows_the_new_route() {
-    let mut built = Engine::build(&session(TWO_STRIPS), FS, 1).unwrap();
+    let mut built = build_engine(&session(TWO_STRIPS), FS, 1).unwrap();
     let lookup = |id: &str| built.params.lookup(id).unwrap();
     let (mute_b, group_fader, solo_group) = (lookup("strip.B.mute"), lookup("bus.G.fader"), lookup("bus.G.solo"));
     let ring = &mut built.command_producers[0];
@@ -340,7 +341,7 @@ fn rerouting_crossfades_to_the_new_bus_and_solo_follows_the_new_route() {
 
 #[test]
 fn a_route_or_a_send_that_would_loop_the_buses_is_refused() {
-    let mut built = Engine::build(&session(TWO_STRIPS), FS, 1).unwrap();
+    let mut built = build_engine(&session(TWO_STRIPS), FS, 1).unwrap();
     let fx_to_group = built.params.lookup("bus.FX.send.G").unwrap();
     let mut io = io(|strip, _, _| if strip == 0 { 0.5 } else { 0.0 });
     // Engine channels: A, B, G, FX, master. G into FX is fine; FX back into G is not.
@@ -356,7 +357,7 @@ fn a_route_or_a_send_that_would_loop_the_buses_is_refused() {
 
 #[test]
 fn every_strip_can_send_to_every_bus_from_minus_inf() {
-    let mut built = Engine::build(&session(TWO_STRIPS), FS, 1).unwrap();
+    let mut built = build_engine(&session(TWO_STRIPS), FS, 1).unwrap();
     let send = built.params.lookup("strip.A.send.FX").unwrap();
     assert_eq!(built.values.get(send), built.params.spec(send).min, "a send the layout lacks starts silent");
     let mute_b = built.params.lookup("strip.B.mute").unwrap();
@@ -380,10 +381,10 @@ fn a_render_on_two_threads_equals_real_time_to_the_bit_for_any_grouping_of_the_s
             * if strip.is_multiple_of(3) { 1.0 } else { 0.5 }
     };
     let frames = 48_000;
-    let mut real_time = Engine::build(&doc, FS, 0).unwrap().engine;
+    let mut real_time = build_engine(&doc, FS, 0).unwrap().engine;
     let mut heard = io(signal);
     run(&mut real_time, &mut heard, frames, 256);
-    let mut offline = Engine::build(&doc, FS, 0).unwrap().engine;
+    let mut offline = build_engine(&doc, FS, 0).unwrap().engine;
     let mut rendered = io(signal);
     while rendered.left.len() < frames {
         offline.process_parallel(4096, Transport { frame: rendered.block_start, rolling: true }, &mut rendered);

@@ -11,9 +11,11 @@ use crate::automation::file;
 use crate::automation::lane::Shape;
 use crate::dsp::loudness::{LoudnessMeter, LoudnessReading};
 use crate::engine::automation::Transport;
+use crate::engine::setup::MixSetup;
 use crate::engine::{AudioIo, Built, Engine};
 use crate::session::load::{Loaded, Problem};
-use crate::session::schema::{LimiterDoc, SessionDoc};
+use crate::session::resolve::mix_setup;
+use crate::session::schema::SessionDoc;
 
 /// Momentary loudness is evaluated every 20 ms of a render (from 20 ms block energies; a
 /// 100 ms hop would miss the maximum of short bursts): this many hops a second.
@@ -84,18 +86,11 @@ pub enum RenderError {
     StemReads { count: u32 },
 }
 
-/// The session as printed without master processing: same mix, master inserts bypassed
-/// (the limiter keeps its delay, so both prints line up sample for sample).
-pub fn without_master_fx(doc: &SessionDoc) -> SessionDoc {
-    let mut doc = doc.clone();
-    let master = &mut doc.master;
-    for band in &mut master.eq {
-        band.bypass = true;
-    }
-    master.comp = master.comp.map(|c| crate::session::schema::CompDoc { bypass: true, ..c });
-    master.gate = master.gate.map(|g| crate::session::schema::GateDoc { bypass: true, ..g });
-    master.limiter = Some(LimiterDoc { bypass: true, ..master.limiter.unwrap_or_default() });
-    doc
+/// The mix as printed without master processing: every master insert bypassed.
+pub fn without_master_fx(doc: &SessionDoc) -> MixSetup {
+    let mut mix = mix_setup(doc);
+    mix.master.bypass_processing();
+    mix
 }
 
 struct OfflineIo<'a> {
@@ -142,14 +137,14 @@ pub fn render(
     opts: &RenderOptions,
     progress: &mut dyn FnMut(f64),
 ) -> Result<RenderReport, RenderError> {
-    let doc = if opts.no_master_fx { without_master_fx(&loaded.doc) } else { loaded.doc.clone() };
+    let mix = if opts.no_master_fx { without_master_fx(&loaded.doc) } else { mix_setup(&loaded.doc) };
     let opened = open_stems(loaded, opts.sample_rate).map_err(|problems| RenderError::Inputs { problems })?;
     let frames = match opts.length_seconds {
         Some(s) => (s * opts.sample_rate as f64) as u64,
         None if opened.stems.is_empty() => return Err(RenderError::NoLength { file: loaded.file.clone() }),
         None => opened.longest_frames() + (opts.tail_seconds * opts.sample_rate as f64) as u64,
     };
-    let mut built = Engine::build(&doc, opts.sample_rate as f32, 0)?;
+    let mut built = Engine::build(&mix, opts.sample_rate as f32, 0)?;
     play_automation(&mut built, &file::path_for(&loaded.file))?;
     let latency = built.engine.latency_frames() as u64;
     built.engine.set_output_metering(false);

@@ -197,12 +197,12 @@ pub fn save(path: &Path, store: &Store, table: &ParamTable) -> std::io::Result<(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::Engine;
+    use crate::session::resolve::build_engine;
 
     fn table() -> ParamTable {
         let yaml = "version: 1\nname: t\nstrips:\n  - {name: V, input: {ports: [x:v]}}\n";
         let doc = load::parse(yaml, Path::new("t.yaml")).unwrap().0;
-        Engine::build(&doc, 48_000.0, 0).unwrap().params
+        build_engine(&doc, 48_000.0, 0).unwrap().params
     }
 
     #[test]

@@ -485,13 +485,13 @@ impl Keeper {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::Engine;
+    use crate::session::resolve::build_engine;
 
     #[test]
     fn moved_to_a_new_session_folder_the_history_is_kept_there_and_the_old_file_untouched() {
         let yaml = "version: 1\nname: t\nstrips:\n  - {name: V, input: {ports: [x:v]}}\n";
         let doc = crate::session::load::parse(yaml, Path::new("t.yaml")).unwrap().0;
-        let mut built = Engine::build(&doc, 48_000.0, 1).unwrap();
+        let mut built = build_engine(&doc, 48_000.0, 1).unwrap();
         let table = built.params.clone();
         let dir = tempfile::tempdir().unwrap();
         let (old, new) = (dir.path().join("t.automation.yaml"), dir.path().join("t").join(file::FILE_NAME));
@@ -516,7 +516,7 @@ mod tests {
     fn a_pass_cut_short_by_a_crash_comes_back_from_its_journal_beside_the_earlier_ones() {
         let yaml = "version: 1\nname: t\nstrips:\n  - {name: V, input: {ports: [x:v]}}\n";
         let doc = crate::session::load::parse(yaml, Path::new("t.yaml")).unwrap().0;
-        let table = Engine::build(&doc, 48_000.0, 0).unwrap().params;
+        let table = build_engine(&doc, 48_000.0, 0).unwrap().params;
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join(file::FILE_NAME);
         let mut earlier = PassBuilder::new(0, "2026-11-21 10:00:00".into());

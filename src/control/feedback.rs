@@ -341,8 +341,8 @@ mod tests {
     use crate::control::generic::Input;
     use crate::control::map;
     use crate::control::surface::{BankGroup, Mapper};
-    use crate::engine::Engine;
     use crate::session::load;
+    use crate::session::resolve::build_engine;
     use std::path::Path;
     use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -356,7 +356,7 @@ mod tests {
 
     fn rig(map: &str) -> Rig {
         let doc = load::load(Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/layouts/demo.yaml"))).unwrap().doc;
-        let built = Engine::build(&doc, 48_000.0, 0).unwrap();
+        let built = build_engine(&doc, 48_000.0, 0).unwrap();
         let map = map::shipped(map).unwrap();
         let binding = Arc::new(Binding::new(&map, &built.params, BankGroup::new(8), 0, Arc::new(AtomicUsize::new(0))));
         Rig {
@@ -481,7 +481,7 @@ mod tests {
     fn an_extender_shows_the_eight_strips_after_the_main_unit_and_pages_with_it() {
         let strips: String = (1..=24).map(|i| format!("  - {{name: S{i}, input: {{ports: [x:{i}]}}}}\n")).collect();
         let doc = load::parse(&format!("version: 1\nname: big\nstrips:\n{strips}"), Path::new("big.yaml")).unwrap().0;
-        let built = Engine::build(&doc, 48_000.0, 0).unwrap();
+        let built = build_engine(&doc, 48_000.0, 0).unwrap();
         let (main, xt) = (map::shipped("mackie-control").unwrap(), map::shipped("mackie-extender").unwrap());
         let bank = BankGroup::new(main.strips + xt.strips);
         let selected = Arc::new(AtomicUsize::new(0));

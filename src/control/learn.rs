@@ -183,15 +183,15 @@ mod tests {
     use super::*;
     use crate::control::surface::BankGroup;
     use crate::control::targets::Target;
-    use crate::engine::Engine;
     use crate::session::load;
+    use crate::session::resolve::build_engine;
     use std::sync::Arc;
     use std::sync::atomic::AtomicUsize;
 
     #[test]
     fn a_learned_control_binds_by_bank_slot_or_id_and_is_kept_per_device_channel_and_message() {
         let doc = load::load(Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/layouts/demo.yaml"))).unwrap().doc;
-        let built = Engine::build(&doc, 48_000.0, 0).unwrap();
+        let built = build_engine(&doc, 48_000.0, 0).unwrap();
         let table = built.params;
         let map = map::blank("Learn Box");
         let binding = Binding::new(&map, &table, BankGroup::new(8), 0, Arc::new(AtomicUsize::new(0)));

@@ -18,7 +18,8 @@ use super::targets::{StripControl, Target, TransportAction};
 use crate::automation::Mode;
 use crate::engine::Command;
 use crate::engine::automation::{AutomationTelemetry, state as automation_state};
-use crate::engine::params::{ParamIndex, ParamSpec, ParamTable, ParamValues, Unit};
+use crate::engine::params::{ChannelParams, ParamIndex, ParamSpec, ParamTable, ParamValues, Unit};
+use crate::engine::setup::ChannelKind;
 use crate::ui::meters::FADER;
 
 /// The target value of every parameter, shared by everything that sets targets.
@@ -115,16 +116,6 @@ pub enum SurfaceEvent {
     },
 }
 
-/// The parameters a surface strip reaches on one engine channel.
-#[derive(Clone, Copy, Debug)]
-struct ChannelParams {
-    fader: ParamIndex,
-    pan: ParamIndex,
-    mute: ParamIndex,
-    solo: ParamIndex,
-    solo_safe: ParamIndex,
-}
-
 /// The bank shared by the units of one surface (a Mackie main unit and its extenders
 /// page together); a lone surface has a bank of its own.
 pub struct BankGroup {
@@ -190,25 +181,12 @@ impl Binding {
         offset: u16,
         selected: Arc<AtomicUsize>,
     ) -> Binding {
-        let mut channels = Vec::new();
-        let mut names = Vec::new();
-        for spec in table.specs() {
-            // Every channel (strip, bus, master) declares `<prefix>.fader`, in engine order.
-            if let Some(prefix) = spec.id.strip_suffix(".fader")
-                && table.lookup(&format!("{prefix}.solo_safe")).is_ok()
-            {
-                let find = |s: &str| table.lookup(&format!("{prefix}.{s}")).expect("every channel declares it");
-                channels.push(ChannelParams {
-                    fader: find("fader"),
-                    pan: find("pan"),
-                    mute: find("mute"),
-                    solo: find("solo"),
-                    solo_safe: find("solo_safe"),
-                });
-                let name = prefix.split_once('.').map_or("Master", |(_, name)| name);
-                names.push(name.to_string());
-            }
-        }
+        let channels = table.channels().to_vec();
+        // The master's name on a scribble strip.
+        let names = channels
+            .iter()
+            .map(|ch| if ch.kind == ChannelKind::Master { "Master".to_string() } else { ch.name.clone() })
+            .collect();
         let count = channels.len();
         Binding {
             table: table.clone(),
@@ -277,7 +255,7 @@ impl Binding {
             _ => return Reach::Elsewhere,
         };
         let Some(channel) = channel else { return Reach::Elsewhere };
-        let p = self.channels[channel];
+        let p = &self.channels[channel];
         let param = match control {
             StripControl::Fader => p.fader,
             StripControl::Pan => p.pan,
@@ -464,14 +442,14 @@ impl Mapper {
 mod tests {
     use super::*;
     use crate::control::map;
-    use crate::engine::Engine;
     use crate::session::load;
+    use crate::session::resolve::build_engine;
     use crate::session::schema::SessionDoc;
     use std::path::Path;
 
     /// A mapper for a shipped map alone on its bank, and the session's parameter values.
     pub(crate) fn mapper(map: &str, doc: &SessionDoc) -> (Mapper, ParamMirror, ParamTable) {
-        let built = Engine::build(doc, 48_000.0, 0).unwrap();
+        let built = build_engine(doc, 48_000.0, 0).unwrap();
         let mirror = ParamMirror::new(&built.values, built.params.specs().len());
         let map = map::shipped(map).unwrap();
         let binding = Binding::new(&map, &built.params, BankGroup::new(map.strips), 0, Arc::new(AtomicUsize::new(0)));

@@ -2,6 +2,7 @@
 //! path and gliding delay time (a time change bends pitch briefly instead of clicking).
 
 use super::AudioBlock;
+use super::param::{ParamDef, Unit};
 use super::smoothing::Smoother;
 
 /// Longest delay time the buffers hold.
@@ -17,6 +18,22 @@ pub struct DelaySettings {
     pub damping_hz: f32,
     /// Wet/dry: 1 = only the echoes (the usual setting on an FX bus).
     pub mix: f32,
+}
+
+/// The delay's parameters, in the order `DelaySettings::from_values` reads them.
+pub const DELAY_PARAMS: [ParamDef; 4] = [
+    ParamDef::setting("time", "time_ms", Unit::Ms, (1.0, MAX_DELAY_MS), 375.0, "echo time (a session may sync it)"),
+    ParamDef::setting("feedback", "feedback", Unit::Amount, (0.0, 0.95), 0.35, "how much of each echo comes back"),
+    ParamDef::setting("damping", "damping_hz", Unit::Hz, (500.0, 20_000.0), 6_000.0, "low-pass in the feedback"),
+    ParamDef::setting("mix", "mix", Unit::Amount, (0.0, 1.0), 1.0, "wet/dry; 1 is only the echoes"),
+];
+
+impl DelaySettings {
+    /// Settings from values in the order of `DELAY_PARAMS`.
+    pub fn from_values(values: &[f32; DELAY_PARAMS.len()]) -> Self {
+        let [time_ms, feedback, damping_hz, mix] = *values;
+        Self { time_ms, feedback, damping_hz, mix }
+    }
 }
 
 pub struct Delay {

@@ -2,6 +2,7 @@
 //! domain per sample (fast log/exp, see `fastmath`).
 
 use super::fastmath::{db_to_gain, gain_to_db};
+use super::param::{ParamDef, Role, Unit};
 use super::smoothing::{Smoother, pole_for};
 use super::{AudioBlock, MAX_BLOCK};
 
@@ -30,7 +31,36 @@ pub struct CompressorSettings {
     pub bypass: bool,
 }
 
+/// The compressor's parameters, in the order `CompressorSettings::from_values` reads them.
+pub const COMPRESSOR_PARAMS: [ParamDef; 8] = [
+    ParamDef::setting("threshold", "threshold_db", Unit::Db, (-80.0, 0.0), -18.0, "level where compression starts"),
+    ParamDef::setting("ratio", "ratio", Unit::Ratio, (1.0, 20.0), 3.0, "dB in for each dB out above the threshold"),
+    ParamDef::setting("knee", "knee_db", Unit::Db, (0.0, 24.0), 6.0, "width of the soft knee around the threshold"),
+    ParamDef::setting("attack", "attack_ms", Unit::Ms, (0.1, 200.0), 10.0, "time to clamp down on a rise"),
+    ParamDef::setting("release", "release_ms", Unit::Ms, (5.0, 3_000.0), 120.0, "time to let go after a fall"),
+    ParamDef::setting("makeup", "makeup_db", Unit::Db, (0.0, 24.0), 0.0, "gain added after compression"),
+    ParamDef::setting("detector", "detector", Unit::Choice(DETECTORS), (0.0, 1.0), 0.0, "peak or RMS level detection"),
+    ParamDef::switch("bypass", "bypass", false, "takes the compressor out").with_role(Role::Bypass),
+];
+
+const DETECTORS: &[&str] = &["peak", "rms"];
+
 impl CompressorSettings {
+    /// Settings from values in the order of `COMPRESSOR_PARAMS`.
+    pub fn from_values(values: &[f32; COMPRESSOR_PARAMS.len()]) -> Self {
+        let [threshold_db, ratio, knee_db, attack_ms, release_ms, makeup_db, detector, bypass] = *values;
+        Self {
+            threshold_db,
+            ratio,
+            knee_db,
+            attack_ms,
+            release_ms,
+            makeup_db,
+            detector: if detector >= 0.5 { Detector::Rms } else { Detector::Peak },
+            bypass: bypass >= 0.5,
+        }
+    }
+
     /// Output level for a steady input level (the static curve, soft knee as in
     /// Giannoulis, Massberg & Reiss, JAES 2012).
     pub fn static_curve_db(&self, input_db: f32) -> f32 {
@@ -215,7 +245,24 @@ pub struct GateSettings {
     pub bypass: bool,
 }
 
+/// The gate's parameters, in the order `GateSettings::from_values` reads them.
+pub const GATE_PARAMS: [ParamDef; 7] = [
+    ParamDef::setting("threshold", "threshold_db", Unit::Db, (-80.0, 0.0), -50.0, "level below which it closes"),
+    ParamDef::setting("range", "range_db", Unit::Db, (-80.0, 0.0), -60.0, "deepest attenuation when closed"),
+    ParamDef::setting("ratio", "ratio", Unit::Ratio, (1.0, 100.0), 10.0, "expansion below the threshold"),
+    ParamDef::setting("attack", "attack_ms", Unit::Ms, (0.1, 200.0), 1.0, "time to open"),
+    ParamDef::setting("hold", "hold_ms", Unit::Ms, (0.0, 500.0), 20.0, "time held open after the level falls"),
+    ParamDef::setting("release", "release_ms", Unit::Ms, (5.0, 3_000.0), 150.0, "time to close"),
+    ParamDef::switch("bypass", "bypass", false, "takes the gate out").with_role(Role::Bypass),
+];
+
 impl GateSettings {
+    /// Settings from values in the order of `GATE_PARAMS`.
+    pub fn from_values(values: &[f32; GATE_PARAMS.len()]) -> Self {
+        let [threshold_db, range_db, ratio, attack_ms, hold_ms, release_ms, bypass] = *values;
+        Self { threshold_db, range_db, ratio, attack_ms, hold_ms, release_ms, bypass: bypass >= 0.5 }
+    }
+
     /// Gain change for a steady level (<= 0 dB).
     pub fn static_gain_db(&self, level_db: f32) -> f32 {
         if self.bypass || level_db >= self.threshold_db {

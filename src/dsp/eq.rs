@@ -5,6 +5,7 @@
 
 use super::biquad::{Coeffs, State};
 use super::biquad::{PACK, cascade, cascade_pack};
+use super::param::{ParamDef, Role, Unit};
 use super::smoothing::Smoother;
 use super::{AudioBlock, MAX_BLOCK};
 
@@ -317,6 +318,51 @@ pub fn front_response_db(
     high_pass + bands
 }
 
+/// The high-pass filter's parameters, in the order `HighPassSettings::from_values` reads them.
+pub const HPF_PARAMS: [ParamDef; 3] = [
+    ParamDef::setting("freq", "freq_hz", Unit::Hz, (20.0, 1_000.0), 80.0, "corner frequency"),
+    ParamDef::setting(
+        "slope",
+        "slope",
+        Unit::Choice(HPF_SLOPES),
+        (0.0, 1.0),
+        0.0,
+        "Butterworth (-3 dB at the corner) or Linkwitz-Riley (-6 dB)",
+    ),
+    ParamDef::switch("enabled", "enabled", true, "puts the high-pass in").with_role(Role::Enable),
+];
+
+const HPF_SLOPES: &[&str] = &["12 dB/oct", "24 dB/oct"];
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct HighPassSettings {
+    pub freq_hz: f32,
+    pub slope: HpfSlope,
+    pub enabled: bool,
+}
+
+impl HighPassSettings {
+    /// Settings from values in the order of `HPF_PARAMS`.
+    pub fn from_values(values: &[f32; HPF_PARAMS.len()]) -> Self {
+        let [freq_hz, slope, enabled] = *values;
+        Self { freq_hz, slope: if slope >= 0.5 { HpfSlope::Db24 } else { HpfSlope::Db12 }, enabled: enabled >= 0.5 }
+    }
+}
+
+/// The parameters of the four EQ bands (low shelf, bell, bell, high shelf), each in the
+/// order `BandSettings::from_values` reads them; the bands differ in their defaults.
+pub const BAND_PARAMS: [[ParamDef; 4]; 4] =
+    [band_params(100.0, 0.707), band_params(400.0, 1.0), band_params(2_500.0, 1.0), band_params(8_000.0, 0.707)];
+
+const fn band_params(freq_hz: f32, q: f32) -> [ParamDef; 4] {
+    [
+        ParamDef::setting("freq", "freq_hz", Unit::Hz, (20.0, 20_000.0), freq_hz, "centre (bells) or corner (shelves)"),
+        ParamDef::setting("gain", "gain_db", Unit::Db, (-18.0, 18.0), 0.0, "boost or cut"),
+        ParamDef::setting("q", "q", Unit::Q, (0.1, 10.0), q, "width: higher is narrower"),
+        ParamDef::switch("bypass", "bypass", false, "takes the band out").with_role(Role::Bypass),
+    ]
+}
+
 /// What the user sets on one band.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct BandSettings {
@@ -324,6 +370,14 @@ pub struct BandSettings {
     pub gain_db: f32,
     pub q: f32,
     pub bypass: bool,
+}
+
+impl BandSettings {
+    /// Settings from values in the order of a band of `BAND_PARAMS`.
+    pub fn from_values(values: &[f32; 4]) -> Self {
+        let [freq_hz, gain_db, q, bypass] = *values;
+        Self { freq_hz, gain_db, q, bypass: bypass >= 0.5 }
+    }
 }
 
 struct Band {

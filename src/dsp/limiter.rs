@@ -9,6 +9,7 @@
 
 use super::AudioBlock;
 use super::fastmath::db_to_gain_exact;
+use super::param::{ParamDef, Role, Unit};
 use super::smoothing::pole_for;
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -16,6 +17,25 @@ pub struct LimiterSettings {
     pub ceiling_db: f32,
     pub release_ms: f32,
     pub bypass: bool,
+}
+
+/// The limiter's parameters, in the order `LimiterSettings::from_values` reads them.
+pub const LIMITER_PARAMS: [ParamDef; 3] = [
+    ParamDef::setting("ceiling", "ceiling_db", Unit::Db, (-12.0, 0.0), -1.0, "highest sample level let through"),
+    ParamDef::setting("release", "release_ms", Unit::Ms, (5.0, 3_000.0), 60.0, "time to let go after a peak"),
+    ParamDef::switch("bypass", "bypass", false, "takes the limiter out").with_role(Role::Bypass),
+];
+
+/// Look-ahead range and default, in ms: set when the session opens (it is the master's latency).
+pub const LOOKAHEAD_MS: (f32, f32) = (0.1, 10.0);
+pub const DEFAULT_LOOKAHEAD_MS: f32 = 1.5;
+
+impl LimiterSettings {
+    /// Settings from values in the order of `LIMITER_PARAMS`.
+    pub fn from_values(values: &[f32; LIMITER_PARAMS.len()]) -> Self {
+        let [ceiling_db, release_ms, bypass] = *values;
+        Self { ceiling_db, release_ms, bypass: bypass >= 0.5 }
+    }
 }
 
 pub struct Limiter {

@@ -3,6 +3,7 @@
 //! a slightly detuned set for the right channel to decorrelate the sides).
 
 use super::AudioBlock;
+use super::param::{ParamDef, Unit};
 
 /// Comb and allpass lengths at 44.1 kHz (Freeverb's tuning), scaled to the session rate.
 const COMB_TUNING: [usize; 8] = [1116, 1188, 1277, 1356, 1422, 1491, 1557, 1617];
@@ -20,6 +21,22 @@ pub struct ReverbSettings {
     pub width: f32,
     /// Wet/dry: 1 = only the reverb (the usual setting on an FX bus).
     pub mix: f32,
+}
+
+/// The reverb's parameters, in the order `ReverbSettings::from_values` reads them.
+pub const REVERB_PARAMS: [ParamDef; 4] = [
+    ParamDef::setting("size", "size", Unit::Amount, (0.0, 1.0), 0.75, "room size: longer tails as it grows"),
+    ParamDef::setting("damping", "damping", Unit::Amount, (0.0, 1.0), 0.5, "darker tails as it grows"),
+    ParamDef::setting("width", "width", Unit::Amount, (0.0, 1.0), 1.0, "stereo width of the tail"),
+    ParamDef::setting("mix", "mix", Unit::Amount, (0.0, 1.0), 1.0, "wet/dry; 1 is only the reverb"),
+];
+
+impl ReverbSettings {
+    /// Settings from values in the order of `REVERB_PARAMS`.
+    pub fn from_values(values: &[f32; REVERB_PARAMS.len()]) -> Self {
+        let [size, damping, width, mix] = *values;
+        Self { size, damping, width, mix }
+    }
 }
 
 struct Comb {

@@ -1,110 +1,184 @@
 //! One channel of the mix (a strip, a bus or the master): its processors, its
 //! parameters, and how it adds itself into the buses it feeds.
 
-use super::params::{Declarer, ParamIndex, Unit, fader_gain, ranges};
-use crate::dsp::delay::{Delay, DelaySettings};
-use crate::dsp::dynamics::{Compressor, CompressorSettings, Detector, Gate, GateSettings};
-use crate::dsp::eq::{BandSettings, Equalizer, FrontFilters, HighPass, HpfSlope};
+use super::params::{Declarer, FADER_FLOOR_DB, FADER_MAX_DB, ParamDef, ParamIndex, Role, Section, Unit, fader_gain};
+use super::setup::{ChannelKind, ChannelSetup, InsertKind};
+use crate::dsp::delay::{DELAY_PARAMS, Delay, DelaySettings};
+use crate::dsp::dynamics::{COMPRESSOR_PARAMS, Compressor, CompressorSettings, GATE_PARAMS, Gate, GateSettings};
+use crate::dsp::eq::{BAND_PARAMS, BandSettings, Equalizer, FrontFilters, HPF_PARAMS, HighPass, HighPassSettings};
 use crate::dsp::fastmath::db_to_gain_exact;
-use crate::dsp::limiter::{Limiter, LimiterSettings};
+use crate::dsp::limiter::{LIMITER_PARAMS, Limiter, LimiterSettings};
 use crate::dsp::meter::LevelMeter;
-use crate::dsp::reverb::{Reverb, ReverbSettings};
+use crate::dsp::param::{FADER_TAPER, section_values};
+use crate::dsp::reverb::{REVERB_PARAMS, Reverb, ReverbSettings};
 use crate::dsp::smoothing::Smoother;
 use crate::dsp::{AudioBlock, pan};
-use crate::session::schema::{self, BAND_DEFAULTS, ChannelDoc, DEFAULT_ORDER, InsertKind};
 
 /// Fader, pan, mute and send gains glide over this time: long enough to remove
 /// zipper noise and mute clicks, short enough that a fader feels immediate.
 const GAIN_GLIDE_MS: f32 = 10.0;
-const HPF_SLOPES: &[&str] = &["12 dB/oct", "24 dB/oct"];
-const DETECTORS: &[&str] = &["peak", "rms"];
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Role {
-    Strip,
-    GroupBus,
-    FxBus,
-    Master,
+/// Before the inserts, in the order `apply_params` reads them.
+pub const INPUT_PARAMS: [ParamDef; 2] = [
+    ParamDef::setting("trim", "trim_db", Unit::Db, (-24.0, 24.0), 0.0, "input gain before everything")
+        .with_role(Role::Trim),
+    ParamDef::switch("polarity", "polarity_invert", false, "inverts the input").with_role(Role::Polarity),
+];
+
+/// After the inserts, in the order `apply_gains` reads them.
+pub const OUTPUT_PARAMS: [ParamDef; 5] = [
+    ParamDef::setting("fader", "fader_db", Unit::Db, (FADER_FLOOR_DB, FADER_MAX_DB), 0.0, "level; the floor is -inf")
+        .with_role(Role::Fader)
+        .with_taper(FADER_TAPER),
+    ParamDef::setting("pan", "pan", Unit::Pan, (-1.0, 1.0), 0.0, "pan (mono) or balance (stereo)").with_role(Role::Pan),
+    ParamDef::switch("mute", "mute", false, "silences the output and its sends").with_role(Role::Mute),
+    ParamDef::switch("solo", "solo", false, "solo in place").with_role(Role::Solo),
+    ParamDef::switch("solo_safe", "solo_safe", false, "keeps playing while others are soloed")
+        .with_role(Role::SoloSafe),
+];
+
+/// A send to one bus, in the order `apply_gains` reads them.
+pub const SEND_PARAMS: [ParamDef; 3] = [
+    ParamDef::setting("", "level_db", Unit::Db, (FADER_FLOOR_DB, FADER_MAX_DB), 0.0, "send level; the floor is -inf")
+        .with_role(Role::SendLevel)
+        .with_taper(FADER_TAPER),
+    ParamDef::switch("pre", "pre", false, "taken before the fader (after the inserts)").with_role(Role::SendPre),
+    ParamDef::switch("mute", "mute", false, "silences the send").with_role(Role::SendMute),
+];
+
+/// The table of a section's parameters.
+pub fn defs_of(section: Section) -> &'static [ParamDef] {
+    match section {
+        Section::Input => &INPUT_PARAMS,
+        Section::Hpf => &HPF_PARAMS,
+        Section::Band(b) => &BAND_PARAMS[b as usize],
+        Section::Gate => &GATE_PARAMS,
+        Section::Comp => &COMPRESSOR_PARAMS,
+        Section::Delay => &DELAY_PARAMS,
+        Section::Reverb => &REVERB_PARAMS,
+        Section::Limiter => &LIMITER_PARAMS,
+        Section::Output => &OUTPUT_PARAMS,
+        Section::Send(_) => &SEND_PARAMS,
+    }
 }
 
-struct BandParams {
-    freq: ParamIndex,
-    gain: ParamIndex,
-    q: ParamIndex,
-    bypass: ParamIndex,
+/// What a parameter starts from on this kind of channel when nothing sets it.
+pub fn default_value(kind: ChannelKind, def: &ParamDef) -> f32 {
+    // FX returns and the master keep playing when something is soloed.
+    let safe_by_default = matches!(kind, ChannelKind::FxBus | ChannelKind::Master);
+    if def.role == Role::SoloSafe && safe_by_default { 1.0 } else { def.default }
 }
 
-struct CompParams {
-    threshold: ParamIndex,
-    ratio: ParamIndex,
-    knee: ParamIndex,
-    attack: ParamIndex,
-    release: ParamIndex,
-    makeup: ParamIndex,
-    detector: ParamIndex,
-    bypass: ParamIndex,
+/// A section's starting values: the setup's, or its defaults switched out.
+fn initial<const N: usize>(setup: &ChannelSetup, section: Section, defs: &[ParamDef; N]) -> [f32; N] {
+    let given = setup.values_of(section);
+    std::array::from_fn(|i| match given.and_then(|v| v.get(i)) {
+        Some(&v) => v,
+        None if given.is_none() => switched_out(setup.kind, &defs[i]),
+        None => default_value(setup.kind, &defs[i]),
+    })
 }
 
-struct GateParams {
-    threshold: ParamIndex,
-    range: ParamIndex,
-    ratio: ParamIndex,
-    attack: ParamIndex,
-    hold: ParamIndex,
-    release: ParamIndex,
-    bypass: ParamIndex,
+/// The value of a parameter in a section a setup does not have.
+fn switched_out(kind: ChannelKind, def: &ParamDef) -> f32 {
+    match def.role {
+        Role::Bypass => 1.0,
+        Role::Enable => 0.0,
+        Role::SendLevel => FADER_FLOOR_DB,
+        _ => default_value(kind, def),
+    }
 }
 
-struct DelayParams {
-    time: ParamIndex,
-    feedback: ParamIndex,
-    damping: ParamIndex,
-    mix: ParamIndex,
+/// Declares one section of `setup`'s channel, from its starting values.
+fn declare<const N: usize>(
+    d: &mut Declarer,
+    setup: &ChannelSetup,
+    section: Section,
+    part: &str,
+    defs: &'static [ParamDef; N],
+) -> [ParamIndex; N] {
+    d.section(section, part, defs, &initial(setup, section, defs), |def| default_value(setup.kind, def))
 }
 
-struct ReverbParams {
-    size: ParamIndex,
-    damping: ParamIndex,
-    width: ParamIndex,
-    mix: ParamIndex,
+/// Declares one processor section and returns the index of its first parameter.
+fn declare_section<const N: usize>(
+    d: &mut Declarer,
+    setup: &ChannelSetup,
+    section: Section,
+    part: &str,
+    defs: &'static [ParamDef; N],
+) -> usize {
+    declare(d, setup, section, part, defs)[0].0 as usize
 }
 
-struct LimiterParams {
-    ceiling: ParamIndex,
-    release: ParamIndex,
-    bypass: ParamIndex,
+/// Indices of the first parameter of each section of a channel.
+struct SectionsAt {
+    input: usize,
+    hpf: usize,
+    bands: [usize; 4],
+    gate: usize,
+    comp: usize,
+    delay: Option<usize>,
+    reverb: Option<usize>,
+    limiter: Option<usize>,
+    output: usize,
+}
+
+/// The parameters of a channel that the mix itself acts on, by role: what front ends
+/// address without looking an id up.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ChannelParams {
+    pub name: String,
+    pub kind: ChannelKind,
+    pub trim: ParamIndex,
+    pub polarity: ParamIndex,
+    pub fader: ParamIndex,
+    pub pan: ParamIndex,
+    pub mute: ParamIndex,
+    pub solo: ParamIndex,
+    pub solo_safe: ParamIndex,
+    /// One per bus this channel can send to, in layout order of the buses.
+    pub sends: Vec<SendParams>,
+    /// The first parameter of each section the channel has, in signal order; a section's
+    /// parameters follow it side by side in its table's order.
+    pub sections: Vec<(Section, ParamIndex)>,
+}
+
+impl ChannelParams {
+    /// The first parameter of `section`, if the channel has it.
+    pub fn first_of(&self, section: Section) -> Option<ParamIndex> {
+        self.sections.iter().find(|(s, _)| *s == section).map(|&(_, p)| p)
+    }
+
+    /// The send to bus `bus` (layout index).
+    pub fn send_to(&self, bus: usize) -> Option<&SendParams> {
+        self.sends.iter().find(|s| s.bus == bus)
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct SendParams {
+    /// The bus, by layout index.
+    pub bus: usize,
+    pub level: ParamIndex,
+    pub pre: ParamIndex,
+    pub mute: ParamIndex,
 }
 
 struct Send {
     /// Index into the engine's bus sums.
     sum: usize,
-    level: ParamIndex,
-    pre: ParamIndex,
-    mute: ParamIndex,
+    params: SendParams,
     gain: Smoother,
 }
 
 pub struct Channel {
-    pub name: String,
-    pub role: Role,
     /// Processing width before the pan: 1 (mono strip) or 2.
     width: usize,
     /// Where the output goes.
     route: Route,
-    trim: ParamIndex,
-    polarity: ParamIndex,
-    hpf_params: (ParamIndex, ParamIndex, ParamIndex),
-    band_params: [BandParams; 4],
-    gate_params: GateParams,
-    comp_params: CompParams,
-    delay_params: Option<DelayParams>,
-    reverb_params: Option<ReverbParams>,
-    limiter_params: Option<LimiterParams>,
-    fader: ParamIndex,
-    pan: ParamIndex,
-    mute: ParamIndex,
-    pub solo: ParamIndex,
-    pub solo_safe: ParamIndex,
+    at: SectionsAt,
+    pub params: ChannelParams,
 
     trim_gain: Smoother,
     hpf: HighPass,
@@ -114,7 +188,7 @@ pub struct Channel {
     delay: Option<Delay>,
     reverb: Option<Reverb>,
     limiter: Option<Limiter>,
-    order: Vec<InsertKind>,
+    inserts: Vec<InsertKind>,
     out_gain: [Smoother; 2],
     /// Whether solo logic lets this channel through (and its pre-fader sends).
     audible: Smoother,
@@ -134,137 +208,86 @@ pub struct Channel {
     pub nan_resets: u32,
 }
 
-/// Everything needed to build a channel besides its document.
+/// Everything needed to build a channel besides its setup.
 pub struct ChannelContext<'a> {
-    pub role: Role,
     pub sample_rate: f32,
-    pub tempo_bpm: f32,
+    /// The bus sum its output adds into (`None` for the master).
     pub destination: Option<usize>,
-    /// Every bus the channel can send to, with its sum index: a send the document does not
-    /// have is declared too, at -inf, so one can be added while the mix plays.
-    pub send_targets: &'a [(&'a str, usize)],
+    /// Every bus the channel can send to, as (bus layout index, name, sum index): a send
+    /// the setup does not have is declared too, at -inf, so one can be added while the mix plays.
+    pub send_targets: &'a [(usize, &'a str, usize)],
 }
 
 impl Channel {
-    /// Declares the channel's parameters under `prefix` and builds its processors
-    /// from the document's values. Allocates; never called on the audio thread.
-    pub(crate) fn build(doc: &ChannelDoc, ctx: &ChannelContext, d: &mut Declarer) -> Channel {
+    /// Declares the channel's parameters under `d`'s prefix and builds its processors
+    /// from the setup's values. Allocates; never called on the audio thread.
+    pub(crate) fn build(setup: &ChannelSetup, ctx: &ChannelContext, d: &mut Declarer) -> Channel {
         let fs = ctx.sample_rate;
-        let width = match ctx.role {
-            Role::Strip => doc.channels.map_or(1, |c| c.count()),
+        let kind = setup.kind;
+        let width = match kind {
+            ChannelKind::Strip { stereo: false } => 1,
             _ => 2,
         };
-        let trim = d.declare("trim", Unit::Db, ranges::TRIM_DB, 0.0, doc.trim_db);
-        let polarity = d.toggle("polarity", false, doc.polarity_invert);
-
-        let hpf_doc = doc.hpf.unwrap_or(schema::HpfDoc { enabled: false, ..Default::default() });
-        let hpf_params = (
-            d.declare("hpf.freq", Unit::Hz, ranges::HPF_HZ, 80.0, hpf_doc.freq_hz),
-            d.declare("hpf.slope", Unit::Choice(HPF_SLOPES), (0.0, 1.0), 0.0, (hpf_doc.slope == 24) as u8 as f32),
-            d.toggle("hpf.enabled", false, hpf_doc.enabled),
-        );
-
-        let band_params = std::array::from_fn(|i| {
-            let band = doc.eq.get(i).copied().unwrap_or_default();
-            let (freq, q) = BAND_DEFAULTS[i];
-            let n = i + 1;
-            BandParams {
-                freq: d.declare(&format!("eq.{n}.freq"), Unit::Hz, ranges::FREQ_HZ, freq, band.freq_hz.unwrap_or(freq)),
-                gain: d.declare(
-                    &format!("eq.{n}.gain"),
-                    Unit::Db,
-                    ranges::EQ_GAIN_DB,
-                    0.0,
-                    band.gain_db.unwrap_or(0.0),
-                ),
-                q: d.declare(&format!("eq.{n}.q"), Unit::Q, ranges::Q, q, band.q.unwrap_or(q)),
-                bypass: d.toggle(&format!("eq.{n}.bypass"), false, band.bypass),
-            }
+        // Declared in the order the signal meets them: the order `headroom params` lists them.
+        let [trim, polarity] = declare(d, setup, Section::Input, "", &INPUT_PARAMS);
+        let hpf = declare_section(d, setup, Section::Hpf, "hpf", &HPF_PARAMS);
+        let bands = std::array::from_fn(|b| {
+            declare_section(d, setup, Section::Band(b as u8), &format!("eq.{}", b + 1), &BAND_PARAMS[b])
         });
-
-        // Absent dynamics sections exist, bypassed, so they can be switched in live.
-        let gate_doc = doc.gate.unwrap_or(schema::GateDoc { bypass: true, ..Default::default() });
-        let gate_params = GateParams {
-            threshold: d.declare("gate.threshold", Unit::Db, ranges::THRESHOLD_DB, -50.0, gate_doc.threshold_db),
-            range: d.declare("gate.range", Unit::Db, ranges::RANGE_DB, -60.0, gate_doc.range_db),
-            ratio: d.declare("gate.ratio", Unit::Ratio, ranges::GATE_RATIO, 10.0, gate_doc.ratio),
-            attack: d.declare("gate.attack", Unit::Ms, ranges::ATTACK_MS, 1.0, gate_doc.attack_ms),
-            hold: d.declare("gate.hold", Unit::Ms, ranges::HOLD_MS, 20.0, gate_doc.hold_ms),
-            release: d.declare("gate.release", Unit::Ms, ranges::RELEASE_MS, 150.0, gate_doc.release_ms),
-            bypass: d.toggle("gate.bypass", true, gate_doc.bypass),
-        };
-        let comp_doc = doc.comp.unwrap_or(schema::CompDoc { bypass: true, ..Default::default() });
-        let comp_params = CompParams {
-            threshold: d.declare("comp.threshold", Unit::Db, ranges::THRESHOLD_DB, -18.0, comp_doc.threshold_db),
-            ratio: d.declare("comp.ratio", Unit::Ratio, ranges::COMP_RATIO, 3.0, comp_doc.ratio),
-            knee: d.declare("comp.knee", Unit::Db, ranges::KNEE_DB, 6.0, comp_doc.knee_db),
-            attack: d.declare("comp.attack", Unit::Ms, ranges::ATTACK_MS, 10.0, comp_doc.attack_ms),
-            release: d.declare("comp.release", Unit::Ms, ranges::RELEASE_MS, 120.0, comp_doc.release_ms),
-            makeup: d.declare("comp.makeup", Unit::Db, ranges::MAKEUP_DB, 0.0, comp_doc.makeup_db),
-            detector: d.declare(
-                "comp.detector",
-                Unit::Choice(DETECTORS),
-                (0.0, 1.0),
-                0.0,
-                (comp_doc.detector == schema::DetectorDoc::Rms) as u8 as f32,
-            ),
-            bypass: d.toggle("comp.bypass", true, comp_doc.bypass),
-        };
-        let delay_params = doc.delay.as_ref().map(|delay| {
-            let time_ms =
-                delay.sync.as_deref().and_then(|n| schema::note_value_ms(n, ctx.tempo_bpm)).unwrap_or(delay.time_ms);
-            DelayParams {
-                time: d.declare("delay.time", Unit::Ms, ranges::DELAY_MS, 375.0, time_ms),
-                feedback: d.declare("delay.feedback", Unit::Amount, ranges::FEEDBACK, 0.35, delay.feedback),
-                damping: d.declare("delay.damping", Unit::Hz, ranges::DAMPING_HZ, 6_000.0, delay.damping_hz),
-                mix: d.declare("delay.mix", Unit::Amount, ranges::AMOUNT, 1.0, delay.mix),
-            }
-        });
-        let reverb_params = doc.reverb.map(|rev| ReverbParams {
-            size: d.declare("reverb.size", Unit::Amount, ranges::AMOUNT, 0.75, rev.size),
-            damping: d.declare("reverb.damping", Unit::Amount, ranges::AMOUNT, 0.5, rev.damping),
-            width: d.declare("reverb.width", Unit::Amount, ranges::AMOUNT, 1.0, rev.width),
-            mix: d.declare("reverb.mix", Unit::Amount, ranges::AMOUNT, 1.0, rev.mix),
-        });
-        let limiter_doc = match ctx.role {
-            Role::Master => Some(doc.limiter.unwrap_or(schema::LimiterDoc { bypass: true, ..Default::default() })),
-            _ => None,
-        };
-        let limiter_params = limiter_doc.map(|lim| LimiterParams {
-            ceiling: d.declare("limiter.ceiling", Unit::Db, ranges::CEILING_DB, -1.0, lim.ceiling_db),
-            release: d.declare("limiter.release", Unit::Ms, ranges::RELEASE_MS, 60.0, lim.release_ms),
-            bypass: d.toggle("limiter.bypass", true, lim.bypass),
-        });
-
-        let fader = d.declare("fader", Unit::Db, ranges::FADER_DB, 0.0, doc.fader_db.0);
-        let pan = d.declare("pan", Unit::Pan, ranges::PAN, 0.0, doc.pan);
-        let mute = d.toggle("mute", false, doc.mute);
-        let solo = d.toggle("solo", false, doc.solo);
-        let safe_by_default = ctx.role == Role::FxBus || ctx.role == Role::Master;
-        let solo_safe = d.toggle("solo_safe", safe_by_default, doc.solo_safe.unwrap_or(safe_by_default));
-
-        let unused =
-            schema::SendDoc { bus: String::new(), level_db: schema::Db(f32::NEG_INFINITY), pre: false, mute: false };
-        let sends = ctx
+        let gate = declare_section(d, setup, Section::Gate, "gate", &GATE_PARAMS);
+        let comp = declare_section(d, setup, Section::Comp, "comp", &COMPRESSOR_PARAMS);
+        let delay =
+            setup.has(InsertKind::Delay).then(|| declare_section(d, setup, Section::Delay, "delay", &DELAY_PARAMS));
+        let reverb =
+            setup.has(InsertKind::Reverb).then(|| declare_section(d, setup, Section::Reverb, "reverb", &REVERB_PARAMS));
+        let limiter = (kind == ChannelKind::Master)
+            .then(|| declare_section(d, setup, Section::Limiter, "limiter", &LIMITER_PARAMS));
+        let [fader, pan, mute, solo, solo_safe] = declare(d, setup, Section::Output, "", &OUTPUT_PARAMS);
+        let sends: Vec<Send> = ctx
             .send_targets
             .iter()
-            .map(|&(bus, sum)| {
-                let s = doc.sends.iter().find(|s| s.bus == bus).unwrap_or(&unused);
-                Send {
-                    sum,
-                    level: d.declare(&format!("send.{bus}"), Unit::Db, ranges::FADER_DB, 0.0, s.level_db.0),
-                    pre: d.toggle(&format!("send.{bus}.pre"), false, s.pre),
-                    mute: d.toggle(&format!("send.{bus}.mute"), false, s.mute),
-                    gain: Smoother::new(0.0, GAIN_GLIDE_MS, fs),
-                }
+            .map(|&(bus, name, sum)| {
+                let [level, pre, mute] =
+                    declare(d, setup, Section::Send(bus as u16), &format!("send.{name}"), &SEND_PARAMS);
+                Send { sum, params: SendParams { bus, level, pre, mute }, gain: Smoother::new(0.0, GAIN_GLIDE_MS, fs) }
             })
             .collect();
+        let params = ChannelParams {
+            name: setup.name.clone(),
+            kind,
+            trim,
+            polarity,
+            fader,
+            pan,
+            mute,
+            solo,
+            solo_safe,
+            sends: sends.iter().map(|s| s.params).collect(),
+            sections: [
+                (Section::Input, Some(trim.0 as usize)),
+                (Section::Hpf, Some(hpf)),
+                (Section::Band(0), Some(bands[0])),
+                (Section::Band(1), Some(bands[1])),
+                (Section::Band(2), Some(bands[2])),
+                (Section::Band(3), Some(bands[3])),
+                (Section::Gate, Some(gate)),
+                (Section::Comp, Some(comp)),
+                (Section::Delay, delay),
+                (Section::Reverb, reverb),
+                (Section::Limiter, limiter),
+                (Section::Output, Some(fader.0 as usize)),
+            ]
+            .into_iter()
+            .filter_map(|(section, first)| first.map(|f| (section, ParamIndex(f as u32))))
+            .chain(sends.iter().map(|s| (Section::Send(s.params.bus as u16), s.params.level)))
+            .collect(),
+        };
 
-        // Processors start from defaults; `apply_params` below loads the declared values.
+        // Processors start from neutral settings; `apply_params` loads the declared values.
         let flat = BandSettings { freq_hz: 1000.0, gain_db: 0.0, q: 1.0, bypass: true };
-        let mut channel = Channel {
-            name: if ctx.role == Role::Master { schema::MASTER.to_string() } else { doc.name.clone() },
-            role: ctx.role,
+        let neutral_gate = GateSettings::from_values(&GATE_PARAMS.map(|p| p.default));
+        let neutral_comp = CompressorSettings::from_values(&COMPRESSOR_PARAMS.map(|p| p.default));
+        Channel {
             width,
             route: Route {
                 destination: ctx.destination,
@@ -272,37 +295,29 @@ impl Channel {
                 fade_in: Smoother::new(1.0, GAIN_GLIDE_MS, fs),
                 fade_out: Smoother::new(0.0, GAIN_GLIDE_MS, fs),
             },
-            trim,
-            polarity,
-            hpf_params,
-            band_params,
-            gate_params,
-            comp_params,
-            delay_params,
-            reverb_params,
-            limiter_params,
-            fader,
-            pan,
-            mute,
-            solo,
-            solo_safe,
+            at: SectionsAt {
+                input: trim.0 as usize,
+                hpf,
+                bands,
+                gate,
+                comp,
+                delay,
+                reverb,
+                limiter,
+                output: fader.0 as usize,
+            },
+            params,
             trim_gain: Smoother::new(1.0, GAIN_GLIDE_MS, fs),
-            hpf: HighPass::new(hpf_doc.freq_hz, HpfSlope::Db12, false, fs),
+            hpf: HighPass::new(HPF_PARAMS[0].default, crate::dsp::eq::HpfSlope::Db12, false, fs),
             eq: Equalizer::new([flat; 4], fs),
-            gate: Gate::new(gate_settings(&gate_doc), fs),
-            comp: Compressor::new(comp_settings(&comp_doc), fs),
-            delay: doc.delay.as_ref().map(|_| {
-                Delay::new(DelaySettings { time_ms: 375.0, feedback: 0.0, damping_hz: 6_000.0, mix: 1.0 }, fs)
+            gate: Gate::new(neutral_gate, fs),
+            comp: Compressor::new(neutral_comp, fs),
+            delay: delay.map(|_| Delay::new(DelaySettings::from_values(&DELAY_PARAMS.map(|p| p.default)), fs)),
+            reverb: reverb.map(|_| Reverb::new(ReverbSettings::from_values(&REVERB_PARAMS.map(|p| p.default)), fs)),
+            limiter: limiter.map(|_| {
+                Limiter::new(LimiterSettings::from_values(&LIMITER_PARAMS.map(|p| p.default)), setup.lookahead_ms, fs)
             }),
-            reverb: doc.reverb.map(|r| Reverb::new(reverb_settings(&r), fs)),
-            limiter: limiter_doc.map(|l| {
-                Limiter::new(
-                    LimiterSettings { ceiling_db: l.ceiling_db, release_ms: l.release_ms, bypass: l.bypass },
-                    l.lookahead_ms,
-                    fs,
-                )
-            }),
-            order: doc.order.clone().unwrap_or_else(|| DEFAULT_ORDER.to_vec()),
+            inserts: setup.inserts.clone(),
             out_gain: [Smoother::new(0.0, GAIN_GLIDE_MS, fs), Smoother::new(0.0, GAIN_GLIDE_MS, fs)],
             audible: Smoother::new(1.0, GAIN_GLIDE_MS, fs),
             sends,
@@ -313,80 +328,47 @@ impl Channel {
             meter_output: true,
             gain_reduction_db: 0.0,
             nan_resets: 0,
-        };
-        channel.order.retain(|kind| match kind {
-            InsertKind::Delay => channel.delay.is_some(),
-            InsertKind::Reverb => channel.reverb.is_some(),
-            _ => true,
-        });
-        channel
+        }
     }
 
     /// Loads processor settings from parameter values. Called when a parameter of
     /// this channel changed; cheap enough for the audio thread (no allocation).
     pub fn apply_params(&mut self, v: &[f32]) {
-        let at = |p: ParamIndex| v[p.0 as usize];
-        let on = |p: ParamIndex| v[p.0 as usize] >= 0.5;
-        let sign = if on(self.polarity) { -1.0 } else { 1.0 };
+        let at = &self.at;
+        let [trim_db, polarity] = *section_values(v, at.input);
+        let sign = if polarity >= 0.5 { -1.0 } else { 1.0 };
         // Polarity flips glide through zero with the trim gain: no click.
-        self.trim_gain.set_target(sign * db_to_gain_exact(at(self.trim)));
-        let (freq, slope, enabled) = self.hpf_params;
-        self.hpf.set(at(freq), if at(slope) >= 0.5 { HpfSlope::Db24 } else { HpfSlope::Db12 }, on(enabled));
-        for (i, b) in self.band_params.iter().enumerate() {
-            self.eq.set_band(
-                i,
-                BandSettings { freq_hz: at(b.freq), gain_db: at(b.gain), q: at(b.q), bypass: on(b.bypass) },
-            );
+        self.trim_gain.set_target(sign * db_to_gain_exact(trim_db));
+        let hpf = HighPassSettings::from_values(section_values(v, at.hpf));
+        self.hpf.set(hpf.freq_hz, hpf.slope, hpf.enabled);
+        for (band, &first) in at.bands.iter().enumerate() {
+            self.eq.set_band(band, BandSettings::from_values(section_values(v, first)));
         }
-        let g = &self.gate_params;
-        self.gate.set(GateSettings {
-            threshold_db: at(g.threshold),
-            range_db: at(g.range),
-            ratio: at(g.ratio),
-            attack_ms: at(g.attack),
-            hold_ms: at(g.hold),
-            release_ms: at(g.release),
-            bypass: on(g.bypass),
-        });
-        let c = &self.comp_params;
-        self.comp.set(CompressorSettings {
-            threshold_db: at(c.threshold),
-            ratio: at(c.ratio),
-            knee_db: at(c.knee),
-            attack_ms: at(c.attack),
-            release_ms: at(c.release),
-            makeup_db: at(c.makeup),
-            detector: if on(c.detector) { Detector::Rms } else { Detector::Peak },
-            bypass: on(c.bypass),
-        });
-        if let (Some(delay), Some(p)) = (&mut self.delay, &self.delay_params) {
-            delay.set(DelaySettings {
-                time_ms: at(p.time),
-                feedback: at(p.feedback),
-                damping_hz: at(p.damping),
-                mix: at(p.mix),
-            });
+        self.gate.set(GateSettings::from_values(section_values(v, at.gate)));
+        self.comp.set(CompressorSettings::from_values(section_values(v, at.comp)));
+        if let (Some(delay), Some(first)) = (&mut self.delay, at.delay) {
+            delay.set(DelaySettings::from_values(section_values(v, first)));
         }
-        if let (Some(reverb), Some(p)) = (&mut self.reverb, &self.reverb_params) {
-            reverb.set(ReverbSettings { size: at(p.size), damping: at(p.damping), width: at(p.width), mix: at(p.mix) });
+        if let (Some(reverb), Some(first)) = (&mut self.reverb, at.reverb) {
+            reverb.set(ReverbSettings::from_values(section_values(v, first)));
         }
-        if let (Some(limiter), Some(p)) = (&mut self.limiter, &self.limiter_params) {
-            limiter.set(LimiterSettings { ceiling_db: at(p.ceiling), release_ms: at(p.release), bypass: on(p.bypass) });
+        if let (Some(limiter), Some(first)) = (&mut self.limiter, at.limiter) {
+            limiter.set(LimiterSettings::from_values(section_values(v, first)));
         }
     }
 
     /// Sets the gain targets from fader, pan, mute and whether solo lets the channel through.
     pub fn apply_gains(&mut self, v: &[f32], audible: bool) {
-        let at = |p: ParamIndex| v[p.0 as usize];
-        let open = if audible && at(self.mute) < 0.5 { 1.0 } else { 0.0 };
-        let level = fader_gain(at(self.fader)) * open;
-        let (l, r) = if self.width == 1 { pan::constant_power(at(self.pan)) } else { pan::balance(at(self.pan)) };
+        let [fader_db, pan, mute, _solo, _solo_safe] = *section_values(v, self.at.output);
+        let open = if audible && mute < 0.5 { 1.0 } else { 0.0 };
+        let level = fader_gain(fader_db) * open;
+        let (l, r) = if self.width == 1 { pan::constant_power(pan) } else { pan::balance(pan) };
         self.out_gain[0].set_target(level * l);
         self.out_gain[1].set_target(level * r);
         self.audible.set_target(open);
         for send in &mut self.sends {
-            let send_open = at(send.mute) < 0.5;
-            send.gain.set_target(if send_open { fader_gain(at(send.level)) } else { 0.0 });
+            let [level_db, _pre, mute] = *section_values(v, send.params.level.0 as usize);
+            send.gain.set_target(if mute < 0.5 { fader_gain(level_db) } else { 0.0 });
         }
     }
 
@@ -413,7 +395,7 @@ impl Channel {
     }
 
     fn is_pre(&self, send: &Send, v: &[f32]) -> bool {
-        v[send.pre.0 as usize] >= 0.5
+        v[send.params.pre.0 as usize] >= 0.5
     }
 
     /// Runs the channel over `self.work` (already filled with its input) and adds the
@@ -439,9 +421,9 @@ impl Channel {
             self.nan_resets += 1;
         }
         apply_linked_gain(&mut self.trim_gain, &mut self.work);
-        let eq_at = self.order.iter().position(|k| *k == InsertKind::Eq);
+        let eq_at = self.inserts.iter().position(|k| *k == InsertKind::Eq);
         let eq_follows_hpf =
-            eq_at.is_some_and(|at| self.order[..at].iter().all(|k| *k == InsertKind::Gate && self.gate.is_idle()));
+            eq_at.is_some_and(|at| self.inserts[..at].iter().all(|k| *k == InsertKind::Gate && self.gate.is_idle()));
         front.gather(&mut self.hpf, if eq_follows_hpf { Some(&mut self.eq) } else { None }, frames);
     }
 
@@ -454,8 +436,8 @@ impl Channel {
             self.nan_resets += 1;
         }
         let mut reduction = 0.0f32;
-        for i in 0..self.order.len() {
-            match self.order[i] {
+        for i in 0..self.inserts.len() {
+            match self.inserts[i] {
                 InsertKind::Gate => reduction = reduction.max(self.gate.process(&mut self.work)),
                 InsertKind::Eq if eq_done => {}
                 InsertKind::Eq => {
@@ -543,7 +525,7 @@ impl Channel {
     pub fn for_each_feed(&self, values: &[f32], mut f: impl FnMut(usize)) {
         self.route.destination.into_iter().chain(self.route.leaving).for_each(&mut f);
         for send in &self.sends {
-            if fader_gain(values[send.level.0 as usize]) > 0.0 {
+            if fader_gain(values[send.params.level.0 as usize]) > 0.0 {
                 f(send.sum);
             }
         }
@@ -588,38 +570,6 @@ fn add_scaled(src: &AudioBlock, dst: &mut BusSum, at: usize, gain: &mut Smoother
         dst.side_mut(0, at + i, 1)[0] += l * g;
         dst.side_mut(1, at + i, 1)[0] += r * g;
     }
-}
-
-fn gate_settings(d: &schema::GateDoc) -> GateSettings {
-    GateSettings {
-        threshold_db: d.threshold_db,
-        range_db: d.range_db,
-        ratio: d.ratio,
-        attack_ms: d.attack_ms,
-        hold_ms: d.hold_ms,
-        release_ms: d.release_ms,
-        bypass: d.bypass,
-    }
-}
-
-fn comp_settings(d: &schema::CompDoc) -> CompressorSettings {
-    CompressorSettings {
-        threshold_db: d.threshold_db,
-        ratio: d.ratio,
-        knee_db: d.knee_db,
-        attack_ms: d.attack_ms,
-        release_ms: d.release_ms,
-        makeup_db: d.makeup_db,
-        detector: match d.detector {
-            schema::DetectorDoc::Peak => Detector::Peak,
-            schema::DetectorDoc::Rms => Detector::Rms,
-        },
-        bypass: d.bypass,
-    }
-}
-
-fn reverb_settings(r: &schema::ReverbDoc) -> ReverbSettings {
-    ReverbSettings { size: r.size, damping: r.damping, width: r.width, mix: r.mix }
 }
 
 /// What a bus (or the master) receives: the stereo sum of everything routed or sent to it,

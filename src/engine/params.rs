@@ -9,39 +9,51 @@
 use std::collections::HashMap;
 use std::fmt;
 
+pub use super::channel::{ChannelParams, SendParams};
+pub use crate::dsp::param::{FADER_FLOOR_DB, FADER_MAX_DB, ParamDef, Role, Unit};
+
 /// Dense index of a parameter in the engine's value array.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct ParamIndex(pub u32);
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Unit {
-    /// Decibels; for faders and send levels the minimum means -inf (silence).
-    Db,
-    Hz,
-    Ms,
-    /// Compression/expansion ratio (x:1).
-    Ratio,
-    /// -1 (left) .. +1 (right).
-    Pan,
-    /// A proportion 0..1.
-    Amount,
-    /// Filter quality factor.
-    Q,
-    /// Off (0) or on (1).
-    Toggle,
-    /// One of a list of named choices, stored as its index.
-    Choice(&'static [&'static str]),
+/// Which part of a channel a parameter belongs to: the unit its values travel in, in the
+/// engine (side by side, in its table's order) and in the session file (one section).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Section {
+    /// Trim and polarity, before everything.
+    Input,
+    Hpf,
+    /// EQ band 0..3 (`eq.1` .. `eq.4` in ids).
+    Band(u8),
+    Gate,
+    Comp,
+    Delay,
+    Reverb,
+    Limiter,
+    /// Fader, pan, mute and solo, after the inserts.
+    Output,
+    /// The send to bus `n` (layout order).
+    Send(u16),
 }
 
+/// One parameter of the mix: its definition, where it sits, and its id.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ParamSpec {
     pub id: String,
-    pub unit: Unit,
-    pub min: f32,
-    pub max: f32,
-    pub default: f32,
+    pub def: &'static ParamDef,
+    pub section: Section,
     /// Index of the channel (strip, bus or master) the parameter belongs to.
     pub owner: usize,
+    /// The definition's default, or what this kind of channel starts from (an FX bus is solo-safe).
+    pub default: f32,
+}
+
+/// A spec reads as its definition: `spec.unit`, `spec.min`, `spec.role`...
+impl std::ops::Deref for ParamSpec {
+    type Target = ParamDef;
+    fn deref(&self) -> &ParamDef {
+        self.def
+    }
 }
 
 impl ParamSpec {
@@ -49,11 +61,6 @@ impl ParamSpec {
     pub fn constrain(&self, value: f32) -> f32 {
         let v = if value.is_nan() { self.default } else { value.clamp(self.min, self.max) };
         if self.is_discrete() { v.round() } else { v }
-    }
-
-    /// Toggles and choices take whole values only.
-    pub fn is_discrete(&self) -> bool {
-        matches!(self.unit, Unit::Toggle | Unit::Choice(_))
     }
 
     /// Human-readable value with its unit.
@@ -101,18 +108,7 @@ impl ParamSpec {
             Unit::Choice(names) => names.iter().position(|n| n.to_ascii_lowercase().starts_with(t)).map(|i| i as f32),
             _ => number(t),
         };
-        let expected = match self.unit {
-            Unit::Db if self.min <= FADER_FLOOR_DB => "a level in dB or -inf",
-            Unit::Db => "a number of dB",
-            Unit::Hz => "a frequency in Hz (or 2.5k)",
-            Unit::Ms => "a time in ms",
-            Unit::Ratio => "a ratio (4 for 4:1)",
-            Unit::Pan => "a pan position: C, L30, R30 or -1..1",
-            Unit::Amount => "a percentage",
-            Unit::Q => "a Q",
-            Unit::Toggle => "on or off",
-            Unit::Choice(_) => "one of the listed choices",
-        };
+        let expected = self.expected();
         let range = match self.unit {
             Unit::Choice(names) => names.join(", "),
             _ => format!("{} .. {}", self.format(self.min), self.format(self.max)),
@@ -142,21 +138,17 @@ impl ParamSpec {
 /// Where a level stepped up from silence lands: the bottom of the usable fader travel.
 const STEP_UP_FROM_SILENCE_DB: f32 = -60.0;
 
-/// Faders and sends at or below this level are silent (shown as -inf).
-pub const FADER_FLOOR_DB: f32 = -90.0;
-/// Highest fader and send level.
-pub const FADER_MAX_DB: f32 = 10.0;
-
 /// Linear gain of a fader or send level in dB, exactly zero at the floor.
 pub fn fader_gain(db: f32) -> f32 {
     if db <= FADER_FLOOR_DB { 0.0 } else { crate::dsp::fastmath::db_to_gain_exact(db) }
 }
 
-/// All parameters of one mix, in index order.
+/// All parameters of one mix, in index order, and each channel's by role.
 #[derive(Clone, Debug, Default)]
 pub struct ParamTable {
     specs: Vec<ParamSpec>,
     by_id: HashMap<String, ParamIndex>,
+    channels: Vec<ChannelParams>,
 }
 
 #[derive(Debug, PartialEq)]
@@ -189,6 +181,25 @@ impl ParamTable {
 
     pub fn lookup(&self, id: &str) -> Result<ParamIndex, UnknownParam> {
         self.by_id.get(id).copied().ok_or_else(|| UnknownParam(id.to_string()))
+    }
+
+    /// Each channel's parameters by role, in engine order: strips, buses, the master.
+    pub fn channels(&self) -> &[ChannelParams] {
+        &self.channels
+    }
+
+    pub(crate) fn set_channels(&mut self, channels: Vec<ChannelParams>) {
+        self.channels = channels;
+    }
+
+    /// The parameters of channel `owner`, in declaration order (the order the signal meets them).
+    pub fn of_channel(&self, owner: usize) -> impl Iterator<Item = ParamIndex> + '_ {
+        self.specs.iter().enumerate().filter(move |(_, s)| s.owner == owner).map(|(i, _)| ParamIndex(i as u32))
+    }
+
+    /// The values of channel `owner`'s `section`, in its table's order.
+    pub fn section_values(&self, owner: usize, section: Section, values: &ParamValues) -> Vec<f32> {
+        self.of_channel(owner).filter(|&p| self.spec(p).section == section).map(|p| values.get(p)).collect()
     }
 }
 
@@ -228,23 +239,24 @@ pub(crate) struct Declarer<'a> {
 }
 
 impl Declarer<'_> {
-    /// Declares `<prefix>.<suffix>` with its initial value (clamped into range).
-    pub fn declare(
+    /// Declares a section's parameters side by side, as `<prefix>.<part>.<key>`, starting
+    /// from `initial` (clamped into range), and returns their indices in table order.
+    pub fn section<const N: usize>(
         &mut self,
-        suffix: &str,
-        unit: Unit,
-        (min, max): (f32, f32),
-        default: f32,
-        initial: f32,
-    ) -> ParamIndex {
-        let spec = ParamSpec { id: format!("{}.{}", self.prefix, suffix), unit, min, max, default, owner: self.owner };
-        let value = spec.constrain(initial);
-        self.values.push(value);
-        self.table.add(spec)
-    }
-
-    pub fn toggle(&mut self, suffix: &str, default: bool, initial: bool) -> ParamIndex {
-        self.declare(suffix, Unit::Toggle, (0.0, 1.0), default as u8 as f32, initial as u8 as f32)
+        section: Section,
+        part: &str,
+        defs: &'static [ParamDef; N],
+        initial: &[f32; N],
+        default_of: impl Fn(&ParamDef) -> f32,
+    ) -> [ParamIndex; N] {
+        std::array::from_fn(|i| {
+            let def = &defs[i];
+            let id =
+                [self.prefix.as_str(), part, def.key].iter().filter(|s| !s.is_empty()).copied().collect::<Vec<_>>();
+            let spec = ParamSpec { id: id.join("."), def, section, owner: self.owner, default: default_of(def) };
+            self.values.push(spec.constrain(initial[i]));
+            self.table.add(spec)
+        })
     }
 }
 
@@ -252,16 +264,17 @@ impl Declarer<'_> {
 mod tests {
     use super::*;
 
+    const FADER: ParamDef = ParamDef::setting("fader", "fader_db", Unit::Db, (FADER_FLOOR_DB, FADER_MAX_DB), 0.0, "");
+    const SLOPE: ParamDef =
+        ParamDef::setting("slope", "slope", Unit::Choice(&["12 dB/oct", "24 dB/oct"]), (0.0, 1.0), 0.0, "");
+
+    pub(super) fn spec(def: &'static ParamDef) -> ParamSpec {
+        ParamSpec { id: "strip.X.p".into(), def, section: Section::Output, owner: 0, default: def.default }
+    }
+
     #[test]
     fn values_are_constrained_and_formatted_with_their_units() {
-        let fader = ParamSpec {
-            id: "strip.Kick.fader".into(),
-            unit: Unit::Db,
-            min: FADER_FLOOR_DB,
-            max: FADER_MAX_DB,
-            default: 0.0,
-            owner: 0,
-        };
+        let fader = spec(&FADER);
         assert_eq!(fader.constrain(25.0), 10.0);
         assert_eq!(fader.constrain(f32::NEG_INFINITY), FADER_FLOOR_DB);
         assert_eq!(fader.constrain(f32::NAN), 0.0);
@@ -269,65 +282,40 @@ mod tests {
         assert_eq!(fader.format(-3.25), "-3.2 dB");
         assert_eq!(fader_gain(-90.0), 0.0);
         assert!((fader_gain(-6.0) - 0.501_187).abs() < 1e-6);
-        let slope = ParamSpec { unit: Unit::Choice(&["12 dB/oct", "24 dB/oct"]), min: 0.0, max: 1.0, ..fader };
+        let slope = spec(&SLOPE);
         assert_eq!(slope.constrain(0.7), 1.0);
         assert_eq!(slope.format(1.0), "24 dB/oct");
     }
 
     #[test]
     fn ids_resolve_to_their_index() {
+        const OUT: [ParamDef; 2] = [FADER, ParamDef::switch("mute", "mute", false, "")];
         let mut table = ParamTable::default();
         let mut values = Vec::new();
         let mut d = Declarer { table: &mut table, values: &mut values, prefix: "strip.Bass".into(), owner: 3 };
-        let fader = d.declare("fader", Unit::Db, (FADER_FLOOR_DB, FADER_MAX_DB), 0.0, -4.0);
-        let mute = d.toggle("mute", false, true);
+        let [fader, mute] = d.section(Section::Output, "", &OUT, &[-4.0, 1.0], |def| def.default);
         assert_eq!(table.lookup("strip.Bass.fader"), Ok(fader));
         assert_eq!(table.lookup("strip.Bass.mute"), Ok(mute));
+        assert_eq!(table.spec(mute).section, Section::Output);
         assert_eq!(values, vec![-4.0, 1.0]);
         assert_eq!(table.lookup("strip.Bass.pan"), Err(UnknownParam("strip.Bass.pan".into())));
     }
 }
 
-/// Ranges of every kind of parameter, shared by the engine's declarations and
-/// the session validator so a value the file accepts is a value the engine plays.
-pub mod ranges {
-    use super::{FADER_FLOOR_DB, FADER_MAX_DB};
-    pub const FADER_DB: (f32, f32) = (FADER_FLOOR_DB, FADER_MAX_DB);
-    pub const TRIM_DB: (f32, f32) = (-24.0, 24.0);
-    pub const PAN: (f32, f32) = (-1.0, 1.0);
-    pub const FREQ_HZ: (f32, f32) = (20.0, 20_000.0);
-    pub const HPF_HZ: (f32, f32) = (20.0, 1_000.0);
-    pub const EQ_GAIN_DB: (f32, f32) = (-18.0, 18.0);
-    pub const Q: (f32, f32) = (0.1, 10.0);
-    pub const THRESHOLD_DB: (f32, f32) = (-80.0, 0.0);
-    pub const COMP_RATIO: (f32, f32) = (1.0, 20.0);
-    pub const GATE_RATIO: (f32, f32) = (1.0, 100.0);
-    pub const KNEE_DB: (f32, f32) = (0.0, 24.0);
-    pub const ATTACK_MS: (f32, f32) = (0.1, 200.0);
-    pub const HOLD_MS: (f32, f32) = (0.0, 500.0);
-    pub const RELEASE_MS: (f32, f32) = (5.0, 3_000.0);
-    pub const MAKEUP_DB: (f32, f32) = (0.0, 24.0);
-    pub const RANGE_DB: (f32, f32) = (-80.0, 0.0);
-    pub const DELAY_MS: (f32, f32) = (1.0, crate::dsp::delay::MAX_DELAY_MS);
-    pub const FEEDBACK: (f32, f32) = (0.0, 0.95);
-    pub const DAMPING_HZ: (f32, f32) = (500.0, 20_000.0);
-    pub const AMOUNT: (f32, f32) = (0.0, 1.0);
-    pub const CEILING_DB: (f32, f32) = (-12.0, 0.0);
-    pub const LOOKAHEAD_MS: (f32, f32) = (0.1, 10.0);
-    pub const TEMPO_BPM: (f32, f32) = (20.0, 400.0);
-}
-
 #[cfg(test)]
 mod typing_tests {
+    use super::tests::spec;
     use super::*;
+    use crate::dsp::{dynamics, eq, param::ParamDef};
 
-    fn spec(unit: Unit, (min, max): (f32, f32)) -> ParamSpec {
-        ParamSpec { id: "strip.X.p".into(), unit, min, max, default: 0.0, owner: 0 }
-    }
+    const FADER: ParamDef = ParamDef::setting("p", "p", Unit::Db, (FADER_FLOOR_DB, FADER_MAX_DB), 0.0, "");
+    const PAN: ParamDef = ParamDef::setting("p", "p", Unit::Pan, (-1.0, 1.0), 0.0, "");
+    const TOGGLE: ParamDef = ParamDef::switch("p", "p", false, "");
+    const AMOUNT: ParamDef = ParamDef::setting("p", "p", Unit::Amount, (0.0, 1.0), 0.0, "");
 
     #[test]
     fn typed_values_read_in_their_units() {
-        let fader = spec(Unit::Db, ranges::FADER_DB);
+        let fader = spec(&FADER);
         assert_eq!(fader.parse("-6"), Ok(-6.0));
         assert_eq!(fader.parse(" -4.5 dB"), Ok(-4.5));
         assert_eq!(fader.parse("-inf"), Ok(FADER_FLOOR_DB));
@@ -336,28 +324,28 @@ mod typing_tests {
             fader.parse("loud"),
             Err("strip.X.p: expected a level in dB or -inf (-inf dB .. +10.0 dB), found \"loud\"".into())
         );
-        let freq = spec(Unit::Hz, ranges::FREQ_HZ);
+        let freq = spec(&eq::BAND_PARAMS[1][0]);
         assert_eq!(freq.parse("2.5k"), Ok(2500.0));
         assert_eq!(freq.parse("2.5 kHz"), Ok(2500.0));
         assert_eq!(freq.parse("120 Hz"), Ok(120.0));
-        let pan = spec(Unit::Pan, ranges::PAN);
+        let pan = spec(&PAN);
         assert_eq!(pan.parse("L30"), Ok(-0.3));
         assert_eq!(pan.parse("c"), Ok(0.0));
         assert_eq!(pan.parse("0.5"), Ok(0.5));
-        assert_eq!(spec(Unit::Toggle, (0.0, 1.0)).parse("on"), Ok(1.0));
-        assert_eq!(spec(Unit::Choice(&["peak", "rms"]), (0.0, 1.0)).parse("RMS"), Ok(1.0));
-        assert_eq!(spec(Unit::Amount, ranges::AMOUNT).parse("35%"), Ok(0.35));
+        assert_eq!(spec(&TOGGLE).parse("on"), Ok(1.0));
+        assert_eq!(spec(&dynamics::COMPRESSOR_PARAMS[6]).parse("RMS"), Ok(1.0));
+        assert_eq!(spec(&AMOUNT).parse("35%"), Ok(0.35));
     }
 
     #[test]
     fn steps_are_fine_or_coarse_and_stay_in_range() {
-        let fader = spec(Unit::Db, ranges::FADER_DB);
+        let fader = spec(&FADER);
         assert_eq!(fader.step(0.0, 1.0, false), 0.5);
         assert_eq!(fader.step(0.0, -1.0, true), -3.0);
         assert_eq!(fader.step(9.8, 1.0, true), 10.0);
         assert_eq!(fader.step(FADER_FLOOR_DB, 1.0, false), -60.0, "up from silence lands on the travel");
-        let freq = spec(Unit::Hz, ranges::FREQ_HZ);
+        let freq = spec(&eq::BAND_PARAMS[1][0]);
         assert!((freq.step(1000.0, 1.0, true) - 1259.92).abs() < 0.01, "a third of an octave");
-        assert_eq!(spec(Unit::Toggle, (0.0, 1.0)).step(0.0, 1.0, false), 1.0);
+        assert_eq!(spec(&TOGGLE).step(0.0, 1.0, false), 1.0);
     }
 }

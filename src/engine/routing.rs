@@ -21,14 +21,14 @@ pub(crate) struct Routing {
 }
 
 impl Routing {
-    /// Space for `strip_count` strips, `bus_count` buses and the master, running in `order`.
-    pub fn new(strip_count: usize, bus_count: usize, order: Vec<usize>) -> Routing {
+    /// Space for `strip_count` strips, `bus_count` buses and the master; `update` works the order out.
+    pub fn new(strip_count: usize, bus_count: usize) -> Routing {
         let channels = strip_count + bus_count + 1;
         Routing {
             strip_count,
             bus_count,
             next_order: vec![0; bus_count].into_boxed_slice(),
-            order: order.into_boxed_slice(),
+            order: (0..bus_count).collect(),
             incoming: vec![0; bus_count].into_boxed_slice(),
             feeds: vec![false; bus_count * bus_count].into_boxed_slice(),
             reaches: vec![false; channels * channels].into_boxed_slice(),

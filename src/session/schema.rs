@@ -4,11 +4,17 @@
 //! a session is a layout whose values are the current mix. Every struct
 //! rejects unknown keys; values are checked in `validate`.
 
+use std::sync::OnceLock;
+
 use serde::{Deserialize, Serialize};
 
+pub use crate::engine::MASTER;
+use crate::engine::channel::{INPUT_PARAMS, OUTPUT_PARAMS, SEND_PARAMS};
+use crate::engine::params::Section;
+
 pub const FORMAT_VERSION: u32 = 1;
-/// The name channels route to when they name no bus.
-pub const MASTER: &str = "master";
+/// Tempo range for tempo-synced delays, in beats per minute.
+pub const TEMPO_BPM: (f32, f32) = (20.0, 400.0);
 
 #[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields)]
@@ -72,71 +78,242 @@ fn default_tempo() -> f32 {
 
 /// A strip, a bus or the master. Some keys belong to one kind only (`input` to
 /// strips, `kind` to buses, `limiter` and `ports` to the master); validation says so.
-#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
-#[serde(deny_unknown_fields)]
+/// Parameter values (`fader_db`, `comp: {ratio: 3}`) are kept as written, by the keys of
+/// their sections' tables; `resolve` reads them and validation checks them.
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ChannelDoc {
-    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub name: String,
     /// Buses: `group` (strips route into it) or `fx` (fed by sends; solo-safe by default).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kind: Option<BusKind>,
     /// Strips: mono or stereo processing. Buses and the master are stereo.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub channels: Option<Channels>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub input: Option<InputDoc>,
-    #[serde(default, skip_serializing_if = "is_zero")]
-    pub trim_db: f32,
-    #[serde(default, skip_serializing_if = "is_false")]
-    pub polarity_invert: bool,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub hpf: Option<HpfDoc>,
+    /// The channel's own parameters: trim, polarity, fader, pan, mute, solo, solo-safe.
+    pub values: Values,
+    pub hpf: Option<Values>,
     /// Up to four bands: low shelf, bell, bell, high shelf.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub eq: Vec<BandDoc>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub gate: Option<GateDoc>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub comp: Option<CompDoc>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub delay: Option<DelayDoc>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reverb: Option<ReverbDoc>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub limiter: Option<LimiterDoc>,
-    /// Order of the inserts after the high-pass; defaults to gate, eq, comp, delay, reverb.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub order: Option<Vec<InsertKind>>,
-    #[serde(default, skip_serializing_if = "Db::is_unity")]
-    pub fader_db: Db,
-    /// Pan (mono strips) or balance (stereo), -1 left .. +1 right.
-    #[serde(default, skip_serializing_if = "is_zero")]
-    pub pan: f32,
-    #[serde(default, skip_serializing_if = "is_false")]
-    pub mute: bool,
-    #[serde(default, skip_serializing_if = "is_false")]
-    pub solo: bool,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub solo_safe: Option<bool>,
+    pub eq: Vec<Values>,
+    pub gate: Option<Values>,
+    pub comp: Option<Values>,
+    /// A tempo-synced delay names a note value in `sync` ("1/8.") instead of `time_ms`.
+    pub delay: Option<Values>,
+    pub reverb: Option<Values>,
+    /// The master's; `lookahead_ms` sets its latency when the session opens.
+    pub limiter: Option<Values>,
+    /// Order of the inserts after the high-pass by name; defaults to gate, eq, comp, delay, reverb.
+    pub order: Option<Vec<String>>,
     /// Bus this channel feeds; `master` when absent.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub output: Option<String>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub sends: Vec<SendDoc>,
     /// JACK ports this channel's output is also connected to (the master's go to the speakers).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub ports: Vec<String>,
     /// Buses: measure R128 loudness and true peak here too (the master always is).
-    #[serde(default, skip_serializing_if = "is_false")]
     pub loudness: bool,
 }
 
-fn is_zero(x: &f32) -> bool {
-    *x == 0.0
+impl ChannelDoc {
+    /// The processor sections the file may have, with what it has of each.
+    pub fn processor_sections(&self) -> [(Section, &Option<Values>); 6] {
+        [
+            (Section::Hpf, &self.hpf),
+            (Section::Gate, &self.gate),
+            (Section::Comp, &self.comp),
+            (Section::Delay, &self.delay),
+            (Section::Reverb, &self.reverb),
+            (Section::Limiter, &self.limiter),
+        ]
+    }
+
+    /// The section of the file holding the values of `section`, if it has one.
+    pub fn section(&self, section: Section, bus_names: &[&str]) -> Option<&Values> {
+        match section {
+            Section::Input | Section::Output => Some(&self.values),
+            Section::Hpf => self.hpf.as_ref(),
+            Section::Band(b) => self.eq.get(b as usize),
+            Section::Gate => self.gate.as_ref(),
+            Section::Comp => self.comp.as_ref(),
+            Section::Delay => self.delay.as_ref(),
+            Section::Reverb => self.reverb.as_ref(),
+            Section::Limiter => self.limiter.as_ref(),
+            Section::Send(bus) => {
+                let name = bus_names.get(bus as usize)?;
+                self.sends.iter().find(|s| s.bus == *name).map(|s| &s.values)
+            }
+        }
+    }
+
+    /// The section of the file for `section`, made (empty) if the file lacks it.
+    pub fn section_mut(&mut self, section: Section, bus_names: &[&str]) -> &mut Values {
+        let slot = match section {
+            Section::Input | Section::Output => return &mut self.values,
+            Section::Band(b) => {
+                if self.eq.len() <= b as usize {
+                    self.eq.resize(b as usize + 1, Values::default());
+                }
+                return &mut self.eq[b as usize];
+            }
+            Section::Send(bus) => {
+                let name = bus_names[bus as usize];
+                let at = match self.sends.iter().position(|s| s.bus == name) {
+                    Some(at) => at,
+                    None => {
+                        self.sends.push(SendDoc { bus: name.to_string(), values: Values::default() });
+                        self.sends.len() - 1
+                    }
+                };
+                return &mut self.sends[at].values;
+            }
+            Section::Hpf => &mut self.hpf,
+            Section::Gate => &mut self.gate,
+            Section::Comp => &mut self.comp,
+            Section::Delay => &mut self.delay,
+            Section::Reverb => &mut self.reverb,
+            Section::Limiter => &mut self.limiter,
+        };
+        slot.get_or_insert_with(Values::default)
+    }
 }
 
-fn is_false(b: &bool) -> bool {
-    !*b
+/// The keys of a channel that are not parameter values, in the order they are written.
+const CHANNEL_KEYS: [&str; 16] = [
+    "name", "kind", "channels", "input", "hpf", "eq", "gate", "comp", "delay", "reverb", "limiter", "order", "output",
+    "sends", "ports", "loudness",
+];
+
+/// Every key a channel can have, for the message about one it cannot.
+fn channel_fields() -> &'static [&'static str] {
+    static FIELDS: OnceLock<Vec<&'static str>> = OnceLock::new();
+    FIELDS.get_or_init(|| {
+        let params = INPUT_PARAMS.iter().chain(&OUTPUT_PARAMS).map(|p| p.file_key);
+        CHANNEL_KEYS[..4].iter().copied().chain(params).chain(CHANNEL_KEYS[4..].iter().copied()).collect()
+    })
+}
+
+/// Every key a send can have.
+fn send_fields() -> &'static [&'static str] {
+    static FIELDS: OnceLock<Vec<&'static str>> = OnceLock::new();
+    FIELDS.get_or_init(|| std::iter::once("bus").chain(SEND_PARAMS.iter().map(|p| p.file_key)).collect())
+}
+
+/// A key of a map with a fixed set of keys.
+struct Key(String);
+
+/// Reads a `Key` among `fields`, refusing any other while the parser still stands on it
+/// (so the message points at the key, not at the map).
+struct KeyOf(&'static [&'static str]);
+
+impl<'de> serde::de::DeserializeSeed<'de> for KeyOf {
+    type Value = Key;
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Key, D::Error> {
+        d.deserialize_identifier(self)
+    }
+}
+
+impl serde::de::Visitor<'_> for KeyOf {
+    type Value = Key;
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a key")
+    }
+    fn visit_str<E: serde::de::Error>(self, key: &str) -> Result<Key, E> {
+        if self.0.contains(&key) { Ok(Key(key.to_string())) } else { Err(E::unknown_field(key, self.0)) }
+    }
+}
+
+impl<'de> Deserialize<'de> for ChannelDoc {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct ChannelVisitor;
+        impl<'de> serde::de::Visitor<'de> for ChannelVisitor {
+            type Value = ChannelDoc;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a strip, bus or master")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<ChannelDoc, A::Error> {
+                let mut ch = ChannelDoc::default();
+                while let Some(Key(key)) = map.next_key_seed(KeyOf(channel_fields()))? {
+                    match key.as_str() {
+                        "name" => ch.name = map.next_value()?,
+                        "kind" => ch.kind = map.next_value()?,
+                        "channels" => ch.channels = map.next_value()?,
+                        "input" => ch.input = map.next_value()?,
+                        "hpf" => ch.hpf = map.next_value()?,
+                        "eq" => ch.eq = map.next_value()?,
+                        "gate" => ch.gate = map.next_value()?,
+                        "comp" => ch.comp = map.next_value()?,
+                        "delay" => ch.delay = map.next_value()?,
+                        "reverb" => ch.reverb = map.next_value()?,
+                        "limiter" => ch.limiter = map.next_value()?,
+                        "order" => ch.order = map.next_value()?,
+                        "output" => ch.output = map.next_value()?,
+                        "sends" => ch.sends = map.next_value()?,
+                        "ports" => ch.ports = map.next_value()?,
+                        "loudness" => ch.loudness = map.next_value()?,
+                        _ => {
+                            let value = map.next_value()?;
+                            ch.values.set(&key, value);
+                        }
+                    }
+                }
+                Ok(ch)
+            }
+        }
+        d.deserialize_map(ChannelVisitor)
+    }
+}
+
+impl Serialize for ChannelDoc {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = s.serialize_map(None)?;
+        if !self.name.is_empty() {
+            map.serialize_entry("name", &self.name)?;
+        }
+        if let Some(kind) = &self.kind {
+            map.serialize_entry("kind", kind)?;
+        }
+        if let Some(channels) = &self.channels {
+            map.serialize_entry("channels", channels)?;
+        }
+        if let Some(input) = &self.input {
+            map.serialize_entry("input", input)?;
+        }
+        for (key, value) in &self.values.0 {
+            map.serialize_entry(key, value)?;
+        }
+        if let Some(hpf) = &self.hpf {
+            map.serialize_entry("hpf", hpf)?;
+        }
+        if !self.eq.is_empty() {
+            map.serialize_entry("eq", &self.eq)?;
+        }
+        let inserts = [
+            ("gate", &self.gate),
+            ("comp", &self.comp),
+            ("delay", &self.delay),
+            ("reverb", &self.reverb),
+            ("limiter", &self.limiter),
+        ];
+        for (key, section) in inserts {
+            if let Some(values) = section {
+                map.serialize_entry(key, values)?;
+            }
+        }
+        if let Some(order) = &self.order {
+            map.serialize_entry("order", order)?;
+        }
+        if let Some(output) = &self.output {
+            map.serialize_entry("output", output)?;
+        }
+        if !self.sends.is_empty() {
+            map.serialize_entry("sends", &self.sends)?;
+        }
+        if !self.ports.is_empty() {
+            map.serialize_entry("ports", &self.ports)?;
+        }
+        if self.loudness {
+            map.serialize_entry("loudness", &true)?;
+        }
+        map.end()
+    }
 }
 
 #[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq)]
@@ -174,223 +351,165 @@ pub struct InputDoc {
     pub file: Option<String>,
 }
 
-#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq, Hash)]
-#[serde(rename_all = "lowercase")]
-pub enum InsertKind {
-    Gate,
-    Eq,
-    Comp,
-    Delay,
-    Reverb,
+/// One value as a session file writes it: a number, a switch, or a word (`-inf`, `rms`, `1/8.`).
+#[derive(Clone, Debug, PartialEq)]
+pub enum Scalar {
+    Number(f32),
+    Bool(bool),
+    Text(String),
 }
 
-pub const DEFAULT_ORDER: [InsertKind; 5] =
-    [InsertKind::Gate, InsertKind::Eq, InsertKind::Comp, InsertKind::Delay, InsertKind::Reverb];
-
-/// A level in dB that may be `-inf` (silence), written as a number or the string "-inf".
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Db(pub f32);
-
-impl Default for Db {
-    fn default() -> Self {
-        Db(0.0)
-    }
-}
-
-impl Db {
-    fn is_unity(&self) -> bool {
-        self.0 == 0.0
-    }
-}
-
-impl Serialize for Db {
+impl Serialize for Scalar {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        if self.0 == f32::NEG_INFINITY { s.serialize_str("-inf") } else { s.serialize_f32(self.0) }
+        match self {
+            Scalar::Number(v) => s.serialize_f32(*v),
+            Scalar::Bool(b) => s.serialize_bool(*b),
+            Scalar::Text(t) => s.serialize_str(t),
+        }
     }
 }
 
-impl<'de> Deserialize<'de> for Db {
+impl<'de> Deserialize<'de> for Scalar {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        // A visitor (not an untagged enum) keeps serde_yaml's position on the offending scalar.
-        struct DbVisitor;
-        impl serde::de::Visitor<'_> for DbVisitor {
-            type Value = Db;
+        // A visitor (not an untagged enum) keeps serde_yaml's position on the offending value.
+        struct ScalarVisitor;
+        impl serde::de::Visitor<'_> for ScalarVisitor {
+            type Value = Scalar;
             fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("a level in dB or \"-inf\"")
+                f.write_str("a number, true/false or a word")
             }
-            fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Db, E> {
-                Ok(Db(v as f32))
+            fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Scalar, E> {
+                Ok(Scalar::Number(v as f32))
             }
-            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Db, E> {
-                Ok(Db(v as f32))
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Scalar, E> {
+                Ok(Scalar::Number(v as f32))
             }
-            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Db, E> {
-                Ok(Db(v as f32))
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Scalar, E> {
+                Ok(Scalar::Number(v as f32))
             }
-            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Db, E> {
-                match v.trim() {
-                    "-inf" => Ok(Db(f32::NEG_INFINITY)),
-                    _ => Err(E::invalid_value(serde::de::Unexpected::Str(v), &self)),
+            fn visit_bool<E: serde::de::Error>(self, v: bool) -> Result<Scalar, E> {
+                Ok(Scalar::Bool(v))
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Scalar, E> {
+                Ok(Scalar::Text(v.to_string()))
+            }
+        }
+        d.deserialize_any(ScalarVisitor)
+    }
+}
+
+/// The values of one section by file key, in the order they are written.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Values(pub Vec<(String, Scalar)>);
+
+impl Values {
+    pub fn get(&self, key: &str) -> Option<&Scalar> {
+        self.0.iter().find(|(k, _)| k == key).map(|(_, v)| v)
+    }
+
+    /// Replaces the value of `key` where it stands, or adds it at the end.
+    pub fn set(&mut self, key: &str, value: Scalar) {
+        match self.0.iter_mut().find(|(k, _)| k == key) {
+            Some((_, v)) => *v = value,
+            None => self.0.push((key.to_string(), value)),
+        }
+    }
+
+    pub fn remove(&mut self, key: &str) {
+        self.0.retain(|(k, _)| k != key);
+    }
+
+    /// The number written under `key`, if it is one.
+    pub fn number(&self, key: &str) -> Option<f32> {
+        match self.get(key) {
+            Some(Scalar::Number(v)) => Some(*v),
+            _ => None,
+        }
+    }
+}
+
+impl<const N: usize> From<[(&str, Scalar); N]> for Values {
+    fn from(entries: [(&str, Scalar); N]) -> Self {
+        Values(entries.into_iter().map(|(k, v)| (k.to_string(), v)).collect())
+    }
+}
+
+impl Serialize for Values {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = s.serialize_map(Some(self.0.len()))?;
+        for (key, value) in &self.0 {
+            map.serialize_entry(key, value)?;
+        }
+        map.end()
+    }
+}
+
+impl<'de> Deserialize<'de> for Values {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct ValuesVisitor;
+        impl<'de> serde::de::Visitor<'de> for ValuesVisitor {
+            type Value = Values;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a map of settings (`{ratio: 3, attack_ms: 10}`)")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Values, A::Error> {
+                let mut values = Values::default();
+                while let Some(key) = map.next_key::<String>()? {
+                    let value = map.next_value()?;
+                    values.set(&key, value);
                 }
+                Ok(values)
             }
         }
-        d.deserialize_any(DbVisitor)
+        d.deserialize_map(ValuesVisitor)
     }
 }
 
-#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq)]
-#[serde(deny_unknown_fields, default)]
-pub struct HpfDoc {
-    pub freq_hz: f32,
-    /// 12 (Butterworth, -3 dB at freq) or 24 (Linkwitz-Riley, -6 dB at freq) dB/oct.
-    pub slope: u32,
-    pub enabled: bool,
-}
-
-impl Default for HpfDoc {
-    fn default() -> Self {
-        Self { freq_hz: 80.0, slope: 12, enabled: true }
-    }
-}
-
-/// One EQ band; unset values take the band's defaults (see `BAND_DEFAULTS`).
-#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, PartialEq)]
-#[serde(deny_unknown_fields)]
-pub struct BandDoc {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub freq_hz: Option<f32>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub gain_db: Option<f32>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub q: Option<f32>,
-    #[serde(default, skip_serializing_if = "is_false")]
-    pub bypass: bool,
-}
-
-/// Default (freq_hz, q) of the four bands: low shelf, low-mid bell, high-mid bell, high shelf.
-pub const BAND_DEFAULTS: [(f32, f32); 4] = [(100.0, 0.707), (400.0, 1.0), (2_500.0, 1.0), (8_000.0, 0.707)];
-
-#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq)]
-#[serde(deny_unknown_fields, default)]
-pub struct CompDoc {
-    pub threshold_db: f32,
-    pub ratio: f32,
-    pub knee_db: f32,
-    pub attack_ms: f32,
-    pub release_ms: f32,
-    pub makeup_db: f32,
-    pub detector: DetectorDoc,
-    pub bypass: bool,
-}
-
-impl Default for CompDoc {
-    fn default() -> Self {
-        Self {
-            threshold_db: -18.0,
-            ratio: 3.0,
-            knee_db: 6.0,
-            attack_ms: 10.0,
-            release_ms: 120.0,
-            makeup_db: 0.0,
-            detector: DetectorDoc::Peak,
-            bypass: false,
-        }
-    }
-}
-
-#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq)]
-#[serde(rename_all = "lowercase")]
-pub enum DetectorDoc {
-    Peak,
-    Rms,
-}
-
-#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq)]
-#[serde(deny_unknown_fields, default)]
-pub struct GateDoc {
-    pub threshold_db: f32,
-    pub range_db: f32,
-    pub ratio: f32,
-    pub attack_ms: f32,
-    pub hold_ms: f32,
-    pub release_ms: f32,
-    pub bypass: bool,
-}
-
-impl Default for GateDoc {
-    fn default() -> Self {
-        Self {
-            threshold_db: -50.0,
-            range_db: -60.0,
-            ratio: 10.0,
-            attack_ms: 1.0,
-            hold_ms: 20.0,
-            release_ms: 150.0,
-            bypass: false,
-        }
-    }
-}
-
-#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
-#[serde(deny_unknown_fields, default)]
-pub struct DelayDoc {
-    /// Delay time in ms; ignored when `sync` is set.
-    pub time_ms: f32,
-    /// Tempo-synced note value: "1/4", "1/8", "1/8." (dotted), "1/8t" (triplet), "1/16"...
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub sync: Option<String>,
-    pub feedback: f32,
-    pub damping_hz: f32,
-    pub mix: f32,
-}
-
-impl Default for DelayDoc {
-    fn default() -> Self {
-        Self { time_ms: 375.0, sync: None, feedback: 0.35, damping_hz: 6_000.0, mix: 1.0 }
-    }
-}
-
-#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq)]
-#[serde(deny_unknown_fields, default)]
-pub struct ReverbDoc {
-    pub size: f32,
-    pub damping: f32,
-    pub width: f32,
-    pub mix: f32,
-}
-
-impl Default for ReverbDoc {
-    fn default() -> Self {
-        Self { size: 0.75, damping: 0.5, width: 1.0, mix: 1.0 }
-    }
-}
-
-#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq)]
-#[serde(deny_unknown_fields, default)]
-pub struct LimiterDoc {
-    pub ceiling_db: f32,
-    pub release_ms: f32,
-    pub lookahead_ms: f32,
-    pub bypass: bool,
-}
-
-impl Default for LimiterDoc {
-    fn default() -> Self {
-        Self { ceiling_db: -1.0, release_ms: 60.0, lookahead_ms: 1.5, bypass: false }
-    }
-}
-
-#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
-#[serde(deny_unknown_fields)]
+/// A send to one bus: the bus, and the send's values (`level_db`, `pre`, `mute`).
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct SendDoc {
     pub bus: String,
-    #[serde(default)]
-    pub level_db: Db,
-    /// Pre-fader: taken after the inserts, before fader and pan (still follows mute and solo).
-    #[serde(default, skip_serializing_if = "is_false")]
-    pub pre: bool,
-    #[serde(default, skip_serializing_if = "is_false")]
-    pub mute: bool,
+    pub values: Values,
+}
+
+impl<'de> Deserialize<'de> for SendDoc {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct SendVisitor;
+        impl<'de> serde::de::Visitor<'de> for SendVisitor {
+            type Value = SendDoc;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a send (`{bus: Reverb, level_db: -12}`)")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<SendDoc, A::Error> {
+                let mut bus = None;
+                let mut values = Values::default();
+                while let Some(Key(key)) = map.next_key_seed(KeyOf(send_fields()))? {
+                    if key == "bus" {
+                        bus = Some(map.next_value()?);
+                    } else {
+                        let value = map.next_value()?;
+                        values.set(&key, value);
+                    }
+                }
+                let bus = bus.ok_or_else(|| serde::de::Error::missing_field("bus"))?;
+                Ok(SendDoc { bus, values })
+            }
+        }
+        d.deserialize_map(SendVisitor)
+    }
+}
+
+impl Serialize for SendDoc {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = s.serialize_map(Some(1 + self.values.0.len()))?;
+        map.serialize_entry("bus", &self.bus)?;
+        for (key, value) in &self.values.0 {
+            map.serialize_entry(key, value)?;
+        }
+        map.end()
+    }
 }
 
 /// Converts a tempo-synced note value ("1/8", "1/8.", "1/8t") to milliseconds.

@@ -3,8 +3,13 @@
 
 use std::collections::HashSet;
 
-use super::schema::{ChannelDoc, FORMAT_VERSION, MASTER, SessionDoc, note_value_ms};
-use crate::engine::params::ranges;
+use super::resolve::{BadValue, choice_token, decode, scalar_text};
+use super::schema::{ChannelDoc, FORMAT_VERSION, MASTER, Scalar, SessionDoc, TEMPO_BPM, Values, note_value_ms};
+use crate::dsp::delay::DELAY_PARAMS;
+use crate::dsp::limiter::LOOKAHEAD_MS;
+use crate::engine::channel::{INPUT_PARAMS, OUTPUT_PARAMS, SEND_PARAMS, defs_of};
+use crate::engine::params::{ParamDef, Section, Unit};
+use crate::engine::setup::InsertKind;
 
 /// One thing wrong, by YAML path (`strips[3].sends[1].bus`); the loader adds file and line.
 #[derive(Clone, Debug, PartialEq)]
@@ -28,6 +33,72 @@ impl Checker {
             self.report(path, format!("{value} is out of range; expected {min} to {max}{unit}"));
         }
     }
+
+    /// Checks every value of a section written at `path` against its parameters' tables;
+    /// `extra` names keys of the section that are not parameters (checked by the caller).
+    fn values(&mut self, path: &str, written: &Values, tables: &[&[ParamDef]], extra: &[&str]) {
+        for (key, value) in &written.0 {
+            let at = format!("{path}.{key}");
+            match tables.iter().flat_map(|t| t.iter()).find(|def| def.file_key == key) {
+                Some(def) => self.value(&at, def, value),
+                None if extra.contains(&key.as_str()) => {}
+                None => {
+                    let keys: Vec<&str> = tables
+                        .iter()
+                        .flat_map(|t| t.iter())
+                        .map(|def| def.file_key)
+                        .chain(extra.iter().copied())
+                        .collect();
+                    self.report(at, format!("unknown key `{key}`; expected one of {}", keys.join(", ")));
+                }
+            }
+        }
+    }
+
+    fn value(&mut self, path: &str, def: &ParamDef, value: &Scalar) {
+        match decode(def, value) {
+            Ok(_) => {}
+            Err(BadValue::Kind(expected)) => self.report(path, format!("expected {expected}, found {}", quoted(value))),
+            Err(BadValue::OutOfRange(v)) => {
+                self.report(path, format!("{v} is out of range; expected {}", range_text(def)))
+            }
+            Err(BadValue::NotOffered(token)) => {
+                self.report(path, format!("{token} is not offered; expected {}", choices(def)))
+            }
+        }
+    }
+}
+
+/// `-90 to 10 dB`, `-inf or -90 to 10 dB` for levels, `-1 to 1 (-1 left, 1 right)`.
+fn range_text(def: &ParamDef) -> String {
+    let unit = match def.unit {
+        Unit::Db => " dB",
+        Unit::Hz => " Hz",
+        Unit::Ms => " ms",
+        Unit::Ratio => ":1",
+        Unit::Pan => " (-1 left, 1 right)",
+        _ => "",
+    };
+    let floor = if def.is_level() { "-inf or " } else { "" };
+    format!("{floor}{} to {}{unit}", def.min, def.max)
+}
+
+/// `12 or 24`, `peak or rms`.
+fn choices(def: &ParamDef) -> String {
+    let Unit::Choice(names) = def.unit else { return String::new() };
+    let tokens: Vec<&str> = names.iter().map(|n| choice_token(n)).collect();
+    match tokens.split_last() {
+        Some((last, [])) => last.to_string(),
+        Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
+        None => String::new(),
+    }
+}
+
+fn quoted(value: &Scalar) -> String {
+    match value {
+        Scalar::Text(t) => format!("\"{t}\""),
+        _ => scalar_text(value),
+    }
 }
 
 pub fn validate(doc: &SessionDoc) -> Vec<Finding> {
@@ -38,7 +109,7 @@ pub fn validate(doc: &SessionDoc) -> Vec<Finding> {
     if doc.name.trim().is_empty() {
         c.report("name", "the session needs a name");
     }
-    c.range("tempo_bpm", doc.tempo_bpm, ranges::TEMPO_BPM, " bpm");
+    c.range("tempo_bpm", doc.tempo_bpm, TEMPO_BPM, " bpm");
 
     let bus_names: Vec<&str> = doc.buses.iter().map(|b| b.name.as_str()).collect();
     check_names(&mut c, "strips", &doc.strips);
@@ -178,100 +249,86 @@ fn check_channel(c: &mut Checker, at: &str, ch: &ChannelDoc, bus_names: &[&str],
         } else if send.bus == ch.name && at.starts_with("buses") {
             c.report(format!("{sp}.bus"), "a bus cannot send to itself");
         }
-        fader_range(c, &format!("{sp}.level_db"), send.level_db.0);
+        c.values(&sp, &send.values, &[&SEND_PARAMS], &[]);
     }
-    fader_range(c, &format!("{at}.fader_db"), ch.fader_db.0);
-    c.range(&format!("{at}.trim_db"), ch.trim_db, ranges::TRIM_DB, " dB");
-    c.range(&format!("{at}.pan"), ch.pan, ranges::PAN, " (-1 left, 1 right)");
-    if let Some(hpf) = &ch.hpf {
-        c.range(&format!("{at}.hpf.freq_hz"), hpf.freq_hz, ranges::HPF_HZ, " Hz");
-        if hpf.slope != 12 && hpf.slope != 24 {
-            c.report(format!("{at}.hpf.slope"), format!("{} dB/oct is not offered; expected 12 or 24", hpf.slope));
+    c.values(at, &ch.values, &[&INPUT_PARAMS, &OUTPUT_PARAMS], &[]);
+    // In the order a file lists them: the high-pass, the EQ bands, then the others.
+    let [hpf, others @ ..] = ch.processor_sections();
+    for (section, written) in [hpf].into_iter().chain([(Section::Band(0), &None)]).chain(others) {
+        if let Section::Band(_) = section {
+            check_bands(c, at, &ch.eq);
+            continue;
         }
-    }
-    if ch.eq.len() > 4 {
-        c.report(
-            format!("{at}.eq"),
-            format!("{} bands given; the EQ has 4 (low shelf, bell, bell, high shelf)", ch.eq.len()),
-        );
-    }
-    for (i, band) in ch.eq.iter().enumerate().take(4) {
-        let bp = format!("{at}.eq[{i}]");
-        if let Some(v) = band.freq_hz {
-            c.range(&format!("{bp}.freq_hz"), v, ranges::FREQ_HZ, " Hz")
+        let Some(written) = written else { continue };
+        let path = format!("{at}.{}", section_key(section));
+        match section {
+            Section::Delay => {
+                c.values(&path, written, &[defs_of(section)], &["sync"]);
+                match written.get("sync") {
+                    None => {}
+                    Some(Scalar::Text(note)) if note_value_ms(note, tempo_bpm).is_some() => {
+                        let ms = note_value_ms(note, tempo_bpm).unwrap_or_default();
+                        let time = &DELAY_PARAMS[0];
+                        c.range(&format!("{path}.sync"), ms, (time.min, time.max), &format!(" ms at {tempo_bpm} bpm"));
+                    }
+                    Some(note) => c.report(
+                        format!("{path}.sync"),
+                        format!("{} is not a note value; expected e.g. 1/4, 1/8., 1/8t, 1/16", quoted(note)),
+                    ),
+                }
+            }
+            Section::Limiter => {
+                c.values(&path, written, &[defs_of(section)], &["lookahead_ms"]);
+                match written.get("lookahead_ms") {
+                    None => {}
+                    Some(Scalar::Number(ms)) => c.range(&format!("{path}.lookahead_ms"), *ms, LOOKAHEAD_MS, " ms"),
+                    Some(other) => c.report(
+                        format!("{path}.lookahead_ms"),
+                        format!("expected a time in ms, found {}", quoted(other)),
+                    ),
+                }
+            }
+            _ => c.values(&path, written, &[defs_of(section)], &[]),
         }
-        if let Some(v) = band.gain_db {
-            c.range(&format!("{bp}.gain_db"), v, ranges::EQ_GAIN_DB, " dB")
-        }
-        if let Some(v) = band.q {
-            c.range(&format!("{bp}.q"), v, ranges::Q, "")
-        }
-    }
-    if let Some(comp) = &ch.comp {
-        let p = format!("{at}.comp");
-        c.range(&format!("{p}.threshold_db"), comp.threshold_db, ranges::THRESHOLD_DB, " dB");
-        c.range(&format!("{p}.ratio"), comp.ratio, ranges::COMP_RATIO, ":1");
-        c.range(&format!("{p}.knee_db"), comp.knee_db, ranges::KNEE_DB, " dB");
-        c.range(&format!("{p}.attack_ms"), comp.attack_ms, ranges::ATTACK_MS, " ms");
-        c.range(&format!("{p}.release_ms"), comp.release_ms, ranges::RELEASE_MS, " ms");
-        c.range(&format!("{p}.makeup_db"), comp.makeup_db, ranges::MAKEUP_DB, " dB");
-    }
-    if let Some(gate) = &ch.gate {
-        let p = format!("{at}.gate");
-        c.range(&format!("{p}.threshold_db"), gate.threshold_db, ranges::THRESHOLD_DB, " dB");
-        c.range(&format!("{p}.range_db"), gate.range_db, ranges::RANGE_DB, " dB");
-        c.range(&format!("{p}.ratio"), gate.ratio, ranges::GATE_RATIO, ":1");
-        c.range(&format!("{p}.attack_ms"), gate.attack_ms, ranges::ATTACK_MS, " ms");
-        c.range(&format!("{p}.hold_ms"), gate.hold_ms, ranges::HOLD_MS, " ms");
-        c.range(&format!("{p}.release_ms"), gate.release_ms, ranges::RELEASE_MS, " ms");
-    }
-    if let Some(delay) = &ch.delay {
-        let p = format!("{at}.delay");
-        match &delay.sync {
-            Some(note) => match note_value_ms(note, tempo_bpm) {
-                Some(ms) => c.range(&format!("{p}.sync"), ms, ranges::DELAY_MS, &format!(" ms at {tempo_bpm} bpm")),
-                None => c.report(
-                    format!("{p}.sync"),
-                    format!("\"{note}\" is not a note value; expected e.g. 1/4, 1/8., 1/8t, 1/16"),
-                ),
-            },
-            None => c.range(&format!("{p}.time_ms"), delay.time_ms, ranges::DELAY_MS, " ms"),
-        }
-        c.range(&format!("{p}.feedback"), delay.feedback, ranges::FEEDBACK, "");
-        c.range(&format!("{p}.damping_hz"), delay.damping_hz, ranges::DAMPING_HZ, " Hz");
-        c.range(&format!("{p}.mix"), delay.mix, ranges::AMOUNT, "");
-    }
-    if let Some(rev) = &ch.reverb {
-        let p = format!("{at}.reverb");
-        for (key, value) in [("size", rev.size), ("damping", rev.damping), ("width", rev.width), ("mix", rev.mix)] {
-            c.range(&format!("{p}.{key}"), value, ranges::AMOUNT, "");
-        }
-    }
-    if let Some(lim) = &ch.limiter {
-        let p = format!("{at}.limiter");
-        c.range(&format!("{p}.ceiling_db"), lim.ceiling_db, ranges::CEILING_DB, " dBFS");
-        c.range(&format!("{p}.release_ms"), lim.release_ms, ranges::RELEASE_MS, " ms");
-        c.range(&format!("{p}.lookahead_ms"), lim.lookahead_ms, ranges::LOOKAHEAD_MS, " ms");
     }
     if let Some(order) = &ch.order {
         let mut seen = HashSet::new();
-        for (i, kind) in order.iter().enumerate() {
-            if !seen.insert(*kind) {
+        for (i, name) in order.iter().enumerate() {
+            if InsertKind::from_name(name).is_none() {
+                let names: Vec<&str> = InsertKind::ALL.iter().map(|k| k.name()).collect();
                 c.report(
                     format!("{at}.order[{i}]"),
-                    format!("{kind:?} appears twice in the insert order").to_lowercase(),
+                    format!("\"{name}\" is not an insert; expected {}", names.join(", ")),
                 );
+            } else if !seen.insert(name) {
+                c.report(format!("{at}.order[{i}]"), format!("{name} appears twice in the insert order"));
             }
         }
     }
 }
 
-fn fader_range(c: &mut Checker, path: &str, db: f32) {
-    if db != f32::NEG_INFINITY && !(ranges::FADER_DB.0..=ranges::FADER_DB.1).contains(&db) {
+fn check_bands(c: &mut Checker, at: &str, eq: &[Values]) {
+    if eq.len() > 4 {
         c.report(
-            path,
-            format!("{db} is out of range; expected -inf or {} to {} dB", ranges::FADER_DB.0, ranges::FADER_DB.1),
+            format!("{at}.eq"),
+            format!("{} bands given; the EQ has 4 (low shelf, bell, bell, high shelf)", eq.len()),
         );
+    }
+    for (i, band) in eq.iter().enumerate().take(4) {
+        c.values(&format!("{at}.eq[{i}]"), band, &[defs_of(Section::Band(i as u8))], &[]);
+    }
+}
+
+/// The key of a processor section in a channel of the file.
+fn section_key(section: Section) -> &'static str {
+    match section {
+        Section::Hpf => "hpf",
+        Section::Gate => "gate",
+        Section::Comp => "comp",
+        Section::Delay => "delay",
+        Section::Reverb => "reverb",
+        Section::Limiter => "limiter",
+        _ => "",
     }
 }
 

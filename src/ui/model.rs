@@ -26,10 +26,13 @@ use crate::control::learn::LearnRequest;
 use crate::control::surface::{LinkState, SurfaceEvent};
 use crate::control::targets::{StripControl, TransportAction};
 use crate::engine::Command;
+use crate::engine::channel::SEND_PARAMS;
 use crate::engine::params::FADER_FLOOR_DB;
-use crate::engine::params::{ParamIndex, ParamTable, ParamValues, Unit};
-use crate::engine::write_back::doc_with_values;
-use crate::session::schema::{BusKind, ChannelDoc, Db, MASTER, SendDoc, SessionDoc};
+use crate::engine::params::{ParamIndex, ParamTable, ParamValues, Section, SendParams, Unit};
+use crate::engine::setup::ChannelKind as EngineKind;
+use crate::session::resolve::encode;
+use crate::session::schema::{ChannelDoc, MASTER, SendDoc, SessionDoc, Values};
+use crate::session::write_back::doc_with_values;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ChannelKind {
@@ -52,8 +55,29 @@ pub struct ChannelInfo {
     pub mute: ParamIndex,
     pub solo: ParamIndex,
     pub solo_safe: ParamIndex,
+    /// One per bus the channel can send to.
+    pub sends: Vec<SendParams>,
+    /// The first parameter of each of its sections (see `ChannelParams::sections`).
+    pub sections: Vec<(Section, ParamIndex)>,
     /// Every parameter of the channel in declaration order: what the detail lists.
     pub params: Vec<ParamIndex>,
+}
+
+impl ChannelInfo {
+    /// The values of `section` as `value` gives them, in its table's order (empty if the channel lacks it).
+    pub fn section_values<const N: usize>(
+        &self,
+        section: Section,
+        value: impl Fn(ParamIndex) -> f32,
+    ) -> Option<[f32; N]> {
+        let first = self.sections.iter().find(|(s, _)| *s == section)?.1;
+        Some(std::array::from_fn(|k| value(ParamIndex(first.0 + k as u32))))
+    }
+
+    /// The send to the bus at layout index `bus`.
+    pub fn send_to(&self, bus: usize) -> Option<&SendParams> {
+        self.sends.iter().find(|s| s.bus == bus)
+    }
 }
 
 /// What the shell reads from the engine and the JACK client each frame.
@@ -734,38 +758,36 @@ impl App {
     pub fn detail_params(&self) -> Vec<ParamIndex> {
         let ch = self.selected_channel();
         let used = self.sends_in_use(self.selected);
-        let prefix = channel_prefix(ch);
         ch.params
             .iter()
             .copied()
-            .filter(|&p| {
-                let id = &self.table.spec(p).id;
-                match id.strip_prefix(&prefix).and_then(|rest| rest.strip_prefix(".send.")) {
-                    Some(rest) => used.iter().any(|bus| rest.split('.').next() == Some(bus.as_str())),
-                    None => true,
-                }
+            .filter(|&p| match self.table.spec(p).section {
+                Section::Send(bus) => used.iter().any(|(_, send)| send.bus == bus as usize),
+                _ => true,
             })
             .collect()
     }
 
-    /// The buses channel `index` sends to: those its document lists, and any other whose
-    /// send level is up (moved from a controller, say), in layout order.
-    pub fn sends_in_use(&self, index: usize) -> Vec<String> {
+    /// The buses channel `index` sends to, with the send's parameters: those its document
+    /// lists, and any other whose send level is up (moved from a controller, say), in layout order.
+    pub fn sends_in_use(&self, index: usize) -> Vec<(String, SendParams)> {
         let Some(doc) = self.channel_doc(index) else { return Vec::new() };
-        let prefix = channel_prefix(&self.channels[index]);
+        let ch = &self.channels[index];
         self.doc
             .buses
             .iter()
-            .map(|b| &b.name)
-            .filter(|bus| {
-                doc.sends.iter().any(|s| &s.bus == *bus)
-                    || self
-                        .table
-                        .lookup(&format!("{prefix}.send.{bus}"))
-                        .is_ok_and(|level| self.values.get(level) > FADER_FLOOR_DB)
+            .enumerate()
+            .filter_map(|(b, bus)| Some((bus, *ch.send_to(b)?)))
+            .filter(|(bus, send)| {
+                doc.sends.iter().any(|s| s.bus == bus.name) || self.values.get(send.level) > FADER_FLOOR_DB
             })
-            .cloned()
+            .map(|(bus, send)| (bus.name.clone(), send))
             .collect()
+    }
+
+    /// The layout index of the bus named `name`.
+    fn bus_index(&self, name: &str) -> Option<usize> {
+        self.doc.buses.iter().position(|b| b.name == name)
     }
 
     /// Channel `index`'s part of the working document (`None` for the master, which neither sends nor routes).
@@ -840,7 +862,7 @@ impl App {
             .buses
             .iter()
             .map(|b| b.name.clone())
-            .filter(|bus| *bus != name && !used.contains(bus))
+            .filter(|bus| *bus != name && !used.iter().any(|(used, _)| used == bus))
             .filter(|bus| self.allows(index, |c| c.sends.push(unused_send(bus))))
             .collect();
         if choices.is_empty() {
@@ -882,22 +904,16 @@ impl App {
 
     /// The level, pre and mute parameters of channel `index`'s send to `bus`.
     fn send_params(&self, index: usize, bus: &str) -> Vec<ParamIndex> {
-        let prefix = channel_prefix(&self.channels[index]);
-        ["", ".pre", ".mute"]
-            .iter()
-            .filter_map(|s| self.table.lookup(&format!("{prefix}.send.{bus}{s}")).ok())
-            .collect()
+        let send = self.bus_index(bus).and_then(|b| self.channels[index].send_to(b));
+        send.map_or_else(Vec::new, |s| vec![s.level, s.pre, s.mute])
     }
 
     fn remove_send(&mut self, param: ParamIndex, effects: &mut Vec<Effect>) {
         let index = self.selected;
-        let prefix = channel_prefix(&self.channels[index]);
-        let id = self.table.spec(param).id.clone();
-        let Some(bus) = id.strip_prefix(&format!("{prefix}.send.")).map(|rest| rest.split('.').next().unwrap_or(rest))
-        else {
+        let Section::Send(bus) = self.table.spec(param).section else {
             return self.say("x removes a send: put the cursor on one of the send's rows".into(), true);
         };
-        let bus = bus.to_string();
+        let bus = self.doc.buses[bus as usize].name.clone();
         let params = self.send_params(index, &bus);
         let values: Vec<(ParamIndex, f32)> = params.iter().map(|&p| (p, self.values.get(p))).collect();
         let silent: Vec<(ParamIndex, f32)> = params.iter().map(|&p| (p, self.table.spec(p).min)).collect();
@@ -1230,63 +1246,44 @@ impl App {
 
 /// The console's view of every channel, in engine order (strips, buses, master last).
 fn channel_infos(doc: &SessionDoc, table: &ParamTable) -> Vec<ChannelInfo> {
-    let mut infos: Vec<ChannelInfo> = Vec::new();
-    for (i, spec) in table.specs().iter().enumerate() {
-        let param = ParamIndex(i as u32);
-        if let Some(info) = infos.get_mut(spec.owner) {
-            info.params.push(param);
-            continue;
-        }
-        let (kind, name, channel_doc) = match spec.id.split('.').collect::<Vec<_>>().as_slice() {
-            [MASTER, ..] => (ChannelKind::Master, MASTER.to_string(), &doc.master),
-            ["bus", name, ..] => {
-                let bus = doc.buses.iter().find(|b| b.name == *name).expect("a declared bus is in the document");
-                let kind = if bus.kind == Some(BusKind::Fx) { ChannelKind::Fx } else { ChannelKind::Group };
-                (kind, name.to_string(), bus)
+    let channel_docs = doc.strips.iter().chain(&doc.buses).chain([&doc.master]);
+    table
+        .channels()
+        .iter()
+        .zip(channel_docs)
+        .enumerate()
+        .map(|(owner, (ch, channel_doc))| {
+            let kind = match ch.kind {
+                EngineKind::Strip { .. } => ChannelKind::Strip,
+                EngineKind::GroupBus => ChannelKind::Group,
+                EngineKind::FxBus => ChannelKind::Fx,
+                EngineKind::Master => ChannelKind::Master,
+            };
+            ChannelInfo {
+                name: ch.name.clone(),
+                kind,
+                stereo: ch.kind != EngineKind::Strip { stereo: false },
+                output: match kind {
+                    ChannelKind::Master => String::new(),
+                    _ => channel_doc.output.clone().unwrap_or_else(|| MASTER.to_string()),
+                },
+                fader: ch.fader,
+                pan: ch.pan,
+                mute: ch.mute,
+                solo: ch.solo,
+                solo_safe: ch.solo_safe,
+                sends: ch.sends.clone(),
+                sections: ch.sections.clone(),
+                params: table.of_channel(owner).collect(),
             }
-            [_, name, ..] => {
-                let strip = doc.strips.iter().find(|s| s.name == *name).expect("a declared strip is in the document");
-                (ChannelKind::Strip, name.to_string(), strip)
-            }
-            _ => unreachable!("ids have a channel prefix"),
-        };
-        let prefix = if kind == ChannelKind::Master {
-            MASTER.to_string()
-        } else {
-            format!("{}.{name}", spec.id.split('.').next().unwrap_or(""))
-        };
-        let find = |suffix: &str| table.lookup(&format!("{prefix}.{suffix}")).expect("every channel declares it");
-        infos.push(ChannelInfo {
-            stereo: kind != ChannelKind::Strip || channel_doc.channels.is_some_and(|c| c.count() == 2),
-            output: match kind {
-                ChannelKind::Master => String::new(),
-                _ => channel_doc.output.clone().unwrap_or_else(|| MASTER.to_string()),
-            },
-            fader: find("fader"),
-            pan: find("pan"),
-            mute: find("mute"),
-            solo: find("solo"),
-            solo_safe: find("solo_safe"),
-            params: vec![param],
-            name,
-            kind,
-        });
-    }
-    infos
-}
-
-/// The id prefix of a channel's parameters: `strip.Vocal`, `bus.Drums`, `master`.
-fn channel_prefix(ch: &ChannelInfo) -> String {
-    match ch.kind {
-        ChannelKind::Strip => format!("strip.{}", ch.name),
-        ChannelKind::Group | ChannelKind::Fx => format!("bus.{}", ch.name),
-        ChannelKind::Master => MASTER.to_string(),
-    }
+        })
+        .collect()
 }
 
 /// A send as added from the console: at -inf, post-fader, until the user brings it up.
 fn unused_send(bus: &str) -> SendDoc {
-    SendDoc { bus: bus.to_string(), level_db: Db(f32::NEG_INFINITY), pre: false, mute: false }
+    let level = &SEND_PARAMS[0];
+    SendDoc { bus: bus.to_string(), values: Values::from([(level.file_key, encode(level, level.min))]) }
 }
 
 /// Short label of a parameter within its channel: `strip.Vocal.eq.2.gain` → `eq.2.gain`.

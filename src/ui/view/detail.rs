@@ -10,7 +10,8 @@ use ratatui::widgets::{Block, Paragraph};
 
 use super::automation::{mode_mark, mode_style, value_style};
 use super::{Theme, list_and_panel, listed_params};
-use crate::dsp::eq::{BandSettings, HpfSlope, front_response_db};
+use crate::dsp::eq::{BandSettings, HighPassSettings, HpfSlope, front_response_db};
+use crate::engine::params::{Section, SendParams};
 use crate::ui::model::{App, ChannelInfo, short_id};
 
 const CURVE_DB: (f64, f64) = (-24.0, 18.0);
@@ -64,10 +65,7 @@ fn info_lines(app: &App, ch: &ChannelInfo, width: u16, theme: &Theme) -> Vec<Lin
         Span::styled("░".repeat(bar_w - filled), theme.dim()),
         Span::raw(format!(" {:5.1} dB", -gr)),
     ])];
-    let prefix = app.table.spec(ch.fader).id.trim_end_matches(".fader").to_string();
-    for bus in app.sends_in_use(app.selected) {
-        let get = |suffix: &str| app.table.lookup(&format!("{prefix}.send.{bus}{suffix}")).ok();
-        let (Some(level), Some(pre), Some(mute)) = (get(""), get(".pre"), get(".mute")) else { continue };
+    for (bus, SendParams { level, pre, mute, .. }) in app.sends_in_use(app.selected) {
         let mut spans = vec![
             Span::styled(format!("send {bus:<8}"), theme.dim()),
             Span::raw(format!("{:>9} ", app.table.spec(level).format(app.shown(level)))),
@@ -86,18 +84,15 @@ fn info_lines(app: &App, ch: &ChannelInfo, width: u16, theme: &Theme) -> Vec<Lin
 
 /// High-pass and EQ settings of the channel as they stand now.
 fn front_settings(app: &App, ch: &ChannelInfo) -> (Option<(f32, HpfSlope)>, [BandSettings; 4]) {
-    let prefix = app.table.spec(ch.fader).id.trim_end_matches(".fader").to_string();
-    let value = |suffix: &str| app.table.lookup(&format!("{prefix}.{suffix}")).map(|p| app.shown(p)).unwrap_or(0.0);
-    let hpf = (value("hpf.enabled") >= 0.5)
-        .then(|| (value("hpf.freq"), if value("hpf.slope") >= 0.5 { HpfSlope::Db24 } else { HpfSlope::Db12 }));
-    let bands = std::array::from_fn(|i| {
-        let n = i + 1;
-        BandSettings {
-            freq_hz: value(&format!("eq.{n}.freq")),
-            gain_db: value(&format!("eq.{n}.gain")),
-            q: value(&format!("eq.{n}.q")),
-            bypass: value(&format!("eq.{n}.bypass")) >= 0.5,
-        }
+    let shown = |p| app.shown(p);
+    let hpf = ch
+        .section_values(Section::Hpf, shown)
+        .map(|v| HighPassSettings::from_values(&v))
+        .filter(|hpf| hpf.enabled)
+        .map(|hpf| (hpf.freq_hz, hpf.slope));
+    let flat = BandSettings { freq_hz: 1000.0, gain_db: 0.0, q: 1.0, bypass: true };
+    let bands = std::array::from_fn(|b| {
+        ch.section_values(Section::Band(b as u8), shown).map_or(flat, |v| BandSettings::from_values(&v))
     });
     (hpf, bands)
 }

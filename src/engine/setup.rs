@@ -1,0 +1,99 @@
+//! What the engine is built from: the channels of a mix with their starting values, as
+//! plain data. `session::resolve` makes one from a session file; tests and benches can
+//! write one directly. The engine knows nothing of files.
+
+use super::channel::defs_of;
+use super::params::{Role, Section};
+
+/// A whole mix: strips and buses in layout order, then the master.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct MixSetup {
+    pub strips: Vec<ChannelSetup>,
+    pub buses: Vec<ChannelSetup>,
+    pub master: ChannelSetup,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ChannelKind {
+    /// A strip; `stereo` strips process two channels, mono ones one.
+    Strip { stereo: bool },
+    /// A bus strips route into.
+    GroupBus,
+    /// A bus fed by sends (solo-safe unless told otherwise).
+    FxBus,
+    #[default]
+    Master,
+}
+
+/// The processors that can sit after the high-pass, in the order a channel runs them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum InsertKind {
+    Gate,
+    Eq,
+    Comp,
+    Delay,
+    Reverb,
+}
+
+impl InsertKind {
+    pub const ALL: [InsertKind; 5] =
+        [InsertKind::Gate, InsertKind::Eq, InsertKind::Comp, InsertKind::Delay, InsertKind::Reverb];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            InsertKind::Gate => "gate",
+            InsertKind::Eq => "eq",
+            InsertKind::Comp => "comp",
+            InsertKind::Delay => "delay",
+            InsertKind::Reverb => "reverb",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<InsertKind> {
+        Self::ALL.into_iter().find(|kind| kind.name() == name)
+    }
+}
+
+/// One strip, bus or the master.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ChannelSetup {
+    pub name: String,
+    pub kind: ChannelKind,
+    /// The bus (layout index) its output feeds; `None` for the master.
+    pub output: Option<usize>,
+    /// Inserts after the high-pass in running order; a channel has a delay or a reverb
+    /// only if they are listed.
+    pub inserts: Vec<InsertKind>,
+    /// The master limiter's look-ahead (its latency), in ms.
+    pub lookahead_ms: f32,
+    /// Measure R128 loudness here (the master always is).
+    pub loudness: bool,
+    /// Starting values by section, each in its table's order. A section missing here
+    /// starts at its defaults, switched out: bypassed, disabled, a send at -inf.
+    pub values: Vec<(Section, Vec<f32>)>,
+}
+
+impl ChannelSetup {
+    /// The starting values given for `section`, if any.
+    pub fn values_of(&self, section: Section) -> Option<&[f32]> {
+        self.values.iter().find(|(s, _)| *s == section).map(|(_, v)| v.as_slice())
+    }
+
+    /// Switches out every processor that has a bypass (EQ bands, dynamics, the limiter): the
+    /// print without master processing. The limiter keeps its look-ahead delay, so both
+    /// prints line up sample for sample.
+    pub fn bypass_processing(&mut self) {
+        for (section, values) in &mut self.values {
+            for (value, def) in values.iter_mut().zip(defs_of(*section)) {
+                if def.role == Role::Bypass {
+                    *value = 1.0;
+                }
+            }
+        }
+    }
+
+    /// Whether the channel runs `insert`.
+    pub fn has(&self, insert: InsertKind) -> bool {
+        self.inserts.contains(&insert)
+    }
+}
