@@ -28,11 +28,14 @@ pub struct CompressorSettings {
     pub release_ms: f32,
     pub makeup_db: f32,
     pub detector: Detector,
+    /// How much of the compressed signal is heard beside the dry one (parallel compression):
+    /// the gain is `1 - mix + mix * compressed gain`, so 1 is the compressor alone.
+    pub mix: f32,
     pub bypass: bool,
 }
 
 /// The compressor's parameters, in the order `CompressorSettings::from_values` reads them.
-pub const COMPRESSOR_PARAMS: [ParamDef; 8] = [
+pub const COMPRESSOR_PARAMS: [ParamDef; 9] = [
     ParamDef::setting("threshold", "threshold_db", Unit::Db, (-80.0, 0.0), -18.0, "level where compression starts"),
     ParamDef::setting("ratio", "ratio", Unit::Ratio, (1.0, 20.0), 3.0, "dB in for each dB out above the threshold"),
     ParamDef::setting("knee", "knee_db", Unit::Db, (0.0, 24.0), 6.0, "width of the soft knee around the threshold"),
@@ -40,6 +43,14 @@ pub const COMPRESSOR_PARAMS: [ParamDef; 8] = [
     ParamDef::setting("release", "release_ms", Unit::Ms, (5.0, 3_000.0), 120.0, "time to let go after a fall"),
     ParamDef::setting("makeup", "makeup_db", Unit::Db, (0.0, 24.0), 0.0, "gain added after compression"),
     ParamDef::setting("detector", "detector", Unit::Choice(DETECTORS), (0.0, 1.0), 0.0, "peak or RMS level detection"),
+    ParamDef::setting(
+        "mix",
+        "mix",
+        Unit::Amount,
+        (0.0, 1.0),
+        1.0,
+        "parallel compression: the share of compressed signal (100%: all)",
+    ),
     ParamDef::switch("bypass", "bypass", false, "takes the compressor out").with_role(Role::Bypass),
 ];
 
@@ -48,7 +59,7 @@ const DETECTORS: &[&str] = &["peak", "rms"];
 impl CompressorSettings {
     /// Settings from values in the order of `COMPRESSOR_PARAMS`.
     pub fn from_values(values: &[f32; COMPRESSOR_PARAMS.len()]) -> Self {
-        let [threshold_db, ratio, knee_db, attack_ms, release_ms, makeup_db, detector, bypass] = *values;
+        let [threshold_db, ratio, knee_db, attack_ms, release_ms, makeup_db, detector, mix, bypass] = *values;
         Self {
             threshold_db,
             ratio,
@@ -57,6 +68,7 @@ impl CompressorSettings {
             release_ms,
             makeup_db,
             detector: if detector >= 0.5 { Detector::Rms } else { Detector::Peak },
+            mix,
             bypass: bypass >= 0.5,
         }
     }
@@ -93,6 +105,7 @@ pub struct Compressor {
     /// Smoothed gain change in dB (<= 0).
     reduction_db: f32,
     makeup_db: Smoother,
+    mix: Smoother,
     /// Linear gain applied at the end of the last block (interpolation starts here).
     gain: f32,
 }
@@ -114,6 +127,7 @@ impl Compressor {
             reduction_db: 0.0,
             gain: db_to_gain(if settings.bypass { 0.0 } else { settings.makeup_db }),
             makeup_db: Smoother::new(if settings.bypass { 0.0 } else { settings.makeup_db }, GLIDE_MS, sample_rate),
+            mix: Smoother::new(settings.mix, GLIDE_MS, sample_rate),
         };
         c.set(settings);
         c
@@ -123,13 +137,17 @@ impl Compressor {
         self.settings = settings;
         self.attack_pole = pole_for(settings.attack_ms, self.sample_rate);
         self.release_pole = pole_for(settings.release_ms, self.sample_rate);
+        self.attack_pole_step = self.attack_pole.powi(GAIN_STEP as i32);
+        self.release_pole_step = self.release_pole.powi(GAIN_STEP as i32);
         self.makeup_db.set_target(if settings.bypass { 0.0 } else { settings.makeup_db });
+        self.mix.set_target(settings.mix);
     }
 
-    /// Jumps the makeup gain to its setting without gliding.
+    /// Jumps the makeup gain and the mix to their settings without gliding.
     pub fn settle(&mut self) {
         self.makeup_db.reset(self.makeup_db.target());
-        self.gain = db_to_gain(self.reduction_db + self.makeup_db.current());
+        self.mix.reset(self.mix.target());
+        self.gain = parallel_gain(self.mix.current(), db_to_gain(self.reduction_db + self.makeup_db.current()));
     }
 
     /// Compresses the block in place; returns the largest gain reduction in dB (>= 0).
@@ -138,7 +156,7 @@ impl Compressor {
     /// `GAIN_STEP` samples (the per-sample log/exp would cost more than all the EQ bands) and
     /// interpolated linearly in between, which keeps the static curve exact and the gain smooth.
     pub fn process(&mut self, block: &mut AudioBlock) -> f32 {
-        if self.settings.bypass && self.reduction_db == 0.0 && self.makeup_db.is_settled() {
+        if self.settings.bypass && self.reduction_db == 0.0 && self.makeup_db.is_settled() && self.gain == 1.0 {
             return 0.0;
         }
         // A whole sub-block, the usual case, compiles with every loop length known.
@@ -164,8 +182,9 @@ impl Compressor {
                 *level = if a > *level { a } else { *level };
             }
         }
-        // Makeup changes are rare: glide it once per block.
+        // Makeup and mix changes are rare: glide them once per block (the gain is interpolated).
         let makeup_db = self.makeup_db.advance(frames);
+        let mix = self.mix.advance(frames);
         // Passes over the groups so that only the smoothing is serial: the logs and
         // exponentials of different groups are independent, and their loops vectorise.
         const GROUPS: usize = MAX_BLOCK / GAIN_STEP;
@@ -212,7 +231,7 @@ impl Compressor {
         }
         let mut targets = [0.0f32; GROUPS];
         for (target, reduction) in targets.iter_mut().zip(&reduction_db) {
-            *target = db_to_gain(reduction + makeup_db);
+            *target = parallel_gain(mix, db_to_gain(reduction + makeup_db));
         }
         let mut gains = [0.0f32; MAX_BLOCK];
         for (g, gains) in gains[..frames].chunks_mut(GAIN_STEP).enumerate() {
@@ -230,6 +249,13 @@ impl Compressor {
         }
         -deepest
     }
+}
+
+/// The gain of the dry signal plus `mix` of the compressed one. At mix 1 it is exactly the
+/// compressed gain (0 + 1 * g), so a compressor without parallel mix sounds as it always did.
+#[inline(always)]
+fn parallel_gain(mix: f32, compressed: f32) -> f32 {
+    (1.0 - mix) + mix * compressed
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -352,6 +378,7 @@ impl Gate {
 mod tests {
     use super::*;
     use crate::dsp::fastmath::db_to_gain_exact;
+    use crate::dsp::smoothing::pole_for;
 
     const FS: f32 = 48_000.0;
 
@@ -364,6 +391,7 @@ mod tests {
             release_ms: 50.0,
             makeup_db: 2.0,
             detector: Detector::Peak,
+            mix: 1.0,
             bypass: false,
         }
     }
@@ -391,6 +419,64 @@ mod tests {
                 let out = settled_output_db(&mut comp, input_db, 2);
                 assert!((out - formula).abs() < 0.1, "{detector:?} at {input_db} dB: {out} vs {formula}");
             }
+        }
+    }
+
+    #[test]
+    fn gain_reduction_follows_the_attack_and_release_times() {
+        // A 1 kHz square wave (its level is the same at every sample, so the detector's
+        // envelope is the formula's): 16 dB over a hard-knee threshold at 4:1 wants 12 dB.
+        let s = CompressorSettings { knee_db: 0.0, attack_ms: 10.0, release_ms: 100.0, makeup_db: 0.0, ..settings() };
+        let mut comp = Compressor::new(s, FS);
+        let square = |level_db: f32, block: &mut AudioBlock, start: usize| {
+            for (i, x) in block.channel_mut(0).iter_mut().enumerate() {
+                let sign = if (start + i) % 48 < 24 { 1.0 } else { -1.0 };
+                *x = sign * db_to_gain_exact(level_db);
+            }
+        };
+        let mut block = AudioBlock::new(1);
+        let (attack, release) = (pole_for(s.attack_ms, FS), pole_for(s.release_ms, FS));
+        for k in 1..=30 {
+            square(-4.0, &mut block, k * 64);
+            let reduction = comp.process(&mut block);
+            let formula = 12.0 * (1.0 - attack.powi(64 * k as i32));
+            assert!((reduction - formula).abs() < 0.05, "attack, block {k}: {reduction} dB vs {formula}");
+        }
+        for k in 1..=300 {
+            square(-40.0, &mut block, k * 64);
+            comp.process(&mut block);
+            let reduction = -comp.reduction_db;
+            let formula = 12.0 * release.powi(64 * k as i32);
+            assert!((reduction - formula).abs() < 0.05, "release, block {k}: {reduction} dB vs {formula}");
+        }
+    }
+
+    #[test]
+    fn parallel_mix_adds_the_dry_signal_to_the_compressed_one() {
+        // A 1 kHz sine at -6 dBFS peak, 14 dB over the threshold: the peak detector sees its
+        // peaks, the compressed gain is the static curve's (a slow release holds it between
+        // peaks), and the mix adds the dry sine.
+        let s = CompressorSettings { attack_ms: 1.0, release_ms: 1_000.0, ..settings() };
+        let peak_db = -6.0;
+        let compressed = db_to_gain_exact(s.gain_change_db(peak_db) + s.makeup_db);
+        for mix in [1.0, 0.5, 0.25, 0.0] {
+            let mut comp = Compressor::new(CompressorSettings { mix, ..s }, FS);
+            let mut block = AudioBlock::new(1);
+            let mut phase = 0usize;
+            let mut out_peak = 0.0f32;
+            for b in 0..(FS as usize / 64) {
+                for x in block.channel_mut(0) {
+                    *x = db_to_gain_exact(peak_db) * (2.0 * std::f32::consts::PI * 1000.0 * phase as f32 / FS).sin();
+                    phase += 1;
+                }
+                comp.process(&mut block);
+                if b > FS as usize / 128 {
+                    out_peak = block.channel(0).iter().fold(out_peak, |m, x| m.max(x.abs()));
+                }
+            }
+            let formula = db_to_gain_exact(peak_db) * ((1.0 - mix) + mix * compressed);
+            let error_db = 20.0 * (out_peak / formula).log10();
+            assert!(error_db.abs() < 0.2, "mix {mix}: peak {out_peak}, formula {formula} ({error_db:+.2} dB)");
         }
     }
 

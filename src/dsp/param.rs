@@ -211,6 +211,11 @@ impl ParamDef {
     }
 }
 
+/// The parameter of `table` with id key `key`.
+pub fn find<'a>(table: &'a [ParamDef], key: &str) -> Option<&'a ParamDef> {
+    table.iter().find(|def| def.key == key)
+}
+
 /// A section's values in the order of its table, as the processor's `from_values` reads them.
 /// The engine keeps a section's values side by side, so it hands out the run as an array.
 pub fn section_values<const N: usize>(values: &[f32], first: usize) -> &[f32; N] {

@@ -324,7 +324,7 @@ mod typing_tests {
             fader.parse("loud"),
             Err("strip.X.p: expected a level in dB or -inf (-inf dB .. +10.0 dB), found \"loud\"".into())
         );
-        let freq = spec(&eq::BAND_PARAMS[1][0]);
+        let freq = spec(crate::dsp::param::find(&eq::BAND_PARAMS[1], "freq").unwrap());
         assert_eq!(freq.parse("2.5k"), Ok(2500.0));
         assert_eq!(freq.parse("2.5 kHz"), Ok(2500.0));
         assert_eq!(freq.parse("120 Hz"), Ok(120.0));
@@ -333,7 +333,10 @@ mod typing_tests {
         assert_eq!(pan.parse("c"), Ok(0.0));
         assert_eq!(pan.parse("0.5"), Ok(0.5));
         assert_eq!(spec(&TOGGLE).parse("on"), Ok(1.0));
-        assert_eq!(spec(&dynamics::COMPRESSOR_PARAMS[6]).parse("RMS"), Ok(1.0));
+        assert_eq!(
+            spec(crate::dsp::param::find(&dynamics::COMPRESSOR_PARAMS, "detector").unwrap()).parse("RMS"),
+            Ok(1.0)
+        );
         assert_eq!(spec(&AMOUNT).parse("35%"), Ok(0.35));
     }
 
@@ -344,7 +347,7 @@ mod typing_tests {
         assert_eq!(fader.step(0.0, -1.0, true), -3.0);
         assert_eq!(fader.step(9.8, 1.0, true), 10.0);
         assert_eq!(fader.step(FADER_FLOOR_DB, 1.0, false), -60.0, "up from silence lands on the travel");
-        let freq = spec(&eq::BAND_PARAMS[1][0]);
+        let freq = spec(crate::dsp::param::find(&eq::BAND_PARAMS[1], "freq").unwrap());
         assert!((freq.step(1000.0, 1.0, true) - 1259.92).abs() < 0.01, "a third of an octave");
         assert_eq!(spec(&TOGGLE).step(0.0, 1.0, false), 1.0);
     }

@@ -161,24 +161,25 @@ mod tests {
     use super::*;
     use crate::dsp::dynamics::COMPRESSOR_PARAMS;
     use crate::dsp::eq::HPF_PARAMS;
+    use crate::dsp::param::find;
     use crate::engine::channel::OUTPUT_PARAMS;
 
     #[test]
     fn written_values_read_by_their_units_and_write_back_the_same() {
-        let fader = &OUTPUT_PARAMS[0];
+        let fader = find(&OUTPUT_PARAMS, "fader").unwrap();
         assert_eq!(decode(fader, &Scalar::Text("-inf".into())), Ok(-90.0));
         assert_eq!(decode(fader, &Scalar::Number(-6.0)), Ok(-6.0));
         assert_eq!(decode(fader, &Scalar::Number(14.0)), Err(BadValue::OutOfRange(14.0)));
         assert_eq!(decode(fader, &Scalar::Text("loud".into())), Err(BadValue::Kind("a level in dB or -inf")));
         assert_eq!(encode(fader, -90.0), Scalar::Text("-inf".into()));
-        let slope = &HPF_PARAMS[1];
+        let slope = find(&HPF_PARAMS, "slope").unwrap();
         assert_eq!(decode(slope, &Scalar::Number(24.0)), Ok(1.0));
         assert_eq!(decode(slope, &Scalar::Number(18.0)), Err(BadValue::NotOffered("18".into())));
         assert_eq!(encode(slope, 1.0), Scalar::Number(24.0));
-        let detector = &COMPRESSOR_PARAMS[6];
+        let detector = find(&COMPRESSOR_PARAMS, "detector").unwrap();
         assert_eq!(decode(detector, &Scalar::Text("RMS".into())), Ok(1.0));
         assert_eq!(encode(detector, 1.0), Scalar::Text("rms".into()));
-        let bypass = &COMPRESSOR_PARAMS[7];
+        let bypass = find(&COMPRESSOR_PARAMS, "bypass").unwrap();
         assert_eq!(decode(bypass, &Scalar::Bool(true)), Ok(1.0));
         assert_eq!(decode(bypass, &Scalar::Number(1.0)), Err(BadValue::Kind("true or false")));
     }
