@@ -8,6 +8,7 @@
 
 pub mod automation;
 pub mod channel;
+pub mod lane;
 pub mod params;
 mod routing;
 pub mod setup;
@@ -23,11 +24,11 @@ use routing::Routing;
 use setup::{ChannelKind, ChannelSetup, MixSetup};
 use telemetry::Telemetry;
 
-use crate::automation::Mode;
 use crate::dsp::biquad::PACK;
 use crate::dsp::denormal::FlushDenormals;
 use crate::dsp::eq::{FrontFilters, run_pack};
 use crate::dsp::{AudioBlock, MAX_BLOCK};
+use automation::Mode;
 
 /// The id prefix (and the name) of the master.
 pub const MASTER: &str = "master";

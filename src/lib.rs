@@ -14,3 +14,7 @@ pub mod ui;
 #[cfg(all(test, debug_assertions))]
 #[global_allocator]
 static ALLOCATIONS_CHECKED: assert_no_alloc::AllocDisabler = assert_no_alloc::AllocDisabler;
+
+/// The lines the layout keeps, checked on the source.
+#[cfg(test)]
+mod boundaries;

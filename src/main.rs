@@ -368,11 +368,11 @@ fn play(args: &OpenArgs) -> Result<ExitCode> {
     jack.stop();
     let view = &jack.view;
     println!(
-        "stopped: {} xruns, {} stem underruns, {} stem read errors, {} allocations on the audio thread",
+        "stopped: {} xruns, {} stem underruns, {} stem read errors, {}",
         jack.xruns.load(Ordering::Relaxed),
         view.stem_underruns.load(Ordering::Relaxed),
         jack.stem_read_errors(),
-        view.rt_allocations.load(Ordering::Relaxed)
+        jack_backend::allocations_checked(view)
     );
     let automation = &telemetry.automation;
     let dropped = automation.record_overflows.load(Ordering::Relaxed);

@@ -131,6 +131,16 @@ impl jack::ProcessHandler for Processor {
     }
 }
 
+/// What the closing summary says of allocations on the audio thread: the count in debug
+/// builds, which check every callback; release builds do not check.
+pub fn allocations_checked(view: &TransportView) -> String {
+    if cfg!(debug_assertions) {
+        format!("{} allocations on the audio thread", view.rt_allocations.load(Ordering::Relaxed))
+    } else {
+        "allocations on the audio thread not checked (release build)".to_string()
+    }
+}
+
 /// Runs the engine; in debug builds, counts any allocation it makes.
 fn run_checked(view: &TransportView, f: impl FnOnce()) {
     #[cfg(debug_assertions)]

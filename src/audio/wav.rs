@@ -432,6 +432,7 @@ mod tests {
             });
             // SAFETY: AVX2 (and so SSSE3) is present (checked above).
             let sse = decoded(&|out| unsafe { simd::decode_int24(&bytes, out, frames) });
+            // SAFETY: as above.
             let avx = decoded(&|out| unsafe { simd::decode_int24_avx2(&bytes, out, frames) });
             assert_eq!(sse, plain, "{channels} channels, SSSE3");
             assert_eq!(avx, plain, "{channels} channels, AVX2");

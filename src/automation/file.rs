@@ -21,7 +21,7 @@ pub const FILE_NAME: &str = "automation.yaml";
 pub struct AutomationDoc {
     pub version: u32,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub modes: BTreeMap<String, Mode>,
+    pub modes: BTreeMap<String, ModeDoc>,
     /// Derived from the passes; written for readers.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub lanes: BTreeMap<String, String>,
@@ -45,6 +45,34 @@ pub struct PassDoc {
 
 fn yes() -> bool {
     true
+}
+
+/// A mode as the file writes it: its name.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ModeDoc(pub Mode);
+
+impl Serialize for ModeDoc {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.0.name())
+    }
+}
+
+impl<'de> Deserialize<'de> for ModeDoc {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        // A visitor keeps serde_yaml's position on the offending name.
+        struct ModeVisitor;
+        impl serde::de::Visitor<'_> for ModeVisitor {
+            type Value = ModeDoc;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                let names: Vec<&str> = Mode::ALL.iter().map(|m| m.name()).collect();
+                write!(f, "an automation mode ({})", names.join(", "))
+            }
+            fn visit_str<E: serde::de::Error>(self, name: &str) -> Result<ModeDoc, E> {
+                Mode::parse(name).map(ModeDoc).ok_or_else(|| E::invalid_value(serde::de::Unexpected::Str(name), &self))
+            }
+        }
+        d.deserialize_str(ModeVisitor)
+    }
 }
 
 /// Where a session's automation lives: `automation.yaml` in a session folder; beside a
@@ -124,7 +152,7 @@ pub fn load(path: &Path, table: &ParamTable) -> Result<Store, LoadError> {
                 .collect(),
         })
         .collect();
-    Ok(Store::new(doc.modes, passes))
+    Ok(Store::new(doc.modes.into_iter().map(|(id, mode)| (id, mode.0)).collect(), passes))
 }
 
 fn check(doc: &AutomationDoc, table: &ParamTable) -> Vec<Finding> {
@@ -184,7 +212,8 @@ pub fn to_doc(store: &Store, table: &ParamTable) -> AutomationDoc {
                 .collect(),
         })
         .collect();
-    AutomationDoc { version: 1, modes: store.modes.clone(), lanes, passes }
+    let modes = store.modes.iter().map(|(id, &mode)| (id.clone(), ModeDoc(mode))).collect();
+    AutomationDoc { version: 1, modes, lanes, passes }
 }
 
 /// Writes the store atomically.

@@ -166,7 +166,7 @@ pub fn save(map: &ControllerMap, learned: &ControlDoc) -> Result<PathBuf, String
     controls.retain(|doc| key(doc) != key(learned));
     controls.push(learned.clone());
     let doc = UserMap { device: &map.device, port_match: &map.port_match, controls };
-    let yaml = serde_yaml::to_string(&doc).map_err(|e| e.to_string())?;
+    let yaml = crate::session::load::to_yaml_of(&doc);
     let text = format!(
         "# Bindings learned in headroom's console for {}, laid over its map when it connects.\n# Edit freely (`headroom check` this file); learning again rewrites it.\n{yaml}",
         map.device

@@ -2,7 +2,7 @@
 //! interpolation that suits the parameter (straight lines in dB or pan, a geometric glide
 //! in Hz, steps for switches and choices).
 
-use crate::engine::params::{ParamSpec, Unit};
+use super::params::{ParamSpec, Unit};
 
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Point {
