@@ -346,25 +346,20 @@ fn play(args: &OpenArgs) -> Result<ExitCode> {
         signal_hook::flag::register(signal, stop.clone())?;
     }
     let console = !args.headless && std::io::stdout().is_terminal() && std::io::stdin().is_terminal();
-    let outcome = if console {
-        let info = EngineInfo {
-            client_name: jack.client_name.clone(),
-            sample_rate: jack.sample_rate,
-            period: jack.buffer_size,
-        };
-        let mut app = App::new(loaded.doc.clone(), loaded.file.clone(), params, values, info);
+    let info =
+        EngineInfo { client_name: jack.client_name.clone(), sample_rate: jack.sample_rate, period: jack.buffer_size };
+    let mut app = App::new(loaded.doc.clone(), loaded.file.clone(), params, values, info);
+    let ending = if console {
         app.monochrome = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
-        match shell::run(app, &mut jack, &telemetry, commands, surfaces, &recorder, &stop) {
-            Ok(Ending::Signalled { autosaved: Some(file) }) => {
-                println!("stopped by a signal; unsaved changes kept in {}", file.display());
-                Ok(())
-            }
-            Ok(_) => Ok(()),
-            Err(e) => Err(e),
-        }
+        shell::run(app, &mut jack, &telemetry, commands, surfaces, &recorder, &stop)
     } else {
-        headless::run(&mut jack, &params, surfaces, &telemetry, commands, &recorder, &stop)
+        headless::run(app, &mut jack, &telemetry, commands, surfaces, &recorder, &stop)
     };
+    let outcome = ending.map(|ending| {
+        if let Ending::Signalled { autosaved: Some(file) } = ending {
+            println!("stopped by a signal; unsaved changes kept in {}", file.display());
+        }
+    });
     jack.stop();
     let view = &jack.view;
     println!(

@@ -244,7 +244,7 @@ fn saving_a_layout_makes_a_session_folder_and_keeps_the_template() {
     // Carry the save out as the shell does, with "where we run" being a scratch folder.
     let here = tempfile::tempdir().unwrap();
     let target = here.path().join(file);
-    let saved = headroom::ui::shell::save(&target, version.clone(), doc.clone(), new_folder.clone()).unwrap();
+    let saved = headroom::ui::executor::save(&target, version.clone(), doc.clone(), new_folder.clone()).unwrap();
     app.update(Msg::Saved(Ok(saved)));
     assert!(!app.is_dirty());
     assert_eq!(app.file, target, "later saves go to the new session");
@@ -523,4 +523,75 @@ fn a_ride_on_the_console_starts_from_the_lane_and_the_mouse_holds_a_touch() {
     automation_readings(&mut app, &[("strip.Lead.fader", Mode::Read, reading, -3.0)], false, false);
     automation_readings(&mut app, &[("strip.Lead.fader", Mode::Off, 0, -3.0)], false, false);
     assert_eq!((app.values.get(lead), app.shown(lead)), (-3.0, -3.0));
+}
+
+#[test]
+fn a_typed_value_out_of_range_is_refused_and_a_step_stops_at_the_end_and_says_so() {
+    let mut app = demo_app();
+    key(&mut app, KeyCode::Right);
+    key(&mut app, KeyCode::Char('d'));
+    while app.table.spec(app.detail_param()).id != "strip.Bass.eq.2.gain" {
+        key(&mut app, KeyCode::Down);
+    }
+    let gain = app.detail_param();
+    let before = app.values.get(gain);
+    key(&mut app, KeyCode::Enter);
+    typed(&mut app, "350");
+    let told = app.status.as_ref().unwrap();
+    assert!(told.error, "said as a problem");
+    assert_eq!(told.text, "strip.Bass.eq.2.gain: 350 is out of range; expected -18.0 dB .. +18.0 dB");
+    assert_eq!(app.values.get(gain), before, "nothing changed");
+    key(&mut app, KeyCode::Enter);
+    typed(&mut app, "-2.5");
+    assert_eq!(app.values.get(gain), -2.5, "a value in range is taken");
+
+    // Raised in big steps, the fader stops at +10 dB and says it is at the top.
+    key(&mut app, KeyCode::Esc);
+    for _ in 0..10 {
+        key(&mut app, KeyCode::Char('K'));
+    }
+    assert_eq!(app.values.get(param(&app, "strip.Bass.fader")), 10.0);
+    assert_eq!(app.status.as_ref().unwrap().text, "strip.Bass.fader is at the top of its range (+10.0 dB)");
+}
+
+/// A typed command line, as headless standard input sends it.
+fn line(app: &mut App, text: &str) -> Vec<headroom::ui::model::Effect> {
+    let typed = headroom::ui::model::parse_line(text).unwrap().unwrap();
+    app.update(Msg::Typed(typed))
+}
+
+#[test]
+fn typed_commands_go_through_the_consoles_update_with_undo_the_unsaved_mark_and_the_quit_guard() {
+    use headroom::ui::model::Effect;
+    let mut app = demo_app();
+    app.keep_replies();
+    let fader = param(&app, "strip.Bass.fader");
+    let before = app.values.get(fader);
+    let effects = line(&mut app, "set strip.Bass.fader -6");
+    assert_eq!(effects, vec![Effect::Engine(Command::SetParam { param: fader, value: -6.0 })], "a recall, not a hand");
+    assert!(app.is_dirty(), "a typed set marks the session unsaved");
+    let effects = line(&mut app, "set strip.Bass.eq.2.gain 350");
+    assert!(effects.is_empty());
+    let replies: Vec<String> = app.take_replies().into_iter().map(|r| r.text).collect();
+    assert_eq!(
+        replies,
+        ["strip.Bass.fader = -6.0 dB", "strip.Bass.eq.2.gain: 350 is out of range; expected -18.0 dB .. +18.0 dB"]
+    );
+
+    // quit refuses while the set is unsaved; undo takes it back, redo brings it again.
+    assert!(!line(&mut app, "quit").contains(&Effect::Quit));
+    assert_eq!(app.take_replies()[0].text, "unsaved changes: `save` keeps them, `quit!` quits without saving");
+    line(&mut app, "undo");
+    assert_eq!(app.values.get(fader), before);
+    line(&mut app, "redo");
+    assert_eq!(app.values.get(fader), -6.0);
+
+    // save writes the mix as set; a version is saved beside it; quit! quits whatever is unsaved.
+    let Some(Effect::Save { doc, version: None, .. }) = line(&mut app, "save").pop() else { panic!("a save") };
+    assert_eq!(doc.strips[1].values.number("fader_db"), Some(-6.0));
+    let Some(Effect::Save { version: Some(version), .. }) = line(&mut app, "save-version rough mix").pop() else {
+        panic!("a version")
+    };
+    assert!(version.to_string_lossy().contains("versions/rough_mix-"), "{}", version.display());
+    assert_eq!(line(&mut app, "quit!"), vec![Effect::Quit]);
 }

@@ -128,8 +128,9 @@ impl Headroom {
         self.stdin.flush().unwrap();
     }
 
+    /// Ends the session, whatever is unsaved (`quit!`).
     fn quit(mut self) -> String {
-        self.send("quit");
+        self.send("quit!");
         let summary = self.expect_line("stopped:");
         let status = self.child.wait().unwrap();
         assert!(status.success(), "headroom exited with {status}");
@@ -194,6 +195,49 @@ fn ports_appear_and_a_sine_reaches_the_master_at_its_level_and_follows_the_fader
 
     let summary = headroom.quit();
     assert!(summary.contains("0 allocations on the audio thread"), "{summary}");
+}
+
+#[test]
+fn headless_set_undo_save_and_quit_behave_like_the_console_and_a_value_out_of_range_is_refused() {
+    let _turn = ONE_SERVER_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let server = private_server("typed");
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("session.yaml"), TONE_LAYOUT).unwrap();
+    let mut probe = Probe::start();
+    let mut headroom = Headroom::play(&server, dir.path(), &[]);
+    headroom.expect_line("on JACK as \"tone\"");
+
+    // Out of range: refused with the parameter, the value and the range; nothing heard changes.
+    headroom.send("set strip.Tone.eq.2.gain 350");
+    headroom.expect_line("strip.Tone.eq.2.gain: 350 is out of range; expected -18.0 dB .. +18.0 dB");
+    headroom.send("get strip.Tone.eq.2.gain");
+    headroom.expect_line("strip.Tone.eq.2.gain = +0.0 dB");
+
+    // set, then quit: refused while unsaved. undo and redo walk the change; `save` writes it.
+    headroom.send("set strip.Tone.fader -6");
+    headroom.expect_line("strip.Tone.fader = -6.0 dB");
+    headroom.send("quit");
+    headroom.expect_line("unsaved changes: `save` keeps them, `quit!` quits without saving");
+    headroom.send("undo");
+    headroom.expect_line("undo: strip.Tone.fader to +0.0 dB");
+    headroom.send("redo");
+    headroom.expect_line("redo: strip.Tone.fader to -6.0 dB");
+    std::thread::sleep(Duration::from_millis(150));
+    let (left, _) = probe.record(0.5);
+    assert!((db(rms(&left) / 0.25) + 6.0).abs() < 0.1, "heard at {} dB", db(rms(&left) / 0.25));
+    headroom.send("save-version rough");
+    headroom.expect_line("saved ");
+    headroom.send("quit");
+    let summary = headroom.expect_line("stopped:");
+    assert!(summary.contains("0 allocations on the audio thread"), "{summary}");
+    let status = headroom.child.wait().unwrap();
+    assert!(status.success(), "headroom exited with {status}");
+
+    let saved = headroom::session::load::load(dir.path()).unwrap().doc;
+    assert_eq!(saved.strips[0].values.number("fader_db"), Some(-6.0));
+    let versions: Vec<_> = std::fs::read_dir(dir.path().join("versions")).unwrap().map(|e| e.unwrap().path()).collect();
+    assert_eq!(versions.len(), 1);
+    assert!(versions[0].file_name().unwrap().to_string_lossy().starts_with("rough-"), "{versions:?}");
 }
 
 /// A stem whose value tells the time: sample = 0.1 × seconds (DC; no filter touches it).
@@ -765,7 +809,7 @@ fn an_mcu_is_sent_motors_leds_and_names_never_drives_a_touched_fader_and_is_resy
 
     // Unplugged: the console says so. Plugged back: everything is shown again and it plays.
     device.unplug();
-    headroom.expect_line("Mackie Control: waiting for a MIDI port matching \"MCU-test\"");
+    headroom.expect_line("waiting for a port matching \"MCU-test\"");
     let mut device = MidiDevice::start("MCU-test");
     headroom.expect_line("Mackie Control connected on MCU-test:out");
     device.expect("motor 1 at -20 dB again", |m| m == motor(0, -20.0));
@@ -859,11 +903,11 @@ fn a_touch_pass_over_jack_is_kept_in_the_automation_file_played_back_and_taken_b
     headroom.expect_line("strip.Vox.fader = +0.0 dB");
 
     // Taken back, the lane is gone; brought back, it is there again, exactly.
-    headroom.send("undo");
+    headroom.send("undo pass");
     headroom.expect_line("took back pass 1");
     let without = std::fs::read_to_string(dir.path().join("ride.automation.yaml")).unwrap();
     assert!(without.contains("active: false") && !without.contains("lanes:"), "{without}");
-    headroom.send("redo");
+    headroom.send("redo pass");
     headroom.expect_line("brought back pass 1");
     let again = std::fs::read_to_string(dir.path().join("ride.automation.yaml")).unwrap();
     assert_eq!(again, file, "the same lane and history as before the undo");
@@ -892,7 +936,7 @@ fn an_mcu_writes_a_touch_pass_with_its_fader_lights_its_mode_buttons_and_a_read_
     // TOUCH puts the selected strip (S1) in Touch, and lights.
     device.send(&[0x90, 0x4D, 0x7F]);
     device.send(&[0x90, 0x4D, 0x00]);
-    headroom.expect_line("strip.S1: touch");
+    headroom.expect_line("S1: automation touch");
     device.expect("the Touch light lit", |m| m == [0x90, 0x4D, 0x7F]);
 
     // A pass: roll with writing armed; a hand on fader 1 takes it down to -20 dB and lets go.
@@ -919,7 +963,7 @@ fn an_mcu_writes_a_touch_pass_with_its_fader_lights_its_mode_buttons_and_a_read_
     device.clear();
     device.send(&[0x90, 0x4A, 0x7F]);
     device.send(&[0x90, 0x4A, 0x00]);
-    headroom.expect_line("strip.S1: read");
+    headroom.expect_line("S1: automation read");
     device.expect("the Read light lit", |m| m == [0x90, 0x4A, 0x7F]);
     device.expect("the Touch light dark again", |m| m == [0x90, 0x4D, 0x00]);
     headroom.send("locate 0");

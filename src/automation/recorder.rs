@@ -233,6 +233,9 @@ pub struct Recorder {
     /// Counts the changes to `store`, so a reader knows when to look again.
     pub changes: Arc<AtomicU64>,
     pub events: Receiver<Event>,
+    /// Requests sent, and those the recorder has carried out: `settle` waits for the two to meet.
+    asked: AtomicU64,
+    answered: Arc<AtomicU64>,
     stop: Arc<AtomicBool>,
     thread: Option<JoinHandle<()>>,
 }
@@ -269,18 +272,43 @@ impl Recorder {
             told,
             follow,
         };
+        let answered = Arc::new(AtomicU64::new(0));
         let thread = {
-            let stop = stop.clone();
+            let (stop, answered) = (stop.clone(), answered.clone());
             std::thread::Builder::new()
                 .name("automation".into())
-                .spawn(move || keeper.run(&asked, &stop))
+                .spawn(move || keeper.run(&asked, &answered, &stop))
                 .expect("a thread for the automation")
         };
-        Recorder { requests, store: shared, changes, events, stop, thread: Some(thread) }
+        Recorder {
+            requests,
+            store: shared,
+            changes,
+            events,
+            asked: AtomicU64::new(0),
+            answered,
+            stop,
+            thread: Some(thread),
+        }
     }
 
     pub fn request(&self, request: Request) {
-        let _ = self.requests.send(request);
+        if self.requests.send(request).is_ok() {
+            self.asked.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// Waits (up to `timeout`) until every request sent so far has been carried out, so what
+    /// is read or said next follows them. Returns false if the recorder took longer.
+    pub fn settle(&self, timeout: std::time::Duration) -> bool {
+        let deadline = std::time::Instant::now() + timeout;
+        while self.answered.load(Ordering::Acquire) < self.asked.load(Ordering::Relaxed) {
+            if std::time::Instant::now() >= deadline {
+                return false;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
+        true
     }
 }
 
@@ -312,7 +340,7 @@ struct Keeper {
 }
 
 impl Keeper {
-    fn run(&mut self, asked: &Receiver<Request>, stop: &AtomicBool) {
+    fn run(&mut self, asked: &Receiver<Request>, answered: &AtomicU64, stop: &AtomicBool) {
         let ids: Vec<String> = self.store.automated();
         for (id, mode) in self.store.modes.clone() {
             if let Ok(param) = self.table.lookup(&id) {
@@ -323,6 +351,7 @@ impl Keeper {
         while !stop.load(Ordering::Relaxed) {
             while let Ok(request) = asked.try_recv() {
                 self.handle(request);
+                answered.fetch_add(1, Ordering::Release);
             }
             while let Ok(record) = self.link.records.pop() {
                 self.take(record);

@@ -113,9 +113,13 @@ impl ParamSpec {
             Unit::Choice(names) => names.join(", "),
             _ => format!("{} .. {}", self.format(self.min), self.format(self.max)),
         };
-        value
-            .map(|v| self.constrain(v))
-            .ok_or_else(|| format!("{}: expected {expected} ({range}), found \"{}\"", self.id, text.trim()))
+        let value =
+            value.ok_or_else(|| format!("{}: expected {expected} ({range}), found \"{}\"", self.id, text.trim()))?;
+        // Refused, not clamped: a typo must not land as a +18 dB boost.
+        if !(self.min..=self.max).contains(&value) {
+            return Err(format!("{}: {} is out of range; expected {range}", self.id, text.trim()));
+        }
+        Ok(self.constrain(value))
     }
 
     /// The value one step up (`direction` +1) or down (-1); `coarse` for the big step.
@@ -319,7 +323,12 @@ mod typing_tests {
         assert_eq!(fader.parse("-6"), Ok(-6.0));
         assert_eq!(fader.parse(" -4.5 dB"), Ok(-4.5));
         assert_eq!(fader.parse("-inf"), Ok(FADER_FLOOR_DB));
-        assert_eq!(fader.parse("+40"), Ok(10.0), "clamped into range");
+        assert_eq!(fader.parse("+40"), Err("strip.X.p: +40 is out of range; expected -inf dB .. +10.0 dB".into()));
+        assert_eq!(
+            fader.parse("-120 dB"),
+            Err("strip.X.p: -120 dB is out of range; expected -inf dB .. +10.0 dB".into())
+        );
+        assert_eq!(spec(&PAN).parse("L130"), Err("strip.X.p: L130 is out of range; expected L100 .. R100".into()));
         assert_eq!(
             fader.parse("loud"),
             Err("strip.X.p: expected a level in dB or -inf (-inf dB .. +10.0 dB), found \"loud\"".into())

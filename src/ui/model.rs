@@ -8,8 +8,10 @@
 //! parameter, the target takes the value automation left it at.
 
 mod automation;
+mod typed;
 
 pub use automation::{AutomationPanel, AutomationReading};
+pub use typed::{Typed, parse_line};
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -148,6 +150,15 @@ pub enum Msg {
     Surface(SurfaceEvent),
     /// The automation history changed (a pass kept, taken back, named, a mode set).
     Passes(Box<Store>),
+    /// A command typed as a line (headless standard input).
+    Typed(Typed),
+}
+
+/// Something the app said, kept in order for a front end that prints it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Reply {
+    pub text: String,
+    pub problem: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -313,6 +324,8 @@ pub struct App {
     done: Vec<Edit>,
     undone: Vec<Edit>,
     quit_armed: bool,
+    /// Everything said, for a front end that prints it (`None`: the status line is enough).
+    replies: Option<Vec<Reply>>,
     pub size: (u16, u16),
     pub monochrome: bool,
     /// The control surfaces, as they last reported.
@@ -375,6 +388,7 @@ impl App {
             done: Vec::new(),
             undone: Vec::new(),
             quit_armed: false,
+            replies: None,
             size: (80, 24),
             monochrome: false,
             surfaces: Vec::new(),
@@ -442,8 +456,19 @@ impl App {
             Msg::SurfaceDevices(Err(e)) => self.say(format!("cannot list MIDI devices: {e}"), true),
             Msg::Surface(event) => self.surface_event(event, &mut effects),
             Msg::Passes(store) => self.take_store(*store),
+            Msg::Typed(typed) => self.typed(typed, &mut effects),
         }
         effects
+    }
+
+    /// From now on, keeps everything the app says for `take_replies` (a front end that prints).
+    pub fn keep_replies(&mut self) {
+        self.replies.get_or_insert_with(Vec::new);
+    }
+
+    /// What the app said since the last call, in order.
+    pub fn take_replies(&mut self) -> Vec<Reply> {
+        self.replies.as_mut().map(std::mem::take).unwrap_or_default()
     }
 
     fn surface_event(&mut self, event: SurfaceEvent, effects: &mut Vec<Effect>) {
@@ -568,6 +593,9 @@ impl App {
     }
 
     fn say(&mut self, text: String, error: bool) {
+        if let Some(replies) = &mut self.replies {
+            replies.push(Reply { text: text.clone(), problem: error });
+        }
         self.status = Some(Status { text, error, until_s: self.readings.now_s + STATUS_S });
     }
 
@@ -951,7 +979,14 @@ impl App {
 
     fn step(&mut self, param: ParamIndex, direction: f32, coarse: bool, effects: &mut Vec<Effect>) {
         // From where it is shown: a ride taking over from a lane starts where the lane is.
-        let next = self.table.spec(param).step(self.shown(param), direction, coarse);
+        let spec = self.table.spec(param);
+        let next = spec.step(self.shown(param), direction, coarse);
+        let end = if direction > 0.0 { spec.max } else { spec.min };
+        if next == end && !spec.is_discrete() {
+            // Stepped to the end of its range: it stops there, and says so.
+            let which = if direction > 0.0 { "top" } else { "bottom" };
+            self.say(format!("{} is at the {which} of its range ({})", spec.id, spec.format(end)), false);
+        }
         self.set(param, next, effects);
     }
 
@@ -961,14 +996,27 @@ impl App {
 
     /// A hand on the console sets a parameter: the target changes, goes to the engine as
     /// a move (automation sees a touch) and is recorded for undo.
+    /// A hand on the control (the console's keys, mouse and prompt, a surface).
     fn set(&mut self, param: ParamIndex, value: f32, effects: &mut Vec<Effect>) {
+        self.set_value(param, value, true, effects);
+    }
+
+    /// Changes a parameter's target, as one undo step with the changes of the same gesture;
+    /// `by_hand` makes it a move (a touch for automation) rather than a value put in place.
+    fn set_value(&mut self, param: ParamIndex, value: f32, by_hand: bool, effects: &mut Vec<Effect>) {
         let value = self.table.spec(param).constrain(value);
         let before = self.values.get(param);
-        if value == before && value == self.shown(param) {
+        // A hand held still is still on the control (it keeps automation's touch); a value
+        // put in place where it already is changes nothing.
+        if value == before && value == self.shown(param) && !by_hand {
             return;
         }
         self.values.set(param, value);
-        effects.push(Effect::Engine(Command::Move { param, value }));
+        effects.push(Effect::Engine(if by_hand {
+            Command::Move { param, value }
+        } else {
+            Command::SetParam { param, value }
+        }));
         self.warn_if_lane_plays(param);
         if value == before {
             // A move over a lane that does not change the target: nothing to undo.
@@ -1098,14 +1146,7 @@ impl App {
                 Ok(value) => self.set(param, value, effects),
                 Err(e) => self.say(e, true),
             },
-            PromptFor::VersionName => {
-                let name: String =
-                    text.trim().chars().map(|c| if c.is_alphanumeric() || c == '-' { c } else { '_' }).collect();
-                if name.is_empty() {
-                    return self.say("a version needs a name".into(), true);
-                }
-                self.save(Some(name), effects);
-            }
+            PromptFor::VersionName => self.save_version(text, effects),
             PromptFor::Route(index) => {
                 let before = self.channels[index].output.clone();
                 if before != text {
@@ -1152,6 +1193,15 @@ impl App {
     /// The session document with the mix as it stands.
     pub fn current_doc(&self) -> SessionDoc {
         doc_with_values(&self.doc, &self.table, &self.saved_values, &self.values)
+    }
+
+    /// Saves, and keeps a copy named `name` (letters, digits and dashes) and dated in `versions/`.
+    fn save_version(&mut self, name: &str, effects: &mut Vec<Effect>) {
+        let name: String = name.trim().chars().map(|c| if c.is_alphanumeric() || c == '-' { c } else { '_' }).collect();
+        if name.is_empty() {
+            return self.say("a version needs a name".into(), true);
+        }
+        self.save(Some(name), effects);
     }
 
     fn save(&mut self, version: Option<String>, effects: &mut Vec<Effect>) {

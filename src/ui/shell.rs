@@ -6,17 +6,15 @@
 //! through the rtrb ring (a full ring keeps them queued here, in order), readings are
 //! atomics.
 
-use std::collections::VecDeque;
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc;
 
-use crate::automation::file as automation_file;
-use crate::automation::recorder::{self, Recorder};
+use crate::automation::recorder::Recorder;
 use crate::control::learn::Learn;
-use crate::control::link::{self, Links};
+use crate::control::link::Links;
 use crate::control::surface::{ParamMirror, SurfaceEvent};
 use std::time::{Duration, Instant};
 
@@ -27,13 +25,12 @@ use ratatui::crossterm::event::{self, DisableMouseCapture, EnableMouseCapture, E
 use ratatui::crossterm::terminal::{self, EnterAlternateScreen, LeaveAlternateScreen};
 use ratatui::crossterm::{cursor, execute};
 
-use super::model::{App, AutomationReading, ChannelReading, Effect, Loudness, Msg, Readings, TransportRequest};
+use super::executor::{Executor, autosave};
+use super::model::{App, AutomationReading, ChannelReading, Loudness, Msg, Readings};
 use super::view;
-use crate::audio::jack_backend::{JackSession, send};
+use crate::audio::jack_backend::JackSession;
 use crate::engine::Command;
 use crate::engine::telemetry::Telemetry;
-use crate::session::schema::SessionDoc;
-use crate::session::{load, templates};
 
 /// Frames a second when meters move.
 const FPS: u32 = 30;
@@ -75,7 +72,7 @@ pub fn run(
     mut app: App,
     session: &mut JackSession,
     telemetry: &Arc<Telemetry>,
-    mut commands: rtrb::Producer<Command>,
+    commands: rtrb::Producer<Command>,
     surfaces: Surfaces,
     recorder: &Recorder,
     stop_requested: &AtomicBool,
@@ -93,7 +90,7 @@ pub fn run(
         let mut terminal =
             Terminal::new(CrosstermBackend::new(std::io::stdout())).map_err(|e| format!("terminal: {e}"))?;
         let engine = EngineLink { session, telemetry, recorder };
-        event_loop(&mut app, &mut terminal, &engine, &mut commands, surfaces, stop_requested)
+        event_loop(&mut app, &mut terminal, &engine, commands, surfaces, stop_requested)
     })();
     restore_terminal();
     let _ = std::panic::take_hook();
@@ -120,14 +117,14 @@ fn event_loop<W: Write>(
     app: &mut App,
     terminal: &mut Terminal<CrosstermBackend<W>>,
     engine: &EngineLink,
-    commands: &mut rtrb::Producer<Command>,
+    commands: rtrb::Producer<Command>,
     surfaces: Surfaces,
     stop_requested: &AtomicBool,
 ) -> Result<bool, String> {
     let EngineLink { session, telemetry, recorder } = *engine;
     let (wake, woken) = mpsc::channel();
     let surface_wake = wake.clone();
-    let Surfaces { events, mirror, selected, learn, mut links } = surfaces;
+    let Surfaces { events, mirror, selected, learn, links } = surfaces;
     // Surface events wake the loop like keys do.
     std::thread::Builder::new()
         .name("headroom-surface-events".into())
@@ -149,15 +146,13 @@ fn event_loop<W: Write>(
             }
         })
         .map_err(|e| e.to_string())?;
+    let mut executor = Executor::new(session, recorder, (mirror, learn, links), commands, false);
     let size = terminal.size().map_err(|e| e.to_string())?;
     app.update(Msg::Resize(size.width, size.height));
     let started = Instant::now();
     let frame = Duration::from_secs(1) / FPS;
     let mut next_frame = Instant::now();
-    let mut unsent: VecDeque<Command> = VecDeque::new();
     let mut on_screen = None;
-    // The history seen last (the recorder counts its changes); the first look always reads it.
-    let mut history_seen = u64::MAX;
     loop {
         if stop_requested.load(Ordering::Relaxed) {
             return Ok(false);
@@ -179,52 +174,18 @@ fn event_loop<W: Write>(
             Err(mpsc::RecvTimeoutError::Timeout) => {
                 next_frame = (next_frame + frame).max(Instant::now());
                 let mut msgs = vec![Msg::Readings(read_engine(session, telemetry, started))];
-                msgs.extend(recorder.events.try_iter().map(|event| match event {
-                    recorder::Event::Said(text) => Msg::Info(text),
-                    recorder::Event::Problem(text) => Msg::Problem(text),
-                }));
-                let changes = recorder.changes.load(Ordering::Relaxed);
-                if changes != history_seen {
-                    history_seen = changes;
-                    let store = recorder.store.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
-                    msgs.push(Msg::Passes(Box::new(store)));
-                }
+                msgs.extend(executor.recorder_news());
                 msgs
             }
             Err(mpsc::RecvTimeoutError::Disconnected) => return Err("the terminal closed".into()),
         };
         for msg in msgs {
-            for effect in app.update(msg) {
-                match effect {
-                    Effect::Engine(command) => {
-                        if let Command::SetParam { param, value } | Command::Move { param, value } = command {
-                            mirror.set(param, value);
-                        }
-                        unsent.push_back(command)
-                    }
-                    Effect::Automation(request) => recorder.request(request),
-                    Effect::Quit => return Ok(true),
-                    other => {
-                        if let Some(reply) = carry_out(other, session, &learn, &mut links) {
-                            // A layout saved as a session folder: its automation goes along.
-                            if let Msg::Saved(Ok((files, _))) = &reply
-                                && files[0] != app.file
-                            {
-                                recorder.request(recorder::Request::MoveTo(automation_file::path_for(&files[0])));
-                            }
-                            app.update(reply);
-                        }
-                    }
-                }
+            if executor.update(app, msg) {
+                return Ok(true);
             }
         }
+        executor.flush();
         selected.store(app.selected, Ordering::Relaxed);
-        while let Some(command) = unsent.pop_front() {
-            if let Err(back) = send(commands, command) {
-                unsent.push_front(back);
-                break;
-            }
-        }
         draw_changes(terminal, &mut on_screen, app).map_err(|e| format!("terminal: {e}"))?;
     }
 }
@@ -299,81 +260,4 @@ pub fn read_engine(session: &JackSession, telemetry: &Telemetry, started: Instan
         write_enabled: automation.write_enabled.load(Ordering::Relaxed),
         pass_open: automation.pass_open.load(Ordering::Relaxed),
     }
-}
-
-/// Carries out an effect that is not an engine command; returns what the app must hear back.
-fn carry_out(effect: Effect, session: &JackSession, learn: &Learn, links: &mut Links) -> Option<Msg> {
-    match effect {
-        Effect::Transport(request) => {
-            let result = match request {
-                TransportRequest::Play => session.transport.start(),
-                TransportRequest::Stop => session.transport.stop(),
-                TransportRequest::Locate(frame) => session.transport.locate(frame as jack::Frames),
-            };
-            result.err().map(|e| Msg::Problem(format!("JACK refused the transport request: {e}")))
-        }
-        Effect::Loop { on, start, end } => {
-            let view = &session.view;
-            view.loop_start.store(start, Ordering::Relaxed);
-            view.loop_end.store(end, Ordering::Relaxed);
-            view.loop_on.store(on, Ordering::Relaxed);
-            None
-        }
-        Effect::Save { file, version, doc, new_folder } => Some(Msg::Saved(save(&file, version, doc, new_folder))),
-        Effect::Learn(request) => {
-            learn.arm(request);
-            None
-        }
-        Effect::CancelLearn => {
-            learn.cancel();
-            None
-        }
-        Effect::ListSurfaceDevices => Some(Msg::SurfaceDevices(link::devices())),
-        Effect::ConnectSurface(device) => Some(match links.connect(&device) {
-            Ok(told) => Msg::Info(told),
-            Err(e) => Msg::Problem(e),
-        }),
-        Effect::Engine(_) | Effect::Automation(_) | Effect::Quit => None,
-    }
-}
-
-/// Writes a save the app asked for; returns the files written and the document as written.
-pub fn save(
-    file: &Path,
-    version: Option<PathBuf>,
-    doc: Box<SessionDoc>,
-    new_folder: Option<PathBuf>,
-) -> Result<(Vec<PathBuf>, Box<SessionDoc>), String> {
-    let doc = match (new_folder, file.parent()) {
-        (Some(layout_dir), Some(dir)) => {
-            Box::new(templates::create_session_folder(dir, *doc, &layout_dir).map_err(|e| e.to_string())?.1)
-        }
-        _ => {
-            load::save(file, &doc).map_err(|e| format!("{}: {e}", file.display()))?;
-            doc
-        }
-    };
-    let mut written = vec![file.to_path_buf()];
-    if let Some(version) = version {
-        if let Some(dir) = version.parent() {
-            std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-        }
-        load::save(&version, &doc).map_err(|e| format!("{}: {e}", version.display()))?;
-        written.push(version);
-    }
-    Ok((written, doc))
-}
-
-/// On a forced stop with unsaved changes, keeps them beside the session (never over it).
-fn autosave(app: &App) -> Result<Option<PathBuf>, String> {
-    if !app.is_dirty() {
-        return Ok(None);
-    }
-    let file = match app.file.parent() {
-        Some(dir) if app.file.file_name().is_some_and(|n| n == "session.yaml") => dir.join("autosave.yaml"),
-        _ => PathBuf::from(format!("{}.autosave.yaml", app.name)),
-    };
-    load::save(&file, &app.current_doc())
-        .map_err(|e| format!("{}: could not keep unsaved changes: {e}", file.display()))?;
-    Ok(Some(file))
 }

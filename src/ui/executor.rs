@@ -1,0 +1,216 @@
+//! Carries out what `App::update` asks for, the same for every front end (the console,
+//! headless standard input): engine commands, queued in order while the ring is full;
+//! automation requests; the transport; saves; MIDI learn and surfaces. What an effect
+//! answers goes back into the app, and what that asks is carried out too, until nothing
+//! is left.
+
+use std::collections::VecDeque;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use super::model::{App, Effect, Msg, TransportRequest};
+use crate::audio::jack_backend::{JackSession, send};
+use crate::automation::file as automation_file;
+use crate::automation::recorder::{self, Recorder};
+use crate::control::learn::Learn;
+use crate::control::link::{self, Links};
+use crate::control::surface::ParamMirror;
+use crate::engine::Command;
+use crate::session::schema::SessionDoc;
+use crate::session::{load, templates};
+
+/// How long a front end that answers in order waits for the automation recorder.
+const RECORDER_ANSWERS_WITHIN: Duration = Duration::from_secs(2);
+
+pub struct Executor<'a> {
+    pub session: &'a JackSession,
+    pub recorder: &'a Recorder,
+    /// The parameter targets every control shares.
+    pub mirror: Arc<ParamMirror>,
+    pub learn: Arc<Learn>,
+    pub links: Links,
+    commands: rtrb::Producer<Command>,
+    unsent: VecDeque<Command>,
+    /// The recorder's history as last passed on (it counts its changes).
+    history_seen: u64,
+    /// Wait for the recorder after asking it something, so the next command sees the result
+    /// (typed commands); the console does not wait.
+    in_order: bool,
+}
+
+impl<'a> Executor<'a> {
+    pub fn new(
+        session: &'a JackSession,
+        recorder: &'a Recorder,
+        (mirror, learn, links): (Arc<ParamMirror>, Arc<Learn>, Links),
+        commands: rtrb::Producer<Command>,
+        in_order: bool,
+    ) -> Self {
+        Executor {
+            session,
+            recorder,
+            mirror,
+            learn,
+            links,
+            commands,
+            unsent: VecDeque::new(),
+            history_seen: u64::MAX,
+            in_order,
+        }
+    }
+
+    /// Updates the app with `msg` and carries out what it asks, and what the answers ask in
+    /// turn. Returns true when the app asked to quit.
+    pub fn update(&mut self, app: &mut App, msg: Msg) -> bool {
+        let mut messages = VecDeque::from([msg]);
+        let mut quit = false;
+        while let Some(msg) = messages.pop_front() {
+            let mut asked_recorder = false;
+            for effect in app.update(msg) {
+                match effect {
+                    Effect::Engine(command) => {
+                        if let Command::SetParam { param, value } | Command::Move { param, value } = command {
+                            self.mirror.set(param, value);
+                        }
+                        self.unsent.push_back(command);
+                    }
+                    Effect::Automation(request) => {
+                        self.recorder.request(request);
+                        asked_recorder = true;
+                    }
+                    Effect::Quit => quit = true,
+                    other => {
+                        if let Some(reply) = self.carry_out(other) {
+                            // A layout saved as a session folder: its automation goes along.
+                            if let Msg::Saved(Ok((files, _))) = &reply
+                                && files[0] != app.file
+                            {
+                                self.recorder.request(recorder::Request::MoveTo(automation_file::path_for(&files[0])));
+                                asked_recorder = true;
+                            }
+                            messages.push_back(reply);
+                        }
+                    }
+                }
+            }
+            if asked_recorder && self.in_order {
+                if !self.recorder.settle(RECORDER_ANSWERS_WITHIN) {
+                    messages.push_back(Msg::Problem("the automation recorder is slow to answer".into()));
+                }
+                messages.extend(self.recorder_news());
+            }
+        }
+        self.flush();
+        quit
+    }
+
+    /// What the recorder said, and its history when it changed, as messages for the app.
+    pub fn recorder_news(&mut self) -> Vec<Msg> {
+        let mut msgs: Vec<Msg> = self
+            .recorder
+            .events
+            .try_iter()
+            .map(|event| match event {
+                recorder::Event::Said(text) => Msg::Info(text),
+                recorder::Event::Problem(text) => Msg::Problem(text),
+            })
+            .collect();
+        let changes = self.recorder.changes.load(Ordering::Relaxed);
+        if changes != self.history_seen {
+            self.history_seen = changes;
+            let store = self.recorder.store.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
+            msgs.push(Msg::Passes(Box::new(store)));
+        }
+        msgs
+    }
+
+    /// Sends the engine commands waiting, in order, as far as the ring has room.
+    pub fn flush(&mut self) {
+        while let Some(command) = self.unsent.pop_front() {
+            if let Err(back) = send(&mut self.commands, command) {
+                self.unsent.push_front(back);
+                break;
+            }
+        }
+    }
+
+    /// Carries out an effect that is not an engine command; returns what the app must hear back.
+    fn carry_out(&mut self, effect: Effect) -> Option<Msg> {
+        let session = self.session;
+        match effect {
+            Effect::Transport(request) => {
+                let result = match request {
+                    TransportRequest::Play => session.transport.start(),
+                    TransportRequest::Stop => session.transport.stop(),
+                    TransportRequest::Locate(frame) => session.transport.locate(frame as jack::Frames),
+                };
+                result.err().map(|e| Msg::Problem(format!("JACK refused the transport request: {e}")))
+            }
+            Effect::Loop { on, start, end } => {
+                let view = &session.view;
+                view.loop_start.store(start, Ordering::Relaxed);
+                view.loop_end.store(end, Ordering::Relaxed);
+                view.loop_on.store(on, Ordering::Relaxed);
+                None
+            }
+            Effect::Save { file, version, doc, new_folder } => Some(Msg::Saved(save(&file, version, doc, new_folder))),
+            Effect::Learn(request) => {
+                self.learn.arm(request);
+                None
+            }
+            Effect::CancelLearn => {
+                self.learn.cancel();
+                None
+            }
+            Effect::ListSurfaceDevices => Some(Msg::SurfaceDevices(link::devices())),
+            Effect::ConnectSurface(device) => Some(match self.links.connect(&device) {
+                Ok(told) => Msg::Info(told),
+                Err(e) => Msg::Problem(e),
+            }),
+            Effect::Engine(_) | Effect::Automation(_) | Effect::Quit => None,
+        }
+    }
+}
+
+/// Writes a save the app asked for; returns the files written and the document as written.
+pub fn save(
+    file: &Path,
+    version: Option<PathBuf>,
+    doc: Box<SessionDoc>,
+    new_folder: Option<PathBuf>,
+) -> Result<(Vec<PathBuf>, Box<SessionDoc>), String> {
+    let doc = match (new_folder, file.parent()) {
+        (Some(layout_dir), Some(dir)) => {
+            Box::new(templates::create_session_folder(dir, *doc, &layout_dir).map_err(|e| e.to_string())?.1)
+        }
+        _ => {
+            load::save(file, &doc).map_err(|e| format!("{}: {e}", file.display()))?;
+            doc
+        }
+    };
+    let mut written = vec![file.to_path_buf()];
+    if let Some(version) = version {
+        if let Some(dir) = version.parent() {
+            std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        }
+        load::save(&version, &doc).map_err(|e| format!("{}: {e}", version.display()))?;
+        written.push(version);
+    }
+    Ok((written, doc))
+}
+
+/// On a forced stop with unsaved changes, keeps them beside the session (never over it).
+pub fn autosave(app: &App) -> Result<Option<PathBuf>, String> {
+    if !app.is_dirty() {
+        return Ok(None);
+    }
+    let file = match app.file.parent() {
+        Some(dir) if app.file.file_name().is_some_and(|n| n == "session.yaml") => dir.join("autosave.yaml"),
+        _ => PathBuf::from(format!("{}.autosave.yaml", app.name)),
+    };
+    load::save(&file, &app.current_doc())
+        .map_err(|e| format!("{}: could not keep unsaved changes: {e}", file.display()))?;
+    Ok(Some(file))
+}
