@@ -74,6 +74,11 @@ const PARALLEL_PASS: usize = 1024;
 /// How many commands one ring holds; a producer finding it full is told so (`push` fails).
 pub const COMMAND_RING_SIZE: usize = 4096;
 
+/// How many commands one callback takes from each ring at most: a flood (a surface, a
+/// script) costs a bounded time per period and drains over the next ones (4096 in 16
+/// periods, 85 ms at 256 frames).
+pub const COMMANDS_PER_RING: usize = 256;
+
 /// The engine's copy of every parameter value, and what a change makes stale.
 struct ParamState {
     values: Box<[f32]>,
@@ -326,16 +331,43 @@ impl Engine {
         self.telemetry.frames.fetch_add(frames as u64, Ordering::Relaxed);
     }
 
+    /// Applies what the rings hold, within a bounded budget: at most `COMMANDS_PER_RING` from
+    /// each ring, and one command that re-works the routing; the rest wait for the next cycle.
     fn drain_commands(&mut self) {
         let mut applied = 0;
+        let mut reroute_left = true;
+        let mut deferred = false;
         for ring in 0..self.commands.len() {
-            while let Ok(command) = self.commands[ring].pop() {
+            for _ in 0..COMMANDS_PER_RING {
+                let Ok(&command) = self.commands[ring].peek() else { break };
+                if self.reroutes(command) {
+                    if !reroute_left {
+                        break;
+                    }
+                    reroute_left = false;
+                }
+                let _ = self.commands[ring].pop();
                 self.apply(command);
                 applied += 1;
             }
+            deferred |= !self.commands[ring].is_empty();
         }
         if applied > 0 {
             self.telemetry.commands.fetch_add(applied, Ordering::Relaxed);
+        }
+        if deferred {
+            self.telemetry.commands_deferred.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// Whether applying `command` may work the bus order and solo relations out again.
+    fn reroutes(&self, command: Command) -> bool {
+        match command {
+            Command::SetOutput { .. } => true,
+            Command::SetParam { param, .. } | Command::Move { param, .. } => {
+                self.params.bus_send_level.get(param.0 as usize).copied().unwrap_or(false)
+            }
+            _ => false,
         }
     }
 

@@ -369,6 +369,18 @@ fn play(args: &OpenArgs) -> Result<ExitCode> {
         jack.stem_read_errors(),
         jack_backend::allocations_checked(view)
     );
+    let surface_drops = telemetry.surface_drops.load(Ordering::Relaxed);
+    if surface_drops > 0 {
+        eprintln!(
+            "warning: {surface_drops} control surface messages were dropped (a ring was full: the surface sent faster than the engine or its motors took them)"
+        );
+    }
+    let kept = jack.stem_chunks_kept();
+    if kept > 0 {
+        eprintln!(
+            "warning: {kept} stem chunks were kept by the audio thread instead of being freed (a ring was too small)"
+        );
+    }
     let automation = &telemetry.automation;
     let dropped = automation.record_overflows.load(Ordering::Relaxed);
     if dropped > 0 {

@@ -394,3 +394,83 @@ fn a_render_on_two_threads_equals_real_time_to_the_bit_for_any_grouping_of_the_s
     assert!(rms(&heard.left) > 0.01, "the mix is not silent");
     assert!(heard.left[..frames] == rendered.left[..frames] && heard.right[..frames] == rendered.right[..frames]);
 }
+
+#[test]
+fn a_full_command_ring_is_refused_to_its_producer_and_drains_a_bounded_number_per_callback() {
+    use headroom::engine::{COMMAND_RING_SIZE, COMMANDS_PER_RING};
+    use std::sync::atomic::Ordering::Relaxed;
+    let mut built = build_engine(&session(TWO_STRIPS), FS, 1).unwrap();
+    let fader = built.params.lookup("strip.A.fader").unwrap();
+    let ring = &mut built.command_producers[0];
+    // A stalled engine: the ring fills, and the producer is told (the value comes back).
+    for n in 0..COMMAND_RING_SIZE {
+        ring.push(Command::SetParam { param: fader, value: -(n as f32) / 100.0 }).unwrap();
+    }
+    let refused = ring.push(Command::SetParam { param: fader, value: 5.0 });
+    assert!(matches!(refused, Err(rtrb::PushError::Full(Command::SetParam { value: 5.0, .. }))));
+
+    // Each callback takes its budget and leaves the rest, counted, for the next.
+    let mut io = io(|_, _, _| 0.1);
+    let telemetry = built.telemetry.clone();
+    run(&mut built.engine, &mut io, 64, 64);
+    assert_eq!(telemetry.commands.load(Relaxed), COMMANDS_PER_RING as u64);
+    assert_eq!(telemetry.commands_deferred.load(Relaxed), 1);
+    let callbacks = COMMAND_RING_SIZE.div_ceil(COMMANDS_PER_RING);
+    run(&mut built.engine, &mut io, 64 * (callbacks - 1), 64);
+    assert_eq!(telemetry.commands.load(Relaxed), COMMAND_RING_SIZE as u64, "all applied, in order");
+    assert_eq!(telemetry.commands_deferred.load(Relaxed), callbacks as u64 - 1);
+    assert_eq!(built.command_producers[0].slots(), COMMAND_RING_SIZE, "the ring is empty again");
+}
+
+#[test]
+fn a_callback_works_the_routing_out_once_and_leaves_further_reroutes_for_the_next() {
+    use std::sync::atomic::Ordering::Relaxed;
+    let mut built = build_engine(&session(TWO_STRIPS), FS, 1).unwrap();
+    let telemetry = built.telemetry.clone();
+    for bus in [Some(0), None, Some(0)] {
+        built.command_producers[0].push(Command::SetOutput { channel: 0, bus }).unwrap();
+    }
+    let mut io = io(|_, _, _| 0.1);
+    for applied in 1..=3 {
+        run(&mut built.engine, &mut io, 64, 64);
+        assert_eq!(telemetry.commands.load(Relaxed), applied, "one reroute a callback");
+    }
+}
+
+#[test]
+fn full_automation_rings_are_counted_lanes_swap_a_bounded_number_per_callback_and_none_is_freed_in_it() {
+    use headroom::engine::automation::{LANE_RING, LANE_SWAPS_PER_CYCLE, LaneSwap};
+    use std::sync::atomic::Ordering::Relaxed;
+    let mut built = build_engine(&session(TWO_STRIPS), FS, 1).unwrap();
+    let fader = built.params.lookup("strip.A.fader").unwrap();
+    let lane = || Some(Box::new(Lane::new(Shape::Linear, vec![Point { frame: 0, value: -6.0 }])));
+    let mut io = io(|_, _, _| 0.1);
+    // The ring in is full after LANE_RING lanes: the next comes back to the recorder.
+    for _ in 0..LANE_RING {
+        built.automation.lanes.push(LaneSwap { param: fader, lane: lane() }).unwrap();
+    }
+    assert!(built.automation.lanes.push(LaneSwap { param: fader, lane: lane() }).is_err());
+    // A callback swaps in its budget, each replacing the last; the old ones go back out.
+    run(&mut built.engine, &mut io, 64, 64);
+    assert_eq!(built.automation.lanes.slots(), LANE_SWAPS_PER_CYCLE);
+    assert_eq!(built.automation.retired.slots(), LANE_SWAPS_PER_CYCLE - 1, "the first swap replaced no lane");
+    // Nobody takes the old lanes back: once their ring is full, the rest are kept alive and counted.
+    let callbacks = LANE_RING / LANE_SWAPS_PER_CYCLE;
+    run(&mut built.engine, &mut io, 64 * (callbacks - 1), 64);
+    assert_eq!(built.automation.retired.slots(), LANE_RING - 1);
+    assert_eq!(built.telemetry.automation.lanes_leaked.load(Relaxed), 0, "none lost yet");
+    for _ in 0..3 {
+        built.automation.lanes.push(LaneSwap { param: fader, lane: lane() }).unwrap();
+    }
+    run(&mut built.engine, &mut io, 64, 64);
+    assert_eq!(built.automation.retired.slots(), LANE_RING, "the ring back filled up");
+    assert_eq!(built.telemetry.automation.lanes_leaked.load(Relaxed), 2, "the two that found it full");
+
+    // A pass written while nobody reads the records: what does not fit is counted.
+    built.command_producers[0].push(Command::SetMode { param: fader, mode: Mode::Write }).unwrap();
+    built.command_producers[0].push(Command::WriteEnable(true)).unwrap();
+    let capacity = built.automation.records.buffer().capacity();
+    run(&mut built.engine, &mut io, 64 * (capacity + 500), 64);
+    assert_eq!(built.automation.records.slots(), capacity, "the ring is full");
+    assert!(built.telemetry.automation.record_overflows.load(Relaxed) >= 400, "writes past a full ring counted");
+}

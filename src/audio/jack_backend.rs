@@ -310,6 +310,11 @@ impl JackSession {
         self.disk.as_ref().map_or(0, DiskReader::read_errors)
     }
 
+    /// Stem chunks the audio thread kept rather than free (see `stems`); 0 unless a ring was too small.
+    pub fn stem_chunks_kept(&self) -> u32 {
+        self.disk.as_ref().map_or(0, DiskReader::chunks_kept)
+    }
+
     /// DSP load of the whole JACK graph, percent.
     pub fn cpu_load(&self) -> f32 {
         self.client.as_ref().map_or(0.0, |c| c.as_client().cpu_load())

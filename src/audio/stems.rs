@@ -46,6 +46,10 @@ struct Shared {
     stop: AtomicBool,
     /// Read errors met by the disk thread (the chunk is then played as silence).
     read_errors: AtomicU32,
+    /// Chunks the audio thread could not hand back because the return ring was full: kept
+    /// (leaked) rather than freed on the audio thread. The ring is sized for every chunk, so
+    /// this stays 0; it is counted so that it could not go unseen.
+    chunks_kept: AtomicU32,
 }
 
 /// The audio thread's end: which strip plays which stem, and the chunk in hand.
@@ -81,6 +85,10 @@ impl Drop for DiskReader {
 }
 
 impl DiskReader {
+    pub fn chunks_kept(&self) -> u32 {
+        self.shared.chunks_kept.load(Ordering::Relaxed)
+    }
+
     pub fn read_errors(&self) -> u32 {
         self.shared.read_errors.load(Ordering::Relaxed)
     }
@@ -101,6 +109,7 @@ pub fn start(stems: Vec<WavStem>, strip_stem: &[Option<usize>], start: u64) -> (
         seek: AtomicU64::new(pack(0, start)),
         stop: AtomicBool::new(false),
         read_errors: AtomicU32::new(0),
+        chunks_kept: AtomicU32::new(0),
     });
     let disk_shared = shared.clone();
     let thread = std::thread::Builder::new()
@@ -233,11 +242,11 @@ impl StemPlayer {
     }
 
     fn retire_current(&mut self) {
-        if let Some(chunk) = self.current.take() {
-            // The return ring holds every chunk there is, so it cannot be full.
-            if let Err(rtrb::PushError::Full(_chunk)) = self.spent.push(chunk) {
-                unreachable!("return ring sized for all chunks");
-            }
+        if let Some(chunk) = self.current.take()
+            && let Err(rtrb::PushError::Full(chunk)) = self.spent.push(chunk)
+        {
+            std::mem::forget(chunk);
+            self.shared.chunks_kept.fetch_add(1, Ordering::Relaxed);
         }
     }
 

@@ -42,6 +42,8 @@ struct Receiver {
     /// To the link thread: echoes for motor faders, what a Mackie unit says, learned bindings.
     replies: rtrb::Producer<Reply>,
     learn: Arc<Learn>,
+    /// Where what a full ring could not take is counted (and shown at the stop).
+    telemetry: Arc<Telemetry>,
 }
 
 enum Reply {
@@ -67,19 +69,26 @@ impl Receiver {
             m => generic.feed(m, &mut collect),
         });
         generic.flush(&mut collect);
+        // A full ring drops rather than waits (this thread must keep up with the device), and
+        // counts what it dropped.
+        let dropped = &self.telemetry.surface_drops;
+        let count = |pushed: bool| {
+            if !pushed {
+                dropped.fetch_add(1, Ordering::Relaxed);
+            }
+        };
         if let Some(doc) = learned {
             self.mapper.bind(&doc);
             self.generic = GenericDecoder::new(&self.mapper.map().controls);
-            drop(self.replies.push(Reply::Learned(Box::new(doc))));
+            count(self.replies.push(Reply::Learned(Box::new(doc))).is_ok());
         }
-        // A full ring drops rather than waits: this thread must keep up with the device.
-        greetings.into_iter().for_each(|g| drop(self.replies.push(Reply::Greeting(g))));
+        greetings.into_iter().for_each(|g| count(self.replies.push(Reply::Greeting(g)).is_ok()));
         for (i, input) in inputs {
             let (engine, console, replies) = (&mut self.engine, &self.console, &mut self.replies);
             self.mapper.input(i, input, &self.mirror, &mut |action| match action {
-                Action::Engine(command) => drop(engine.push(command)),
-                Action::Console(event) => drop(console.send(event)),
-                Action::Echo { control, position } => drop(replies.push(Reply::Echo { control, position })),
+                Action::Engine(command) => count(engine.push(command).is_ok()),
+                Action::Console(event) => count(console.send(event).is_ok()),
+                Action::Echo { control, position } => count(replies.push(Reply::Echo { control, position }).is_ok()),
             });
         }
     }
@@ -237,6 +246,7 @@ pub fn start(
         console: console.clone(),
         replies,
         learn: shared.learn.clone(),
+        telemetry: shared.telemetry.clone(),
     };
     let stop = Arc::new(AtomicBool::new(false));
     let keeper = Keeper {
@@ -491,4 +501,37 @@ pub fn choose_maps(named: &[String], ports: &[String]) -> Result<Vec<ControllerM
             )),
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::control::surface::tests::{demo, mapper};
+
+    #[test]
+    fn a_midi_flood_into_a_full_engine_ring_is_counted_not_waited_for() {
+        let (mapper, mirror, table) = mapper("korg-nanokontrol2", &demo());
+        // A stalled engine: a ring of four, never read.
+        let (engine, _stalled) = rtrb::RingBuffer::new(4);
+        let (replies, _echoes) = rtrb::RingBuffer::new(256);
+        let (console, _events) = std::sync::mpsc::channel();
+        let telemetry = Arc::new(Telemetry::new(table.channels().len(), table.specs().len()));
+        let mut receiver = Receiver {
+            bytes: Decoder::default(),
+            generic: GenericDecoder::new(&mapper.map().controls),
+            mapper,
+            mirror: Arc::new(mirror),
+            engine,
+            console,
+            replies,
+            learn: Arc::new(Learn::default()),
+            telemetry: telemetry.clone(),
+        };
+        // M1 pressed and released 50 times: 50 mute toggles for the engine, 4 of which fit.
+        for _ in 0..50 {
+            receiver.receive(&[0xB0, 48, 127]);
+            receiver.receive(&[0xB0, 48, 0]);
+        }
+        assert_eq!(telemetry.surface_drops.load(Ordering::Relaxed), 46);
+    }
 }

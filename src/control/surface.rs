@@ -439,7 +439,7 @@ impl Mapper {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::control::map;
     use crate::session::load;

@@ -106,7 +106,10 @@ pub struct AutomationLink {
 
 /// Values written per second per parameter at 48 kHz is 750; this holds seconds of a full ride.
 const RECORD_RING: usize = 1 << 16;
-const LANE_RING: usize = 1024;
+/// Lanes in flight each way; a full ring back keeps a lane alive rather than free it here.
+pub const LANE_RING: usize = 1024;
+/// Lanes one callback swaps in at most.
+pub const LANE_SWAPS_PER_CYCLE: usize = 64;
 
 /// How a parameter stands, published for the console and the surfaces.
 pub mod state {
@@ -345,7 +348,9 @@ impl Automation {
     /// transport and write enable say (a jump while rolling is a locate or a loop wrap: the
     /// pass ends there and a new one starts).
     pub(super) fn begin_block(&mut self, transport: Transport, frames: usize) {
-        while let Ok(swap) = self.swaps.pop() {
+        // A bounded number a callback; more wait in the ring for the next.
+        for _ in 0..LANE_SWAPS_PER_CYCLE {
+            let Ok(swap) = self.swaps.pop() else { break };
             let Some(slot) = self.lanes.get_mut(swap.param.0 as usize) else { continue };
             if let Some(old) = std::mem::replace(slot, swap.lane)
                 && let Err(rtrb::PushError::Full(old)) = self.retired.push(old)

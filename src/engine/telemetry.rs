@@ -53,6 +53,11 @@ pub struct Telemetry {
     pub loudness_overflows: AtomicU32,
     /// Commands applied.
     pub commands: AtomicU64,
+    /// Callbacks that left commands in a ring for the next one (the per-cycle budget was spent).
+    pub commands_deferred: AtomicU64,
+    /// What surfaces could not pass on because a ring was full (engine commands, echoes to
+    /// motors, console events); counted by the MIDI threads.
+    pub surface_drops: AtomicU32,
     pub automation: AutomationTelemetry,
 }
 
@@ -64,6 +69,8 @@ impl Telemetry {
             nan_resets: AtomicU32::new(0),
             loudness_overflows: AtomicU32::new(0),
             commands: AtomicU64::new(0),
+            commands_deferred: AtomicU64::new(0),
+            surface_drops: AtomicU32::new(0),
             automation: AutomationTelemetry::new(param_count),
         }
     }
