@@ -313,3 +313,36 @@ fn switched_off_the_parameter_stays_where_its_lane_left_it_and_the_control_takes
     rig.roll(0.2, |_, _| {});
     assert!((rig.heard_db(1.2) + 10.0).abs() < 0.1, "then the control moves it: {}", rig.heard_db(1.2));
 }
+
+#[test]
+fn an_xrun_in_a_latch_pass_is_a_gap_a_locate_ends_the_pass() {
+    let mut rig = Rig::new();
+    rig.send(Command::SetMode { param: rig.fader, mode: Mode::Latch });
+    rig.send(Command::WriteEnable(true));
+    let fader = rig.fader;
+    rig.roll(0.5, |rig, t| {
+        if t > 0.1 {
+            rig.send(Command::Move { param: fader, value: -9.0 });
+        }
+    });
+    // Three periods missed: the transport is that far on. Then one where JACK landed a period behind.
+    for jump in [3 * PERIOD as i64, -(PERIOD as i64)] {
+        rig.transport.late_frames = 3 * PERIOD as u64;
+        rig.transport.frame = (rig.transport.frame as i64 + jump) as u64;
+        rig.period();
+        rig.transport.late_frames = 0;
+        rig.transport.frame += PERIOD as u64;
+        rig.roll(0.2, |_, _| {});
+    }
+    let ends = |rig: &Rig| rig.records.iter().filter(|r| matches!(r, Record::PassEnd { .. })).count();
+    let gaps = rig.records.iter().filter(|r| matches!(r, Record::Gap { .. })).count();
+    assert_eq!((ends(&rig), gaps), (0, 2), "one pass, over two xruns");
+    assert_eq!(rig.played(), -9.0, "Latch still holds the ride");
+    assert_eq!(rig.built.telemetry.automation.xrun_gaps.load(std::sync::atomic::Ordering::Relaxed), 2);
+
+    // A jump no xrun explains is a locate: the pass ends there.
+    rig.transport.late_frames = PERIOD as u64;
+    rig.transport.frame += frames(10.0);
+    rig.period();
+    assert_eq!(ends(&rig), 1);
+}

@@ -38,7 +38,7 @@ impl<F: Fn(usize, usize, u64) -> f32> AudioIo for TestIo<F> {
 fn run<F: Fn(usize, usize, u64) -> f32>(engine: &mut Engine, io: &mut TestIo<F>, frames: usize, block: usize) {
     let mut done = 0;
     while done < frames {
-        engine.process(block, Transport { frame: io.block_start, rolling: true }, io);
+        engine.process(block, Transport { frame: io.block_start, rolling: true, late_frames: 0 }, io);
         io.block_start += block as u64;
         done += block;
     }
@@ -216,7 +216,7 @@ fn process_never_allocates() {
         }
         // Rolls, with a locate now and then and a stop.
         let frames = if block % 3 == 0 { 64 } else { 96 };
-        let transport = Transport { frame, rolling: block % 300 < 280 };
+        let transport = Transport { frame, rolling: block % 300 < 280, late_frames: 0 };
         assert_no_alloc::assert_no_alloc(|| {
             built.engine.process(frames, transport, &mut io);
         });
@@ -388,7 +388,11 @@ fn a_render_on_two_threads_equals_real_time_to_the_bit_for_any_grouping_of_the_s
     let mut offline = build_engine(&doc, FS, 0).unwrap().engine;
     let mut rendered = io(signal);
     while rendered.left.len() < frames {
-        offline.process_parallel(4096, Transport { frame: rendered.block_start, rolling: true }, &mut rendered);
+        offline.process_parallel(
+            4096,
+            Transport { frame: rendered.block_start, rolling: true, late_frames: 0 },
+            &mut rendered,
+        );
         rendered.block_start += 4096;
     }
     assert!(rms(&heard.left) > 0.01, "the mix is not silent");

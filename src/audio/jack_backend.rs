@@ -73,6 +73,8 @@ struct Processor {
     player: Option<StemPlayer>,
     transport: jack::Transport,
     view: Arc<TransportView>,
+    /// The server's frame time expected at the next cycle (this one's plus its length).
+    next_cycle: Option<u32>,
 }
 
 struct JackIo<'a> {
@@ -122,7 +124,11 @@ impl jack::ProcessHandler for Processor {
             player: self.player.as_ref(),
         };
         let engine = &mut self.engine;
-        let transport = Transport { frame, rolling };
+        // Periods missed since the last cycle (an xrun): the server's clock went on without us.
+        let cycle = scope.last_frame_time();
+        let late_frames = self.next_cycle.map_or(0, |expected| cycle.wrapping_sub(expected) as i32).max(0) as u64;
+        self.next_cycle = Some(cycle.wrapping_add(frames as u32));
+        let transport = Transport { frame, rolling, late_frames };
         run_checked(&self.view, || engine.process(frames, transport, &mut io));
         self.view.frame.store(frame, Ordering::Relaxed);
         self.view.rolling.store(rolling, Ordering::Relaxed);
@@ -278,8 +284,15 @@ impl JackSession {
         };
         let xruns = Arc::new(AtomicU32::new(0));
         let server_gone = Arc::new(AtomicBool::new(false));
-        let processor =
-            Processor { engine, strip_ports, master_ports, player, transport: client.transport(), view: view.clone() };
+        let processor = Processor {
+            engine,
+            strip_ports,
+            master_ports,
+            player,
+            transport: client.transport(),
+            view: view.clone(),
+            next_cycle: None,
+        };
         let notifications = Notifications { xruns: xruns.clone(), server_gone: server_gone.clone() };
         let active = client.activate_async(notifications, processor).map_err(jack_err("activating the client"))?;
         let mut failed_connections = Vec::new();

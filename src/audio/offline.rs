@@ -165,7 +165,7 @@ pub fn render(
     while pos < total {
         player.wait_block(pos, RENDER_BLOCK);
         let mut io = OfflineIo { stems: player.view(), interleaved: &mut block };
-        built.engine.process_parallel(RENDER_BLOCK, Transport { frame: pos, rolling: true }, &mut io);
+        built.engine.process_parallel(RENDER_BLOCK, Transport { frame: pos, rolling: true, late_frames: 0 }, &mut io);
         // Drop the look-ahead delay at the start so the print lines up with the stems.
         let skip = latency.saturating_sub(pos).min(RENDER_BLOCK as u64) as usize;
         let keep = ((total - pos).min(RENDER_BLOCK as u64) as usize).saturating_sub(skip);

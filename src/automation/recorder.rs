@@ -66,15 +66,22 @@ struct PassBuilder {
     open: BTreeMap<ParamIndex, Vec<Point>>,
     done: BTreeMap<ParamIndex, Vec<Vec<Point>>>,
     last: u64,
+    /// Xruns the pass carried on over.
+    gaps: u32,
 }
 
 impl PassBuilder {
     fn new(start: u64, made: String) -> PassBuilder {
-        PassBuilder { start, made, open: BTreeMap::new(), done: BTreeMap::new(), last: start }
+        PassBuilder { start, made, open: BTreeMap::new(), done: BTreeMap::new(), last: start, gaps: 0 }
     }
 
     fn value(&mut self, param: ParamIndex, frame: u64, value: f32) {
-        self.open.entry(param).or_default().push(Point { frame, value });
+        let stretch = self.open.entry(param).or_default();
+        // Frames rise in a stretch: a transport that came back a little after an xrun
+        // plays frames already written, and those are not written twice.
+        if stretch.last().is_none_or(|last| last.frame < frame) {
+            stretch.push(Point { frame, value });
+        }
         self.last = self.last.max(frame);
     }
 
@@ -393,6 +400,11 @@ impl Keeper {
                     self.journal.line(format_args!("r {id}\n"));
                 }
             }
+            Record::Gap { .. } => {
+                if let Some(b) = &mut self.building {
+                    b.gaps += 1;
+                }
+            }
             Record::PassEnd { frame } => {
                 if let Some(builder) = self.building.take() {
                     self.keep_pass(builder, frame);
@@ -406,11 +418,16 @@ impl Keeper {
     }
 
     fn keep_pass(&mut self, builder: PassBuilder, end: u64) {
+        let over = match builder.gaps {
+            0 => String::new(),
+            1 => ", over an xrun".to_string(),
+            n => format!(", over {n} xruns"),
+        };
         let Some(pass) = builder.finish(end, self.store.next_id(), &self.table) else {
             self.journal.end();
             return;
         };
-        let told = format!("kept {}", pass.describe(self.rate));
+        let told = format!("kept {}{over}", pass.describe(self.rate));
         let changed = self.store.add(pass);
         self.send_lanes(&changed);
         if self.save() {
@@ -515,6 +532,17 @@ impl Keeper {
 mod tests {
     use super::*;
     use crate::session::resolve::build_engine;
+
+    #[test]
+    fn frames_a_transport_played_again_after_an_xrun_are_not_written_twice() {
+        let mut builder = PassBuilder::new(0, "now".into());
+        let p = ParamIndex(0);
+        for (frame, value) in [(100, -1.0), (356, -2.0), (100, -3.0), (356, -4.0), (612, -5.0)] {
+            builder.value(p, frame, value);
+        }
+        let frames: Vec<u64> = builder.open[&p].iter().map(|point| point.frame).collect();
+        assert_eq!(frames, [100, 356, 612], "frames rise, as the file requires");
+    }
 
     #[test]
     fn moved_to_a_new_session_folder_the_history_is_kept_there_and_the_old_file_untouched() {

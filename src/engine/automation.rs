@@ -74,6 +74,10 @@ pub const DEFAULT_IDLE_MS: f32 = 500.0;
 pub struct Transport {
     pub frame: u64,
     pub rolling: bool,
+    /// Frames the server went on without this client since its last block (missed periods:
+    /// an xrun); 0 when it was on time. A jump of the transport an xrun explains is a gap
+    /// in the pass, not a locate.
+    pub late_frames: u64,
 }
 
 /// What the engine tells the pass recorder, in the order it happened.
@@ -85,6 +89,8 @@ pub enum Record {
     Value { param: ParamIndex, frame: u64, value: f32 },
     /// The parameter stopped writing (released and glided back) before this frame.
     Released { param: ParamIndex, frame: u64 },
+    /// The transport jumped over missed periods (an xrun) to this frame; the pass goes on.
+    Gap { frame: u64 },
     /// The pass ended (stop, locate, loop wrap, write disabled) at this frame.
     PassEnd { frame: u64 },
     /// The engine changed a mode by itself (Write falls back to Touch after a pass).
@@ -142,6 +148,8 @@ pub struct AutomationTelemetry {
     pub write_enabled: AtomicBool,
     /// Records dropped because the recorder fell behind (a pass missing values).
     pub record_overflows: AtomicU32,
+    /// Xruns a pass carried on over (the transport jumped by the periods missed).
+    pub xrun_gaps: AtomicU32,
     /// Old lanes kept alive (leaked) because their return ring was full.
     pub lanes_leaked: AtomicU32,
 }
@@ -155,6 +163,7 @@ impl AutomationTelemetry {
             pass_open: AtomicBool::new(false),
             write_enabled: AtomicBool::new(false),
             record_overflows: AtomicU32::new(0),
+            xrun_gaps: AtomicU32::new(0),
             lanes_leaked: AtomicU32::new(0),
         }
     }
@@ -345,8 +354,8 @@ impl Automation {
     }
 
     /// At the start of a block: takes new lanes, and opens or closes the pass as the
-    /// transport and write enable say (a jump while rolling is a locate or a loop wrap: the
-    /// pass ends there and a new one starts).
+    /// transport and write enable say (a jump while rolling that no xrun explains is a
+    /// locate or a loop wrap: the pass ends there and a new one starts).
     pub(super) fn begin_block(&mut self, transport: Transport, frames: usize) {
         // A bounded number a callback; more wait in the ring for the next.
         for _ in 0..LANE_SWAPS_PER_CYCLE {
@@ -360,7 +369,19 @@ impl Automation {
                 self.telemetry.automation.lanes_leaked.fetch_add(1, Ordering::Relaxed);
             }
         }
-        let jumped = self.expected.is_some_and(|e| transport.rolling && e != transport.frame);
+        let jump = match self.expected {
+            Some(expected) if transport.rolling => transport.frame as i64 - expected as i64,
+            _ => 0,
+        };
+        // After missed periods the transport is that far on (JACK has also been seen to land
+        // a period or two behind): the pass carries on over the gap. Any other jump is a locate.
+        let xrun_gap =
+            jump != 0 && transport.late_frames > 0 && jump.unsigned_abs() <= transport.late_frames + 2 * frames as u64;
+        if xrun_gap && self.pass_open {
+            self.telemetry.automation.xrun_gaps.fetch_add(1, Ordering::Relaxed);
+            self.record(Record::Gap { frame: transport.frame });
+        }
+        let jumped = jump != 0 && !xrun_gap;
         if self.pass_open && (!transport.rolling || jumped || !self.write_enabled) {
             let end = self.expected.unwrap_or(transport.frame);
             self.end_pass(end);
