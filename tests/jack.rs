@@ -712,7 +712,7 @@ fn ten_strip_layout(dir: &Path) -> std::path::PathBuf {
 /// A Mackie fader message (pitch bend on channel `fader`) for a point of the travel, 10-bit.
 #[cfg(feature = "midi-jack")]
 fn motor(fader: u8, db: f32) -> Vec<u8> {
-    let raw = ((headroom::ui::meters::FADER.position(db) * 16383.0).round() as u16) & !0x0F;
+    let raw = ((headroom::dsp::param::FADER_TAPER.position(db) * 16383.0).round() as u16) & !0x0F;
     vec![0xE0 | fader, (raw & 0x7F) as u8, (raw >> 7) as u8]
 }
 
@@ -734,7 +734,7 @@ fn an_mcu_on_jack_midi_moves_faders_pans_mutes_banks_and_the_transport() {
     // Fader 1 half way (pitch bend 8192, sent with running status after a touch): jumps, motorised.
     device.send(&[0x90, 0x68, 0x7F]);
     device.send(&[0xE0, 0x00, 0x40]);
-    let half = headroom::ui::meters::FADER.db_at(8192.0 / 16383.0);
+    let half = headroom::dsp::param::FADER_TAPER.value_at(8192.0 / 16383.0);
     assert_eq!(get(&mut headroom, "strip.S1.fader"), format!("strip.S1.fader = {half:+.1} dB"));
     // V-Pot 2 three ticks clockwise, then three back (sign bit = counter-clockwise).
     // Three ticks of the pan's fine step (2%) each.
@@ -919,7 +919,7 @@ fn a_touch_pass_over_jack_is_kept_in_the_automation_file_played_back_and_taken_b
 #[cfg(feature = "midi-jack")]
 fn motor_db(fader: u8, m: &[u8]) -> Option<f32> {
     (m.len() == 3 && m[0] == 0xE0 | fader)
-        .then(|| headroom::ui::meters::FADER.db_at((m[1] as u16 | (m[2] as u16) << 7) as f32 / 16383.0))
+        .then(|| headroom::dsp::param::FADER_TAPER.value_at((m[1] as u16 | (m[2] as u16) << 7) as f32 / 16383.0))
 }
 
 #[cfg(feature = "midi-jack")]

@@ -394,7 +394,7 @@ mod tests {
         assert!(hello.contains(&mackie::device_query(0x14)), "{hello:02X?}");
         let first = r.due();
         // Drums sits at -4 dB: its motor goes to the taper position, 10-bit.
-        let raw = ((crate::ui::meters::FADER.position(-4.0) * 16383.0).round() as u16) & !0x0F;
+        let raw = ((crate::dsp::param::FADER_TAPER.position(-4.0) * 16383.0).round() as u16) & !0x0F;
         assert!(first.contains(&vec![0xE0, (raw & 0x7F) as u8, (raw >> 7) as u8]), "{first:02X?}");
         assert!(first.contains(&vec![0x90, 0x10, 0x00]), "Drums' mute LED off");
         assert!(first.contains(&mackie::lcd(0x14, 0, 0, "Drums  ")), "names on the upper line");
@@ -406,7 +406,7 @@ mod tests {
         r.mirror.set(drums_fader, 0.0);
         r.mirror.set(r.table.lookup("strip.Drums.mute").unwrap(), 1.0);
         let changed = r.due();
-        let raw = ((crate::ui::meters::FADER.position(0.0) * 16383.0).round() as u16) & !0x0F;
+        let raw = ((crate::dsp::param::FADER_TAPER.position(0.0) * 16383.0).round() as u16) & !0x0F;
         assert!(changed.contains(&vec![0xE0, (raw & 0x7F) as u8, (raw >> 7) as u8]), "{changed:02X?}");
         assert!(changed.contains(&vec![0x90, 0x10, 0x7F]));
         assert!(changed.contains(&mackie::lcd(0x14, 1, 0, "   0.0 ")));
@@ -437,7 +437,7 @@ mod tests {
         r.mirror.set(drums_fader, -20.0);
         assert!(!r.due().iter().any(|m| m[0] == 0xE0), "no motor message to a touched fader");
         r.input(strip(0, StripControl::Touch), Input::Press(false));
-        let raw = ((crate::ui::meters::FADER.position(-20.0) * 16383.0).round() as u16) & !0x0F;
+        let raw = ((crate::dsp::param::FADER_TAPER.position(-20.0) * 16383.0).round() as u16) & !0x0F;
         assert!(r.due().contains(&vec![0xE0, (raw & 0x7F) as u8, (raw >> 7) as u8]));
     }
 

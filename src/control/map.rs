@@ -101,7 +101,7 @@ pub enum ButtonMode {
 #[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Curve {
-    /// The console's fader taper: 0 dB three quarters up (the default for faders).
+    /// The parameter's own taper (a fader's: 0 dB three quarters up); the default for faders.
     Taper,
     /// Straight across the parameter's range.
     Linear,

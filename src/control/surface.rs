@@ -20,7 +20,6 @@ use crate::engine::Command;
 use crate::engine::automation::{AutomationTelemetry, state as automation_state};
 use crate::engine::params::{ChannelParams, ParamIndex, ParamSpec, ParamTable, ParamValues, Unit};
 use crate::engine::setup::ChannelKind;
-use crate::ui::meters::FADER;
 
 /// The target value of every parameter, shared by everything that sets targets.
 pub struct ParamMirror {
@@ -309,16 +308,17 @@ pub enum Action {
 
 /// Where on a control's travel (0..1) a parameter value sits.
 pub fn travel(curve: Curve, spec: &ParamSpec, value: f32) -> f32 {
-    match (curve, spec.unit) {
-        (Curve::Taper, Unit::Db) => FADER.position(value),
+    // A taper curve follows the parameter's own (a fader's); others move evenly.
+    match curve {
+        Curve::Taper => spec.position(value),
         _ => ((value - spec.min) / (spec.max - spec.min)).clamp(0.0, 1.0),
     }
 }
 
 /// The parameter value at a point of a control's travel.
 fn value_at(curve: Curve, spec: &ParamSpec, position: f32) -> f32 {
-    match (curve, spec.unit) {
-        (Curve::Taper, Unit::Db) => FADER.db_at(position),
+    match curve {
+        Curve::Taper => spec.value_at(position),
         _ => spec.min + position * (spec.max - spec.min),
     }
 }
@@ -472,11 +472,13 @@ pub(crate) mod tests {
         Target::Strip { slot, control: StripControl::Fader }
     }
 
+    use crate::dsp::param::FADER_TAPER;
+
     #[test]
     fn an_unmotorised_fader_picks_up_the_value_before_moving_it() {
         let (mut m, mirror, table) = demo_mapper();
         let drums = table.lookup("strip.Drums.fader").unwrap();
-        let at = FADER.position(mirror.get(drums)); // Drums sits at -4 dB
+        let at = FADER_TAPER.position(mirror.get(drums)); // Drums sits at -4 dB
         let f = control(&m, fader(0));
         let mut actions = Vec::new();
         // The hardware starts far below: no jump, the console is told where it is.
@@ -487,10 +489,10 @@ pub(crate) mod tests {
         // Crossing the value takes over; from then on it follows.
         actions.clear();
         m.input(f, Input::Position(at + 0.05), &mirror, &mut |a| actions.push(a));
-        let expected = FADER.db_at(at + 0.05);
+        let expected = FADER_TAPER.value_at(at + 0.05);
         assert_eq!(actions[0], Action::Engine(Command::Move { param: drums, value: expected }));
         m.input(f, Input::Position(0.2), &mirror, &mut |_| {});
-        assert_eq!(mirror.get(drums), FADER.db_at(0.2));
+        assert_eq!(mirror.get(drums), FADER_TAPER.value_at(0.2));
         // Someone else moves it (the console): the fader must pick it up again.
         mirror.set(drums, 0.0);
         m.input(f, Input::Position(0.25), &mirror, &mut |_| {});

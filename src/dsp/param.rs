@@ -211,7 +211,8 @@ impl ParamDef {
     }
 }
 
-/// The parameter of `table` with id key `key`.
+/// The parameter of `table` with id key `key` (tests name parameters so, not by position).
+#[cfg(test)]
 pub fn find<'a>(table: &'a [ParamDef], key: &str) -> Option<&'a ParamDef> {
     table.iter().find(|def| def.key == key)
 }

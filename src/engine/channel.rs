@@ -150,6 +150,16 @@ impl ChannelParams {
         self.sections.iter().find(|(s, _)| *s == section).map(|&(_, p)| p)
     }
 
+    /// The values of `section` as `value` gives them, in its table's order; `None` if the channel lacks it.
+    pub fn section_values<const N: usize>(
+        &self,
+        section: Section,
+        value: impl Fn(ParamIndex) -> f32,
+    ) -> Option<[f32; N]> {
+        let first = self.first_of(section)?;
+        Some(std::array::from_fn(|k| value(ParamIndex(first.0 + k as u32))))
+    }
+
     /// The send to bus `bus` (layout index).
     pub fn send_to(&self, bus: usize) -> Option<&SendParams> {
         self.sends.iter().find(|s| s.bus == bus)

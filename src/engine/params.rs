@@ -200,11 +200,6 @@ impl ParamTable {
     pub fn of_channel(&self, owner: usize) -> impl Iterator<Item = ParamIndex> + '_ {
         self.specs.iter().enumerate().filter(move |(_, s)| s.owner == owner).map(|(i, _)| ParamIndex(i as u32))
     }
-
-    /// The values of channel `owner`'s `section`, in its table's order.
-    pub fn section_values(&self, owner: usize, section: Section, values: &ParamValues) -> Vec<f32> {
-        self.of_channel(owner).filter(|&p| self.spec(p).section == section).map(|p| values.get(p)).collect()
-    }
 }
 
 /// The values of every parameter as the non-real-time side last set them

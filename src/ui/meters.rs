@@ -1,6 +1,8 @@
 //! Meter ballistics and scales, computed on the UI side from the engine's held peaks
 //! (the engine only reports the highest sample since the last read).
 
+use crate::dsp::param::Taper;
+
 /// Levels below this read as silence.
 pub const FLOOR_DB: f32 = -90.0;
 /// How long the peak-hold marker stays before it falls.
@@ -49,35 +51,6 @@ impl PeakMeter {
     }
 }
 
-/// A piecewise-linear scale from dB to a 0..1 position (meter height, fader travel).
-pub struct Taper(&'static [(f32, f32)]);
-
-impl Taper {
-    pub fn position(&self, db: f32) -> f32 {
-        interpolate(self.0.iter().copied(), db)
-    }
-
-    pub fn db_at(&self, position: f32) -> f32 {
-        interpolate(self.0.iter().map(|&(db, position)| (position, db)), position)
-    }
-}
-
-/// Piecewise-linear y(x) through points whose x falls, held flat beyond both ends.
-fn interpolate(points: impl Iterator<Item = (f32, f32)> + Clone, x: f32) -> f32 {
-    let (first_x, first_y) = points.clone().next().expect("a taper has points");
-    if x >= first_x {
-        return first_y;
-    }
-    let mut end = first_y;
-    for ((hi_x, hi_y), (lo_x, lo_y)) in points.clone().zip(points.skip(1)) {
-        if x >= lo_x {
-            return lo_y + (x - lo_x) / (hi_x - lo_x) * (hi_y - lo_y);
-        }
-        end = lo_y;
-    }
-    end
-}
-
 /// Meter scale in dBFS: more room near full scale, where mixing decisions happen.
 pub const METER: Taper = Taper(&[
     (0.0, 1.0),
@@ -92,19 +65,6 @@ pub const METER: Taper = Taper(&[
 /// Marks drawn on the meter scale.
 pub const METER_MARKS: [f32; 8] = [0.0, -6.0, -12.0, -18.0, -24.0, -36.0, -48.0, -60.0];
 
-/// Fader travel, shaped like a console fader: 0 dB three quarters up, -inf at the bottom.
-pub const FADER: Taper = Taper(&[
-    (10.0, 1.0),
-    (5.0, 0.9),
-    (0.0, 0.78),
-    (-5.0, 0.66),
-    (-10.0, 0.54),
-    (-20.0, 0.36),
-    (-30.0, 0.22),
-    (-40.0, 0.12),
-    (-60.0, 0.03),
-    (crate::engine::params::FADER_FLOOR_DB, 0.0),
-]);
 pub const FADER_MARKS: [f32; 6] = [10.0, 0.0, -10.0, -20.0, -40.0, -60.0];
 
 #[cfg(test)]
@@ -139,12 +99,8 @@ mod tests {
     }
 
     #[test]
-    fn tapers_map_both_ways() {
-        assert_eq!(FADER.position(0.0), 0.78);
-        assert_eq!(FADER.position(-200.0), 0.0);
-        for db in [-50.0, -12.5, 0.0, 7.0] {
-            assert!((FADER.db_at(FADER.position(db)) - db).abs() < 1e-3);
-        }
+    fn the_meter_scale_maps_both_ways() {
         assert!((METER.position(-3.0) - 0.925).abs() < 1e-6);
+        assert!((METER.value_at(METER.position(-30.0)) + 30.0).abs() < 1e-4);
     }
 }

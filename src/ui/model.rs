@@ -20,7 +20,7 @@ use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, Mo
 use ratatui::layout::{Position, Rect};
 
 use super::keys::{self, Action, Scope};
-use super::meters::{FADER, PeakMeter};
+use super::meters::PeakMeter;
 use super::view;
 use crate::automation::passes::Store;
 use crate::automation::recorder::Request;
@@ -30,7 +30,7 @@ use crate::control::targets::{StripControl, TransportAction};
 use crate::engine::Command;
 use crate::engine::channel::SEND_PARAMS;
 use crate::engine::params::FADER_FLOOR_DB;
-use crate::engine::params::{ParamIndex, ParamTable, ParamValues, Section, SendParams, Unit};
+use crate::engine::params::{ChannelParams, ParamIndex, ParamTable, ParamValues, Section, SendParams, Unit};
 use crate::engine::setup::ChannelKind as EngineKind;
 use crate::session::resolve::encode;
 use crate::session::schema::{ChannelDoc, MASTER, SendDoc, SessionDoc, Values};
@@ -52,33 +52,17 @@ pub struct ChannelInfo {
     pub stereo: bool,
     /// Where it routes: a bus name or "master"; empty for the master itself.
     pub output: String,
-    pub fader: ParamIndex,
-    pub pan: ParamIndex,
-    pub mute: ParamIndex,
-    pub solo: ParamIndex,
-    pub solo_safe: ParamIndex,
-    /// One per bus the channel can send to.
-    pub sends: Vec<SendParams>,
-    /// The first parameter of each of its sections (see `ChannelParams::sections`).
-    pub sections: Vec<(Section, ParamIndex)>,
+    /// Its parameters by role (fader, pan, mute, solo, sends, sections), as the engine declared them.
+    pub roles: ChannelParams,
     /// Every parameter of the channel in declaration order: what the detail lists.
     pub params: Vec<ParamIndex>,
 }
 
-impl ChannelInfo {
-    /// The values of `section` as `value` gives them, in its table's order (empty if the channel lacks it).
-    pub fn section_values<const N: usize>(
-        &self,
-        section: Section,
-        value: impl Fn(ParamIndex) -> f32,
-    ) -> Option<[f32; N]> {
-        let first = self.sections.iter().find(|(s, _)| *s == section)?.1;
-        Some(std::array::from_fn(|k| value(ParamIndex(first.0 + k as u32))))
-    }
-
-    /// The send to the bus at layout index `bus`.
-    pub fn send_to(&self, bus: usize) -> Option<&SendParams> {
-        self.sends.iter().find(|s| s.bus == bus)
+/// A channel reads as its parameters by role: `ch.fader`, `ch.send_to(bus)`.
+impl std::ops::Deref for ChannelInfo {
+    type Target = ChannelParams;
+    fn deref(&self) -> &ChannelParams {
+        &self.roles
     }
 }
 
@@ -1289,8 +1273,9 @@ impl App {
         let span = travel.height.saturating_sub(1).max(1) as f32;
         let position = 1.0 - (row.saturating_sub(travel.y) as f32 / span).clamp(0.0, 1.0);
         // Whole tenths of a dB: a mouse cannot place finer, and the value reads cleanly.
-        let db = (FADER.db_at(position) * 10.0).round() / 10.0;
-        self.set(self.channels[index].fader, db, effects);
+        let fader = self.channels[index].fader;
+        let db = (self.table.spec(fader).value_at(position) * 10.0).round() / 10.0;
+        self.set(fader, db, effects);
     }
 }
 
@@ -1317,13 +1302,7 @@ fn channel_infos(doc: &SessionDoc, table: &ParamTable) -> Vec<ChannelInfo> {
                     ChannelKind::Master => String::new(),
                     _ => channel_doc.output.clone().unwrap_or_else(|| MASTER.to_string()),
                 },
-                fader: ch.fader,
-                pan: ch.pan,
-                mute: ch.mute,
-                solo: ch.solo,
-                solo_safe: ch.solo_safe,
-                sends: ch.sends.clone(),
-                sections: ch.sections.clone(),
+                roles: ch.clone(),
                 params: table.of_channel(owner).collect(),
             }
         })

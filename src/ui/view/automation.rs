@@ -12,8 +12,7 @@ use ratatui::widgets::{Block, Paragraph};
 use super::{Theme, list_and_panel, listed_params};
 use crate::automation::Mode;
 use crate::automation::passes::clock;
-use crate::engine::params::{FADER_FLOOR_DB, ParamSpec, Unit};
-use crate::ui::meters::FADER;
+use crate::engine::params::{ParamSpec, Unit};
 use crate::ui::model::{App, AutomationReading, short_id};
 
 /// Seconds of the lane on screen, and how far into them the play position sits.
@@ -106,7 +105,7 @@ fn touch_light(a: AutomationReading, theme: &Theme) -> Span<'static> {
 /// the fader's travel, frequencies on a log scale, the rest straight across their range.
 fn height_of(spec: &ParamSpec, value: f32) -> f64 {
     let fraction = match spec.unit {
-        Unit::Db if spec.min <= FADER_FLOOR_DB => FADER.position(value),
+        _ if spec.taper.is_some() => spec.position(value),
         Unit::Hz if spec.min > 0.0 => (value / spec.min).max(1.0).ln() / (spec.max / spec.min).ln(),
         _ => (value - spec.min) / (spec.max - spec.min),
     };

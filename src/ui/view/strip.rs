@@ -10,7 +10,8 @@ use ratatui::widgets::{Block, BorderType, Paragraph};
 use super::automation::{mode_style, value_style};
 use super::{StripRows, Theme, strip_rows};
 use crate::automation::Mode;
-use crate::ui::meters::{FADER, FADER_MARKS, FLOOR_DB, METER, METER_MARKS, PeakMeter};
+use crate::engine::params::ParamSpec;
+use crate::ui::meters::{FADER_MARKS, FLOOR_DB, METER, METER_MARKS, PeakMeter};
 use crate::ui::model::{App, ChannelInfo, ChannelKind};
 
 const EIGHTHS: [&str; 9] = [" ", "▁", "▂", "▃", "▄", "▅", "▆", "▇", "█"];
@@ -27,7 +28,7 @@ fn draw_meter(buf: &mut Buffer, area: Rect, x: u16, meter: &PeakMeter, theme: &T
     let hold_row = (METER.position(meter.hold_db) * h as f32) as u16;
     for r in 0..h {
         let y = area.bottom() - 1 - r;
-        let db_here = METER.db_at((r as f32 + 0.5) / h as f32);
+        let db_here = METER.value_at((r as f32 + 0.5) / h as f32);
         let eighths = (filled - r as i32 * 8).clamp(0, 8) as usize;
         let symbol =
             if eighths == 0 && r == hold_row && meter.hold_db > FLOOR_DB && r > 0 { "▔" } else { EIGHTHS[eighths] };
@@ -42,18 +43,27 @@ fn row_of(position: f32, top: u16, height: u16) -> u16 {
 
 /// The fader's track and cap in column `x`, with its scale in the columns after it. A surface
 /// control that has not picked the value up shows as `▸` where it sits, left of the track.
-fn draw_fader(buf: &mut Buffer, travel: Rect, x: u16, db: f32, selected: bool, ghost: Option<f32>, theme: &Theme) {
+fn draw_fader(
+    buf: &mut Buffer,
+    travel: Rect,
+    x: u16,
+    fader: (&ParamSpec, f32),
+    selected: bool,
+    ghost: Option<f32>,
+    theme: &Theme,
+) {
+    let (spec, db) = fader;
     for y in travel.top()..travel.bottom() {
         buf[(x, y)].set_symbol("│").set_style(theme.dim());
     }
     if travel.height >= 6 && travel.right() > x + 3 {
         for mark in FADER_MARKS {
-            let y = row_of(FADER.position(mark), travel.y, travel.height);
+            let y = row_of(spec.position(mark), travel.y, travel.height);
             buf.set_string(x + 1, y, format!("{:>3}", mark as i32), theme.dim());
         }
     }
     let cap_style = if selected { theme.selected() } else { theme.accent() };
-    buf[(x, row_of(FADER.position(db), travel.y, travel.height))].set_symbol("█").set_style(cap_style);
+    buf[(x, row_of(spec.position(db), travel.y, travel.height))].set_symbol("█").set_style(cap_style);
     if let Some(position) = ghost {
         buf[(x - 1, row_of(position, travel.y, travel.height))].set_symbol("▸").set_style(theme.warn());
     }
@@ -148,7 +158,15 @@ pub fn draw_strip(frame: &mut Frame, rect: Rect, app: &App, index: usize, theme:
         draw_meter(buf, t, t.x + 1, right, theme);
         let fader_area = Rect { y: t.y + 1, height: t.height - 1, ..t };
         let ghost = app.pickups.get(&ch.fader).copied();
-        draw_fader(buf, fader_area, t.x + 3, app.shown(ch.fader), index == app.selected, ghost, theme);
+        draw_fader(
+            buf,
+            fader_area,
+            t.x + 3,
+            (app.table.spec(ch.fader), app.shown(ch.fader)),
+            index == app.selected,
+            ghost,
+            theme,
+        );
     }
     draw_foot(frame, &rows, app, index, theme);
 }
@@ -197,7 +215,15 @@ pub fn draw_master(frame: &mut Frame, rect: Rect, app: &App, theme: &Theme) {
         let fader_area = Rect { y: t.y + 1, height: t.height - 1, ..t };
         let fader = app.channels[index].fader;
         let ghost = app.pickups.get(&fader).copied();
-        draw_fader(buf, fader_area, t.x + 11, app.shown(fader), index == app.selected, ghost, theme);
+        draw_fader(
+            buf,
+            fader_area,
+            t.x + 11,
+            (app.table.spec(fader), app.shown(fader)),
+            index == app.selected,
+            ghost,
+            theme,
+        );
         let text = Rect { x: t.x + 16, width: t.width - 16, ..t };
         frame.render_widget(Paragraph::new(master_readout(app, peak_db, theme)), text);
     }
