@@ -392,8 +392,9 @@ impl Engine {
             }
             Command::SetMode { param, mode } => {
                 self.automation.set_mode(param, mode);
-                // Out of automation nothing jumps: the control takes over where the lane left it.
-                if mode == Mode::Off
+                // Out of automation, or into Write (which writes the control), nothing jumps:
+                // the control takes over where the lane left it.
+                if matches!(mode, Mode::Off | Mode::Write)
                     && let Some(current) = value_of(self, param)
                 {
                     self.automation.set_live(param, current);

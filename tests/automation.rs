@@ -346,3 +346,27 @@ fn an_xrun_in_a_latch_pass_is_a_gap_a_locate_ends_the_pass() {
     rig.period();
     assert_eq!(ends(&rig), 1);
 }
+
+#[test]
+fn switched_to_write_over_a_lane_the_pass_starts_where_the_lane_left_the_parameter() {
+    let mut rig = Rig::new();
+    rig.lane(&[(0.0, -1.0), (2.0, -1.0)]);
+    let fader = rig.fader;
+    // The saved value under the lane is -4 dB; the lane plays -1 dB (a Touch ride kept earlier).
+    rig.send(Command::SetParam { param: fader, value: -4.0 });
+    rig.send(Command::SetMode { param: fader, mode: Mode::Touch });
+    rig.roll(0.5, |_, _| {});
+    assert_eq!(rig.played(), -1.0);
+    rig.stop();
+    rig.send(Command::SetMode { param: fader, mode: Mode::Write });
+    rig.send(Command::WriteEnable(true));
+    rig.roll(0.5, |_, _| {});
+    let written = rig.written();
+    assert!(!written.is_empty());
+    assert!(
+        written.iter().all(|&(_, v)| v == -1.0),
+        "no jump to the -4 dB underneath: {:?}",
+        &written[..written.len().min(3)]
+    );
+    assert!((rig.heard_db(0.9) + 1.0).abs() < 0.1, "heard at -1 dB: {}", rig.heard_db(0.9));
+}

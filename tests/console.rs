@@ -595,3 +595,24 @@ fn typed_commands_go_through_the_consoles_update_with_undo_the_unsaved_mark_and_
     assert!(version.to_string_lossy().contains("versions/rough_mix-"), "{}", version.display());
     assert_eq!(line(&mut app, "quit!"), vec![Effect::Quit]);
 }
+
+#[test]
+fn after_a_touch_ride_switched_to_write_the_console_shows_saves_and_writes_the_same_value() {
+    use headroom::engine::automation::state::{LIVE, READING};
+    let mut app = demo_app();
+    let bass = param(&app, "strip.Bass.fader");
+    line(&mut app, "set strip.Bass.fader -4");
+    // A Touch ride kept earlier: the lane plays -1 dB over the -4 dB underneath.
+    automation_readings(&mut app, &[("strip.Bass.fader", Mode::Touch, READING, -1.0)], true, false);
+    assert_eq!(app.shown(bass), -1.0, "the strip shows what plays");
+    // Switched to Write: the engine takes the control where the lane left it and lets go.
+    let effects = line(&mut app, "mode strip.Bass.fader write");
+    assert!(matches!(effects[..], [headroom::ui::model::Effect::Automation(_)]));
+    automation_readings(&mut app, &[("strip.Bass.fader", Mode::Write, LIVE, -1.0)], true, false);
+    let saved = app.current_doc();
+    assert_eq!(
+        (app.shown(bass), app.values.get(bass), saved.strips[1].values.number("fader_db")),
+        (-1.0, -1.0, Some(-1.0)),
+        "shown, the target written next, and saved: one value"
+    );
+}
