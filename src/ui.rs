@@ -8,6 +8,7 @@
 
 pub mod executor;
 pub mod keys;
+pub mod layout;
 pub mod meters;
 pub mod model;
 pub mod shell;

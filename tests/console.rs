@@ -211,7 +211,7 @@ fn strips_page_in_banks_at_80_columns() {
 fn the_mouse_selects_and_drags_a_fader() {
     let mut app = demo_app();
     app.update(Msg::Resize(80, 24));
-    let layout = view::console_layout(ratatui::layout::Rect::new(0, 0, 80, 24), &app);
+    let layout = app.layout(ratatui::layout::Rect::new(0, 0, 80, 24));
     let (index, rect) = layout.strips[2];
     let travel = view::strip_rows(rect).travel;
     let mouse = |kind, row| MouseEvent { kind, column: travel.x + 3, row, modifiers: KeyModifiers::NONE };
@@ -510,7 +510,7 @@ fn a_ride_on_the_console_starts_from_the_lane_and_the_mouse_holds_a_touch() {
     assert!(app.status.as_ref().unwrap().text.contains("follows its lane (read)"), "{:?}", app.status);
 
     app.update(Msg::Resize(80, 24));
-    let layout = view::console_layout(ratatui::layout::Rect::new(0, 0, 80, 24), &app);
+    let layout = app.layout(ratatui::layout::Rect::new(0, 0, 80, 24));
     let (_, rect) = layout.strips[3];
     let travel = view::strip_rows(rect).travel;
     let mouse = |kind, row| MouseEvent { kind, column: travel.x + 3, row, modifiers: KeyModifiers::NONE };
