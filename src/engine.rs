@@ -74,6 +74,40 @@ const PARALLEL_PASS: usize = 1024;
 /// How many commands one ring holds; a producer finding it full is told so (`push` fails).
 pub const COMMAND_RING_SIZE: usize = 4096;
 
+/// Command rings the engine reads at most: one per producer (console, automation, each
+/// surface, a network client...), opened any time through `CommandRings`.
+pub const MAX_COMMAND_RINGS: usize = 64;
+
+/// Hands out command rings by name, before or while the engine runs: the reading end of
+/// a new ring travels to the engine through a ring of its own, and the engine keeps room
+/// for `MAX_COMMAND_RINGS` of them, so taking one in never allocates.
+pub struct CommandRings {
+    new_rings: rtrb::Producer<rtrb::Consumer<Command>>,
+    names: Vec<String>,
+}
+
+impl CommandRings {
+    /// A new ring to the engine for `name` (a surface's device, "console"...).
+    pub fn open(&mut self, name: &str) -> Result<rtrb::Producer<Command>, String> {
+        if self.names.len() >= MAX_COMMAND_RINGS {
+            return Err(format!(
+                "no command ring left for {name}: the engine reads {MAX_COMMAND_RINGS} (open: {})",
+                self.names.join(", ")
+            ));
+        }
+        let (producer, consumer) = rtrb::RingBuffer::new(COMMAND_RING_SIZE);
+        // The ring of new rings holds as many as the engine takes: it cannot be full here.
+        self.new_rings.push(consumer).map_err(|_| format!("no command ring left for {name}"))?;
+        self.names.push(name.to_string());
+        Ok(producer)
+    }
+
+    /// The rings handed out, by name, in the order opened.
+    pub fn names(&self) -> &[String] {
+        &self.names
+    }
+}
+
 /// How many commands one callback takes from each ring at most: a flood (a surface, a
 /// script) costs a bounded time per period and drains over the next ones (4096 in 16
 /// periods, 85 ms at 256 frames).
@@ -125,7 +159,9 @@ pub struct Engine {
     group_size: usize,
     /// The order the buses run in, and which channels reach which (for solo).
     routing: Routing,
+    /// Room for `MAX_COMMAND_RINGS`; new ones arrive through `new_rings`.
     commands: Vec<rtrb::Consumer<Command>>,
+    new_rings: rtrb::Consumer<rtrb::Consumer<Command>>,
     telemetry: Arc<Telemetry>,
     /// Channels whose output feeds a loudness meter: the master and buses that asked.
     loudness_metered: Vec<usize>,
@@ -142,6 +178,8 @@ pub struct Built {
     pub telemetry: Arc<Telemetry>,
     /// One producer per command source asked for (UI, MIDI, automation...).
     pub command_producers: Vec<rtrb::Producer<Command>>,
+    /// Where more command rings come from, while the engine runs.
+    pub rings: CommandRings,
     /// The pass recorder's ends of the automation rings.
     pub automation: AutomationLink,
 }
@@ -155,6 +193,7 @@ pub enum BuildError {
 
 impl Engine {
     /// Builds the graph of a mix. Allocates everything the audio thread will use.
+    /// `command_sources` rings are opened at once (`Built::command_producers`); more come from `Built::rings`.
     pub fn build(mix: &MixSetup, sample_rate: f32, command_sources: usize) -> Result<Built, BuildError> {
         let strip_count = mix.strips.len();
         let group_size = strip_group_size(strip_count);
@@ -186,13 +225,11 @@ impl Engine {
         loudness_metered
             .extend(mix.buses.iter().enumerate().filter(|(_, bus)| bus.loudness).map(|(b, _)| strip_count + b));
         let telemetry = Arc::new(Telemetry::new(channels.len(), values.len()));
-        let mut consumers = Vec::new();
-        let mut producers = Vec::new();
-        for _ in 0..command_sources {
-            let (p, c) = rtrb::RingBuffer::new(COMMAND_RING_SIZE);
-            producers.push(p);
-            consumers.push(c);
-        }
+        let (new_rings, rings_in) = rtrb::RingBuffer::new(MAX_COMMAND_RINGS);
+        let mut rings = CommandRings { new_rings, names: Vec::new() };
+        let producers = (0..command_sources)
+            .map(|n| rings.open(&format!("source {n}")).expect("fewer sources than the engine reads"))
+            .collect();
         let specs = table.specs();
         let initial = ParamValues::new(values.clone());
         let (automation, automation_link) = Automation::new(&values, sample_rate, telemetry.clone());
@@ -217,7 +254,8 @@ impl Engine {
             routing: Routing::new(strip_count, mix.buses.len()),
             strip_count,
             channels,
-            commands: consumers,
+            commands: Vec::with_capacity(MAX_COMMAND_RINGS),
+            new_rings: rings_in,
             telemetry: telemetry.clone(),
             loudness_metered,
             loudness_taps: Vec::new(),
@@ -239,6 +277,7 @@ impl Engine {
             values: initial,
             telemetry,
             command_producers: producers,
+            rings,
             automation: automation_link,
         })
     }
@@ -334,6 +373,12 @@ impl Engine {
     /// Applies what the rings hold, within a bounded budget: at most `COMMANDS_PER_RING` from
     /// each ring, and one command that re-works the routing; the rest wait for the next cycle.
     fn drain_commands(&mut self) {
+        // Rings opened since the last cycle; the vector has room for every one there can be.
+        while self.commands.len() < self.commands.capacity()
+            && let Ok(ring) = self.new_rings.pop()
+        {
+            self.commands.push(ring);
+        }
         let mut applied = 0;
         let mut reroute_left = true;
         let mut deferred = false;

@@ -272,11 +272,10 @@ fn play(args: &OpenArgs) -> Result<ExitCode> {
             m
         })
         .collect();
-    // One command ring for the console or the headless loop, one for the automation, one
-    // for each surface, and spares for surfaces connected from the console.
-    let sources = 2 + maps.len() + link::SPARE_SURFACE_RINGS;
-    let Built { engine, params, values, telemetry, mut command_producers, automation: automation_link } =
-        headroom::session::resolve::build_engine(&loaded.doc, rate as f32, sources)?;
+    // Each producer of commands gets a ring of its own, by name: the console (or the headless
+    // loop), the automation, and every surface, at launch or connected later.
+    let Built { engine, params, values, telemetry, mut rings, automation: automation_link, .. } =
+        headroom::session::resolve::build_engine(&loaded.doc, rate as f32, 0)?;
     let automation_file = automation::file::path_for(&loaded.file);
     let (store, recovered) = match automation::recorder::open(&automation_file, &params, rate) {
         Ok(opened) => opened,
@@ -288,12 +287,11 @@ fn play(args: &OpenArgs) -> Result<ExitCode> {
     if let Some(recovered) = recovered {
         println!("{recovered}");
     }
-    let commands = command_producers.remove(0);
-    let automation_ring = command_producers.remove(0);
+    let commands = rings.open("console").map_err(anyhow::Error::msg)?;
+    let automation_ring = rings.open("automation").map_err(anyhow::Error::msg)?;
     let mirror = Arc::new(surface::ParamMirror::new(&values, params.specs().len()));
     let selected = Arc::new(AtomicUsize::new(0));
     let (surface_tx, surface_events) = std::sync::mpsc::channel();
-    let surface_rings = std::mem::take(&mut command_producers);
     let mut jack = JackSession::start(client, &loaded.doc, engine, stems)?;
     let recorder = automation::recorder::Recorder::start(
         automation_file,
@@ -321,7 +319,7 @@ fn play(args: &OpenArgs) -> Result<ExitCode> {
         selected: selected.clone(),
         learn: Arc::new(Learn::default()),
     };
-    let links = link::Links::start_all(maps, &args.surfaces, &params, &shared, surface_rings, &surface_tx);
+    let links = link::Links::start_all(maps, &args.surfaces, &params, &shared, rings, &surface_tx);
     let surfaces = shell::Surfaces { events: surface_events, mirror, selected, learn: shared.learn.clone(), links };
     println!(
         "{} on JACK as \"{}\": {} Hz, {} frames a period; {} strips, {} buses",

@@ -478,3 +478,21 @@ fn full_automation_rings_are_counted_lanes_swap_a_bounded_number_per_callback_an
     assert_eq!(built.automation.records.slots(), capacity, "the ring is full");
     assert!(built.telemetry.automation.record_overflows.load(Relaxed) >= 400, "writes past a full ring counted");
 }
+
+#[test]
+fn a_command_ring_opened_while_the_engine_runs_is_read_from_the_next_callback() {
+    let mut built = build_engine(&session(TWO_STRIPS), FS, 0).unwrap();
+    let mut io = io(|_, _, _| 0.5);
+    run(&mut built.engine, &mut io, 640, 64);
+    let mute = built.params.lookup("strip.A.mute").unwrap();
+    let mut late = built.rings.open("a surface plugged in later").unwrap();
+    late.push(Command::SetParam { param: mute, value: 1.0 }).unwrap();
+    run(&mut built.engine, &mut io, 640, 64);
+    assert_eq!(built.telemetry.commands.load(std::sync::atomic::Ordering::Relaxed), 1);
+    // Every producer can have one, up to what the engine reads; then the refusal names them.
+    let opened =
+        (1..headroom::engine::MAX_COMMAND_RINGS).filter(|n| built.rings.open(&format!("s{n}")).is_ok()).count();
+    assert_eq!(opened, headroom::engine::MAX_COMMAND_RINGS - 1);
+    let refused = built.rings.open("one too many").unwrap_err();
+    assert!(refused.starts_with("no command ring left for one too many"), "{refused}");
+}

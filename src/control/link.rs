@@ -17,9 +17,9 @@ use super::mackie::{self, Greeting};
 use super::map::{self, ControlDoc, ControllerMap, Message};
 use super::midi::{Decoder, MidiMessage};
 use super::surface::{Action, BankGroup, Binding, LinkState, Mapper, ParamMirror, SurfaceEvent};
-use crate::engine::Command;
 use crate::engine::params::ParamTable;
 use crate::engine::telemetry::Telemetry;
+use crate::engine::{Command, CommandRings};
 
 /// How often the ports are looked at for the device leaving or coming back.
 const PORT_CHECK: Duration = Duration::from_millis(500);
@@ -118,18 +118,14 @@ pub struct Shared {
     pub learn: Arc<Learn>,
 }
 
-/// Surfaces started at launch can be joined by more from the console, each with a command
-/// ring of its own, made with the engine (rings cannot be added to a running engine).
-pub const SPARE_SURFACE_RINGS: usize = 4;
-
 /// Every surface being kept connected, and what it takes to start another.
 pub struct Links {
     links: Vec<SurfaceLink>,
     table: ParamTable,
     shared: Shared,
     console: Sender<SurfaceEvent>,
-    /// Command rings not yet given to a surface.
-    spare: Vec<rtrb::Producer<Command>>,
+    /// Where each surface's own command ring to the engine comes from, at launch or later.
+    rings: CommandRings,
 }
 
 impl Links {
@@ -142,51 +138,41 @@ impl Links {
         ports: &[String],
         table: &ParamTable,
         shared: &Shared,
-        mut engine: Vec<rtrb::Producer<Command>>,
+        rings: CommandRings,
         console: &Sender<SurfaceEvent>,
     ) -> Links {
-        let spare = engine.split_off(maps.len().min(engine.len()));
         let mackie_width: u16 = maps.iter().filter(|m| m.mackie.is_some()).map(|m| m.strips).sum();
         let mackie_bank = BankGroup::new(mackie_width);
         let mut mackie_offset = 0;
         let mut links =
-            Links { links: Vec::new(), table: table.clone(), shared: shared.clone(), console: console.clone(), spare };
-        for (i, (map, ring)) in maps.into_iter().zip(engine).enumerate() {
+            Links { links: Vec::new(), table: table.clone(), shared: shared.clone(), console: console.clone(), rings };
+        for (i, map) in maps.into_iter().enumerate() {
             let (bank, offset) = if map.mackie.is_some() {
                 mackie_offset += map.strips;
                 (mackie_bank.clone(), mackie_offset - map.strips)
             } else {
                 (BankGroup::new(map.strips), 0)
             };
-            links.add(map, ports.get(i).map(String::as_str), bank, offset, ring);
+            if let Err(e) = links.add(map, ports.get(i).map(String::as_str), bank, offset) {
+                eprintln!("warning: {e}");
+            }
         }
         links
     }
 
-    fn add(
-        &mut self,
-        map: ControllerMap,
-        port: Option<&str>,
-        bank: Arc<BankGroup>,
-        offset: u16,
-        ring: rtrb::Producer<Command>,
-    ) {
+    fn add(&mut self, map: ControllerMap, port: Option<&str>, bank: Arc<BankGroup>, offset: u16) -> Result<(), String> {
+        let ring = self.rings.open(&map.device)?;
         let binding = Arc::new(Binding::new(&map, &self.table, bank, offset, self.shared.selected.clone()));
         let feedback = Feedback::new(map.clone(), self.table.clone(), binding.clone());
         let mapper = Mapper::new(map, self.table.clone(), binding);
         self.links.push(start(mapper, feedback, port, self.shared.clone(), ring, self.console.clone()));
+        Ok(())
     }
 
     /// Connects the MIDI device named `device` (as [`devices`] lists it) with the shipped map
     /// that fits it, or a blank one to fill by MIDI learn, plus the user's learned bindings;
     /// it pages on its own. Says which map it took, and any problem with the learned ones.
     pub fn connect(&mut self, device: &str) -> Result<String, String> {
-        let Some(ring) = self.spare.pop() else {
-            return Err(format!(
-                "{} surfaces were connected from the console already: restart with --surface to add more",
-                SPARE_SURFACE_RINGS
-            ));
-        };
         let pattern = format!("{device}:");
         let mut map = choose_maps(&[], std::slice::from_ref(&pattern))?.remove(0);
         let fitted = map.port_match != pattern;
@@ -203,7 +189,7 @@ impl Links {
             told += &format!(" ({problem})");
         }
         let bank = BankGroup::new(map.strips);
-        self.add(map, Some(&pattern), bank, 0, ring);
+        self.add(map, Some(&pattern), bank, 0)?;
         Ok(told)
     }
 }
