@@ -8,6 +8,7 @@ pub mod demo;
 pub mod dsp;
 pub mod engine;
 pub mod headless;
+pub mod live;
 pub mod session;
 pub mod ui;
 

@@ -8,25 +8,12 @@ use std::process::ExitCode;
 use anyhow::{Result, bail};
 use clap::{Parser, Subcommand, ValueEnum};
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-
 use headroom::audio::inputs::open_stems;
-use headroom::audio::jack_backend::{self, JackSession};
-use headroom::audio::jack_server::DummyServer;
 use headroom::audio::offline::{self, Format, RenderOptions};
 use headroom::automation;
-use headroom::control::feedback::TransportNow;
-use headroom::control::learn::{self, Learn};
-use headroom::control::link;
 use headroom::control::map;
-use headroom::control::surface;
-use headroom::engine::Built;
-use headroom::headless;
 use headroom::session::load::{self, LoadError};
 use headroom::session::templates;
-use headroom::ui::model::{App, EngineInfo};
-use headroom::ui::shell::{self, Ending};
 
 #[cfg(debug_assertions)]
 #[global_allocator]
@@ -67,6 +54,20 @@ struct OpenArgs {
     /// Repeatable: the first --surface goes with the first --controller, and so on.
     #[arg(long = "surface", value_name = "PORT")]
     surfaces: Vec<String>,
+}
+
+impl From<OpenArgs> for headroom::live::LiveOptions {
+    fn from(a: OpenArgs) -> Self {
+        headroom::live::LiveOptions {
+            session: a.session,
+            headless: a.headless,
+            spawn_dummy: a.spawn_dummy,
+            roll: a.roll,
+            from: a.from,
+            controllers: a.controllers,
+            surfaces: a.surfaces,
+        }
+    }
 }
 
 #[derive(Subcommand)]
@@ -142,7 +143,7 @@ fn main() -> ExitCode {
     };
     let result = match command {
         Command::Check { files, rate } => check(&files, rate),
-        Command::Play(args) => play(&args),
+        Command::Play(args) => headroom::live::play(&args.into()).map_err(|e| anyhow::anyhow!("{e}")),
         Command::Params { session } => list_params(&session),
         Command::Targets => {
             for target in headroom::control::targets::all() {
@@ -236,164 +237,6 @@ fn check_automation(loaded: &load::Loaded, rate: u32) -> Result<String> {
         n => format!("{n} automation passes"),
     };
     Ok(format!(", {passes} in {}", path.display()))
-}
-
-fn play(args: &OpenArgs) -> Result<ExitCode> {
-    let Some(session) = &args.session else { bail!("which session? give a session folder or a layout file") };
-    let loaded = load::load(session)?;
-    let _dummy = if args.spawn_dummy && jack_backend::open_client("headroom-probe").is_err() {
-        let name = format!("headroom-{}", std::process::id());
-        // Realtime scheduling keeps the dummy driver on time; without the rights for it, run without.
-        let server =
-            DummyServer::start(&name, 48_000, 256, true).or_else(|_| DummyServer::start(&name, 48_000, 256, false))?;
-        // SAFETY: no other thread exists yet that could read the environment concurrently.
-        unsafe { std::env::set_var("JACK_DEFAULT_SERVER", &name) };
-        println!("started a private JACK server \"{name}\" (dummy driver, 48 kHz, 256 frames; pid {})", server.pid());
-        Some(server)
-    } else {
-        None
-    };
-    let client = jack_backend::open_client(&loaded.doc.name)?;
-    let rate = client.sample_rate() as u32;
-    // Open every stem before anything starts: a bad file stops here, with nothing half-loaded.
-    let stems = match open_stems(&loaded, rate) {
-        Ok(stems) => stems,
-        Err(problems) => {
-            problems.iter().for_each(|p| eprintln!("{p}"));
-            return Ok(ExitCode::FAILURE);
-        }
-    };
-    let maps: Vec<_> = link::choose_maps(&args.controllers, &args.surfaces)
-        .map_err(anyhow::Error::msg)?
-        .into_iter()
-        .map(|m| {
-            let (m, problem) = learn::with_user_bindings(m);
-            problem.iter().for_each(|p| eprintln!("warning: {p}"));
-            m
-        })
-        .collect();
-    // Each producer of commands gets a ring of its own, by name: the console (or the headless
-    // loop), the automation, and every surface, at launch or connected later.
-    let Built { engine, params, values, telemetry, mut rings, automation: automation_link, .. } =
-        headroom::session::resolve::build_engine(&loaded.doc, rate as f32, 0)?;
-    let automation_file = automation::file::path_for(&loaded.file);
-    let (store, recovered) = match automation::recorder::open(&automation_file, &params, rate) {
-        Ok(opened) => opened,
-        Err(e) => {
-            eprintln!("{e}");
-            return Ok(ExitCode::FAILURE);
-        }
-    };
-    if let Some(recovered) = recovered {
-        println!("{recovered}");
-    }
-    let commands = rings.open("console").map_err(anyhow::Error::msg)?;
-    let automation_ring = rings.open("automation").map_err(anyhow::Error::msg)?;
-    let mirror = Arc::new(surface::ParamMirror::new(&values, params.specs().len()));
-    let selected = Arc::new(AtomicUsize::new(0));
-    let (surface_tx, surface_events) = std::sync::mpsc::channel();
-    let mut jack = JackSession::start(client, &loaded.doc, engine, stems)?;
-    let recorder = automation::recorder::Recorder::start(
-        automation_file,
-        store,
-        params.clone(),
-        rate,
-        automation_link,
-        automation_ring,
-        {
-            let (mirror, telemetry) = (mirror.clone(), telemetry.clone());
-            Box::new(move || mirror.follow(&telemetry.automation))
-        },
-    );
-    let shared = link::Shared {
-        mirror: mirror.clone(),
-        telemetry: telemetry.clone(),
-        transport: {
-            let (view, rate) = (jack.view.clone(), jack.sample_rate as f64);
-            Arc::new(move || TransportNow {
-                rolling: view.rolling.load(Ordering::Relaxed),
-                looping: view.loop_on.load(Ordering::Relaxed),
-                seconds: view.frame.load(Ordering::Relaxed) as f64 / rate,
-            })
-        },
-        selected: selected.clone(),
-        learn: Arc::new(Learn::default()),
-    };
-    let links = link::Links::start_all(maps, &args.surfaces, &params, &shared, rings, &surface_tx);
-    let surfaces = shell::Surfaces { events: surface_events, mirror, selected, learn: shared.learn.clone(), links };
-    println!(
-        "{} on JACK as \"{}\": {} Hz, {} frames a period; {} strips, {} buses",
-        loaded.file.display(),
-        jack.client_name,
-        jack.sample_rate,
-        jack.buffer_size,
-        loaded.doc.strips.len(),
-        loaded.doc.buses.len()
-    );
-    for failed in &jack.failed_connections {
-        eprintln!("warning: could not connect {failed}");
-    }
-    if let Some(seconds) = args.from {
-        jack.transport.locate((seconds * rate as f64) as u32)?;
-    }
-    if args.roll {
-        jack.transport.start()?;
-    }
-    let stop = Arc::new(AtomicBool::new(false));
-    for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM, signal_hook::consts::SIGHUP] {
-        signal_hook::flag::register(signal, stop.clone())?;
-    }
-    let console = !args.headless && std::io::stdout().is_terminal() && std::io::stdin().is_terminal();
-    let info =
-        EngineInfo { client_name: jack.client_name.clone(), sample_rate: jack.sample_rate, period: jack.buffer_size };
-    let mut app = App::new(loaded.doc.clone(), loaded.file.clone(), params, values, info);
-    let ending = if console {
-        app.monochrome = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
-        shell::run(app, &mut jack, &telemetry, commands, surfaces, &recorder, &stop)
-    } else {
-        headless::run(app, &mut jack, &telemetry, commands, surfaces, &recorder, &stop)
-    };
-    let outcome = ending.map(|ending| {
-        if let Ending::Signalled { autosaved: Some(file) } = ending {
-            println!("stopped by a signal; unsaved changes kept in {}", file.display());
-        }
-    });
-    jack.stop();
-    let view = &jack.view;
-    println!(
-        "stopped: {} xruns, {} stem underruns, {} stem read errors, {}",
-        jack.xruns.load(Ordering::Relaxed),
-        view.stem_underruns.load(Ordering::Relaxed),
-        jack.stem_read_errors(),
-        jack_backend::allocations_checked(view)
-    );
-    let surface_drops = telemetry.surface_drops.load(Ordering::Relaxed);
-    if surface_drops > 0 {
-        eprintln!(
-            "warning: {surface_drops} control surface messages were dropped (a ring was full: the surface sent faster than the engine or its motors took them)"
-        );
-    }
-    let kept = jack.stem_chunks_kept();
-    if kept > 0 {
-        eprintln!(
-            "warning: {kept} stem chunks were kept by the audio thread instead of being freed (a ring was too small)"
-        );
-    }
-    let automation = &telemetry.automation;
-    let dropped = automation.record_overflows.load(Ordering::Relaxed);
-    if dropped > 0 {
-        eprintln!(
-            "warning: {dropped} automation values were dropped (the pass recorder fell behind); passes may have gaps"
-        );
-    }
-    let leaked = automation.lanes_leaked.load(Ordering::Relaxed);
-    if leaked > 0 {
-        eprintln!(
-            "warning: {leaked} old automation lanes could not be handed back by the audio thread and were kept in memory"
-        );
-    }
-    outcome.map_err(anyhow::Error::msg)?;
-    Ok(ExitCode::SUCCESS)
 }
 
 fn list_params(session: &Path) -> Result<ExitCode> {

@@ -1,0 +1,208 @@
+//! A session played live: the composition root that starts JACK, the engine, the stem
+//! reader, the automation recorder and the surfaces, hands each its rings by name, runs
+//! the console or the headless loop, and says at the end what was lost, if anything.
+
+use std::error::Error;
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+use crate::audio::inputs::open_stems;
+use crate::audio::jack_backend::{self, JackSession};
+use crate::audio::jack_server::DummyServer;
+use crate::automation;
+use crate::control::feedback::TransportNow;
+use crate::control::learn::{self, Learn};
+use crate::control::link;
+use crate::control::surface;
+use crate::engine::Built;
+use crate::engine::telemetry::Telemetry;
+use crate::headless;
+use crate::session::load;
+use crate::ui::model::{App, EngineInfo};
+use crate::ui::shell::{self, Ending};
+
+/// How to play a session (the command line's `headroom SESSION` options).
+#[derive(Clone, Debug, Default)]
+pub struct LiveOptions {
+    /// A session folder or a layout file.
+    pub session: Option<PathBuf>,
+    /// No console: a status line, and commands on standard input.
+    pub headless: bool,
+    /// Start a private dummy JACK server if none runs.
+    pub spawn_dummy: bool,
+    /// Start the transport once ready.
+    pub roll: bool,
+    /// Locate the transport here first, in seconds.
+    pub from: Option<f64>,
+    /// Controller maps, by shipped name or file.
+    pub controllers: Vec<String>,
+    /// Port patterns for the surfaces, in the order of `controllers`.
+    pub surfaces: Vec<String>,
+}
+
+pub fn play(args: &LiveOptions) -> Result<ExitCode, Box<dyn Error>> {
+    let Some(session) = &args.session else {
+        return Err("which session? give a session folder or a layout file".into());
+    };
+    let loaded = load::load(session)?;
+    let _dummy = if args.spawn_dummy && jack_backend::open_client("headroom-probe").is_err() {
+        let name = format!("headroom-{}", std::process::id());
+        // Realtime scheduling keeps the dummy driver on time; without the rights for it, run without.
+        let server =
+            DummyServer::start(&name, 48_000, 256, true).or_else(|_| DummyServer::start(&name, 48_000, 256, false))?;
+        // SAFETY: no other thread exists yet that could read the environment concurrently.
+        unsafe { std::env::set_var("JACK_DEFAULT_SERVER", &name) };
+        println!("started a private JACK server \"{name}\" (dummy driver, 48 kHz, 256 frames; pid {})", server.pid());
+        Some(server)
+    } else {
+        None
+    };
+    let client = jack_backend::open_client(&loaded.doc.name)?;
+    let rate = client.sample_rate();
+    // Open every stem before anything starts: a bad file stops here, with nothing half-loaded.
+    let stems = match open_stems(&loaded, rate) {
+        Ok(stems) => stems,
+        Err(problems) => {
+            problems.iter().for_each(|p| eprintln!("{p}"));
+            return Ok(ExitCode::FAILURE);
+        }
+    };
+    let maps: Vec<_> = link::choose_maps(&args.controllers, &args.surfaces)?
+        .into_iter()
+        .map(|m| {
+            let (m, problem) = learn::with_user_bindings(m);
+            problem.iter().for_each(|p| eprintln!("warning: {p}"));
+            m
+        })
+        .collect();
+    // Each producer of commands gets a ring of its own, by name: the console (or the headless
+    // loop), the automation, and every surface, at launch or connected later.
+    let Built { engine, params, values, telemetry, mut rings, automation: automation_link, .. } =
+        crate::session::resolve::build_engine(&loaded.doc, rate as f32, 0)?;
+    let automation_file = automation::file::path_for(&loaded.file);
+    let (store, recovered) = match automation::recorder::open(&automation_file, &params, rate) {
+        Ok(opened) => opened,
+        Err(e) => {
+            eprintln!("{e}");
+            return Ok(ExitCode::FAILURE);
+        }
+    };
+    if let Some(recovered) = recovered {
+        println!("{recovered}");
+    }
+    let commands = rings.open("console")?;
+    let automation_ring = rings.open("automation")?;
+    let mirror = Arc::new(surface::ParamMirror::new(&values, params.specs().len()));
+    let selected = Arc::new(AtomicUsize::new(0));
+    let (surface_tx, surface_events) = std::sync::mpsc::channel();
+    let mut jack = JackSession::start(client, &loaded.doc, engine, stems)?;
+    let recorder = automation::recorder::Recorder::start(
+        automation_file,
+        store,
+        params.clone(),
+        rate,
+        automation_link,
+        automation_ring,
+        {
+            let (mirror, telemetry) = (mirror.clone(), telemetry.clone());
+            Box::new(move || mirror.follow(&telemetry.automation))
+        },
+    );
+    let shared = link::Shared {
+        mirror: mirror.clone(),
+        telemetry: telemetry.clone(),
+        transport: {
+            let (view, rate) = (jack.view.clone(), jack.sample_rate as f64);
+            Arc::new(move || TransportNow {
+                rolling: view.rolling.load(Ordering::Relaxed),
+                looping: view.loop_on.load(Ordering::Relaxed),
+                seconds: view.frame.load(Ordering::Relaxed) as f64 / rate,
+            })
+        },
+        selected: selected.clone(),
+        learn: Arc::new(Learn::default()),
+    };
+    let links = link::Links::start_all(maps, &args.surfaces, &params, &shared, rings, &surface_tx);
+    let surfaces = shell::Surfaces { events: surface_events, mirror, selected, learn: shared.learn.clone(), links };
+    println!(
+        "{} on JACK as \"{}\": {} Hz, {} frames a period; {} strips, {} buses",
+        loaded.file.display(),
+        jack.client_name,
+        jack.sample_rate,
+        jack.buffer_size,
+        loaded.doc.strips.len(),
+        loaded.doc.buses.len()
+    );
+    for failed in &jack.failed_connections {
+        eprintln!("warning: could not connect {failed}");
+    }
+    if let Some(seconds) = args.from {
+        jack.transport.locate((seconds * rate as f64) as u32)?;
+    }
+    if args.roll {
+        jack.transport.start()?;
+    }
+    let stop = Arc::new(AtomicBool::new(false));
+    for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM, signal_hook::consts::SIGHUP] {
+        signal_hook::flag::register(signal, stop.clone())?;
+    }
+    let console = !args.headless && std::io::stdout().is_terminal() && std::io::stdin().is_terminal();
+    let info =
+        EngineInfo { client_name: jack.client_name.clone(), sample_rate: jack.sample_rate, period: jack.buffer_size };
+    let mut app = App::new(loaded.doc.clone(), loaded.file.clone(), params, values, info);
+    let ending = if console {
+        app.monochrome = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+        shell::run(app, &mut jack, &telemetry, commands, surfaces, &recorder, &stop)
+    } else {
+        headless::run(app, &mut jack, &telemetry, commands, surfaces, &recorder, &stop)
+    };
+    let outcome = ending.map(|ending| {
+        if let Ending::Signalled { autosaved: Some(file) } = ending {
+            println!("stopped by a signal; unsaved changes kept in {}", file.display());
+        }
+    });
+    jack.stop();
+    let view = &jack.view;
+    println!(
+        "stopped: {} xruns, {} stem underruns, {} stem read errors, {}",
+        jack.xruns.load(Ordering::Relaxed),
+        view.stem_underruns.load(Ordering::Relaxed),
+        jack.stem_read_errors(),
+        jack_backend::allocations_checked(view)
+    );
+    warn_of_losses(&jack, &telemetry);
+    outcome?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// What a full ring lost during the session, said once it stopped (each is 0 when all went well).
+fn warn_of_losses(jack: &JackSession, telemetry: &Telemetry) {
+    let surface_drops = telemetry.surface_drops.load(Ordering::Relaxed);
+    if surface_drops > 0 {
+        eprintln!(
+            "warning: {surface_drops} control surface messages were dropped (a ring was full: the surface sent faster than the engine or its motors took them)"
+        );
+    }
+    let kept = jack.stem_chunks_kept();
+    if kept > 0 {
+        eprintln!(
+            "warning: {kept} stem chunks were kept by the audio thread instead of being freed (a ring was too small)"
+        );
+    }
+    let automation = &telemetry.automation;
+    let dropped = automation.record_overflows.load(Ordering::Relaxed);
+    if dropped > 0 {
+        eprintln!(
+            "warning: {dropped} automation values were dropped (the pass recorder fell behind); passes may have gaps"
+        );
+    }
+    let leaked = automation.lanes_leaked.load(Ordering::Relaxed);
+    if leaked > 0 {
+        eprintln!(
+            "warning: {leaked} old automation lanes could not be handed back by the audio thread and were kept in memory"
+        );
+    }
+}
