@@ -10,8 +10,11 @@ pub mod automation;
 pub mod channel;
 pub mod lane;
 pub mod params;
+mod rings;
 mod routing;
 pub mod setup;
+mod strip_groups;
+mod sums;
 pub mod telemetry;
 
 use std::sync::Arc;
@@ -20,13 +23,13 @@ use std::sync::atomic::Ordering;
 use automation::{Automation, AutomationLink, Transport};
 use channel::{BusSum, Channel, ChannelContext};
 use params::{Declarer, ParamIndex, ParamTable, ParamValues, Role, fader_gain};
+pub use rings::{CommandRings, MAX_COMMAND_RINGS};
 use routing::Routing;
 use setup::{ChannelKind, ChannelSetup, MixSetup};
+use strip_groups::{StripGroups, strip_group_size};
 use telemetry::Telemetry;
 
-use crate::dsp::biquad::PACK;
 use crate::dsp::denormal::FlushDenormals;
-use crate::dsp::eq::{FrontFilters, run_pack};
 use crate::dsp::{AudioBlock, MAX_BLOCK};
 use automation::Mode;
 
@@ -73,40 +76,6 @@ const PARALLEL_PASS: usize = 1024;
 
 /// How many commands one ring holds; a producer finding it full is told so (`push` fails).
 pub const COMMAND_RING_SIZE: usize = 4096;
-
-/// Command rings the engine reads at most: one per producer (console, automation, each
-/// surface, a network client...), opened any time through `CommandRings`.
-pub const MAX_COMMAND_RINGS: usize = 64;
-
-/// Hands out command rings by name, before or while the engine runs: the reading end of
-/// a new ring travels to the engine through a ring of its own, and the engine keeps room
-/// for `MAX_COMMAND_RINGS` of them, so taking one in never allocates.
-pub struct CommandRings {
-    new_rings: rtrb::Producer<rtrb::Consumer<Command>>,
-    names: Vec<String>,
-}
-
-impl CommandRings {
-    /// A new ring to the engine for `name` (a surface's device, "console"...).
-    pub fn open(&mut self, name: &str) -> Result<rtrb::Producer<Command>, String> {
-        if self.names.len() >= MAX_COMMAND_RINGS {
-            return Err(format!(
-                "no command ring left for {name}: the engine reads {MAX_COMMAND_RINGS} (open: {})",
-                self.names.join(", ")
-            ));
-        }
-        let (producer, consumer) = rtrb::RingBuffer::new(COMMAND_RING_SIZE);
-        // The ring of new rings holds as many as the engine takes: it cannot be full here.
-        self.new_rings.push(consumer).map_err(|_| format!("no command ring left for {name}"))?;
-        self.names.push(name.to_string());
-        Ok(producer)
-    }
-
-    /// The rings handed out, by name, in the order opened.
-    pub fn names(&self) -> &[String] {
-        &self.names
-    }
-}
 
 /// How many commands one callback takes from each ring at most: a flood (a surface, a
 /// script) costs a bounded time per period and drains over the next ones (4096 in 16
@@ -604,77 +573,6 @@ impl Engine {
     /// Frames between an input and its effect at the master output (look-ahead of the master limiter).
     pub fn latency_frames(&self) -> usize {
         self.channels.iter().map(Channel::latency_frames).max().unwrap_or(0)
-    }
-}
-
-/// How many consecutive strips run as one group: about an eighth of them (enough groups
-/// for two threads to share out evenly), in whole SIMD packs.
-fn strip_group_size(strips: usize) -> usize {
-    const GROUPS: usize = 8;
-    strips.div_ceil(GROUPS).next_multiple_of(PACK).max(PACK)
-}
-
-/// The strip groups of one pass, each with its own sums, in order.
-struct StripGroups<'a> {
-    strips: std::slice::ChunksMut<'a, Channel>,
-    sums: std::slice::IterMut<'a, Vec<BusSum>>,
-    next_index: usize,
-}
-
-impl<'a> Iterator for StripGroups<'a> {
-    type Item = StripGroup<'a>;
-
-    fn next(&mut self) -> Option<StripGroup<'a>> {
-        let (strips, sums) = (self.strips.next()?, self.sums.next()?);
-        let first_index = self.next_index;
-        self.next_index += strips.len();
-        Some(StripGroup { strips, first_index, sums })
-    }
-}
-
-/// A run of consecutive strips, with the bus sums it adds into.
-struct StripGroup<'a> {
-    strips: &'a mut [Channel],
-    /// Strip index (as the AudioIo knows it) of `strips[0]`.
-    first_index: usize,
-    sums: &'a mut [BusSum],
-}
-
-impl StripGroup<'_> {
-    /// Runs the strips over one pass of `frames` frames starting at `offset` of the block,
-    /// four at a time: their front filters run side by side in SIMD lanes.
-    fn run(self, values: &[f32], io: &impl AudioIo, offset: usize, frames: usize) {
-        let mut fronts: [FrontFilters; PACK] = Default::default();
-        for (p, pack) in self.strips.chunks_mut(PACK).enumerate() {
-            let mut at = 0;
-            while at < frames {
-                let n = (frames - at).min(MAX_BLOCK);
-                for (i, (strip, front)) in pack.iter_mut().zip(fronts.iter_mut()).enumerate() {
-                    strip.work.set_frames(n);
-                    for ch in 0..strip.work.channels() {
-                        io.read_strip(self.first_index + p * PACK + i, ch, offset + at, strip.work.channel_mut(ch));
-                    }
-                    strip.begin(front);
-                }
-                with_work_blocks(pack, |blocks| run_pack(&mut fronts[..blocks.len()], blocks));
-                for (strip, front) in pack.iter_mut().zip(&fronts) {
-                    strip.end(front, values, self.sums, at);
-                }
-                at += n;
-            }
-        }
-    }
-}
-
-/// Lends the work blocks of a pack of one to four strips as one slice.
-fn with_work_blocks(pack: &mut [Channel], f: impl FnOnce(&mut [&mut AudioBlock])) {
-    const _: () = assert!(PACK == 4, "with_work_blocks spells out packs of four");
-    match pack {
-        [a] => f(&mut [&mut a.work]),
-        [a, b] => f(&mut [&mut a.work, &mut b.work]),
-        [a, b, c] => f(&mut [&mut a.work, &mut b.work, &mut c.work]),
-        [a, b, c, d] => f(&mut [&mut a.work, &mut b.work, &mut c.work, &mut d.work]),
-        _ => unreachable!("packs hold one to four strips"),
     }
 }
 

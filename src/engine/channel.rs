@@ -3,6 +3,7 @@
 
 use super::params::{Declarer, FADER_FLOOR_DB, FADER_MAX_DB, ParamDef, ParamIndex, Role, Section, Unit, fader_gain};
 use super::setup::{ChannelKind, ChannelSetup, InsertKind};
+pub use super::sums::BusSum;
 use crate::dsp::delay::{DELAY_PARAMS, Delay, DelaySettings};
 use crate::dsp::dynamics::{COMPRESSOR_PARAMS, Compressor, CompressorSettings, GATE_PARAMS, Gate, GateSettings};
 use crate::dsp::eq::{BAND_PARAMS, BandSettings, Equalizer, FrontFilters, HPF_PARAMS, HighPass, HighPassSettings};
@@ -579,32 +580,6 @@ fn add_scaled(src: &AudioBlock, dst: &mut BusSum, at: usize, gain: &mut Smoother
         let r = src.channel(right_source)[i];
         dst.side_mut(0, at + i, 1)[0] += l * g;
         dst.side_mut(1, at + i, 1)[0] += r * g;
-    }
-}
-
-/// What a bus (or the master) receives: the stereo sum of everything routed or sent to it,
-/// over one pass of the engine (up to `len` frames).
-pub struct BusSum {
-    sides: [Box<[f32]>; 2],
-}
-
-impl BusSum {
-    pub fn new(len: usize) -> Self {
-        Self { sides: [vec![0.0; len].into_boxed_slice(), vec![0.0; len].into_boxed_slice()] }
-    }
-
-    pub fn side(&self, side: usize, at: usize, frames: usize) -> &[f32] {
-        &self.sides[side][at..at + frames]
-    }
-
-    pub fn side_mut(&mut self, side: usize, at: usize, frames: usize) -> &mut [f32] {
-        &mut self.sides[side][at..at + frames]
-    }
-
-    pub fn clear(&mut self, at: usize, frames: usize) {
-        for side in 0..2 {
-            self.side_mut(side, at, frames).fill(0.0);
-        }
     }
 }
 
