@@ -534,16 +534,16 @@ impl Engine {
     }
 
     fn publish_meters(&mut self) {
+        let window = self.telemetry.frames.load(Ordering::Relaxed) / telemetry::PEAK_WINDOW_FRAMES;
         let mut resets = 0;
         for (channel, meters) in self.channels.iter_mut().zip(self.telemetry.channels.iter()) {
             let input = channel.input_meter.take();
             meters.input_peak.raise_to(input.peak[0].max(input.peak[1]));
             let output = channel.output_meter.take();
             for side in 0..2 {
-                meters.peak[side].raise_to(output.peak[side]);
+                meters.peak[side].raise(window, output.peak[side]);
                 meters.rms[side].store(output.rms[side]);
             }
-            meters.surface_peak.raise_to(output.peak[0].max(output.peak[1]));
             meters.gain_reduction_db.raise_to(std::mem::take(&mut channel.gain_reduction_db));
             resets += std::mem::take(&mut channel.nan_resets);
         }

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use crate::audio::jack_backend::JackSession;
 use crate::automation::recorder::Recorder;
 use crate::engine::Command;
-use crate::engine::telemetry::Telemetry;
+use crate::engine::telemetry::{PeakReader, Telemetry};
 use crate::ui::executor::{Executor, autosave};
 use crate::ui::model::{App, Msg, Readings, parse_line};
 use crate::ui::shell::{Ending, Surfaces, read_engine};
@@ -75,8 +75,9 @@ pub fn run(
     let status_every = if tty { Duration::from_millis(250) } else { Duration::from_secs(1) };
     let mut peak = 0.0f32;
     // What the app hears of the engine, taken fresh before anything it is asked.
-    let read = |peak: &mut f32| {
-        let readings = read_engine(session, telemetry, started);
+    let mut peaks = PeakReader::default();
+    let mut read = |peak: &mut f32| {
+        let readings = read_engine(session, telemetry, started, &mut peaks);
         let master = readings.channels.last().map_or(0.0, |m| m.peak[0].max(m.peak[1]));
         *peak = peak.max(master);
         readings

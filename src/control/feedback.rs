@@ -17,7 +17,7 @@ use super::presonus::{self, PresonusDoc};
 use super::surface::{Binding, ParamMirror, Reach, travel};
 use super::targets::{StripControl, Target, TransportAction};
 use crate::engine::params::ParamTable;
-use crate::engine::telemetry::Telemetry;
+use crate::engine::telemetry::{PeakReader, Telemetry};
 
 /// The transport as the surface shows it.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
@@ -35,6 +35,17 @@ pub struct Feedback {
     sent: Vec<Option<Vec<u8>>>,
     mackie: Option<MackieShown>,
     presonus: Option<PresonusShown>,
+    /// This surface's own place in the meters' peak histories (other readers keep theirs).
+    peaks: PeakReader,
+}
+
+/// The peak a strip's meter should show now (both sides, since this surface last looked),
+/// if the slot has a channel.
+fn strip_peak(binding: &Binding, peaks: &mut PeakReader, slot: u16, telemetry: &Telemetry) -> Option<f32> {
+    binding.slot_channel(slot).map(|c| {
+        let [left, right] = peaks.peaks(telemetry, c);
+        left.max(right)
+    })
 }
 
 /// What a FaderPort's scribble strips were last sent.
@@ -63,7 +74,15 @@ impl Feedback {
             timecode: None,
         });
         let presonus = map.presonus.map(|unit| PresonusShown { unit, text: vec![None; 2 * map.strips as usize] });
-        Feedback { sent: vec![None; map.controls.len()], map, table, binding, mackie, presonus }
+        Feedback {
+            sent: vec![None; map.controls.len()],
+            map,
+            table,
+            binding,
+            mackie,
+            presonus,
+            peaks: PeakReader::default(),
+        }
     }
 
     /// Forgets what the device shows and returns what brings it up: the map's init
@@ -166,7 +185,7 @@ impl Feedback {
                 }
             }
             if unit.meters
-                && let Some(peak) = self.strip_peak(slot, telemetry)
+                && let Some(peak) = strip_peak(&self.binding, &mut self.peaks, slot, telemetry)
             {
                 // The meter falls by itself: only readings above the floor are sent.
                 let message = presonus::meter(slot as u8, peak);
@@ -229,11 +248,6 @@ impl Feedback {
         [mackie::scribble(&self.binding.names[channel]), fader_text(fader)]
     }
 
-    /// The peak a strip's meter should show now, if the slot has a channel.
-    fn strip_peak(&self, slot: u16, telemetry: &Telemetry) -> Option<f32> {
-        self.binding.slot_channel(slot).map(|c| telemetry.channels[c].surface_peak.take())
-    }
-
     fn mackie_displays(
         &mut self,
         mirror: &ParamMirror,
@@ -258,7 +272,7 @@ impl Feedback {
                 }
             }
             if unit.meters
-                && let Some(peak) = self.strip_peak(slot, telemetry)
+                && let Some(peak) = strip_peak(&self.binding, &mut self.peaks, slot, telemetry)
             {
                 // The unit lets a meter fall by itself: only peaks above the floor are sent.
                 let message = mackie::meter(slot as u8, peak);
@@ -422,7 +436,7 @@ mod tests {
         assert!(first.contains(&presonus::text(presonus::Model::Fp8, 0, 1, "-4.0")));
         // The demo has seven strips and buses: the eighth scribble strip is blank.
         assert!(first.contains(&presonus::text(presonus::Model::Fp8, 7, 0, "")));
-        r.telemetry.channels[1].surface_peak.raise_to(0.5);
+        r.telemetry.channels[1].peak[0].raise(0, 0.5);
         let later = r.due();
         assert_eq!(later, [vec![0xD1, presonus::meter(1, 0.5)[1]]], "only Bass's meter changed");
     }

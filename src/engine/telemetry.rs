@@ -31,14 +31,73 @@ impl AtomicLevel {
     }
 }
 
+/// Frames one window of a peak history covers (5.3 ms at 48 kHz).
+pub const PEAK_WINDOW_FRAMES: u64 = 256;
+/// Windows a history keeps: a reader that looks at least every 0.68 s (at 48 kHz) misses no peak.
+const PEAK_WINDOWS: u64 = 128;
+
+/// A level's peaks window by window, so any number of readers each see every peak: a
+/// reader keeps its own place and takes the largest since it last looked. No reader
+/// changes what another sees (the console, the status line, every metering surface).
+#[derive(Debug)]
+pub struct PeakHistory {
+    windows: [AtomicLevel; PEAK_WINDOWS as usize],
+    latest: AtomicU64,
+}
+
+impl Default for PeakHistory {
+    fn default() -> Self {
+        Self { windows: std::array::from_fn(|_| AtomicLevel::default()), latest: AtomicU64::new(0) }
+    }
+}
+
+impl PeakHistory {
+    /// The engine: `peak` was reached in window `window` (frames since start / `PEAK_WINDOW_FRAMES`).
+    pub fn raise(&self, window: u64, peak: f32) {
+        let latest = self.latest.load(Ordering::Relaxed);
+        if window > latest {
+            // The windows begun since are cleared before anyone reads them (at most all of them).
+            for w in (latest + 1)..=window.min(latest + PEAK_WINDOWS) {
+                self.windows[(w % PEAK_WINDOWS) as usize].store(0.0);
+            }
+            self.latest.store(window, Ordering::Release);
+        }
+        self.windows[(window % PEAK_WINDOWS) as usize].raise_to(peak);
+    }
+
+    /// The largest peak from window `*seen` on, as far as the history reaches; moves `*seen` to now.
+    pub fn since(&self, seen: &mut u64) -> f32 {
+        let latest = self.latest.load(Ordering::Acquire);
+        let from = (*seen).max(latest.saturating_sub(PEAK_WINDOWS - 1));
+        *seen = latest;
+        (from..=latest).map(|w| self.windows[(w % PEAK_WINDOWS) as usize].load()).fold(0.0, f32::max)
+    }
+}
+
 #[derive(Default, Debug)]
 pub struct ChannelMeters {
     pub input_peak: AtomicLevel,
-    pub peak: [AtomicLevel; 2],
+    /// Left and right output peaks, for any number of readers.
+    pub peak: [PeakHistory; 2],
     pub rms: [AtomicLevel; 2],
     pub gain_reduction_db: AtomicLevel,
-    /// Both sides' peak, held for the control surfaces' meters (the console takes `peak`).
-    pub surface_peak: AtomicLevel,
+}
+
+/// One reader's place in every channel's peak histories.
+#[derive(Clone, Debug, Default)]
+pub struct PeakReader {
+    seen: Vec<[u64; 2]>,
+}
+
+impl PeakReader {
+    /// Channel `channel`'s left and right peaks since this reader last asked.
+    pub fn peaks(&mut self, telemetry: &Telemetry, channel: usize) -> [f32; 2] {
+        if self.seen.len() < telemetry.channels.len() {
+            self.seen.resize(telemetry.channels.len(), [0; 2]);
+        }
+        let (meters, seen) = (&telemetry.channels[channel], &mut self.seen[channel]);
+        [meters.peak[0].since(&mut seen[0]), meters.peak[1].since(&mut seen[1])]
+    }
 }
 
 #[derive(Debug)]
@@ -77,5 +136,32 @@ impl Telemetry {
 
     pub fn master(&self) -> &ChannelMeters {
         self.channels.last().expect("the master is always there")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_reader_sees_every_peak_whatever_the_others_take() {
+        let telemetry = Telemetry::new(1, 0);
+        let history = &telemetry.channels[0].peak[0];
+        let (mut console, mut surface_a, mut surface_b) = (PeakReader::default(), 0u64, 0u64);
+        history.raise(0, 0.5);
+        history.raise(1, 0.25);
+        assert_eq!(console.peaks(&telemetry, 0)[0], 0.5);
+        assert_eq!(history.since(&mut surface_a), 0.5, "the console taking it leaves it for the others");
+        history.raise(2, 0.125);
+        assert_eq!(history.since(&mut surface_a), 0.25, "from its last look on: the window it saw last, and after");
+        assert_eq!(history.since(&mut surface_b), 0.5, "a reader that looked at nothing yet sees it all");
+        // A reader away for longer than the history sees what it still holds.
+        history.raise(PEAK_WINDOWS * 3, 0.75);
+        assert_eq!(console.peaks(&telemetry, 0)[0], 0.75);
+        assert_eq!(history.since(&mut surface_b), 0.75);
+        assert_eq!(history.since(&mut surface_b), 0.75, "the current window still holds it");
+        history.raise(PEAK_WINDOWS * 3 + 1, 0.1);
+        assert_eq!(history.since(&mut surface_b), 0.75, "its window, where the reader last stood");
+        assert_eq!(history.since(&mut surface_b), 0.1);
     }
 }

@@ -30,7 +30,7 @@ use super::model::{App, AutomationReading, ChannelReading, Loudness, Msg, Readin
 use super::view;
 use crate::audio::jack_backend::JackSession;
 use crate::engine::Command;
-use crate::engine::telemetry::Telemetry;
+use crate::engine::telemetry::{PeakReader, Telemetry};
 
 /// Frames a second when meters move.
 const FPS: u32 = 30;
@@ -153,6 +153,7 @@ fn event_loop<W: Write>(
     let frame = Duration::from_secs(1) / FPS;
     let mut next_frame = Instant::now();
     let mut on_screen = None;
+    let mut peaks = PeakReader::default();
     loop {
         if stop_requested.load(Ordering::Relaxed) {
             return Ok(false);
@@ -173,7 +174,7 @@ fn event_loop<W: Write>(
             }
             Err(mpsc::RecvTimeoutError::Timeout) => {
                 next_frame = (next_frame + frame).max(Instant::now());
-                let mut msgs = vec![Msg::Readings(read_engine(session, telemetry, started))];
+                let mut msgs = vec![Msg::Readings(read_engine(session, telemetry, started, &mut peaks))];
                 msgs.extend(executor.recorder_news());
                 msgs
             }
@@ -221,7 +222,8 @@ fn terminal_msg(ev: Event) -> Option<Msg> {
 }
 
 /// The engine's meters, automation and the transport, as one message.
-pub fn read_engine(session: &JackSession, telemetry: &Telemetry, started: Instant) -> Readings {
+/// `peaks` is the reader's place in the meters' peak histories.
+pub fn read_engine(session: &JackSession, telemetry: &Telemetry, started: Instant, peaks: &mut PeakReader) -> Readings {
     let view = &session.view;
     let loudness = &session.loudness[0].1;
     let automation = &telemetry.automation;
@@ -230,9 +232,10 @@ pub fn read_engine(session: &JackSession, telemetry: &Telemetry, started: Instan
         channels: telemetry
             .channels
             .iter()
-            .map(|m| ChannelReading {
+            .enumerate()
+            .map(|(c, m)| ChannelReading {
                 input_peak: m.input_peak.take(),
-                peak: [m.peak[0].take(), m.peak[1].take()],
+                peak: peaks.peaks(telemetry, c),
                 gain_reduction_db: m.gain_reduction_db.take(),
             })
             .collect(),
