@@ -9,7 +9,7 @@
 //! console last set, and the other way round; the surface's feedback reads it too.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use super::generic::{Input, is_button};
@@ -24,15 +24,15 @@ use crate::engine::setup::ChannelKind;
 /// The target value of every parameter, shared by everything that sets targets.
 pub struct ParamMirror {
     values: Box<[AtomicU32]>,
-    /// Per parameter: automation drove it when `follow` last looked.
-    driven: Box<[AtomicBool]>,
+    /// Per parameter: automation's state when `follow` last looked.
+    driven: Box<[AtomicU8]>,
 }
 
 impl ParamMirror {
     pub fn new(values: &ParamValues, count: usize) -> ParamMirror {
         ParamMirror {
             values: (0..count).map(|i| AtomicU32::new(values.get_at(i).to_bits())).collect(),
-            driven: (0..count).map(|_| AtomicBool::new(false)).collect(),
+            driven: (0..count).map(|_| AtomicU8::new(automation_state::LIVE)).collect(),
         }
     }
 
@@ -48,8 +48,10 @@ impl ParamMirror {
     /// and, once, the value it leaves a parameter at when it lets go, which the engine keeps.
     pub fn follow(&self, automation: &AutomationTelemetry) {
         for (i, slot) in self.values.iter().enumerate() {
-            let drives = automation_state::drives(automation.state[i].load(Ordering::Relaxed));
-            if self.driven[i].swap(drives, Ordering::Relaxed) || drives {
+            // Motors follow what automation plays, and keep where it lets go.
+            let now = automation.state[i].load(Ordering::Relaxed);
+            let was = self.driven[i].swap(now, Ordering::Relaxed);
+            if automation_state::drives(now) || automation_state::lets_go(was, now) {
                 slot.store(automation.played[i].load(Ordering::Relaxed), Ordering::Relaxed);
             }
         }

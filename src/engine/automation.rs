@@ -132,6 +132,13 @@ pub mod state {
     pub fn drives(state: u8) -> bool {
         state & !TOUCHED != LIVE
     }
+
+    /// The hand-over, the one rule every front end that keeps a control's value follows:
+    /// where automation lets go of a parameter (it drove at `was`, not at `now`), the control
+    /// takes the value automation left, which the engine keeps as the live value.
+    pub fn lets_go(was: u8, now: u8) -> bool {
+        drives(was) && !drives(now)
+    }
 }
 
 /// What the engine publishes about automation.
