@@ -329,17 +329,11 @@ passes:
       master.fader: [\"48000 0, 144000 -6\"]
 ";
 
-#[test]
-fn a_jack_capture_of_the_demo_with_automation_equals_its_offline_render_sample_for_sample() {
-    let _turn = ONE_SERVER_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
-    let server = private_server("capture");
-    let dir = tempfile::tempdir().unwrap();
-    let text = std::fs::read_to_string("layouts/demo.yaml").unwrap().replace("system:playback_", "probe:in_");
-    let text = text.replace("\"probe:in_1\", \"probe:in_2\"", "\"probe:in_L\", \"probe:in_R\"");
-    std::fs::write(dir.path().join("demo.yaml"), text).unwrap();
-    std::fs::write(dir.path().join("demo.automation.yaml"), DEMO_AUTOMATION).unwrap();
+/// Plays the demo in `dir` over JACK from frame 0 and records 4 s of its master; returns the
+/// recording and headroom's closing summary.
+fn capture_demo(server: &DummyServer, dir: &Path) -> ((Vec<f32>, Vec<f32>), String) {
     let mut probe = Probe::start();
-    let headroom = Headroom::play(&server, &dir.path().join("demo.yaml"), &[]);
+    let headroom = Headroom::play(server, &dir.join("demo.yaml"), &[]);
     headroom.expect_line("on JACK as \"demo\"");
     std::thread::sleep(Duration::from_millis(500));
     // Start recording first, then roll from frame 0 (the probe is "another client" moving the transport).
@@ -353,10 +347,32 @@ fn a_jack_capture_of_the_demo_with_automation_equals_its_offline_render_sample_f
     });
     std::thread::sleep(Duration::from_millis(100));
     transport.start().unwrap();
-    let (probe, (left, right)) = recorder.join().unwrap();
+    let (probe, captured) = recorder.join().unwrap();
     probe.client.as_client().transport().stop().unwrap();
-    let summary = headroom.quit();
-    assert!(summary.contains(" 0 stem underruns"), "{summary}");
+    (captured, headroom.quit())
+}
+
+#[test]
+fn a_jack_capture_of_the_demo_with_automation_equals_its_offline_render_sample_for_sample() {
+    let _turn = ONE_SERVER_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let server = private_server("capture");
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string("layouts/demo.yaml").unwrap().replace("system:playback_", "probe:in_");
+    let text = text.replace("\"probe:in_1\", \"probe:in_2\"", "\"probe:in_L\", \"probe:in_R\"");
+    std::fs::write(dir.path().join("demo.yaml"), text).unwrap();
+    std::fs::write(dir.path().join("demo.automation.yaml"), DEMO_AUTOMATION).unwrap();
+    // A capture is comparable only if JACK missed no period while it ran (a missed period is
+    // a gap the render does not have); on a loaded machine, capture again.
+    let mut attempts = Vec::new();
+    let (left, right) = loop {
+        let (captured, summary) = capture_demo(&server, dir.path());
+        assert!(summary.contains(" 0 stem underruns"), "{summary}");
+        if summary.contains("stopped: 0 xruns") {
+            break captured;
+        }
+        attempts.push(summary);
+        assert!(attempts.len() < 4, "JACK missed periods in every capture: {attempts:?}");
+    };
 
     let loaded = headroom::session::load::load(&dir.path().join("demo.yaml")).unwrap();
     let out = dir.path().join("render.wav");
