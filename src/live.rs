@@ -106,10 +106,6 @@ pub fn play(args: &LiveOptions) -> Result<ExitCode, Box<dyn Error>> {
         rate,
         automation_link,
         automation_ring,
-        {
-            let (mirror, telemetry) = (mirror.clone(), telemetry.clone());
-            Box::new(move || mirror.follow(&telemetry.automation))
-        },
     );
     let shared = link::Shared {
         mirror: mirror.clone(),

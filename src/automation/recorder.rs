@@ -135,11 +135,30 @@ struct Journal {
     out: Option<BufWriter<std::fs::File>>,
     flushed: Instant,
     synced: Instant,
+    /// Something was written since the last sync (nothing to sync otherwise).
+    unsynced: bool,
+    /// The thread that syncs the journal to disk, so a slow disk holds up nobody.
+    syncer: Sender<std::fs::File>,
 }
 
 impl Journal {
     fn new(automation_file: &Path) -> Journal {
-        Journal { path: journal_path(automation_file), out: None, flushed: Instant::now(), synced: Instant::now() }
+        let (syncer, files) = std::sync::mpsc::channel::<std::fs::File>();
+        let _ = std::thread::Builder::new().name("automation-sync".into()).spawn(move || {
+            while let Ok(file) = files.recv() {
+                // Syncs asked for while one was running are one sync of the newest.
+                let file = files.try_iter().last().unwrap_or(file);
+                let _ = file.sync_data();
+            }
+        });
+        Journal {
+            path: journal_path(automation_file),
+            out: None,
+            flushed: Instant::now(),
+            synced: Instant::now(),
+            unsynced: false,
+            syncer,
+        }
     }
 
     fn begin(&mut self, start: u64, made: &str) -> std::io::Result<()> {
@@ -153,19 +172,25 @@ impl Journal {
     fn line(&mut self, line: std::fmt::Arguments) {
         if let Some(out) = &mut self.out {
             let _ = out.write_fmt(line);
+            self.unsynced = true;
         }
     }
 
-    /// Hands what was written to the OS every quarter second, to the disk every second.
+    /// Hands what was written to the OS every quarter second, and asks the sync thread to
+    /// put it on the disk every second; a second in which nothing was written costs nothing.
     fn keep(&mut self) {
         let Some(out) = &mut self.out else { return };
         if self.flushed.elapsed() >= JOURNAL_FLUSH {
             self.flushed = Instant::now();
             let _ = out.flush();
         }
-        if self.synced.elapsed() >= JOURNAL_SYNC {
+        if self.unsynced && self.synced.elapsed() >= JOURNAL_SYNC {
             self.synced = Instant::now();
-            let _ = out.get_ref().sync_data();
+            self.unsynced = false;
+            let _ = out.flush();
+            if let Ok(file) = out.get_ref().try_clone() {
+                let _ = self.syncer.send(file);
+            }
         }
     }
 
@@ -257,7 +282,6 @@ impl Recorder {
         rate: u32,
         link: AutomationLink,
         engine: rtrb::Producer<Command>,
-        follow: Box<dyn FnMut() + Send>,
     ) -> Recorder {
         let (requests, asked) = std::sync::mpsc::channel();
         let (told, events) = std::sync::mpsc::channel();
@@ -277,7 +301,6 @@ impl Recorder {
             pending_lanes: VecDeque::new(),
             building: None,
             told,
-            follow,
         };
         let answered = Arc::new(AtomicU64::new(0));
         let thread = {
@@ -342,8 +365,6 @@ struct Keeper {
     building: Option<PassBuilder>,
     journal: Journal,
     told: Sender<Event>,
-    /// Hands the values automation plays to whoever shows them (screens, motor faders).
-    follow: Box<dyn FnMut() + Send>,
 }
 
 impl Keeper {
@@ -366,7 +387,6 @@ impl Keeper {
             // Old lanes are dropped here, off the audio thread.
             while self.link.retired.pop().is_ok() {}
             self.push_pending_lanes();
-            (self.follow)();
             self.journal.keep();
             std::thread::sleep(TICK);
         }
@@ -560,8 +580,7 @@ mod tests {
         file::save(&old, &store, &table).unwrap();
         let before = std::fs::read_to_string(&old).unwrap();
         let ring = built.command_producers.remove(0);
-        let recorder =
-            Recorder::start(old.clone(), store, table.clone(), 48_000, built.automation, ring, Box::new(|| {}));
+        let recorder = Recorder::start(old.clone(), store, table.clone(), 48_000, built.automation, ring);
         recorder.request(Request::MoveTo(new.clone()));
         let said = recorder.events.recv_timeout(Duration::from_secs(5)).unwrap();
         assert_eq!(said, Event::Said(format!("automation kept in {}", new.display())));

@@ -321,6 +321,9 @@ impl Keeper {
                     self.bank_told = Some(first);
                     let _ = self.console.send(SurfaceEvent::Bank { device: self.device.clone(), first, width });
                 }
+                // Motors and displays follow what automation plays, read here, on this thread:
+                // nothing on the way to a surface waits on the recorder or the disk.
+                self.shared.mirror.follow(&self.shared.telemetry.automation);
                 let due = self.feedback.due(&self.shared.mirror, (self.shared.transport)(), &self.shared.telemetry);
                 self.send(due.into_iter());
             }
