@@ -9,6 +9,7 @@
 pub mod automation;
 pub mod channel;
 pub mod lane;
+mod mode;
 pub mod params;
 mod rings;
 mod routing;

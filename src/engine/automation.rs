@@ -7,58 +7,14 @@
 //! Nothing here allocates: lanes arrive boxed through a ring and leave through another to be
 //! dropped off the audio thread; the list of automated parameters has room for them all.
 
-use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU32, Ordering};
+use std::sync::atomic::Ordering;
 
 use super::lane::Lane;
+pub use super::mode::Mode;
 use super::params::ParamIndex;
 use super::telemetry::Telemetry;
+pub use super::telemetry::{AutomationTelemetry, state};
 use crate::dsp::MAX_BLOCK;
-
-/// How a parameter's lane and its live control share the parameter.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
-pub enum Mode {
-    /// The lane is ignored; the control is live.
-    #[default]
-    Off,
-    /// The lane drives the parameter; live moves are shown, then snapped back.
-    Read,
-    /// While the transport rolls, the live value is written (and heard) from start to stop.
-    Write,
-    /// Reads until touched, writes while touched, glides back to the lane on release.
-    Touch,
-    /// Like Touch, but after release keeps writing the last value until the transport stops.
-    Latch,
-    /// Reads; while touched, the control's movement offsets the lane instead of replacing it.
-    Trim,
-}
-
-impl Mode {
-    pub const ALL: [Mode; 6] = [Mode::Off, Mode::Read, Mode::Write, Mode::Touch, Mode::Latch, Mode::Trim];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Mode::Off => "off",
-            Mode::Read => "read",
-            Mode::Write => "write",
-            Mode::Touch => "touch",
-            Mode::Latch => "latch",
-            Mode::Trim => "trim",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<Mode> {
-        Mode::ALL.into_iter().find(|m| m.name().eq_ignore_ascii_case(text.trim()))
-    }
-
-    /// Its place in [`Mode::ALL`] (declared in that order), as it travels through an atomic.
-    pub fn index(self) -> u8 {
-        self as u8
-    }
-
-    pub fn from_index(index: u8) -> Mode {
-        Mode::ALL.get(index as usize).copied().unwrap_or_default()
-    }
-}
 
 /// Lanes are read and written once every this many frames of the transport (1.33 ms at
 /// 48 kHz); the parameter smoothing glides between the values.
@@ -116,79 +72,6 @@ const RECORD_RING: usize = 1 << 16;
 pub const LANE_RING: usize = 1024;
 /// Lanes one callback swaps in at most.
 pub const LANE_SWAPS_PER_CYCLE: usize = 64;
-
-/// How a parameter stands, published for the console and the surfaces.
-pub mod state {
-    /// The live control drives it.
-    pub const LIVE: u8 = 0;
-    /// Its lane drives it.
-    pub const READING: u8 = 1;
-    /// It is being written.
-    pub const WRITING: u8 = 2;
-    /// Added to the above when a hand is on its control.
-    pub const TOUCHED: u8 = 4;
-
-    /// Whether automation drives the parameter (its lane plays, or a pass writes it).
-    pub fn drives(state: u8) -> bool {
-        state & !TOUCHED != LIVE
-    }
-
-    /// The hand-over, the one rule every front end that keeps a control's value follows:
-    /// where automation lets go of a parameter (it drove at `was`, not at `now`), the control
-    /// takes the value automation left, which the engine keeps as the live value.
-    pub fn lets_go(was: u8, now: u8) -> bool {
-        drives(was) && !drives(now)
-    }
-}
-
-/// What the engine publishes about automation.
-#[derive(Debug)]
-pub struct AutomationTelemetry {
-    /// Per parameter, the value played (f32 bits); fresh for parameters not in Off.
-    pub played: Box<[AtomicU32]>,
-    /// Per parameter, a [`state`].
-    pub state: Box<[AtomicU8]>,
-    /// Per parameter, its mode ([`Mode::index`]): the engine's own, so the Write to Touch
-    /// fall-back after a pass shows at once.
-    pub mode: Box<[AtomicU8]>,
-    pub pass_open: AtomicBool,
-    pub write_enabled: AtomicBool,
-    /// Records dropped because the recorder fell behind (a pass missing values).
-    pub record_overflows: AtomicU32,
-    /// Xruns a pass carried on over (the transport jumped by the periods missed).
-    pub xrun_gaps: AtomicU32,
-    /// Old lanes kept alive (leaked) because their return ring was full.
-    pub lanes_leaked: AtomicU32,
-}
-
-impl AutomationTelemetry {
-    pub fn new(params: usize) -> Self {
-        AutomationTelemetry {
-            played: (0..params).map(|_| AtomicU32::new(0)).collect(),
-            state: (0..params).map(|_| AtomicU8::new(state::LIVE)).collect(),
-            mode: (0..params).map(|_| AtomicU8::new(Mode::Off.index())).collect(),
-            pass_open: AtomicBool::new(false),
-            write_enabled: AtomicBool::new(false),
-            record_overflows: AtomicU32::new(0),
-            xrun_gaps: AtomicU32::new(0),
-            lanes_leaked: AtomicU32::new(0),
-        }
-    }
-
-    pub fn played(&self, param: ParamIndex) -> f32 {
-        f32::from_bits(self.played[param.0 as usize].load(Ordering::Relaxed))
-    }
-
-    /// The value automation plays for the parameter, while it drives it.
-    pub fn driven_value(&self, param: ParamIndex) -> Option<f32> {
-        let i = param.0 as usize;
-        state::drives(self.state.get(i)?.load(Ordering::Relaxed)).then(|| self.played(param))
-    }
-
-    pub fn mode(&self, param: ParamIndex) -> Mode {
-        Mode::from_index(self.mode[param.0 as usize].load(Ordering::Relaxed))
-    }
-}
 
 #[derive(Clone, Copy, Debug, Default)]
 struct ParamAutomation {

@@ -63,6 +63,22 @@ pub fn defs_of(section: Section) -> &'static [ParamDef] {
     }
 }
 
+// Beside the tables it reads, so that the setup needs nothing of the channel.
+impl ChannelSetup {
+    /// Switches out every processor that has a bypass (EQ bands, dynamics, the limiter): the
+    /// print without master processing. The limiter keeps its look-ahead delay, so both
+    /// prints line up sample for sample.
+    pub fn bypass_processing(&mut self) {
+        for (section, values) in &mut self.values {
+            for (value, def) in values.iter_mut().zip(defs_of(*section)) {
+                if def.role == Role::Bypass {
+                    *value = 1.0;
+                }
+            }
+        }
+    }
+}
+
 /// What a parameter starts from on this kind of channel when nothing sets it.
 pub fn default_value(kind: ChannelKind, def: &ParamDef) -> f32 {
     // FX returns and the master keep playing when something is soloed.

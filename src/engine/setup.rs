@@ -2,8 +2,7 @@
 //! plain data. `session::resolve` makes one from a session file; tests and benches can
 //! write one directly. The engine knows nothing of files.
 
-use super::channel::defs_of;
-use super::params::{Role, Section};
+use super::params::Section;
 
 /// A whole mix: strips and buses in layout order, then the master.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -77,19 +76,6 @@ impl ChannelSetup {
     /// The starting values given for `section`, if any.
     pub fn values_of(&self, section: Section) -> Option<&[f32]> {
         self.values.iter().find(|(s, _)| *s == section).map(|(_, v)| v.as_slice())
-    }
-
-    /// Switches out every processor that has a bypass (EQ bands, dynamics, the limiter): the
-    /// print without master processing. The limiter keeps its look-ahead delay, so both
-    /// prints line up sample for sample.
-    pub fn bypass_processing(&mut self) {
-        for (section, values) in &mut self.values {
-            for (value, def) in values.iter_mut().zip(defs_of(*section)) {
-                if def.role == Role::Bypass {
-                    *value = 1.0;
-                }
-            }
-        }
     }
 
     /// Whether the channel runs `insert`.

@@ -1,9 +1,10 @@
 //! What the engine reports: latest-value atomics the UI reads at its own pace.
 //! Peaks accumulate with `fetch_max` until taken, so none is missed between reads.
 
-use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU32, AtomicU64, Ordering};
 
-use super::automation::AutomationTelemetry;
+use super::mode::Mode;
+use super::params::ParamIndex;
 
 /// An f32 in an `AtomicU32`. Non-negative floats order like their bit patterns,
 /// which makes `fetch_max` a peak hold.
@@ -136,6 +137,79 @@ impl Telemetry {
 
     pub fn master(&self) -> &ChannelMeters {
         self.channels.last().expect("the master is always there")
+    }
+}
+
+/// How a parameter stands, published for the console and the surfaces.
+pub mod state {
+    /// The live control drives it.
+    pub const LIVE: u8 = 0;
+    /// Its lane drives it.
+    pub const READING: u8 = 1;
+    /// It is being written.
+    pub const WRITING: u8 = 2;
+    /// Added to the above when a hand is on its control.
+    pub const TOUCHED: u8 = 4;
+
+    /// Whether automation drives the parameter (its lane plays, or a pass writes it).
+    pub fn drives(state: u8) -> bool {
+        state & !TOUCHED != LIVE
+    }
+
+    /// The hand-over, the one rule every front end that keeps a control's value follows:
+    /// where automation lets go of a parameter (it drove at `was`, not at `now`), the control
+    /// takes the value automation left, which the engine keeps as the live value.
+    pub fn lets_go(was: u8, now: u8) -> bool {
+        drives(was) && !drives(now)
+    }
+}
+
+/// What the engine publishes about automation.
+#[derive(Debug)]
+pub struct AutomationTelemetry {
+    /// Per parameter, the value played (f32 bits); fresh for parameters not in Off.
+    pub played: Box<[AtomicU32]>,
+    /// Per parameter, a [`state`].
+    pub state: Box<[AtomicU8]>,
+    /// Per parameter, its mode ([`Mode::index`]): the engine's own, so the Write to Touch
+    /// fall-back after a pass shows at once.
+    pub mode: Box<[AtomicU8]>,
+    pub pass_open: AtomicBool,
+    pub write_enabled: AtomicBool,
+    /// Records dropped because the recorder fell behind (a pass missing values).
+    pub record_overflows: AtomicU32,
+    /// Xruns a pass carried on over (the transport jumped by the periods missed).
+    pub xrun_gaps: AtomicU32,
+    /// Old lanes kept alive (leaked) because their return ring was full.
+    pub lanes_leaked: AtomicU32,
+}
+
+impl AutomationTelemetry {
+    pub fn new(params: usize) -> Self {
+        AutomationTelemetry {
+            played: (0..params).map(|_| AtomicU32::new(0)).collect(),
+            state: (0..params).map(|_| AtomicU8::new(state::LIVE)).collect(),
+            mode: (0..params).map(|_| AtomicU8::new(Mode::Off.index())).collect(),
+            pass_open: AtomicBool::new(false),
+            write_enabled: AtomicBool::new(false),
+            record_overflows: AtomicU32::new(0),
+            xrun_gaps: AtomicU32::new(0),
+            lanes_leaked: AtomicU32::new(0),
+        }
+    }
+
+    pub fn played(&self, param: ParamIndex) -> f32 {
+        f32::from_bits(self.played[param.0 as usize].load(Ordering::Relaxed))
+    }
+
+    /// The value automation plays for the parameter, while it drives it.
+    pub fn driven_value(&self, param: ParamIndex) -> Option<f32> {
+        let i = param.0 as usize;
+        state::drives(self.state.get(i)?.load(Ordering::Relaxed)).then(|| self.played(param))
+    }
+
+    pub fn mode(&self, param: ParamIndex) -> Mode {
+        Mode::from_index(self.mode[param.0 as usize].load(Ordering::Relaxed))
     }
 }
 
