@@ -9,12 +9,12 @@
 
 use std::sync::Arc;
 
-use super::generic::is_button;
 use super::mackie::{self, Greeting, LCD_STRIP_WIDTH, MackieDoc};
 use super::map::{Control, ControlDoc, ControllerMap, Message};
 use super::midi::MidiMessage;
 use super::presonus::{self, PresonusDoc};
 use super::surface::{Binding, ParamMirror, Reach, travel};
+use super::targets::is_button;
 use super::targets::{StripControl, Target, TransportAction};
 use crate::engine::params::ParamTable;
 use crate::engine::telemetry::{PeakReader, Telemetry};

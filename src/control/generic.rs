@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use super::map::{ButtonMode, Control, Encoding, Message};
 use super::midi::MidiMessage;
-use super::targets::{StripControl, Target};
+use super::targets::is_button;
 
 /// What one control did.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -119,18 +119,6 @@ impl GenericDecoder {
             };
             emit(i, input);
         }
-    }
-}
-
-/// Whether a target is a switch or an action rather than a continuous value.
-pub fn is_button(target: Target) -> bool {
-    match target {
-        Target::Strip { control, .. } | Target::Master(control) | Target::Selected(control) => {
-            !matches!(control, StripControl::Fader | StripControl::Pan)
-        }
-        // A session parameter is read as a value; a switch among them takes presses too.
-        Target::Param(_) => false,
-        _ => true,
     }
 }
 

@@ -4,43 +4,9 @@
 //! Numbers are from `shared/reference/controllers.md` §1 (Logic Control MIDI
 //! implementation, Ardour's Mackie surface).
 
-use serde::Deserialize;
+use super::map::doc::ControlDoc;
+pub use super::map::doc::{MODEL_EXTENDER, MODEL_MAIN, MackieDoc};
 
-use super::map::ControlDoc;
-
-/// What a Mackie Control unit has; the protocol is the same on all of them.
-#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
-#[serde(deny_unknown_fields, default)]
-pub struct MackieDoc {
-    /// An extender (MCU XT): strips only, no master fader, no global buttons; SysEx model 0x15.
-    pub extender: bool,
-    /// A master fader (pitch bend on channel 9).
-    pub master_fader: bool,
-    /// Touch-sensitive faders (notes 0x68-0x70).
-    pub touch: bool,
-    /// The 2×56 character LCD over the strips.
-    pub display: bool,
-    /// Strip meters (channel pressure).
-    pub meters: bool,
-    /// The 10-digit timecode display.
-    pub timecode: bool,
-}
-
-impl Default for MackieDoc {
-    fn default() -> Self {
-        MackieDoc { extender: false, master_fader: true, touch: true, display: true, meters: true, timecode: true }
-    }
-}
-
-impl MackieDoc {
-    /// The SysEx model byte this unit's messages carry.
-    pub fn model(&self) -> u8 {
-        if self.extender { MODEL_EXTENDER } else { MODEL_MAIN }
-    }
-}
-
-pub const MODEL_MAIN: u8 = 0x14;
-pub const MODEL_EXTENDER: u8 = 0x15;
 /// Logic Control and its extender: they ask the host a challenge before they work.
 const MODEL_LOGIC: [u8; 2] = [0x10, 0x11];
 
@@ -73,16 +39,16 @@ const GLOBAL_NOTES: [(&str, u16); 16] = [
 
 /// The protocol's controls for a unit of `strips` strips, as a map would write them.
 pub fn standard_controls(unit: &MackieDoc, strips: u16) -> Vec<ControlDoc> {
-    let per_strip = |base: u16| super::map::Numbers::PerStrip((0..strips).map(|i| base + i).collect());
+    let per_strip = |base: u16| super::map::doc::Numbers::PerStrip((0..strips).map(|i| base + i).collect());
     let control = |target: &str| ControlDoc { target: target.into(), ..ControlDoc::default() };
     let mut controls = vec![
         ControlDoc {
-            pitchbend: Some(super::map::Numbers::PerStrip((1..=strips).collect())),
+            pitchbend: Some(super::map::doc::Numbers::PerStrip((1..=strips).collect())),
             ..control("strip.N.fader")
         },
         ControlDoc {
             cc: Some(per_strip(VPOT_CC)),
-            encoding: super::map::Encoding::SignBitNeg,
+            encoding: super::map::doc::Encoding::SignBitNeg,
             ring: Some(per_strip(RING_CC)),
             // Single-dot mode: positions 1 to 11 (0 is the ring off).
             ring_range: Some([1, 11]),
@@ -96,17 +62,17 @@ pub fn standard_controls(unit: &MackieDoc, strips: u16) -> Vec<ControlDoc> {
         controls.push(ControlDoc { note: Some(per_strip(TOUCH_NOTE)), ..control("strip.N.touch") });
     }
     if unit.master_fader && !unit.extender {
-        controls.push(ControlDoc { pitchbend: Some(super::map::Numbers::One(9)), ..control("master.fader") });
+        controls.push(ControlDoc { pitchbend: Some(super::map::doc::Numbers::One(9)), ..control("master.fader") });
         if unit.touch {
             controls.push(ControlDoc {
-                note: Some(super::map::Numbers::One(MASTER_TOUCH_NOTE)),
+                note: Some(super::map::doc::Numbers::One(MASTER_TOUCH_NOTE)),
                 ..control("master.touch")
             });
         }
     }
     if !unit.extender {
         for (target, note) in GLOBAL_NOTES {
-            controls.push(ControlDoc { note: Some(super::map::Numbers::One(note)), ..control(target) });
+            controls.push(ControlDoc { note: Some(super::map::doc::Numbers::One(note)), ..control(target) });
         }
     }
     controls

@@ -3,31 +3,7 @@
 //! (shared reference §3.8; the strip modes and the text message's alignment byte as a
 //! FaderPort 16 driver sends them). Buttons, faders and LEDs are ordinary map controls.
 
-use serde::{Deserialize, Serialize};
-
-#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Model {
-    Fp8,
-    Fp16,
-}
-
-/// A map's `presonus:` section: which unit, and what of its displays headroom drives.
-#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct PresonusDoc {
-    pub model: Model,
-    /// Strip names and fader values on the scribble strips.
-    #[serde(default = "yes")]
-    pub display: bool,
-    /// Peak meters beside the scribble strips.
-    #[serde(default = "yes")]
-    pub meters: bool,
-}
-
-fn yes() -> bool {
-    true
-}
+pub use super::map::doc::{Model, PresonusDoc};
 
 /// Characters a scribble strip line shows.
 pub const TEXT_WIDTH: usize = 8;

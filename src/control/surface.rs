@@ -12,8 +12,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use super::generic::{Input, is_button};
+use super::generic::Input;
 use super::map::{ButtonMode, ControlDoc, ControllerMap, Curve, Takeover};
+use super::targets::is_button;
 use super::targets::{StripControl, Target, TransportAction};
 use crate::automation::Mode;
 use crate::engine::Command;

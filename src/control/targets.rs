@@ -201,6 +201,18 @@ fn listing() -> String {
     all().map(|t| t.id).collect::<Vec<_>>().join(", ")
 }
 
+/// Whether a target is a switch or an action rather than a continuous value.
+pub fn is_button(target: Target) -> bool {
+    match target {
+        Target::Strip { control, .. } | Target::Master(control) | Target::Selected(control) => {
+            !matches!(control, StripControl::Fader | StripControl::Pan)
+        }
+        // A session parameter is read as a value; a switch among them takes presses too.
+        Target::Param(_) => false,
+        _ => true,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
