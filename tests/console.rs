@@ -358,7 +358,12 @@ fn a_surface_shows_its_state_bank_touch_and_where_an_unpicked_fader_sits() {
 
 /// Readings of a rolling transport at 12 s in which `automated` parameters have these modes,
 /// states and played values.
-fn automation_readings(app: &mut App, automated: &[(&str, Mode, u8, f32)], write_enabled: bool, pass_open: bool) {
+fn automation_readings(
+    app: &mut App,
+    automated: &[(&str, Mode, headroom::engine::automation::PlayState, f32)],
+    write_enabled: bool,
+    pass_open: bool,
+) {
     let mut automation = vec![AutomationReading::default(); app.table.specs().len()];
     for &(id, mode, state, played) in automated {
         automation[param(app, id).0 as usize] = AutomationReading { mode, state, played };
@@ -405,8 +410,9 @@ fn the_automation_view_shows_modes_the_lane_around_the_play_position_and_the_pas
         key(&mut app, KeyCode::Right); // Lead
     }
     // Lead's fader plays its lane at -12 dB, its pan is touched and written.
-    let reading = headroom::engine::automation::state::READING;
-    let writing = headroom::engine::automation::state::WRITING | headroom::engine::automation::state::TOUCHED;
+    use headroom::engine::automation::PlayState;
+    let reading = PlayState::READING;
+    let writing = PlayState { touched: true, ..PlayState::WRITING };
     automation_readings(
         &mut app,
         &[("strip.Lead.fader", Mode::Touch, reading, -12.0), ("strip.Lead.pan", Mode::Latch, writing, -0.3)],
@@ -500,7 +506,7 @@ fn a_ride_on_the_console_starts_from_the_lane_and_the_mouse_holds_a_touch() {
     for _ in 0..3 {
         key(&mut app, KeyCode::Right);
     }
-    let reading = headroom::engine::automation::state::READING;
+    let reading = headroom::engine::automation::PlayState::READING;
     automation_readings(&mut app, &[("strip.Lead.fader", Mode::Touch, reading, -12.0)], true, false);
     // The key moves the fader from where the lane has it, as a hand would.
     assert_eq!(key(&mut app, KeyCode::Down), [Effect::Engine(Command::Move { param: lead, value: -12.5 })]);
@@ -521,7 +527,12 @@ fn a_ride_on_the_console_starts_from_the_lane_and_the_mouse_holds_a_touch() {
 
     // Automation lets go (switched Off): the fader stays where the lane left it.
     automation_readings(&mut app, &[("strip.Lead.fader", Mode::Read, reading, -3.0)], false, false);
-    automation_readings(&mut app, &[("strip.Lead.fader", Mode::Off, 0, -3.0)], false, false);
+    automation_readings(
+        &mut app,
+        &[("strip.Lead.fader", Mode::Off, headroom::engine::automation::PlayState::LIVE, -3.0)],
+        false,
+        false,
+    );
     assert_eq!((app.values.get(lead), app.shown(lead)), (-3.0, -3.0));
 }
 
@@ -598,17 +609,17 @@ fn typed_commands_go_through_the_consoles_update_with_undo_the_unsaved_mark_and_
 
 #[test]
 fn after_a_touch_ride_switched_to_write_the_console_shows_saves_and_writes_the_same_value() {
-    use headroom::engine::automation::state::{LIVE, READING};
+    use headroom::engine::automation::PlayState;
     let mut app = demo_app();
     let bass = param(&app, "strip.Bass.fader");
     line(&mut app, "set strip.Bass.fader -4");
     // A Touch ride kept earlier: the lane plays -1 dB over the -4 dB underneath.
-    automation_readings(&mut app, &[("strip.Bass.fader", Mode::Touch, READING, -1.0)], true, false);
+    automation_readings(&mut app, &[("strip.Bass.fader", Mode::Touch, PlayState::READING, -1.0)], true, false);
     assert_eq!(app.shown(bass), -1.0, "the strip shows what plays");
     // Switched to Write: the engine takes the control where the lane left it and lets go.
     let effects = line(&mut app, "mode strip.Bass.fader write");
     assert!(matches!(effects[..], [headroom::ui::model::Effect::Automation(_)]));
-    automation_readings(&mut app, &[("strip.Bass.fader", Mode::Write, LIVE, -1.0)], true, false);
+    automation_readings(&mut app, &[("strip.Bass.fader", Mode::Write, PlayState::LIVE, -1.0)], true, false);
     let saved = app.current_doc();
     assert_eq!(
         (app.shown(bass), app.values.get(bass), saved.strips[1].values.number("fader_db")),

@@ -18,7 +18,7 @@ use super::targets::is_button;
 use super::targets::{StripControl, Target, TransportAction};
 use crate::automation::Mode;
 use crate::engine::Command;
-use crate::engine::automation::{AutomationTelemetry, state as automation_state};
+use crate::engine::automation::{AutomationTelemetry, PlayState};
 use crate::engine::params::{ChannelParams, ParamIndex, ParamSpec, ParamTable, ParamValues, Unit};
 use crate::engine::setup::ChannelKind;
 
@@ -33,7 +33,7 @@ impl ParamMirror {
     pub fn new(values: &ParamValues, count: usize) -> ParamMirror {
         ParamMirror {
             values: (0..count).map(|i| AtomicU32::new(values.get_at(i).to_bits())).collect(),
-            driven: (0..count).map(|_| AtomicU8::new(automation_state::LIVE)).collect(),
+            driven: (0..count).map(|_| AtomicU8::new(PlayState::LIVE.to_bits())).collect(),
         }
     }
 
@@ -50,9 +50,9 @@ impl ParamMirror {
     pub fn follow(&self, automation: &AutomationTelemetry) {
         for (i, slot) in self.values.iter().enumerate() {
             // Motors follow what automation plays, and keep where it lets go.
-            let now = automation.state[i].load(Ordering::Relaxed);
-            let was = self.driven[i].swap(now, Ordering::Relaxed);
-            if automation_state::drives(now) || automation_state::lets_go(was, now) {
+            let now = automation.state(ParamIndex(i as u32));
+            let was = PlayState::from_bits(self.driven[i].swap(now.to_bits(), Ordering::Relaxed));
+            if now.drives() || PlayState::lets_go(was, now) {
                 slot.store(automation.played[i].load(Ordering::Relaxed), Ordering::Relaxed);
             }
         }

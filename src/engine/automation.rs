@@ -13,7 +13,7 @@ use super::lane::Lane;
 pub use super::mode::Mode;
 use super::params::ParamIndex;
 use super::telemetry::Telemetry;
-pub use super::telemetry::{AutomationTelemetry, state};
+pub use super::telemetry::{AutomationTelemetry, Driver, PlayState};
 use crate::dsp::MAX_BLOCK;
 
 /// Lanes are read and written once every this many frames of the transport (1.33 ms at
@@ -220,7 +220,7 @@ impl Automation {
                 if let Some(at) = self.active.iter().position(|&a| a as usize == i) {
                     self.active.swap_remove(at);
                 }
-                self.telemetry.automation.state[i].store(state::LIVE, Ordering::Relaxed);
+                self.telemetry.automation.set_state(i, PlayState::LIVE);
             }
             _ => {}
         }
@@ -332,13 +332,12 @@ impl Automation {
             if decision.value.is_some_and(|v| v != current[i]) {
                 self.changes.push((param, played));
             }
-            let touched = if p.touched(self.clock) { state::TOUCHED } else { 0 };
-            let how = match (decision.write, decision.value.is_some() && curve.is_some()) {
-                (true, _) => state::WRITING,
-                (false, true) => state::READING,
-                (false, false) => state::LIVE,
+            let driver = match (decision.write, decision.value.is_some() && curve.is_some()) {
+                (true, _) => Driver::Writing,
+                (false, true) => Driver::Reading,
+                (false, false) => Driver::Live,
             };
-            self.telemetry.automation.state[i].store(how | touched, Ordering::Relaxed);
+            self.telemetry.automation.set_state(i, PlayState { driver, touched: p.touched(self.clock) });
             self.telemetry.automation.played[i].store(played.to_bits(), Ordering::Relaxed);
         }
     }

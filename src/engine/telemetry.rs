@@ -140,27 +140,60 @@ impl Telemetry {
     }
 }
 
+/// Who drives a parameter now.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Driver {
+    /// The live control.
+    #[default]
+    Live,
+    /// Its lane.
+    Reading,
+    /// A pass writes it (the live control, recorded).
+    Writing,
+}
+
 /// How a parameter stands, published for the console and the surfaces.
-pub mod state {
-    /// The live control drives it.
-    pub const LIVE: u8 = 0;
-    /// Its lane drives it.
-    pub const READING: u8 = 1;
-    /// It is being written.
-    pub const WRITING: u8 = 2;
-    /// Added to the above when a hand is on its control.
-    pub const TOUCHED: u8 = 4;
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PlayState {
+    pub driver: Driver,
+    /// A hand is on its control.
+    pub touched: bool,
+}
+
+impl PlayState {
+    pub const LIVE: PlayState = PlayState { driver: Driver::Live, touched: false };
+    pub const READING: PlayState = PlayState { driver: Driver::Reading, touched: false };
+    pub const WRITING: PlayState = PlayState { driver: Driver::Writing, touched: false };
 
     /// Whether automation drives the parameter (its lane plays, or a pass writes it).
-    pub fn drives(state: u8) -> bool {
-        state & !TOUCHED != LIVE
+    pub fn drives(self) -> bool {
+        self.driver != Driver::Live
     }
 
     /// The hand-over, the one rule every front end that keeps a control's value follows:
     /// where automation lets go of a parameter (it drove at `was`, not at `now`), the control
     /// takes the value automation left, which the engine keeps as the live value.
-    pub fn lets_go(was: u8, now: u8) -> bool {
-        drives(was) && !drives(now)
+    pub fn lets_go(was: PlayState, now: PlayState) -> bool {
+        was.drives() && !now.drives()
+    }
+
+    /// As one byte, for an atomic.
+    pub fn to_bits(self) -> u8 {
+        let driver = match self.driver {
+            Driver::Live => 0,
+            Driver::Reading => 1,
+            Driver::Writing => 2,
+        };
+        driver | (self.touched as u8) << 2
+    }
+
+    pub fn from_bits(bits: u8) -> PlayState {
+        let driver = match bits & 3 {
+            1 => Driver::Reading,
+            2 => Driver::Writing,
+            _ => Driver::Live,
+        };
+        PlayState { driver, touched: bits & 4 != 0 }
     }
 }
 
@@ -169,8 +202,8 @@ pub mod state {
 pub struct AutomationTelemetry {
     /// Per parameter, the value played (f32 bits); fresh for parameters not in Off.
     pub played: Box<[AtomicU32]>,
-    /// Per parameter, a [`state`].
-    pub state: Box<[AtomicU8]>,
+    /// Per parameter, a [`PlayState`] as bits.
+    state: Box<[AtomicU8]>,
     /// Per parameter, its mode ([`Mode::index`]): the engine's own, so the Write to Touch
     /// fall-back after a pass shows at once.
     pub mode: Box<[AtomicU8]>,
@@ -188,7 +221,7 @@ impl AutomationTelemetry {
     pub fn new(params: usize) -> Self {
         AutomationTelemetry {
             played: (0..params).map(|_| AtomicU32::new(0)).collect(),
-            state: (0..params).map(|_| AtomicU8::new(state::LIVE)).collect(),
+            state: (0..params).map(|_| AtomicU8::new(PlayState::LIVE.to_bits())).collect(),
             mode: (0..params).map(|_| AtomicU8::new(Mode::Off.index())).collect(),
             pass_open: AtomicBool::new(false),
             write_enabled: AtomicBool::new(false),
@@ -204,8 +237,21 @@ impl AutomationTelemetry {
 
     /// The value automation plays for the parameter, while it drives it.
     pub fn driven_value(&self, param: ParamIndex) -> Option<f32> {
-        let i = param.0 as usize;
-        state::drives(self.state.get(i)?.load(Ordering::Relaxed)).then(|| self.played(param))
+        ((param.0 as usize) < self.state.len() && self.state(param).drives()).then(|| self.played(param))
+    }
+
+    /// How parameter `param` stands.
+    pub fn state(&self, param: ParamIndex) -> PlayState {
+        PlayState::from_bits(self.state[param.0 as usize].load(Ordering::Relaxed))
+    }
+
+    pub(crate) fn set_state(&self, param: usize, state: PlayState) {
+        self.state[param].store(state.to_bits(), Ordering::Relaxed);
+    }
+
+    /// How many parameters it reports on.
+    pub fn param_count(&self) -> usize {
+        self.state.len()
     }
 
     pub fn mode(&self, param: ParamIndex) -> Mode {
@@ -216,6 +262,20 @@ impl AutomationTelemetry {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_play_state_survives_its_trip_through_an_atomic_and_the_hand_over_is_where_driving_ends() {
+        for driver in [Driver::Live, Driver::Reading, Driver::Writing] {
+            for touched in [false, true] {
+                let state = PlayState { driver, touched };
+                assert_eq!(PlayState::from_bits(state.to_bits()), state);
+            }
+        }
+        let touched_live = PlayState { touched: true, ..PlayState::LIVE };
+        assert!(PlayState::lets_go(PlayState::READING, touched_live));
+        assert!(!PlayState::lets_go(PlayState::READING, PlayState::WRITING), "still driven");
+        assert!(!PlayState::lets_go(PlayState::LIVE, PlayState::LIVE));
+    }
 
     #[test]
     fn every_reader_sees_every_peak_whatever_the_others_take() {

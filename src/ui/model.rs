@@ -37,7 +37,7 @@ use crate::control::learn::LearnRequest;
 use crate::control::surface::{LinkState, SurfaceEvent};
 use crate::control::targets::{StripControl, TransportAction};
 use crate::engine::Command;
-use crate::engine::automation::state;
+use crate::engine::automation::PlayState;
 use crate::engine::channel::SEND_PARAMS;
 use crate::engine::params::FADER_FLOOR_DB;
 use crate::engine::params::{ChannelParams, ParamIndex, ParamTable, ParamValues, Section, SendParams, Unit};
@@ -413,7 +413,7 @@ impl App {
         // Where automation lets go of a parameter (a glide ends, a lane or a mode goes), the
         // console's target takes the value it left, which is what the engine keeps.
         for (i, (was, now)) in self.readings.automation.iter().zip(&r.automation).enumerate() {
-            if state::lets_go(was.state, now.state) {
+            if PlayState::lets_go(was.state, now.state) {
                 self.values.set(ParamIndex(i as u32), now.played);
             }
         }

@@ -250,12 +250,12 @@ pub fn read_engine(session: &JackSession, telemetry: &Telemetry, started: Instan
         bars_beats: view.bars_beats(),
         dsp_load: session.cpu_load(),
         xruns: session.xruns.load(Ordering::Relaxed),
-        automation: (0..automation.state.len())
+        automation: (0..automation.param_count())
             .map(|i| {
                 let param = crate::engine::params::ParamIndex(i as u32);
                 AutomationReading {
                     mode: automation.mode(param),
-                    state: automation.state[i].load(Ordering::Relaxed),
+                    state: automation.state(param),
                     played: automation.played(param),
                 }
             })

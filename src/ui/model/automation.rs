@@ -10,7 +10,7 @@ use crate::automation::lane::{Lane, Shape};
 use crate::automation::passes::{Pass, Store};
 use crate::automation::recorder::Request;
 use crate::automation::{self, Mode};
-use crate::engine::automation::{DEFAULT_GLIDE_MS, DEFAULT_IDLE_MS, state};
+use crate::engine::automation::{DEFAULT_GLIDE_MS, DEFAULT_IDLE_MS, Driver, PlayState};
 use crate::engine::params::ParamIndex;
 use crate::ui::keys::Action;
 
@@ -18,8 +18,8 @@ use crate::ui::keys::Action;
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct AutomationReading {
     pub mode: Mode,
-    /// A [`state`]: live, reading or writing, plus touched.
-    pub state: u8,
+    /// Live, reading or writing, and touched.
+    pub state: PlayState,
     /// The value automation plays; meaningful while reading or writing.
     pub played: f32,
 }
@@ -27,15 +27,15 @@ pub struct AutomationReading {
 impl AutomationReading {
     /// Automation drives the parameter now (its lane plays, or a pass writes it).
     pub fn drives(&self) -> bool {
-        state::drives(self.state)
+        self.state.drives()
     }
 
     pub fn touched(&self) -> bool {
-        self.state & state::TOUCHED != 0
+        self.state.touched
     }
 
     pub fn writing(&self) -> bool {
-        self.state & !state::TOUCHED == state::WRITING
+        self.state.driver == Driver::Writing
     }
 }
 
