@@ -232,8 +232,9 @@ pub fn console_cost(strips: usize, (width, height): (u16, u16), frames: usize) -
     use crate::ui::model::{App, ChannelReading, EngineInfo, Msg, Readings};
     let doc = full_session(strips, 0, Channels::Stereo);
     let built = build_engine(&doc, RATE as f32, 0).expect("the bench session builds");
+    let targets = std::sync::Arc::new(crate::engine::targets::ParamTargets::new(&built.values, built.telemetry));
     let info = EngineInfo { client_name: "bench".into(), sample_rate: RATE, period: 64 };
-    let mut app = App::new(doc, "bench/session.yaml".into(), built.params, built.values, info);
+    let mut app = App::new(doc, "bench/session.yaml".into(), built.params, targets, info);
     app.update(Msg::Resize(width, height));
     let bytes = std::rc::Rc::new(std::cell::Cell::new(0));
     let backend = ratatui::backend::CrosstermBackend::new(CountingSink(bytes.clone()));

@@ -16,6 +16,7 @@ mod routing;
 pub mod setup;
 mod strip_groups;
 mod sums;
+pub mod targets;
 pub mod telemetry;
 
 use std::sync::Arc;

@@ -65,10 +65,10 @@ pub fn run(
             }
         })
         .map_err(|e| e.to_string())?;
-    let Surfaces { events, mirror, selected, learn, links } = surfaces;
+    let Surfaces { events, selected, learn, links } = surfaces;
     app.keep_replies();
     let session = &*session;
-    let mut executor = Executor::new(session, recorder, (mirror, learn, links), commands, true);
+    let mut executor = Executor::new(session, recorder, (learn, links), commands, true);
     let tty = std::io::stdout().is_terminal();
     let started = Instant::now();
     let mut last_status = Instant::now();

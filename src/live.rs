@@ -16,8 +16,8 @@ use crate::automation;
 use crate::control::feedback::TransportNow;
 use crate::control::learn::{self, Learn};
 use crate::control::link;
-use crate::control::surface;
 use crate::engine::Built;
+use crate::engine::targets::ParamTargets;
 use crate::engine::telemetry::Telemetry;
 use crate::headless;
 use crate::session::load;
@@ -95,7 +95,7 @@ pub fn play(args: &LiveOptions) -> Result<ExitCode, Box<dyn Error>> {
     }
     let commands = rings.open("console")?;
     let automation_ring = rings.open("automation")?;
-    let mirror = Arc::new(surface::ParamMirror::new(&values, params.specs().len()));
+    let targets = Arc::new(ParamTargets::new(&values, telemetry.clone()));
     let selected = Arc::new(AtomicUsize::new(0));
     let (surface_tx, surface_events) = std::sync::mpsc::channel();
     let mut jack = JackSession::start(client, &loaded.doc, engine, stems)?;
@@ -108,7 +108,7 @@ pub fn play(args: &LiveOptions) -> Result<ExitCode, Box<dyn Error>> {
         automation_ring,
     );
     let shared = link::Shared {
-        mirror: mirror.clone(),
+        targets: targets.clone(),
         telemetry: telemetry.clone(),
         transport: {
             let (view, rate) = (jack.view.clone(), jack.sample_rate as f64);
@@ -122,7 +122,7 @@ pub fn play(args: &LiveOptions) -> Result<ExitCode, Box<dyn Error>> {
         learn: Arc::new(Learn::default()),
     };
     let links = link::Links::start_all(maps, &args.surfaces, &params, &shared, rings, &surface_tx);
-    let surfaces = shell::Surfaces { events: surface_events, mirror, selected, learn: shared.learn.clone(), links };
+    let surfaces = shell::Surfaces { events: surface_events, selected, learn: shared.learn.clone(), links };
     println!(
         "{} on JACK as \"{}\": {} Hz, {} frames a period; {} strips, {} buses",
         loaded.file.display(),
@@ -148,7 +148,7 @@ pub fn play(args: &LiveOptions) -> Result<ExitCode, Box<dyn Error>> {
     let console = !args.headless && std::io::stdout().is_terminal() && std::io::stdin().is_terminal();
     let info =
         EngineInfo { client_name: jack.client_name.clone(), sample_rate: jack.sample_rate, period: jack.buffer_size };
-    let mut app = App::new(loaded.doc.clone(), loaded.file.clone(), params, values, info);
+    let mut app = App::new(loaded.doc.clone(), loaded.file.clone(), params, targets, info);
     let ending = if console {
         app.monochrome = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
         shell::run(app, &mut jack, &telemetry, commands, surfaces, &recorder, &stop)

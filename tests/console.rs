@@ -3,12 +3,14 @@
 //! the commands and state they produce.
 
 use std::path::Path;
+use std::sync::Arc;
 
 use headroom::automation::Mode;
 use headroom::automation::lane::Point;
 use headroom::automation::passes::{Pass, Store};
 use headroom::engine::Command;
 use headroom::engine::params::ParamIndex;
+use headroom::engine::targets::ParamTargets;
 use headroom::session::load;
 use headroom::session::resolve::build_engine;
 use headroom::ui::model::{App, AutomationReading, ChannelReading, EngineInfo, Loudness, Msg, Readings};
@@ -17,11 +19,16 @@ use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
 
-fn demo_app() -> App {
-    let loaded = load::load(Path::new("layouts/demo.yaml")).unwrap();
+/// A console on `loaded`, with the targets and telemetry of an engine built from it.
+fn app_on(loaded: load::Loaded) -> App {
     let built = build_engine(&loaded.doc, 48_000.0, 0).unwrap();
-    let info = EngineInfo { client_name: "demo".into(), sample_rate: 48_000, period: 256 };
-    App::new(loaded.doc, loaded.file, built.params, built.values, info)
+    let info = EngineInfo { client_name: loaded.doc.name.clone(), sample_rate: 48_000, period: 256 };
+    let targets = Arc::new(ParamTargets::new(&built.values, built.telemetry));
+    App::new(loaded.doc, loaded.file, built.params, targets, info)
+}
+
+fn demo_app() -> App {
+    app_on(load::load(Path::new("layouts/demo.yaml")).unwrap())
 }
 
 /// Meters as if the demo were playing: each channel at its own level, the master at `master_peak`.
@@ -144,7 +151,7 @@ fn a_clipped_master_latches_until_cleared() {
 fn twenty_fast_fader_key_repeats_land_as_twenty_steps() {
     let mut app = demo_app();
     let fader = param(&app, "strip.Drums.fader");
-    assert_eq!(app.values.get(fader), -4.0);
+    assert_eq!(app.targets.get(fader), -4.0);
     let mut sent = Vec::new();
     for _ in 0..20 {
         sent.extend(key(&mut app, KeyCode::Down));
@@ -153,15 +160,15 @@ fn twenty_fast_fader_key_repeats_land_as_twenty_steps() {
         .map(|i| headroom::ui::model::Effect::Engine(Command::Move { param: fader, value: -4.0 - 0.5 * i as f32 }))
         .collect();
     assert_eq!(sent, expected);
-    assert_eq!(app.values.get(fader), -14.0);
+    assert_eq!(app.targets.get(fader), -14.0);
     // The engine's meters arriving between keys never move the target back.
     playing(&mut app, 0.1, 0.3);
-    assert_eq!(app.values.get(fader), -14.0);
+    assert_eq!(app.targets.get(fader), -14.0);
     // One gesture, one undo step.
     key(&mut app, KeyCode::Char('u'));
-    assert_eq!(app.values.get(fader), -4.0);
+    assert_eq!(app.targets.get(fader), -4.0);
     key(&mut app, KeyCode::Char('U'));
-    assert_eq!(app.values.get(fader), -14.0);
+    assert_eq!(app.targets.get(fader), -14.0);
 }
 
 #[test]
@@ -170,26 +177,26 @@ fn keys_select_move_mute_solo_and_type_values() {
     key(&mut app, KeyCode::Right);
     assert_eq!(app.selected_channel().name, "Bass");
     key(&mut app, KeyCode::Char('K'));
-    assert_eq!(app.values.get(param(&app, "strip.Bass.fader")), 0.0, "3 dB up from -3");
+    assert_eq!(app.targets.get(param(&app, "strip.Bass.fader")), 0.0, "3 dB up from -3");
     key(&mut app, KeyCode::Char('m'));
     key(&mut app, KeyCode::Char('s'));
     assert!(app.on(param(&app, "strip.Bass.mute")) && app.on(param(&app, "strip.Bass.solo")));
     key(&mut app, KeyCode::Char('.'));
-    assert!((app.values.get(param(&app, "strip.Bass.pan")) - 0.02).abs() < 1e-6);
+    assert!((app.targets.get(param(&app, "strip.Bass.pan")) - 0.02).abs() < 1e-6);
     key(&mut app, KeyCode::Char('='));
     typed(&mut app, "-inf");
-    assert_eq!(app.values.get(param(&app, "strip.Bass.fader")), -90.0);
+    assert_eq!(app.targets.get(param(&app, "strip.Bass.fader")), -90.0);
     key(&mut app, KeyCode::Enter);
     typed(&mut app, "loud");
     assert!(app.status.as_ref().unwrap().text.contains("expected a level in dB or -inf"));
-    assert_eq!(app.values.get(param(&app, "strip.Bass.fader")), -90.0, "a bad value changes nothing");
+    assert_eq!(app.targets.get(param(&app, "strip.Bass.fader")), -90.0, "a bad value changes nothing");
     // In the detail, arrows walk and adjust the parameter list.
     key(&mut app, KeyCode::Char('d'));
     key(&mut app, KeyCode::Down);
     key(&mut app, KeyCode::Down);
     assert_eq!(app.table.spec(app.detail_param()).id, "strip.Bass.hpf.freq");
     key(&mut app, KeyCode::Right);
-    let hz = app.values.get(param(&app, "strip.Bass.hpf.freq"));
+    let hz = app.targets.get(param(&app, "strip.Bass.hpf.freq"));
     assert!((hz - 30.0 * 2f32.powf(1.0 / 12.0)).abs() < 0.01, "{hz}");
     assert!(app.is_dirty());
 }
@@ -219,9 +226,9 @@ fn the_mouse_selects_and_drags_a_fader() {
     assert_eq!(app.selected, index);
     app.update(Msg::Mouse(mouse(MouseEventKind::Drag(MouseButton::Left), travel.bottom() - 1)));
     app.update(Msg::Mouse(mouse(MouseEventKind::Up(MouseButton::Left), travel.bottom() - 1)));
-    assert_eq!(app.values.get(app.channels[index].fader), -90.0, "dragged to the bottom: silence");
+    assert_eq!(app.targets.get(app.channels[index].fader), -90.0, "dragged to the bottom: silence");
     app.update(Msg::Mouse(mouse(MouseEventKind::ScrollUp, travel.y + 4)));
-    assert_eq!(app.values.get(app.channels[index].fader), -60.0);
+    assert_eq!(app.targets.get(app.channels[index].fader), -60.0);
 }
 
 #[test]
@@ -230,10 +237,7 @@ fn saving_a_layout_makes_a_session_folder_and_keeps_the_template() {
     let layout = dir.path().join("mine.yaml");
     let template = "version: 1\nname: mine\nstrips:\n  - {name: Voice, input: {file: voice.wav}}\n";
     std::fs::write(&layout, template).unwrap();
-    let loaded = load::load(&layout).unwrap();
-    let built = build_engine(&loaded.doc, 48_000.0, 0).unwrap();
-    let info = EngineInfo { client_name: "mine".into(), sample_rate: 48_000, period: 256 };
-    let mut app = App::new(loaded.doc, loaded.file, built.params, built.values, info);
+    let mut app = app_on(load::load(&layout).unwrap());
     key(&mut app, KeyCode::Down);
     let effects = key(&mut app, KeyCode::F(2));
     let [headroom::ui::model::Effect::Save { file, version, doc, new_folder }] = effects.as_slice() else {
@@ -320,9 +324,9 @@ fn a_send_is_added_raised_removed_and_undone() {
 
     key(&mut app, KeyCode::Char('x'));
     assert!(app.current_doc().strips[2].sends.iter().all(|s| s.bus != "Echo"));
-    assert_eq!(app.values.get(level), -90.0, "a removed send is silent");
+    assert_eq!(app.targets.get(level), -90.0, "a removed send is silent");
     key(&mut app, KeyCode::Char('u'));
-    assert_eq!(app.values.get(level), -60.0, "undo brings it back as it was");
+    assert_eq!(app.targets.get(level), -60.0, "undo brings it back as it was");
     key(&mut app, KeyCode::Char('u'));
     key(&mut app, KeyCode::Char('u'));
     assert!(!app.is_dirty(), "undone back to the session as loaded");
@@ -332,6 +336,7 @@ fn a_send_is_added_raised_removed_and_undone() {
 #[test]
 fn a_surface_shows_its_state_bank_touch_and_where_an_unpicked_fader_sits() {
     use headroom::control::surface::{LinkState, SurfaceEvent};
+    use headroom::ui::model::Effect;
     let mut app = demo_app();
     let device = "Korg nanoKONTROL2".to_string();
     let link = |state| Msg::Surface(SurfaceEvent::Link { device: device.clone(), state });
@@ -347,9 +352,15 @@ fn a_surface_shows_its_state_bank_touch_and_where_an_unpicked_fader_sits() {
     insta::assert_snapshot!(shown);
     assert!(shown.lines().next().unwrap().contains("● Korg nanoKONTROL2"));
     assert!(shown.contains('▸'), "the ghost of the unpicked fader");
-    // Picked up: the ghost goes.
-    app.update(Msg::Surface(SurfaceEvent::Param { param: bass, value: -20.0 }));
+    // Picked up (the surface sets the shared target, then tells the console): the ghost goes,
+    // and the console shows the move and can take it back.
+    let before = app.targets.get(bass);
+    app.targets.set(bass, -20.0);
+    app.update(Msg::Surface(SurfaceEvent::Param { param: bass, before, value: -20.0 }));
     assert!(!screen(&mut app, 160, 40).contains('▸'));
+    assert_eq!(app.shown(bass), -20.0);
+    assert_eq!(key(&mut app, KeyCode::Char('u')), [Effect::Engine(Command::SetParam { param: bass, value: before })]);
+    assert_eq!(app.targets.get(bass), before);
     // Unplugged: the console says so.
     app.update(link(LinkState::Waiting { pattern: "nanoKONTROL2".into() }));
     let shown = screen(&mut app, 160, 40);
@@ -357,16 +368,20 @@ fn a_surface_shows_its_state_bank_touch_and_where_an_unpicked_fader_sits() {
 }
 
 /// Readings of a rolling transport at 12 s in which `automated` parameters have these modes,
-/// states and played values.
+/// states and played values: the engine's telemetry says so (standing in for the engine),
+/// and the readings are taken from it as the shell takes them.
 fn automation_readings(
     app: &mut App,
     automated: &[(&str, Mode, headroom::engine::automation::PlayState, f32)],
     write_enabled: bool,
     pass_open: bool,
 ) {
-    let mut automation = vec![AutomationReading::default(); app.table.specs().len()];
-    for &(id, mode, state, played) in automated {
-        automation[param(app, id).0 as usize] = AutomationReading { mode, state, played };
+    for &(id, _, state, played) in automated {
+        app.targets.automation().publish(param(app, id), state, played);
+    }
+    let mut automation = AutomationReading::all(app.targets.automation());
+    for &(id, mode, ..) in automated {
+        automation[param(app, id).0 as usize].mode = mode;
     }
     let channels = vec![ChannelReading::default(); app.channels.len()];
     app.update(Msg::Readings(Readings {
@@ -533,7 +548,7 @@ fn a_ride_on_the_console_starts_from_the_lane_and_the_mouse_holds_a_touch() {
         false,
         false,
     );
-    assert_eq!((app.values.get(lead), app.shown(lead)), (-3.0, -3.0));
+    assert_eq!((app.targets.get(lead), app.shown(lead)), (-3.0, -3.0));
 }
 
 #[test]
@@ -545,23 +560,23 @@ fn a_typed_value_out_of_range_is_refused_and_a_step_stops_at_the_end_and_says_so
         key(&mut app, KeyCode::Down);
     }
     let gain = app.detail_param();
-    let before = app.values.get(gain);
+    let before = app.targets.get(gain);
     key(&mut app, KeyCode::Enter);
     typed(&mut app, "350");
     let told = app.status.as_ref().unwrap();
     assert!(told.error, "said as a problem");
     assert_eq!(told.text, "strip.Bass.eq.2.gain: 350 is out of range; expected -18.0 dB .. +18.0 dB");
-    assert_eq!(app.values.get(gain), before, "nothing changed");
+    assert_eq!(app.targets.get(gain), before, "nothing changed");
     key(&mut app, KeyCode::Enter);
     typed(&mut app, "-2.5");
-    assert_eq!(app.values.get(gain), -2.5, "a value in range is taken");
+    assert_eq!(app.targets.get(gain), -2.5, "a value in range is taken");
 
     // Raised in big steps, the fader stops at +10 dB and says it is at the top.
     key(&mut app, KeyCode::Esc);
     for _ in 0..10 {
         key(&mut app, KeyCode::Char('K'));
     }
-    assert_eq!(app.values.get(param(&app, "strip.Bass.fader")), 10.0);
+    assert_eq!(app.targets.get(param(&app, "strip.Bass.fader")), 10.0);
     assert_eq!(app.status.as_ref().unwrap().text, "strip.Bass.fader is at the top of its range (+10.0 dB)");
 }
 
@@ -577,7 +592,7 @@ fn typed_commands_go_through_the_consoles_update_with_undo_the_unsaved_mark_and_
     let mut app = demo_app();
     app.keep_replies();
     let fader = param(&app, "strip.Bass.fader");
-    let before = app.values.get(fader);
+    let before = app.targets.get(fader);
     let effects = line(&mut app, "set strip.Bass.fader -6");
     assert_eq!(effects, vec![Effect::Engine(Command::SetParam { param: fader, value: -6.0 })], "a recall, not a hand");
     assert!(app.is_dirty(), "a typed set marks the session unsaved");
@@ -593,9 +608,9 @@ fn typed_commands_go_through_the_consoles_update_with_undo_the_unsaved_mark_and_
     assert!(!line(&mut app, "quit").contains(&Effect::Quit));
     assert_eq!(app.take_replies()[0].text, "unsaved changes: `save` keeps them, `quit!` quits without saving");
     line(&mut app, "undo");
-    assert_eq!(app.values.get(fader), before);
+    assert_eq!(app.targets.get(fader), before);
     line(&mut app, "redo");
-    assert_eq!(app.values.get(fader), -6.0);
+    assert_eq!(app.targets.get(fader), -6.0);
 
     // save writes the mix as set; a version is saved beside it; quit! quits whatever is unsaved.
     let Some(Effect::Save { doc, version: None, .. }) = line(&mut app, "save").pop() else { panic!("a save") };
@@ -622,7 +637,7 @@ fn after_a_touch_ride_switched_to_write_the_console_shows_saves_and_writes_the_s
     automation_readings(&mut app, &[("strip.Bass.fader", Mode::Write, PlayState::LIVE, -1.0)], true, false);
     let saved = app.current_doc();
     assert_eq!(
-        (app.shown(bass), app.values.get(bass), saved.strips[1].values.number("fader_db")),
+        (app.shown(bass), app.targets.get(bass), saved.strips[1].values.number("fader_db")),
         (-1.0, -1.0, Some(-1.0)),
         "shown, the target written next, and saved: one value"
     );

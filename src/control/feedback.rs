@@ -13,10 +13,11 @@ use super::mackie::{self, Greeting, LCD_STRIP_WIDTH, MackieDoc};
 use super::map::{Control, ControlDoc, ControllerMap, Message};
 use super::midi::MidiMessage;
 use super::presonus::{self, PresonusDoc};
-use super::surface::{Binding, ParamMirror, Reach, travel};
+use super::surface::{Binding, Reach, travel};
 use super::targets::is_button;
 use super::targets::{StripControl, Target, TransportAction};
 use crate::engine::params::ParamTable;
+use crate::engine::targets::ParamTargets;
 use crate::engine::telemetry::{PeakReader, Telemetry};
 
 /// The transport as the surface shows it.
@@ -147,33 +148,33 @@ impl Feedback {
     }
 
     /// Everything whose shown state differs from the current one, as messages.
-    pub fn due(&mut self, mirror: &ParamMirror, transport: TransportNow, telemetry: &Telemetry) -> Vec<Vec<u8>> {
+    pub fn due(&mut self, targets: &ParamTargets, transport: TransportNow, telemetry: &Telemetry) -> Vec<Vec<u8>> {
         let mut out = Vec::new();
         for (i, control) in self.map.controls.iter().enumerate() {
             if !control.feedback {
                 continue;
             }
-            let Some(bytes) = self.wanted(control, mirror, transport, telemetry) else { continue };
+            let Some(bytes) = self.wanted(control, targets, transport, telemetry) else { continue };
             if self.sent[i].as_ref() != Some(&bytes) {
                 out.push(bytes.clone());
                 self.sent[i] = Some(bytes);
             }
         }
         if self.mackie.is_some() {
-            self.mackie_displays(mirror, transport, telemetry, &mut out);
+            self.mackie_displays(targets, transport, telemetry, &mut out);
         }
         if self.presonus.is_some() {
-            self.presonus_displays(mirror, telemetry, &mut out);
+            self.presonus_displays(targets, telemetry, &mut out);
         }
         out
     }
 
     /// A FaderPort's scribble strips (name above, fader value below) and meters.
-    fn presonus_displays(&mut self, mirror: &ParamMirror, telemetry: &Telemetry, out: &mut Vec<Vec<u8>>) {
+    fn presonus_displays(&mut self, targets: &ParamTargets, telemetry: &Telemetry, out: &mut Vec<Vec<u8>>) {
         let unit = self.presonus.as_ref().expect("a FaderPort").unit;
         for slot in 0..self.map.strips {
             if unit.display {
-                let lines = self.strip_text(slot, mirror);
+                let lines = self.strip_text(slot, targets);
                 let shown = self.presonus.as_mut().expect("a FaderPort");
                 for (line, text) in lines.into_iter().enumerate() {
                     let text = text.trim().to_string();
@@ -200,7 +201,7 @@ impl Feedback {
     fn wanted(
         &self,
         control: &Control,
-        mirror: &ParamMirror,
+        targets: &ParamTargets,
         transport: TransportNow,
         telemetry: &Telemetry,
     ) -> Option<Vec<u8>> {
@@ -210,9 +211,9 @@ impl Feedback {
             }
             (target, Reach::Param { param, .. }) if !is_button(target) => {
                 let spec = self.table.spec(param);
-                return Some(encode_position(control, travel(control.curve, spec, mirror.get(param))));
+                return Some(encode_position(control, travel(control.curve, spec, targets.shown(param))));
             }
-            (_, Reach::Param { param, .. }) => mirror.get(param) >= 0.5,
+            (_, Reach::Param { param, .. }) => targets.shown(param) >= 0.5,
             (_, Reach::Select(channel)) => channel == self.binding.selected(),
             (Target::Transport(action), _) => match action {
                 TransportAction::Play | TransportAction::PlayStop => transport.rolling,
@@ -239,10 +240,10 @@ impl Feedback {
 
     /// What bank slot `slot`'s scribble strip says: the channel's name (shortened to six
     /// characters) and its fader; blank past the session's last strip.
-    fn strip_text(&self, slot: u16, mirror: &ParamMirror) -> [String; 2] {
+    fn strip_text(&self, slot: u16, targets: &ParamTargets) -> [String; 2] {
         let Some(channel) = self.binding.slot_channel(slot) else { return [String::new(), String::new()] };
         let fader = match self.binding.reach(Target::Strip { slot, control: StripControl::Fader }) {
-            Reach::Param { param, .. } => mirror.get(param),
+            Reach::Param { param, .. } => targets.shown(param),
             _ => f32::NEG_INFINITY,
         };
         [mackie::scribble(&self.binding.names[channel]), fader_text(fader)]
@@ -250,7 +251,7 @@ impl Feedback {
 
     fn mackie_displays(
         &mut self,
-        mirror: &ParamMirror,
+        targets: &ParamTargets,
         transport: TransportNow,
         telemetry: &Telemetry,
         out: &mut Vec<Vec<u8>>,
@@ -260,7 +261,7 @@ impl Feedback {
         for slot in 0..strips {
             if unit.display {
                 let width = if slot + 1 == strips { LCD_STRIP_WIDTH - 1 } else { LCD_STRIP_WIDTH };
-                let lines = self.strip_text(slot, mirror);
+                let lines = self.strip_text(slot, targets);
                 let shown = self.mackie.as_mut().expect("a Mackie unit");
                 for (line, text) in lines.into_iter().enumerate() {
                     let text = format!("{text:<width$}");
@@ -363,7 +364,7 @@ mod tests {
     struct Rig {
         feedback: Feedback,
         mapper: Mapper,
-        mirror: ParamMirror,
+        targets: ParamTargets,
         table: ParamTable,
         telemetry: Arc<Telemetry>,
     }
@@ -376,7 +377,7 @@ mod tests {
         Rig {
             feedback: Feedback::new(map.clone(), built.params.clone(), binding.clone()),
             mapper: Mapper::new(map, built.params.clone(), binding),
-            mirror: ParamMirror::new(&built.values, built.params.specs().len()),
+            targets: ParamTargets::new(&built.values, built.telemetry.clone()),
             telemetry: built.telemetry.clone(),
             table: built.params,
         }
@@ -384,7 +385,7 @@ mod tests {
 
     impl Rig {
         fn due(&mut self) -> Vec<Vec<u8>> {
-            self.feedback.due(&self.mirror, TransportNow::default(), &self.telemetry)
+            self.feedback.due(&self.targets, TransportNow::default(), &self.telemetry)
         }
 
         fn control(&self, target: Target) -> usize {
@@ -393,7 +394,7 @@ mod tests {
 
         fn input(&mut self, target: Target, input: Input) {
             let control = self.control(target);
-            self.mapper.input(control, input, &self.mirror, &mut |_| {});
+            self.mapper.input(control, input, &self.targets, &mut |_| {});
         }
     }
 
@@ -417,8 +418,8 @@ mod tests {
 
         // A change made elsewhere (the console) reaches the motor, the LED and the LCD.
         let drums_fader = r.table.lookup("strip.Drums.fader").unwrap();
-        r.mirror.set(drums_fader, 0.0);
-        r.mirror.set(r.table.lookup("strip.Drums.mute").unwrap(), 1.0);
+        r.targets.set(drums_fader, 0.0);
+        r.targets.set(r.table.lookup("strip.Drums.mute").unwrap(), 1.0);
         let changed = r.due();
         let raw = ((crate::dsp::param::FADER_TAPER.position(0.0) * 16383.0).round() as u16) & !0x0F;
         assert!(changed.contains(&vec![0xE0, (raw & 0x7F) as u8, (raw >> 7) as u8]), "{changed:02X?}");
@@ -448,7 +449,7 @@ mod tests {
         r.due();
         let drums_fader = r.table.lookup("strip.Drums.fader").unwrap();
         r.input(strip(0, StripControl::Touch), Input::Press(true));
-        r.mirror.set(drums_fader, -20.0);
+        r.targets.set(drums_fader, -20.0);
         assert!(!r.due().iter().any(|m| m[0] == 0xE0), "no motor message to a touched fader");
         r.input(strip(0, StripControl::Touch), Input::Press(false));
         let raw = ((crate::dsp::param::FADER_TAPER.position(-20.0) * 16383.0).round() as u16) & !0x0F;
@@ -469,7 +470,7 @@ mod tests {
         assert!(lit.contains(&vec![0x90, 0x4D, 0x7F]) && !lit.contains(&vec![0x90, 0x4A, 0x7F]), "{lit:02X?}");
         let touch = r.control(strip(0, StripControl::Touch));
         let mut actions = Vec::new();
-        r.mapper.input(touch, Input::Press(true), &r.mirror, &mut |a| actions.push(a));
+        r.mapper.input(touch, Input::Press(true), &r.targets, &mut |a| actions.push(a));
         let expected = crate::engine::Command::Touch { param: drums_fader, touched: true };
         assert!(actions.contains(&crate::control::surface::Action::Engine(expected)), "{actions:?}");
     }
@@ -481,7 +482,7 @@ mod tests {
         r.due();
         let fader = r.control(strip(1, StripControl::Fader));
         let mut echoes = Vec::new();
-        r.mapper.input(fader, Input::Position(0.5), &r.mirror, &mut |a| {
+        r.mapper.input(fader, Input::Position(0.5), &r.targets, &mut |a| {
             if let crate::control::surface::Action::Echo { control, position } = a {
                 echoes.push((control, position))
             }
@@ -502,17 +503,17 @@ mod tests {
         let main_binding = Arc::new(Binding::new(&main, &built.params, bank.clone(), 0, selected.clone()));
         let xt_binding = Arc::new(Binding::new(&xt, &built.params, bank, 8, selected));
         let mut xt_feedback = Feedback::new(xt, built.params.clone(), xt_binding.clone());
-        let mirror = ParamMirror::new(&built.values, built.params.specs().len());
+        let targets = ParamTargets::new(&built.values, built.telemetry.clone());
         let telemetry = built.telemetry.clone();
         xt_feedback.hello();
-        let lcd = xt_feedback.due(&mirror, TransportNow::default(), &telemetry);
+        let lcd = xt_feedback.due(&targets, TransportNow::default(), &telemetry);
         assert!(lcd.contains(&mackie::lcd(mackie::MODEL_EXTENDER, 0, 0, "S9     ")), "{lcd:02X?}");
         // BANK RIGHT on the main unit moves both by the sixteen strips they show together.
         let mut mapper = Mapper::new(main.clone(), built.params.clone(), main_binding);
         let right = main.controls.iter().position(|c| c.message == map::Message::Note(0x2F)).unwrap();
-        mapper.input(right, Input::Press(true), &mirror, &mut |_| {});
+        mapper.input(right, Input::Press(true), &targets, &mut |_| {});
         assert_eq!(xt_binding.first_shown(), 16, "8 (24 strips - 16 shown) + the extender's 8");
-        let lcd = xt_feedback.due(&mirror, TransportNow::default(), &telemetry);
+        let lcd = xt_feedback.due(&targets, TransportNow::default(), &telemetry);
         assert!(lcd.contains(&mackie::lcd(mackie::MODEL_EXTENDER, 0, 0, "S17    ")), "{lcd:02X?}");
     }
 }

@@ -16,8 +16,9 @@ use super::learn::{self, Learn};
 use super::mackie::{self, Greeting};
 use super::map::{self, ControlDoc, ControllerMap, Message};
 use super::midi::{Decoder, MidiMessage};
-use super::surface::{Action, BankGroup, Binding, LinkState, Mapper, ParamMirror, SurfaceEvent};
+use super::surface::{Action, BankGroup, Binding, LinkState, Mapper, SurfaceEvent};
 use crate::engine::params::ParamTable;
+use crate::engine::targets::ParamTargets;
 use crate::engine::telemetry::Telemetry;
 use crate::engine::{Command, CommandRings};
 
@@ -36,7 +37,7 @@ struct Receiver {
     bytes: Decoder,
     generic: GenericDecoder,
     mapper: Mapper,
-    mirror: Arc<ParamMirror>,
+    targets: Arc<ParamTargets>,
     engine: rtrb::Producer<Command>,
     console: Sender<SurfaceEvent>,
     /// To the link thread: echoes for motor faders, what a Mackie unit says, learned bindings.
@@ -85,7 +86,7 @@ impl Receiver {
         greetings.into_iter().for_each(|g| count(self.replies.push(Reply::Greeting(g)).is_ok()));
         for (i, input) in inputs {
             let (engine, console, replies) = (&mut self.engine, &self.console, &mut self.replies);
-            self.mapper.input(i, input, &self.mirror, &mut |action| match action {
+            self.mapper.input(i, input, &self.targets, &mut |action| match action {
                 Action::Engine(command) => count(engine.push(command).is_ok()),
                 Action::Console(event) => count(console.send(event).is_ok()),
                 Action::Echo { control, position } => count(replies.push(Reply::Echo { control, position }).is_ok()),
@@ -109,7 +110,7 @@ fn learnable(message: MidiMessage<'_>) -> Option<(u8, Message)> {
 /// What the link threads read to show the session on the surfaces.
 #[derive(Clone)]
 pub struct Shared {
-    pub mirror: Arc<ParamMirror>,
+    pub targets: Arc<ParamTargets>,
     pub telemetry: Arc<Telemetry>,
     pub transport: Arc<dyn Fn() -> TransportNow + Send + Sync>,
     /// The strip selected in the console (it publishes it here).
@@ -227,7 +228,7 @@ pub fn start(
         bytes: Decoder::default(),
         generic: GenericDecoder::new(&map.controls),
         mapper,
-        mirror: shared.mirror.clone(),
+        targets: shared.targets.clone(),
         engine,
         console: console.clone(),
         replies,
@@ -321,10 +322,9 @@ impl Keeper {
                     self.bank_told = Some(first);
                     let _ = self.console.send(SurfaceEvent::Bank { device: self.device.clone(), first, width });
                 }
-                // Motors and displays follow what automation plays, read here, on this thread:
+                // Motors and displays show what automation plays, read here, on this thread:
                 // nothing on the way to a surface waits on the recorder or the disk.
-                self.shared.mirror.follow(&self.shared.telemetry.automation);
-                let due = self.feedback.due(&self.shared.mirror, (self.shared.transport)(), &self.shared.telemetry);
+                let due = self.feedback.due(&self.shared.targets, (self.shared.transport)(), &self.shared.telemetry);
                 self.send(due.into_iter());
             }
             std::thread::sleep(TICK);
@@ -499,7 +499,7 @@ mod tests {
 
     #[test]
     fn a_midi_flood_into_a_full_engine_ring_is_counted_not_waited_for() {
-        let (mapper, mirror, table) = mapper("korg-nanokontrol2", &demo());
+        let (mapper, targets, table) = mapper("korg-nanokontrol2", &demo());
         // A stalled engine: a ring of four, never read.
         let (engine, _stalled) = rtrb::RingBuffer::new(4);
         let (replies, _echoes) = rtrb::RingBuffer::new(256);
@@ -509,7 +509,7 @@ mod tests {
             bytes: Decoder::default(),
             generic: GenericDecoder::new(&mapper.map().controls),
             mapper,
-            mirror: Arc::new(mirror),
+            targets: Arc::new(targets),
             engine,
             console,
             replies,

@@ -4,12 +4,12 @@
 //! the engine through the surface's own command ring (heard within a period plus
 //! smoothing, whatever the console is doing), and everything else, parameter
 //! changes included, goes to the console as a `SurfaceEvent` so it shows them and
-//! can undo them. Every producer of parameter targets writes them into the shared
-//! `ParamMirror`, so a toggle or an encoder turned here starts from the value the
+//! can undo them. Every control sets its parameters' targets in the one shared
+//! `ParamTargets`, so a toggle or an encoder turned here starts from the value the
 //! console last set, and the other way round; the surface's feedback reads it too.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU32, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use super::generic::Input;
@@ -18,46 +18,9 @@ use super::targets::is_button;
 use super::targets::{StripControl, Target, TransportAction};
 use crate::automation::Mode;
 use crate::engine::Command;
-use crate::engine::automation::{AutomationTelemetry, PlayState};
-use crate::engine::params::{ChannelParams, ParamIndex, ParamSpec, ParamTable, ParamValues, Unit};
+use crate::engine::params::{ChannelParams, ParamIndex, ParamSpec, ParamTable, Unit};
 use crate::engine::setup::ChannelKind;
-
-/// The target value of every parameter, shared by everything that sets targets.
-pub struct ParamMirror {
-    values: Box<[AtomicU32]>,
-    /// Per parameter: automation's state when `follow` last looked.
-    driven: Box<[AtomicU8]>,
-}
-
-impl ParamMirror {
-    pub fn new(values: &ParamValues, count: usize) -> ParamMirror {
-        ParamMirror {
-            values: (0..count).map(|i| AtomicU32::new(values.get_at(i).to_bits())).collect(),
-            driven: (0..count).map(|_| AtomicU8::new(PlayState::LIVE.to_bits())).collect(),
-        }
-    }
-
-    pub fn get(&self, param: ParamIndex) -> f32 {
-        f32::from_bits(self.values[param.0 as usize].load(Ordering::Relaxed))
-    }
-
-    pub fn set(&self, param: ParamIndex, value: f32) {
-        self.values[param.0 as usize].store(value.to_bits(), Ordering::Relaxed);
-    }
-
-    /// Takes the values automation plays (or writes), so screens and motors follow them,
-    /// and, once, the value it leaves a parameter at when it lets go, which the engine keeps.
-    pub fn follow(&self, automation: &AutomationTelemetry) {
-        for (i, slot) in self.values.iter().enumerate() {
-            // Motors follow what automation plays, and keep where it lets go.
-            let now = automation.state(ParamIndex(i as u32));
-            let was = PlayState::from_bits(self.driven[i].swap(now.to_bits(), Ordering::Relaxed));
-            if now.drives() || PlayState::lets_go(was, now) {
-                slot.store(automation.played[i].load(Ordering::Relaxed), Ordering::Relaxed);
-            }
-        }
-    }
-}
+use crate::engine::targets::ParamTargets;
 
 /// How a surface's MIDI connection stands.
 #[derive(Clone, Debug, PartialEq)]
@@ -76,9 +39,10 @@ pub enum LinkState {
 /// What a surface tells the console.
 #[derive(Clone, Debug, PartialEq)]
 pub enum SurfaceEvent {
-    /// A parameter was set from the surface (the engine has it already).
+    /// A parameter was set from the surface from `before` (the engine and the targets have it already).
     Param {
         param: ParamIndex,
+        before: f32,
         value: f32,
     },
     /// An unmotorised control has not reached its parameter's value yet: it sits at
@@ -351,7 +315,7 @@ impl Mapper {
     }
 
     /// Acts on control `index` having done `input`.
-    pub fn input(&mut self, index: usize, input: Input, mirror: &ParamMirror, act: &mut impl FnMut(Action)) {
+    pub fn input(&mut self, index: usize, input: Input, targets: &ParamTargets, act: &mut impl FnMut(Action)) {
         let control = &self.map.controls[index];
         let (target, button, curve, takeover, echo) =
             (control.target, control.button, control.curve, control.takeover, control.feedback);
@@ -390,7 +354,7 @@ impl Mapper {
             Reach::Select(_) | Reach::Elsewhere => return,
         };
         let spec = self.table.spec(param);
-        let current = mirror.get(param);
+        let current = targets.shown(param);
         let switch = is_button(target) || spec.unit == Unit::Toggle;
         let value = match input {
             Input::Press(down) if switch => match button {
@@ -420,11 +384,12 @@ impl Mapper {
         let value = spec.constrain(value);
         self.owned[index] = Some(value);
         if value != current {
-            mirror.set(param, value);
+            let before = targets.get(param);
+            targets.set(param, value);
             // A hand did it: automation counts it as a touch (released after the idle time
             // unless the surface has touch sensing).
             act(Action::Engine(Command::Move { param, value }));
-            act(console(SurfaceEvent::Param { param, value }));
+            act(console(SurfaceEvent::Param { param, before, value }));
         }
     }
 
@@ -451,19 +416,19 @@ pub(crate) mod tests {
     use std::path::Path;
 
     /// A mapper for a shipped map alone on its bank, and the session's parameter values.
-    pub(crate) fn mapper(map: &str, doc: &SessionDoc) -> (Mapper, ParamMirror, ParamTable) {
+    pub(crate) fn mapper(map: &str, doc: &SessionDoc) -> (Mapper, ParamTargets, ParamTable) {
         let built = build_engine(doc, 48_000.0, 0).unwrap();
-        let mirror = ParamMirror::new(&built.values, built.params.specs().len());
+        let targets = ParamTargets::new(&built.values, built.telemetry.clone());
         let map = map::shipped(map).unwrap();
         let binding = Binding::new(&map, &built.params, BankGroup::new(map.strips), 0, Arc::new(AtomicUsize::new(0)));
-        (Mapper::new(map, built.params.clone(), Arc::new(binding)), mirror, built.params)
+        (Mapper::new(map, built.params.clone(), Arc::new(binding)), targets, built.params)
     }
 
     pub(crate) fn demo() -> SessionDoc {
         load::load(Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/layouts/demo.yaml"))).unwrap().doc
     }
 
-    fn demo_mapper() -> (Mapper, ParamMirror, ParamTable) {
+    fn demo_mapper() -> (Mapper, ParamTargets, ParamTable) {
         mapper("korg-nanokontrol2", &demo())
     }
 
@@ -479,66 +444,66 @@ pub(crate) mod tests {
 
     #[test]
     fn an_unmotorised_fader_picks_up_the_value_before_moving_it() {
-        let (mut m, mirror, table) = demo_mapper();
+        let (mut m, targets, table) = demo_mapper();
         let drums = table.lookup("strip.Drums.fader").unwrap();
-        let at = FADER_TAPER.position(mirror.get(drums)); // Drums sits at -4 dB
+        let at = FADER_TAPER.position(targets.get(drums)); // Drums sits at -4 dB
         let f = control(&m, fader(0));
         let mut actions = Vec::new();
         // The hardware starts far below: no jump, the console is told where it is.
-        m.input(f, Input::Position(0.1), &mirror, &mut |a| actions.push(a));
-        m.input(f, Input::Position(at - 0.1), &mirror, &mut |a| actions.push(a));
+        m.input(f, Input::Position(0.1), &targets, &mut |a| actions.push(a));
+        m.input(f, Input::Position(at - 0.1), &targets, &mut |a| actions.push(a));
         assert!(actions.iter().all(|a| matches!(a, Action::Console(SurfaceEvent::Pickup { .. }))), "{actions:?}");
-        assert_eq!(mirror.get(drums), -4.0);
+        assert_eq!(targets.get(drums), -4.0);
         // Crossing the value takes over; from then on it follows.
         actions.clear();
-        m.input(f, Input::Position(at + 0.05), &mirror, &mut |a| actions.push(a));
+        m.input(f, Input::Position(at + 0.05), &targets, &mut |a| actions.push(a));
         let expected = FADER_TAPER.value_at(at + 0.05);
         assert_eq!(actions[0], Action::Engine(Command::Move { param: drums, value: expected }));
-        m.input(f, Input::Position(0.2), &mirror, &mut |_| {});
-        assert_eq!(mirror.get(drums), FADER_TAPER.value_at(0.2));
+        m.input(f, Input::Position(0.2), &targets, &mut |_| {});
+        assert_eq!(targets.get(drums), FADER_TAPER.value_at(0.2));
         // Someone else moves it (the console): the fader must pick it up again.
-        mirror.set(drums, 0.0);
-        m.input(f, Input::Position(0.25), &mirror, &mut |_| {});
-        assert_eq!(mirror.get(drums), 0.0);
+        targets.set(drums, 0.0);
+        m.input(f, Input::Position(0.25), &targets, &mut |_| {});
+        assert_eq!(targets.get(drums), 0.0);
     }
 
     #[test]
     fn a_mute_button_toggles_on_press_and_a_bank_wider_than_the_session_stays_put() {
-        let (mut m, mirror, table) = demo_mapper();
+        let (mut m, targets, table) = demo_mapper();
         let mute = control(&m, Target::Strip { slot: 1, control: StripControl::Mute });
         let bass_mute = table.lookup("strip.Bass.mute").unwrap();
         for input in [Input::Press(true), Input::Press(false)] {
-            m.input(mute, input, &mirror, &mut |_| {});
+            m.input(mute, input, &targets, &mut |_| {});
         }
-        assert_eq!(mirror.get(bass_mute), 1.0);
-        m.input(mute, Input::Press(true), &mirror, &mut |_| {});
-        assert_eq!(mirror.get(bass_mute), 0.0);
+        assert_eq!(targets.get(bass_mute), 1.0);
+        m.input(mute, Input::Press(true), &targets, &mut |_| {});
+        assert_eq!(targets.get(bass_mute), 0.0);
         let next = control(&m, Target::Bank { forward: true, one_strip: true });
-        m.input(next, Input::Press(true), &mirror, &mut |_| {});
+        m.input(next, Input::Press(true), &targets, &mut |_| {});
         assert_eq!(m.binding.first_shown(), 0, "a bank of 8 over the demo's 7 strips and buses cannot move");
-        m.input(mute, Input::Press(true), &mirror, &mut |_| {});
-        assert_eq!(mirror.get(bass_mute), 1.0, "still Bass");
+        m.input(mute, Input::Press(true), &targets, &mut |_| {});
+        assert_eq!(targets.get(bass_mute), 1.0, "still Bass");
     }
 
     #[test]
     fn banks_page_across_24_strips_and_stop_at_the_last_full_bank() {
         let strips: String = (1..=24).map(|i| format!("  - {{name: S{i}, input: {{ports: [x:{i}]}}}}\n")).collect();
         let doc = load::parse(&format!("version: 1\nname: big\nstrips:\n{strips}"), Path::new("big.yaml")).unwrap().0;
-        let (mut m, mirror, table) = mapper("korg-nanokontrol2", &doc);
+        let (mut m, targets, table) = mapper("korg-nanokontrol2", &doc);
         let first_mute = control(&m, Target::Strip { slot: 0, control: StripControl::Mute });
         let press =
-            |m: &mut Mapper, target: Target| m.input(control(m, target), Input::Press(true), &mirror, &mut |_| {});
-        let muted = |name: &str| mirror.get(table.lookup(&format!("strip.{name}.mute")).unwrap()) >= 0.5;
+            |m: &mut Mapper, target: Target| m.input(control(m, target), Input::Press(true), &targets, &mut |_| {});
+        let muted = |name: &str| targets.get(table.lookup(&format!("strip.{name}.mute")).unwrap()) >= 0.5;
         let bank_next = Target::Bank { forward: true, one_strip: false };
         press(&mut m, bank_next);
         assert_eq!(m.binding.first_shown(), 8);
-        m.input(first_mute, Input::Press(true), &mirror, &mut |_| {});
+        m.input(first_mute, Input::Press(true), &targets, &mut |_| {});
         assert!(muted("S9") && !muted("S1"), "the first button now mutes strip 9");
         press(&mut m, bank_next);
         press(&mut m, bank_next);
         assert_eq!(m.binding.first_shown(), 16, "16..24 is the last full bank");
         press(&mut m, Target::Bank { forward: false, one_strip: true });
-        m.input(first_mute, Input::Press(true), &mirror, &mut |_| {});
+        m.input(first_mute, Input::Press(true), &targets, &mut |_| {});
         assert!(muted("S16"), "one strip back: the first button is strip 16");
     }
 }

@@ -220,7 +220,8 @@ impl Automation {
                 if let Some(at) = self.active.iter().position(|&a| a as usize == i) {
                     self.active.swap_remove(at);
                 }
-                self.telemetry.automation.set_state(i, PlayState::LIVE);
+                let automation = &self.telemetry.automation;
+                automation.publish(param, PlayState::LIVE, automation.played(param));
             }
             _ => {}
         }
@@ -337,8 +338,7 @@ impl Automation {
                 (false, true) => Driver::Reading,
                 (false, false) => Driver::Live,
             };
-            self.telemetry.automation.set_state(i, PlayState { driver, touched: p.touched(self.clock) });
-            self.telemetry.automation.played[i].store(played.to_bits(), Ordering::Relaxed);
+            self.telemetry.automation.publish(param, PlayState { driver, touched: p.touched(self.clock) }, played);
         }
     }
 

@@ -201,9 +201,12 @@ impl PlayState {
 #[derive(Debug)]
 pub struct AutomationTelemetry {
     /// Per parameter, the value played (f32 bits); fresh for parameters not in Off.
-    pub played: Box<[AtomicU32]>,
+    played: Box<[AtomicU32]>,
     /// Per parameter, a [`PlayState`] as bits.
     state: Box<[AtomicU8]>,
+    /// Per parameter, how many times automation has let go of it (the value it left is in
+    /// `played`): controls take that value over once per let-go ([`super::targets`]).
+    released: Box<[AtomicU32]>,
     /// Per parameter, its mode ([`Mode::index`]): the engine's own, so the Write to Touch
     /// fall-back after a pass shows at once.
     pub mode: Box<[AtomicU8]>,
@@ -222,6 +225,7 @@ impl AutomationTelemetry {
         AutomationTelemetry {
             played: (0..params).map(|_| AtomicU32::new(0)).collect(),
             state: (0..params).map(|_| AtomicU8::new(PlayState::LIVE.to_bits())).collect(),
+            released: (0..params).map(|_| AtomicU32::new(0)).collect(),
             mode: (0..params).map(|_| AtomicU8::new(Mode::Off.index())).collect(),
             pass_open: AtomicBool::new(false),
             write_enabled: AtomicBool::new(false),
@@ -245,8 +249,20 @@ impl AutomationTelemetry {
         PlayState::from_bits(self.state[param.0 as usize].load(Ordering::Relaxed))
     }
 
-    pub(crate) fn set_state(&self, param: usize, state: PlayState) {
-        self.state[param].store(state.to_bits(), Ordering::Relaxed);
+    /// The engine: parameter `param` stands at `state` playing `played`. Where automation
+    /// lets go, the let-go is counted after the value it left is in place.
+    pub fn publish(&self, param: ParamIndex, state: PlayState, played: f32) {
+        let i = param.0 as usize;
+        self.played[i].store(played.to_bits(), Ordering::Relaxed);
+        let was = PlayState::from_bits(self.state[i].swap(state.to_bits(), Ordering::Relaxed));
+        if PlayState::lets_go(was, state) {
+            self.released[i].fetch_add(1, Ordering::Release);
+        }
+    }
+
+    /// How many times automation has let go of `param`; the value it left is then in `played`.
+    pub fn released(&self, param: ParamIndex) -> u32 {
+        self.released[param.0 as usize].load(Ordering::Acquire)
     }
 
     /// How many parameters it reports on.

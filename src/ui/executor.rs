@@ -16,7 +16,6 @@ use crate::automation::file as automation_file;
 use crate::automation::recorder::{self, Recorder};
 use crate::control::learn::Learn;
 use crate::control::link::{self, Links};
-use crate::control::surface::ParamMirror;
 use crate::engine::Command;
 use crate::session::schema::SessionDoc;
 use crate::session::{load, templates};
@@ -27,8 +26,6 @@ const RECORDER_ANSWERS_WITHIN: Duration = Duration::from_secs(2);
 pub struct Executor<'a> {
     pub session: &'a JackSession,
     pub recorder: &'a Recorder,
-    /// The parameter targets every control shares.
-    pub mirror: Arc<ParamMirror>,
     pub learn: Arc<Learn>,
     pub links: Links,
     commands: rtrb::Producer<Command>,
@@ -44,14 +41,13 @@ impl<'a> Executor<'a> {
     pub fn new(
         session: &'a JackSession,
         recorder: &'a Recorder,
-        (mirror, learn, links): (Arc<ParamMirror>, Arc<Learn>, Links),
+        (learn, links): (Arc<Learn>, Links),
         commands: rtrb::Producer<Command>,
         in_order: bool,
     ) -> Self {
         Executor {
             session,
             recorder,
-            mirror,
             learn,
             links,
             commands,
@@ -70,12 +66,7 @@ impl<'a> Executor<'a> {
             let mut asked_recorder = false;
             for effect in app.update(msg) {
                 match effect {
-                    Effect::Engine(command) => {
-                        if let Command::SetParam { param, value } | Command::Move { param, value } = command {
-                            self.mirror.set(param, value);
-                        }
-                        self.unsent.push_back(command);
-                    }
+                    Effect::Engine(command) => self.unsent.push_back(command),
                     Effect::Automation(request) => {
                         self.recorder.request(request);
                         asked_recorder = true;

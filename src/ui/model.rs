@@ -2,10 +2,10 @@
 //! mouse event, the engine's latest readings) and returns the effects for the shell to
 //! carry out (commands to the engine, transport requests, saves). No I/O happens here.
 //!
-//! The app owns every parameter's target value: keys change it and send it to the
-//! engine; nothing the engine reports is copied back over it, so fast key repeats
-//! are never lost to an echo. The one handover: where automation lets go of a
-//! parameter, the target takes the value automation left it at.
+//! Every parameter's target value lives in the `ParamTargets` the app shares with the
+//! surfaces: keys change it and send it to the engine; nothing the engine reports is
+//! copied back over it, so fast key repeats are never lost to an echo. The one hand-over
+//! (where automation lets go, the target takes the value it left) happens there too.
 
 mod actions;
 mod automation;
@@ -24,6 +24,7 @@ pub use typed::{Typed, parse_line};
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
 use ratatui::layout::{Position, Rect};
@@ -37,11 +38,11 @@ use crate::control::learn::LearnRequest;
 use crate::control::surface::{LinkState, SurfaceEvent};
 use crate::control::targets::{StripControl, TransportAction};
 use crate::engine::Command;
-use crate::engine::automation::PlayState;
 use crate::engine::channel::SEND_PARAMS;
 use crate::engine::params::FADER_FLOOR_DB;
 use crate::engine::params::{ChannelParams, ParamIndex, ParamTable, ParamValues, Section, SendParams, Unit};
 use crate::engine::setup::ChannelKind as EngineKind;
+use crate::engine::targets::ParamTargets;
 use crate::session::resolve::encode;
 use crate::session::schema::{ChannelDoc, MASTER, SendDoc, SessionDoc, Values};
 use crate::session::write_back::doc_with_values;
@@ -234,12 +235,13 @@ pub struct App {
     pub name: String,
     /// The file saves go to: a session's `session.yaml`, or a layout (saved as a new session folder).
     pub file: PathBuf,
-    /// The session's structure as it stands (routing, which sends exist); the values are in `values`.
+    /// The session's structure as it stands (routing, which sends exist); the values are in `targets`.
     doc: SessionDoc,
     /// `doc` as last loaded or saved.
     saved_doc: SessionDoc,
     pub table: ParamTable,
-    pub values: ParamValues,
+    /// Every parameter's target, shared with the surfaces.
+    pub targets: Arc<ParamTargets>,
     /// Values as in `doc`: what is unsaved is what differs from these.
     saved_values: ParamValues,
     pub channels: Vec<ChannelInfo>,
@@ -278,7 +280,7 @@ pub struct App {
 }
 
 impl App {
-    pub fn new(doc: SessionDoc, file: PathBuf, table: ParamTable, values: ParamValues, info: EngineInfo) -> App {
+    pub fn new(doc: SessionDoc, file: PathBuf, table: ParamTable, targets: Arc<ParamTargets>, info: EngineInfo) -> App {
         let channels = channel_infos(&doc, &table);
         let meters = vec![ChannelMeter::default(); channels.len()];
         App {
@@ -286,8 +288,8 @@ impl App {
             file,
             saved_doc: doc.clone(),
             doc,
-            saved_values: values.clone(),
-            values,
+            saved_values: targets.snapshot(),
+            targets,
             table,
             selected: 0,
             bank_start: 0,
@@ -321,7 +323,7 @@ impl App {
 
     /// Whether the mix differs from the saved session.
     pub fn is_dirty(&self) -> bool {
-        self.values != self.saved_values || self.doc != self.saved_doc
+        !self.targets.equals(&self.saved_values) || self.doc != self.saved_doc
     }
 
     pub fn selected_channel(&self) -> &ChannelInfo {
@@ -366,7 +368,7 @@ impl App {
             }
             Msg::Readings(r) => self.take_readings(r),
             Msg::Saved(Ok((files, doc))) => {
-                self.saved_values = self.values.clone();
+                self.saved_values = self.targets.snapshot();
                 self.file = files[0].clone();
                 self.doc = *doc;
                 self.saved_doc = self.doc.clone();
@@ -410,13 +412,6 @@ impl App {
         if self.automation.write_asked == Some(r.write_enabled) {
             self.automation.write_asked = None;
         }
-        // Where automation lets go of a parameter (a glide ends, a lane or a mode goes), the
-        // console's target takes the value it left, which is what the engine keeps.
-        for (i, (was, now)) in self.readings.automation.iter().zip(&r.automation).enumerate() {
-            if PlayState::lets_go(was.state, now.state) {
-                self.values.set(ParamIndex(i as u32), now.played);
-            }
-        }
         self.readings = r;
     }
 
@@ -450,7 +445,7 @@ impl App {
 
     /// The session document with the mix as it stands.
     pub fn current_doc(&self) -> SessionDoc {
-        doc_with_values(&self.doc, &self.table, &self.saved_values, &self.values)
+        doc_with_values(&self.doc, &self.table, &self.saved_values, &self.targets.snapshot())
     }
 
     /// Saves, and keeps a copy named `name` (letters, digits and dashes) and dated in `versions/`.

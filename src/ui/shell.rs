@@ -15,7 +15,7 @@ use std::sync::mpsc;
 use crate::automation::recorder::Recorder;
 use crate::control::learn::Learn;
 use crate::control::link::Links;
-use crate::control::surface::{ParamMirror, SurfaceEvent};
+use crate::control::surface::SurfaceEvent;
 use std::time::{Duration, Instant};
 
 use ratatui::Terminal;
@@ -41,10 +41,9 @@ enum Wake {
     Surface(SurfaceEvent),
 }
 
-/// What the control surfaces tell the console, and the parameter targets it shares with them.
+/// What the control surfaces tell the console, and what it shares with them.
 pub struct Surfaces {
     pub events: mpsc::Receiver<SurfaceEvent>,
-    pub mirror: Arc<ParamMirror>,
     /// The console's selected channel, for surface controls bound to `selected.…`.
     pub selected: Arc<AtomicUsize>,
     /// Where the console arms MIDI learn for the surfaces.
@@ -124,7 +123,7 @@ fn event_loop<W: Write>(
     let EngineLink { session, telemetry, recorder } = *engine;
     let (wake, woken) = mpsc::channel();
     let surface_wake = wake.clone();
-    let Surfaces { events, mirror, selected, learn, links } = surfaces;
+    let Surfaces { events, selected, learn, links } = surfaces;
     // Surface events wake the loop like keys do.
     std::thread::Builder::new()
         .name("headroom-surface-events".into())
@@ -146,7 +145,7 @@ fn event_loop<W: Write>(
             }
         })
         .map_err(|e| e.to_string())?;
-    let mut executor = Executor::new(session, recorder, (mirror, learn, links), commands, false);
+    let mut executor = Executor::new(session, recorder, (learn, links), commands, false);
     let size = terminal.size().map_err(|e| e.to_string())?;
     app.update(Msg::Resize(size.width, size.height));
     let started = Instant::now();
@@ -250,16 +249,7 @@ pub fn read_engine(session: &JackSession, telemetry: &Telemetry, started: Instan
         bars_beats: view.bars_beats(),
         dsp_load: session.cpu_load(),
         xruns: session.xruns.load(Ordering::Relaxed),
-        automation: (0..automation.param_count())
-            .map(|i| {
-                let param = crate::engine::params::ParamIndex(i as u32);
-                AutomationReading {
-                    mode: automation.mode(param),
-                    state: automation.state(param),
-                    played: automation.played(param),
-                }
-            })
-            .collect(),
+        automation: AutomationReading::all(automation),
         write_enabled: automation.write_enabled.load(Ordering::Relaxed),
         pass_open: automation.pass_open.load(Ordering::Relaxed),
     }

@@ -10,7 +10,7 @@ use crate::automation::lane::{Lane, Shape};
 use crate::automation::passes::{Pass, Store};
 use crate::automation::recorder::Request;
 use crate::automation::{self, Mode};
-use crate::engine::automation::{DEFAULT_GLIDE_MS, DEFAULT_IDLE_MS, Driver, PlayState};
+use crate::engine::automation::{AutomationTelemetry, DEFAULT_GLIDE_MS, DEFAULT_IDLE_MS, Driver, PlayState};
 use crate::engine::params::ParamIndex;
 use crate::ui::keys::Action;
 
@@ -25,6 +25,20 @@ pub struct AutomationReading {
 }
 
 impl AutomationReading {
+    /// Every parameter's, in table order, as the engine publishes them now.
+    pub fn all(automation: &AutomationTelemetry) -> Vec<AutomationReading> {
+        (0..automation.param_count())
+            .map(|i| {
+                let param = ParamIndex(i as u32);
+                AutomationReading {
+                    mode: automation.mode(param),
+                    state: automation.state(param),
+                    played: automation.played(param),
+                }
+            })
+            .collect()
+    }
+
     /// Automation drives the parameter now (its lane plays, or a pass writes it).
     pub fn drives(&self) -> bool {
         self.state.drives()
@@ -88,7 +102,7 @@ impl App {
     /// the console's own target.
     pub fn shown(&self, param: ParamIndex) -> f32 {
         let a = self.automation_of(param);
-        if a.drives() { a.played } else { self.values.get(param) }
+        if a.drives() { a.played } else { self.targets.get(param) }
     }
 
     /// Whether any of channel `index`'s parameters has a mode other than Off.

@@ -47,19 +47,25 @@ impl App {
     /// `by_hand` makes it a move (a touch for automation) rather than a value put in place.
     pub(super) fn set_value(&mut self, param: ParamIndex, value: f32, by_hand: bool, effects: &mut Vec<Effect>) {
         let value = self.table.spec(param).constrain(value);
-        let before = self.values.get(param);
+        let before = self.targets.get(param);
         // A hand held still is still on the control (it keeps automation's touch); a value
         // put in place where it already is changes nothing.
         if value == before && value == self.shown(param) && !by_hand {
             return;
         }
-        self.values.set(param, value);
+        self.targets.set(param, value);
         effects.push(Effect::Engine(if by_hand {
             Command::Move { param, value }
         } else {
             Command::SetParam { param, value }
         }));
         self.warn_if_lane_plays(param);
+        self.record_change(param, before, value);
+    }
+
+    /// Keeps a change of a parameter's target from `before` to `value` for undo, as one step
+    /// with the changes of the same gesture.
+    pub(super) fn record_change(&mut self, param: ParamIndex, before: f32, value: f32) {
         if value == before {
             // A move over a lane that does not change the target: nothing to undo.
             return;
@@ -79,7 +85,7 @@ impl App {
 
     /// Sets a parameter without a hand on it (undo, a send taken out): automation sees no touch.
     pub(super) fn apply(&mut self, param: ParamIndex, value: f32, effects: &mut Vec<Effect>) {
-        self.values.set(param, value);
+        self.targets.set(param, value);
         effects.push(Effect::Engine(Command::SetParam { param, value }));
     }
 

@@ -21,7 +21,7 @@ impl App {
             .enumerate()
             .filter_map(|(b, bus)| Some((bus, *ch.send_to(b)?)))
             .filter(|(bus, send)| {
-                doc.sends.iter().any(|s| s.bus == bus.name) || self.values.get(send.level) > FADER_FLOOR_DB
+                doc.sends.iter().any(|s| s.bus == bus.name) || self.targets.get(send.level) > FADER_FLOOR_DB
             })
             .map(|(bus, send)| (bus.name.clone(), send))
             .collect()
@@ -144,7 +144,7 @@ impl App {
         };
         let bus = self.doc.buses[bus as usize].name.clone();
         let params = self.send_params(index, &bus);
-        let values: Vec<(ParamIndex, f32)> = params.iter().map(|&p| (p, self.values.get(p))).collect();
+        let values: Vec<(ParamIndex, f32)> = params.iter().map(|&p| (p, self.targets.get(p))).collect();
         let silent: Vec<(ParamIndex, f32)> = params.iter().map(|&p| (p, self.table.spec(p).min)).collect();
         self.place_send(index, &bus, false, &silent, effects);
         self.record(Edit::Send { channel: index, bus: bus.clone(), added: false, values });

@@ -23,11 +23,11 @@ impl App {
 
     pub(super) fn surface_event(&mut self, event: SurfaceEvent, effects: &mut Vec<Effect>) {
         match event {
-            SurfaceEvent::Param { param, value } => {
-                // The surface sent it to the engine itself: record it (for undo), do not echo it.
+            SurfaceEvent::Param { param, before, value } => {
+                // The surface set the target and told the engine itself: keep it for undo.
                 self.pickups.remove(&param);
-                let mut echo = Vec::new();
-                self.set(param, value, &mut echo);
+                self.warn_if_lane_plays(param);
+                self.record_change(param, before, value);
             }
             SurfaceEvent::Pickup { param, position } => {
                 self.pickups.insert(param, position);
