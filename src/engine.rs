@@ -138,6 +138,9 @@ pub struct Engine {
     loudness_metered: Vec<usize>,
     loudness_taps: Vec<(usize, rtrb::Producer<f32>)>,
     automation: Automation,
+    /// Whether this callback may still work the bus order out again (once a callback, for a
+    /// command or for automation; what would take a second waits for the next).
+    reroute_left: bool,
 }
 
 /// An engine ready to run, with what the other threads need to talk to it.
@@ -231,6 +234,7 @@ impl Engine {
             loudness_metered,
             loudness_taps: Vec::new(),
             automation,
+            reroute_left: true,
         };
         if !engine.routing.update(&engine.channels, &engine.params.values) {
             let names: Vec<&str> = mix.buses.iter().map(|bus| bus.name.as_str()).collect();
@@ -301,6 +305,7 @@ impl Engine {
         strip_stage: impl Fn(StripGroups<'_>, &[f32], &I, usize, usize),
     ) {
         let _denormals = FlushDenormals::new();
+        self.reroute_left = true;
         self.drain_commands();
         self.automation.begin_block(transport, frames);
         let mut offset = 0;
@@ -330,9 +335,18 @@ impl Engine {
     /// Plays and writes the automated parameters for the segment at transport `frame`.
     fn run_automation(&mut self, frame: u64, rolling: bool) {
         self.automation.run_segment(frame, rolling, &self.params.values);
+        let mut deferred = false;
         for k in 0..self.automation.changes.len() {
             let (param, value) = self.automation.changes[k];
+            // A second rework of the bus order waits: the lane asks again next segment.
+            if self.reworks_routing(param, value) && !self.take_reroute() {
+                deferred = true;
+                continue;
+            }
             self.set_param(param, value);
+        }
+        if deferred {
+            self.telemetry.work_deferred.fetch_add(1, Ordering::Relaxed);
         }
     }
 
@@ -342,7 +356,8 @@ impl Engine {
     }
 
     /// Applies what the rings hold, within a bounded budget: at most `COMMANDS_PER_RING` from
-    /// each ring, and one command that re-works the routing; the rest wait for the next cycle.
+    /// each ring, and one command that re-works the routing (if the callback's one rework is
+    /// still there); the rest wait for the next cycle.
     fn drain_commands(&mut self) {
         // Rings opened since the last cycle; the vector has room for every one there can be.
         while self.commands.len() < self.commands.capacity()
@@ -351,16 +366,12 @@ impl Engine {
             self.commands.push(ring);
         }
         let mut applied = 0;
-        let mut reroute_left = true;
         let mut deferred = false;
         for ring in 0..self.commands.len() {
             for _ in 0..COMMANDS_PER_RING {
                 let Ok(&command) = self.commands[ring].peek() else { break };
-                if self.reroutes(command) {
-                    if !reroute_left {
-                        break;
-                    }
-                    reroute_left = false;
+                if self.reroutes(command) && !self.take_reroute() {
+                    break;
                 }
                 let _ = self.commands[ring].pop();
                 self.apply(command);
@@ -372,8 +383,21 @@ impl Engine {
             self.telemetry.commands.fetch_add(applied, Ordering::Relaxed);
         }
         if deferred {
-            self.telemetry.commands_deferred.fetch_add(1, Ordering::Relaxed);
+            self.telemetry.work_deferred.fetch_add(1, Ordering::Relaxed);
         }
+    }
+
+    /// Takes this callback's one rework of the bus order, if it is still there.
+    fn take_reroute(&mut self) -> bool {
+        std::mem::take(&mut self.reroute_left)
+    }
+
+    /// Whether setting `param` to `value` would work the bus order out again: a bus's send
+    /// to another bus opening from -inf or closing to it.
+    fn reworks_routing(&self, param: ParamIndex, value: f32) -> bool {
+        let i = param.0 as usize;
+        let opened = |v: f32| fader_gain(v) > 0.0;
+        self.params.bus_send_level.get(i).copied().unwrap_or(false) && opened(self.params.values[i]) != opened(value)
     }
 
     /// Whether applying `command` may work the bus order and solo relations out again.

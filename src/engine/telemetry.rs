@@ -113,8 +113,10 @@ pub struct Telemetry {
     pub loudness_overflows: AtomicU32,
     /// Commands applied.
     pub commands: AtomicU64,
-    /// Callbacks that left commands in a ring for the next one (the per-cycle budget was spent).
-    pub commands_deferred: AtomicU64,
+    /// Times work was left for a later callback because the per-cycle budget was spent:
+    /// commands left in a ring, or an automated bus send waiting for the bus order to be
+    /// worked out again (once a callback).
+    pub work_deferred: AtomicU64,
     /// What surfaces could not pass on because a ring was full (engine commands, echoes to
     /// motors, console events); counted by the MIDI threads.
     pub surface_drops: AtomicU32,
@@ -129,7 +131,7 @@ impl Telemetry {
             nan_resets: AtomicU32::new(0),
             loudness_overflows: AtomicU32::new(0),
             commands: AtomicU64::new(0),
-            commands_deferred: AtomicU64::new(0),
+            work_deferred: AtomicU64::new(0),
             surface_drops: AtomicU32::new(0),
             automation: AutomationTelemetry::new(param_count),
         }

@@ -418,11 +418,11 @@ fn a_full_command_ring_is_refused_to_its_producer_and_drains_a_bounded_number_pe
     let telemetry = built.telemetry.clone();
     run(&mut built.engine, &mut io, 64, 64);
     assert_eq!(telemetry.commands.load(Relaxed), COMMANDS_PER_RING as u64);
-    assert_eq!(telemetry.commands_deferred.load(Relaxed), 1);
+    assert_eq!(telemetry.work_deferred.load(Relaxed), 1);
     let callbacks = COMMAND_RING_SIZE.div_ceil(COMMANDS_PER_RING);
     run(&mut built.engine, &mut io, 64 * (callbacks - 1), 64);
     assert_eq!(telemetry.commands.load(Relaxed), COMMAND_RING_SIZE as u64, "all applied, in order");
-    assert_eq!(telemetry.commands_deferred.load(Relaxed), callbacks as u64 - 1);
+    assert_eq!(telemetry.work_deferred.load(Relaxed), callbacks as u64 - 1);
     assert_eq!(built.command_producers[0].slots(), COMMAND_RING_SIZE, "the ring is empty again");
 }
 
@@ -439,6 +439,45 @@ fn a_callback_works_the_routing_out_once_and_leaves_further_reroutes_for_the_nex
         run(&mut built.engine, &mut io, 64, 64);
         assert_eq!(telemetry.commands.load(Relaxed), applied, "one reroute a callback");
     }
+}
+
+#[test]
+fn automated_bus_sends_opening_together_rework_the_bus_order_once_a_callback_and_all_arrive() {
+    use std::sync::atomic::Ordering::Relaxed;
+    // A feeds bus S; S sends to three FX returns, each send's lane opening at frame 0 from -inf.
+    let doc = session(
+        "
+version: 1
+name: t
+strips:
+  - {name: A, input: {ports: [x:a]}, output: S}
+buses:
+  - {name: S, kind: group}
+  - {name: F1, kind: fx}
+  - {name: F2, kind: fx}
+  - {name: F3, kind: fx}
+",
+    );
+    let mut built = build_engine(&doc, FS, 1).unwrap();
+    let telemetry = built.telemetry.clone();
+    for fx in ["F1", "F2", "F3"] {
+        let send = built.params.lookup(&format!("bus.S.send.{fx}")).unwrap();
+        let lane = Lane::new(Shape::Linear, vec![Point { frame: 0, value: 0.0 }]);
+        built.engine.automation_mut().install(send, Some(Box::new(lane)));
+        built.command_producers[0].push(Command::SetMode { param: send, mode: Mode::Read }).unwrap();
+    }
+    let mut io = io(|_, _, _| 0.5);
+    // Each callback opens one send and leaves the others for the next ones, counted in each of
+    // its four automation segments (256 frames on a 64-frame grid) that had one waiting.
+    for (callback, waiting) in [(1, 4), (2, 8), (3, 8)] {
+        run(&mut built.engine, &mut io, 256, 256);
+        assert_eq!(telemetry.work_deferred.load(Relaxed), waiting, "after callback {callback}");
+    }
+    // Once the reroute fades are over, all three returns are heard with S itself.
+    run(&mut built.engine, &mut io, 9600, 256);
+    let centre = 0.5 * std::f32::consts::FRAC_1_SQRT_2;
+    let heard = *io.left.last().unwrap();
+    assert!((heard - 4.0 * centre).abs() < 1e-4, "{heard} vs {}", 4.0 * centre);
 }
 
 #[test]
