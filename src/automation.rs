@@ -4,6 +4,7 @@
 //! merges them into lanes, keeps every pass and stores them in the session folder.
 
 pub mod file;
+mod journal;
 pub mod passes;
 pub mod recorder;
 

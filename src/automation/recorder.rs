@@ -4,16 +4,16 @@
 //! quarter second, so a crash loses at most that much of it and never an earlier pass.
 
 use std::collections::{BTreeMap, VecDeque};
-use std::io::{BufRead, BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, Sender};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use super::Mode;
 use super::file;
+use super::journal::{self, Entry, Journal, journal_path};
 use super::lane::{Point, Shape, thin, tolerance};
 use super::passes::{Pass, Store};
 use crate::engine::Command;
@@ -21,10 +21,6 @@ use crate::engine::automation::{AutomationLink, LaneSwap, Record};
 use crate::engine::params::{ParamIndex, ParamTable};
 use crate::session::load::LoadError;
 
-/// How often the journal is handed to the operating system (what a SIGKILL can lose).
-const JOURNAL_FLUSH: Duration = Duration::from_millis(250);
-/// How often it is forced to the disk (what a power cut can lose).
-const JOURNAL_SYNC: Duration = Duration::from_secs(1);
 const TICK: Duration = Duration::from_millis(10);
 
 /// What the console (or the headless loop) asks of the automation.
@@ -129,118 +125,26 @@ fn now_local() -> String {
     chrono::Local::now().format("%Y-%m-%d %H:%M:%S").to_string()
 }
 
-/// The journal of the pass in progress: `<automation file>.journal`, one line a record.
-struct Journal {
-    path: PathBuf,
-    out: Option<BufWriter<std::fs::File>>,
-    flushed: Instant,
-    synced: Instant,
-    /// Something was written since the last sync (nothing to sync otherwise).
-    unsynced: bool,
-    /// The thread that syncs the journal to disk, so a slow disk holds up nobody.
-    syncer: Sender<std::fs::File>,
-}
-
-impl Journal {
-    fn new(automation_file: &Path) -> Journal {
-        let (syncer, files) = std::sync::mpsc::channel::<std::fs::File>();
-        let _ = std::thread::Builder::new().name("automation-sync".into()).spawn(move || {
-            while let Ok(file) = files.recv() {
-                // Syncs asked for while one was running are one sync of the newest.
-                let file = files.try_iter().last().unwrap_or(file);
-                let _ = file.sync_data();
-            }
-        });
-        Journal {
-            path: journal_path(automation_file),
-            out: None,
-            flushed: Instant::now(),
-            synced: Instant::now(),
-            unsynced: false,
-            syncer,
-        }
-    }
-
-    fn begin(&mut self, start: u64, made: &str) -> std::io::Result<()> {
-        let mut out = BufWriter::new(std::fs::File::create(&self.path)?);
-        writeln!(out, "pass {start} {made}")?;
-        out.flush()?;
-        self.out = Some(out);
-        Ok(())
-    }
-
-    fn line(&mut self, line: std::fmt::Arguments) {
-        if let Some(out) = &mut self.out {
-            let _ = out.write_fmt(line);
-            self.unsynced = true;
-        }
-    }
-
-    /// Hands what was written to the OS every quarter second, and asks the sync thread to
-    /// put it on the disk every second; a second in which nothing was written costs nothing.
-    fn keep(&mut self) {
-        let Some(out) = &mut self.out else { return };
-        if self.flushed.elapsed() >= JOURNAL_FLUSH {
-            self.flushed = Instant::now();
-            let _ = out.flush();
-        }
-        if self.unsynced && self.synced.elapsed() >= JOURNAL_SYNC {
-            self.synced = Instant::now();
-            self.unsynced = false;
-            let _ = out.flush();
-            if let Ok(file) = out.get_ref().try_clone() {
-                let _ = self.syncer.send(file);
-            }
-        }
-    }
-
-    /// Follows the automation file to a new place; a pass in progress journals on there
-    /// (the open file moves with its name).
-    fn move_to(&mut self, automation_file: &Path) {
-        let path = journal_path(automation_file);
-        if self.out.is_some() {
-            let _ = std::fs::rename(&self.path, &path);
-        }
-        self.path = path;
-    }
-
-    /// The pass is safe in the automation file: the journal goes.
-    fn end(&mut self) {
-        self.out = None;
-        let _ = std::fs::remove_file(&self.path);
-    }
-}
-
-fn journal_path(automation_file: &Path) -> PathBuf {
-    let mut name = automation_file.file_name().unwrap_or_default().to_os_string();
-    name.push(".journal");
-    automation_file.with_file_name(name)
-}
-
 /// Reads a session's automation; a pass a crash interrupted is taken back from its journal,
 /// kept as a pass named "recovered", and the file saved with it. Says so when it happens.
 pub fn open(path: &Path, table: &ParamTable, rate: u32) -> Result<(Store, Option<String>), LoadError> {
     let mut store = file::load(path, table)?;
     let journal = journal_path(path);
-    let Ok(text) = std::fs::File::open(&journal) else { return Ok((store, None)) };
+    let Some(entries) = journal::read(&journal) else { return Ok((store, None)) };
     let mut builder: Option<PassBuilder> = None;
-    for line in std::io::BufReader::new(text).lines().map_while(Result::ok) {
-        let words: Vec<&str> = line.split_whitespace().collect();
-        match (words.as_slice(), &mut builder) {
-            (["pass", start, made @ ..], _) => {
-                builder = start.parse().ok().map(|s| PassBuilder::new(s, made.join(" ")));
-            }
-            (["v", id, frame, value], Some(b)) => {
-                if let (Ok(p), Ok(f), Ok(v)) = (table.lookup(id), frame.parse(), value.parse()) {
-                    b.value(p, f, v);
+    for entry in entries {
+        match (entry, &mut builder) {
+            (Entry::Pass { start, made }, _) => builder = Some(PassBuilder::new(start, made)),
+            (Entry::Value { id, frame, value }, Some(b)) => {
+                if let Ok(p) = table.lookup(&id) {
+                    b.value(p, frame, value);
                 }
             }
-            (["r", id], Some(b)) => {
-                if let Ok(p) = table.lookup(id) {
+            (Entry::Released { id }, Some(b)) => {
+                if let Ok(p) = table.lookup(&id) {
                     b.released(p);
                 }
             }
-            // A torn last line (the crash came mid-write) is skipped.
             _ => {}
         }
     }
@@ -410,14 +314,14 @@ impl Keeper {
                 if let Some(b) = &mut self.building {
                     b.value(param, frame, value);
                     let id = &self.table.spec(param).id;
-                    self.journal.line(format_args!("v {id} {frame} {value}\n"));
+                    self.journal.value(id, frame, value);
                 }
             }
             Record::Released { param, .. } => {
                 if let Some(b) = &mut self.building {
                     b.released(param);
                     let id = &self.table.spec(param).id;
-                    self.journal.line(format_args!("r {id}\n"));
+                    self.journal.released(id);
                 }
             }
             Record::Gap { .. } => {

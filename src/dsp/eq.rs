@@ -2,6 +2,9 @@
 //!
 //! Settings glide at control rate (once per sub-block): frequency in the log
 //! domain, gain in dB, so sweeps sound even and never step.
+//!
+//! Kept in one file with its tests (a fifth of it), which measure each filter's response
+//! against its formula: the filters and the proof that they are right read together.
 
 use super::biquad::{Coeffs, State};
 use super::biquad::{PACK, cascade, cascade_pack};

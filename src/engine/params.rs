@@ -9,7 +9,7 @@
 use std::collections::HashMap;
 use std::fmt;
 
-pub use super::channel::{ChannelParams, SendParams};
+pub use super::channel_params::{ChannelParams, SendParams};
 pub use crate::dsp::param::{FADER_FLOOR_DB, FADER_MAX_DB, ParamDef, Role, Unit};
 
 /// Dense index of a parameter in the engine's value array.

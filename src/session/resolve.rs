@@ -5,7 +5,7 @@
 
 use super::schema::{BusKind, ChannelDoc, Channels, MASTER, Scalar, SessionDoc, Values, note_value_ms};
 use crate::dsp::limiter::DEFAULT_LOOKAHEAD_MS;
-use crate::engine::channel::{default_value, defs_of};
+use crate::engine::channel_params::{default_value, defs_of};
 use crate::engine::params::{ParamDef, Section, Unit};
 use crate::engine::setup::{ChannelKind, ChannelSetup, InsertKind, MixSetup};
 use crate::engine::{BuildError, Built, Engine};
@@ -162,7 +162,7 @@ mod tests {
     use crate::dsp::dynamics::COMPRESSOR_PARAMS;
     use crate::dsp::eq::HPF_PARAMS;
     use crate::dsp::param::find;
-    use crate::engine::channel::OUTPUT_PARAMS;
+    use crate::engine::channel_params::OUTPUT_PARAMS;
 
     #[test]
     fn written_values_read_by_their_units_and_write_back_the_same() {

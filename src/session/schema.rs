@@ -9,7 +9,7 @@ use std::sync::OnceLock;
 use serde::{Deserialize, Serialize};
 
 pub use crate::engine::MASTER;
-use crate::engine::channel::{INPUT_PARAMS, OUTPUT_PARAMS, SEND_PARAMS};
+use crate::engine::channel_params::{INPUT_PARAMS, OUTPUT_PARAMS, SEND_PARAMS};
 use crate::engine::params::Section;
 
 pub const FORMAT_VERSION: u32 = 1;

@@ -7,7 +7,7 @@ use super::resolve::{BadValue, choice_token, decode, scalar_text};
 use super::schema::{ChannelDoc, FORMAT_VERSION, MASTER, Scalar, SessionDoc, TEMPO_BPM, Values, note_value_ms};
 use crate::dsp::delay::DELAY_PARAMS;
 use crate::dsp::limiter::LOOKAHEAD_MS;
-use crate::engine::channel::{INPUT_PARAMS, OUTPUT_PARAMS, SEND_PARAMS, defs_of};
+use crate::engine::channel_params::{INPUT_PARAMS, OUTPUT_PARAMS, SEND_PARAMS, defs_of};
 use crate::engine::params::{ParamDef, Section, Unit};
 use crate::engine::setup::InsertKind;
 

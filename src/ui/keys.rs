@@ -1,5 +1,6 @@
 //! Every key binding, in one table: the key handler looks keys up here and the help
 //! screen is printed from it, so the two cannot disagree.
+//! The file is long because the table is whole on purpose: every key in one place.
 
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 

@@ -38,7 +38,7 @@ use crate::control::learn::LearnRequest;
 use crate::control::surface::{LinkState, SurfaceEvent};
 use crate::control::targets::{StripControl, TransportAction};
 use crate::engine::Command;
-use crate::engine::channel::SEND_PARAMS;
+use crate::engine::channel_params::SEND_PARAMS;
 use crate::engine::params::FADER_FLOOR_DB;
 use crate::engine::params::{ChannelParams, ParamIndex, ParamTable, ParamValues, Section, SendParams, Unit};
 use crate::engine::setup::ChannelKind as EngineKind;

@@ -1,0 +1,136 @@
+//! The journal of the pass in progress, `<automation file>.journal`, one line a record:
+//! written as the pass is, flushed every quarter second and synced every second on a thread
+//! of its own (a slow disk holds up nobody), read back after a crash.
+
+use std::io::{BufRead, BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::Sender;
+use std::time::{Duration, Instant};
+
+/// How often the journal is handed to the operating system (what a SIGKILL can lose).
+const JOURNAL_FLUSH: Duration = Duration::from_millis(250);
+/// How often it is forced to the disk (what a power cut can lose).
+const JOURNAL_SYNC: Duration = Duration::from_secs(1);
+
+/// One record of a journal, as read back.
+pub(super) enum Entry {
+    Pass { start: u64, made: String },
+    Value { id: String, frame: u64, value: f32 },
+    Released { id: String },
+}
+
+/// The journal of the pass in progress: `<automation file>.journal`, one line a record.
+pub(super) struct Journal {
+    path: PathBuf,
+    out: Option<BufWriter<std::fs::File>>,
+    flushed: Instant,
+    synced: Instant,
+    /// Something was written since the last sync (nothing to sync otherwise).
+    unsynced: bool,
+    /// The thread that syncs the journal to disk, so a slow disk holds up nobody.
+    syncer: Sender<std::fs::File>,
+}
+
+impl Journal {
+    pub(super) fn new(automation_file: &Path) -> Journal {
+        let (syncer, files) = std::sync::mpsc::channel::<std::fs::File>();
+        let _ = std::thread::Builder::new().name("automation-sync".into()).spawn(move || {
+            while let Ok(file) = files.recv() {
+                // Syncs asked for while one was running are one sync of the newest.
+                let file = files.try_iter().last().unwrap_or(file);
+                let _ = file.sync_data();
+            }
+        });
+        Journal {
+            path: journal_path(automation_file),
+            out: None,
+            flushed: Instant::now(),
+            synced: Instant::now(),
+            unsynced: false,
+            syncer,
+        }
+    }
+
+    pub(super) fn begin(&mut self, start: u64, made: &str) -> std::io::Result<()> {
+        let mut out = BufWriter::new(std::fs::File::create(&self.path)?);
+        writeln!(out, "pass {start} {made}")?;
+        out.flush()?;
+        self.out = Some(out);
+        Ok(())
+    }
+
+    /// Parameter `id` was written `value` at transport frame `frame`.
+    pub(super) fn value(&mut self, id: &str, frame: u64, value: f32) {
+        self.line(format_args!("v {id} {frame} {value}\n"));
+    }
+
+    /// Parameter `id` was let go of.
+    pub(super) fn released(&mut self, id: &str) {
+        self.line(format_args!("r {id}\n"));
+    }
+
+    fn line(&mut self, line: std::fmt::Arguments) {
+        if let Some(out) = &mut self.out {
+            let _ = out.write_fmt(line);
+            self.unsynced = true;
+        }
+    }
+
+    /// Hands what was written to the OS every quarter second, and asks the sync thread to
+    /// put it on the disk every second; a second in which nothing was written costs nothing.
+    pub(super) fn keep(&mut self) {
+        let Some(out) = &mut self.out else { return };
+        if self.flushed.elapsed() >= JOURNAL_FLUSH {
+            self.flushed = Instant::now();
+            let _ = out.flush();
+        }
+        if self.unsynced && self.synced.elapsed() >= JOURNAL_SYNC {
+            self.synced = Instant::now();
+            self.unsynced = false;
+            let _ = out.flush();
+            if let Ok(file) = out.get_ref().try_clone() {
+                let _ = self.syncer.send(file);
+            }
+        }
+    }
+
+    /// Follows the automation file to a new place; a pass in progress journals on there
+    /// (the open file moves with its name).
+    pub(super) fn move_to(&mut self, automation_file: &Path) {
+        let path = journal_path(automation_file);
+        if self.out.is_some() {
+            let _ = std::fs::rename(&self.path, &path);
+        }
+        self.path = path;
+    }
+
+    /// The pass is safe in the automation file: the journal goes.
+    pub(super) fn end(&mut self) {
+        self.out = None;
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+pub(super) fn journal_path(automation_file: &Path) -> PathBuf {
+    let mut name = automation_file.file_name().unwrap_or_default().to_os_string();
+    name.push(".journal");
+    automation_file.with_file_name(name)
+}
+
+/// The records of the journal at `path`, if there is one; a torn last line (the crash came
+/// mid-write) is skipped.
+pub(super) fn read(path: &Path) -> Option<Vec<Entry>> {
+    let file = std::fs::File::open(path).ok()?;
+    let entries = std::io::BufReader::new(file).lines().map_while(Result::ok).filter_map(|line| {
+        let words: Vec<&str> = line.split_whitespace().collect();
+        match words.as_slice() {
+            ["pass", start, made @ ..] => Some(Entry::Pass { start: start.parse().ok()?, made: made.join(" ") }),
+            ["v", id, frame, value] => {
+                Some(Entry::Value { id: id.to_string(), frame: frame.parse().ok()?, value: value.parse().ok()? })
+            }
+            ["r", id] => Some(Entry::Released { id: id.to_string() }),
+            _ => None,
+        }
+    });
+    Some(entries.collect())
+}
