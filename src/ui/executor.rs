@@ -192,15 +192,22 @@ pub fn save(
     Ok((written, doc))
 }
 
+/// Where unsaved changes to `file` are kept: `autosave.yaml` in a session folder, and
+/// `NAME.autosave.yaml` beside a layout `NAME.yaml` (not wherever headroom was started).
+fn autosave_path(file: &Path) -> PathBuf {
+    if file.file_name().is_some_and(|n| n == "session.yaml") {
+        return file.with_file_name("autosave.yaml");
+    }
+    let stem = file.file_stem().unwrap_or_default().to_string_lossy();
+    file.with_file_name(format!("{stem}.autosave.yaml"))
+}
+
 /// On a forced stop with unsaved changes, keeps them beside the session (never over it).
 pub fn autosave(app: &App) -> Result<Option<PathBuf>, String> {
     if !app.is_dirty() {
         return Ok(None);
     }
-    let file = match app.file.parent() {
-        Some(dir) if app.file.file_name().is_some_and(|n| n == "session.yaml") => dir.join("autosave.yaml"),
-        _ => PathBuf::from(format!("{}.autosave.yaml", app.name)),
-    };
+    let file = autosave_path(&app.file);
     load::save(&file, &app.current_doc())
         .map_err(|e| format!("{}: could not keep unsaved changes: {e}", file.display()))?;
     Ok(Some(file))

@@ -112,7 +112,13 @@ struct Headroom {
 
 impl Headroom {
     fn play(server: &DummyServer, session: &Path, args: &[&str]) -> Headroom {
+        Self::play_in(Path::new("."), server, session, args)
+    }
+
+    /// `headroom play` started in the folder `cwd`.
+    fn play_in(cwd: &Path, server: &DummyServer, session: &Path, args: &[&str]) -> Headroom {
         let mut child = Command::new(env!("CARGO_BIN_EXE_headroom"))
+            .current_dir(cwd)
             .arg("play")
             .arg(session)
             .args(args)
@@ -228,6 +234,28 @@ fn ports_appear_and_a_sine_reaches_the_master_at_its_level_and_follows_the_fader
 
     let summary = headroom.quit();
     assert!(summary.contains("0 allocations on the audio thread"), "{summary}");
+}
+
+#[test]
+fn a_signal_keeps_unsaved_changes_beside_the_layout_not_where_headroom_was_started() {
+    let _turn = ONE_SERVER_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let server = private_server("autosave");
+    let dir = tempfile::tempdir().unwrap();
+    let layout = dir.path().join("tone.yaml");
+    std::fs::write(&layout, TONE_LAYOUT).unwrap();
+    let started_in = tempfile::tempdir().unwrap();
+    let mut headroom = Headroom::play_in(started_in.path(), &server, &layout, &[]);
+    headroom.expect_line("on JACK as \"tone\"");
+    headroom.send("set strip.Tone.fader -6");
+    headroom.expect_line("strip.Tone.fader = -6.0 dB");
+    let killed = Command::new("kill").args(["-TERM", &headroom.child.id().to_string()]).status().unwrap();
+    assert!(killed.success());
+    headroom.expect_line("unsaved changes kept in");
+    headroom.child.wait().unwrap();
+    let kept = headroom::session::load::load(&dir.path().join("tone.autosave.yaml")).unwrap().doc;
+    assert_eq!(kept.strips[0].values.number("fader_db"), Some(-6.0));
+    assert_eq!(std::fs::read_dir(started_in.path()).unwrap().count(), 0, "nothing where headroom was started");
+    assert_eq!(std::fs::read_to_string(&layout).unwrap(), TONE_LAYOUT, "the layout itself untouched");
 }
 
 #[test]
