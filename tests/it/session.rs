@@ -153,3 +153,37 @@ fn check_reads_a_sessions_automation_and_names_the_line_of_a_bad_one() {
         "{stderr}"
     );
 }
+
+/// A session that writes nothing but names and inputs is the parameter table's defaults:
+/// `headroom params` lists every parameter with its unit, range, default and role, and each
+/// value read from the session is the default the table declares, except that a processor
+/// the file does not write starts switched out (its enable off, its bypass on).
+#[test]
+fn params_lists_every_parameter_and_an_unwritten_session_sits_at_the_tables_defaults() {
+    let dir = tempfile::tempdir().unwrap();
+    let layout = dir.path().join("bare.yaml");
+    let text = "version: 1\nname: bare\nbuses:\n  - {name: Verb, kind: fx}\nstrips:\n  - {name: Vox, input: {ports: [x:v]}, sends: [{bus: Verb}]}\n";
+    std::fs::write(&layout, text).unwrap();
+    let out = headroom(&["params", layout.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let mut rows = stdout.lines();
+    assert!(rows.next().unwrap().starts_with("id "));
+    let column = |row: &str, from: usize, to: usize| row.get(from..to.min(row.len())).unwrap_or("").trim().to_string();
+    let mut listed = Vec::new();
+    for row in rows {
+        let (id, value, range, default, role) =
+            (column(row, 0, 36), column(row, 37, 47), column(row, 49, 71), column(row, 72, 82), column(row, 84, 94));
+        let switched_out = match role.as_str() {
+            "enable" => value == "off",
+            "bypass" => value == "on",
+            _ => false,
+        };
+        assert!(value == default || switched_out, "{id} does not sit at its default: {row}");
+        assert!(!range.is_empty() && !role.is_empty() && row.len() > 95, "{id} lacks a range, role or doc: {row}");
+        listed.push(id);
+    }
+    for id in ["strip.Vox.fader", "strip.Vox.comp.mix", "strip.Vox.send.Verb", "bus.Verb.fader", "master.fader"] {
+        assert!(listed.iter().any(|l| l == id), "{id} is not listed:\n{stdout}");
+    }
+}
