@@ -340,20 +340,25 @@ impl App {
         self.shown(param) >= 0.5
     }
 
-    /// Strips and buses that fit beside the master at the current size.
+    /// Strips and buses that fit beside the master at the size last heard of.
     pub fn per_bank(&self) -> usize {
         layout::strips_per_bank(self.size.0)
     }
 
-    /// The channels in the bank on screen (the master is always shown besides).
-    /// Where everything sits on screen in `area`, as drawn and as clicked.
+    /// Where everything sits on screen in `area`, as drawn and as clicked. The bank is as
+    /// wide as `area` allows: a terminal takes its new size before the console hears of it.
     pub fn layout(&self, area: Rect) -> ConsoleLayout {
         let detail_open = matches!(self.overlay, Overlay::Detail | Overlay::Automation);
-        layout::console_layout(area, detail_open, self.bank(), self.channels.len() - 1)
+        layout::console_layout(area, detail_open, self.bank_in(area.width), self.channels.len() - 1)
     }
 
+    /// The channels in the bank on screen (the master is always shown besides).
     pub fn bank(&self) -> std::ops::Range<usize> {
-        let end = (self.bank_start + self.per_bank()).min(self.channels.len() - 1);
+        self.bank_in(self.size.0)
+    }
+
+    fn bank_in(&self, width: u16) -> std::ops::Range<usize> {
+        let end = (self.bank_start + layout::strips_per_bank(width)).min(self.channels.len() - 1);
         self.bank_start..end
     }
 

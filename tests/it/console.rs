@@ -642,3 +642,43 @@ fn after_a_touch_ride_switched_to_write_the_console_shows_saves_and_writes_the_s
         "shown, the target written next, and saved: one value"
     );
 }
+
+/// Over SSH a window is resized all the time, and the terminal's buffer takes its new size
+/// before the console hears of it. Drawn at 100 sizes from 40×12 to 250×70, each first with
+/// the size the console last heard of and then with the new one, with each view open in
+/// turn, the console never draws outside its buffer.
+#[test]
+fn the_console_survives_a_hundred_resizes_with_every_view_open() {
+    let mut app = app_on(load::load(Path::new("layouts/band-16.yaml")).unwrap());
+    playing(&mut app, 0.0, 0.4);
+    let mut terminal = Terminal::new(TestBackend::new(120, 40)).unwrap();
+    app.update(Msg::Resize(120, 40));
+    // A fixed linear congruential sequence: the same sizes every run.
+    let mut seed: u32 = 12345;
+    let mut next = |range: u32| {
+        seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+        (seed >> 16) % range
+    };
+    let views: [&[KeyCode]; 6] = [
+        &[],
+        &[KeyCode::Char('d')],
+        &[KeyCode::Char('A')],
+        &[KeyCode::Char('?')],
+        &[KeyCode::Char('r')],
+        &[KeyCode::Char('=')],
+    ];
+    for step in 0..100 {
+        let (width, height) = (40 + next(211) as u16, 12 + next(59) as u16);
+        for _ in 0..next(20) {
+            key(&mut app, KeyCode::Right);
+        }
+        key(&mut app, KeyCode::Esc);
+        for &code in views[step % views.len()] {
+            key(&mut app, code);
+        }
+        terminal.backend_mut().resize(width, height);
+        terminal.draw(|f| view::draw(f, &app)).unwrap();
+        app.update(Msg::Resize(width, height));
+        terminal.draw(|f| view::draw(f, &app)).unwrap();
+    }
+}
