@@ -16,6 +16,7 @@ use super::learn::{self, Learn};
 use super::mackie::{self, Greeting};
 use super::map::{self, ControlDoc, ControllerMap, Message};
 use super::midi::{Decoder, MidiMessage};
+use super::midi_system;
 use super::surface::{Action, BankGroup, Binding, LinkState, Mapper, SurfaceEvent};
 use crate::engine::params::ParamTable;
 use crate::engine::targets::ParamTargets;
@@ -358,7 +359,7 @@ impl Keeper {
     }
 
     fn connect(&self, port_name: &str, scanner_out: &midir::MidiOutput) -> Result<Connection, String> {
-        let mut input = midir::MidiInput::new("headroom-surface").map_err(|e| format!("MIDI: {e}"))?;
+        let mut input = midi_system::input("headroom-surface")?;
         input.ignore(midir::Ignore::TimeAndActiveSense);
         let port = input
             .ports()
@@ -380,7 +381,7 @@ impl Keeper {
             device_ports(scanner_out.ports().iter().filter_map(|p| scanner_out.port_name(p).ok()), &self.pattern);
         let output = match sinks.first() {
             Some(sink) => {
-                let out = midir::MidiOutput::new("headroom-feedback").map_err(|e| format!("MIDI: {e}"))?;
+                let out = midi_system::output("headroom-feedback")?;
                 let port = out.ports().into_iter().find(|p| out.port_name(p).is_ok_and(|n| &n == sink));
                 port.and_then(|p| out.connect(&p, "out").ok())
             }
@@ -407,8 +408,8 @@ impl Keeper {
 }
 
 fn open_scanner() -> Result<(midir::MidiInput, midir::MidiOutput), String> {
-    let input = midir::MidiInput::new("headroom-scan").map_err(|e| format!("MIDI: {e}"))?;
-    let output = midir::MidiOutput::new("headroom-scan").map_err(|e| format!("MIDI: {e}"))?;
+    let input = midi_system::input("headroom-scan")?;
+    let output = midi_system::output("headroom-scan")?;
     Ok((input, output))
 }
 
@@ -440,7 +441,7 @@ pub fn devices() -> Result<Vec<String>, String> {
 
 /// Input ports whose name contains `pattern`, any case.
 pub fn matching_ports(pattern: &str) -> Result<Vec<String>, String> {
-    let input = midir::MidiInput::new("headroom-scan").map_err(|e| format!("MIDI: {e}"))?;
+    let input = midi_system::input("headroom-scan")?;
     Ok(device_ports(input.ports().iter().filter_map(|p| input.port_name(p).ok()), pattern))
 }
 
