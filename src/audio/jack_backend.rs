@@ -49,10 +49,12 @@ impl TransportView {
         self.bbt.store(packed, Ordering::Relaxed);
     }
 
-    /// Whether the period starting at `frame` crosses the loop's end, so the transport must wrap.
+    /// Where the transport must wrap to, when the period starting at `frame` reaches the loop's
+    /// end or lies past it (a loop turned on, or its end set, behind the playhead plays from
+    /// its start: while looping, playback stays inside the loop).
     fn loop_wraps(&self, frame: u64, frames: u64) -> Option<u64> {
         let (start, end) = (self.loop_start.load(Ordering::Relaxed), self.loop_end.load(Ordering::Relaxed));
-        (self.loop_on.load(Ordering::Relaxed) && end > start && frame < end && frame + frames >= end).then_some(start)
+        (self.loop_on.load(Ordering::Relaxed) && end > start && frame + frames >= end).then_some(start)
     }
 }
 

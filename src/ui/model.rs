@@ -230,6 +230,8 @@ impl Default for PeakTarget {
 
 const STATUS_S: f64 = 4.0;
 const NUDGE_S: f64 = 1.0;
+/// The shortest loop: the transport wraps at the end of a period, so a loop spans several.
+const MIN_LOOP_S: f64 = 0.1;
 
 pub struct App {
     pub name: String,

@@ -373,6 +373,55 @@ fn transport_moved_by_jack_transport_moves_stem_playback() {
     assert!(summary.contains("0 allocations on the audio thread"), "{summary}");
 }
 
+/// The loop as a user sets it while rolling: its end already behind the playhead, then loop
+/// playback on. Playback goes back into the loop and stays there, wrapping at its end; a
+/// loop too short or ending before it starts is refused, with what to do.
+#[test]
+fn a_loop_set_behind_the_playhead_plays_from_its_start_and_stays_inside_it() {
+    let _turn = ONE_SERVER_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let server = private_server("loop");
+    let dir = tempfile::tempdir().unwrap();
+    clock_stem(dir.path(), 20);
+    std::fs::write(
+        dir.path().join("clock.yaml"),
+        "version: 1\nname: clock\nstrips:\n  - {name: Clock, input: {file: clock.wav}}\nmaster:\n  ports: [\"probe:in_L\", \"probe:in_R\"]\n",
+    )
+    .unwrap();
+    let mut probe = Probe::start();
+    let mut headroom = Headroom::play(&server, &dir.path().join("clock.yaml"), &[]);
+    headroom.expect_line("on JACK as \"clock\"");
+    headroom.send("loop 1 1.05");
+    headroom.expect_line("a loop lasts at least 0.1 s; this one lasts 0.050 s");
+    headroom.send("loop 3 2");
+    headroom.send("loop on");
+    headroom.expect_line("the loop ends (00:02.000) before it starts (00:03.000)");
+
+    headroom.send("locate 5");
+    headroom.send("play");
+    std::thread::sleep(Duration::from_millis(400));
+    headroom.send("loop 1 2");
+    headroom.send("loop on");
+    headroom.expect_line("loop on: 00:01.000 – 00:02.000");
+    std::thread::sleep(Duration::from_millis(300));
+    let (left, _) = probe.record(2.5);
+    // Stem time heard every 10 ms: inside the loop (a period past its end at most), and
+    // back at its start more than once. The stems are read again from the loop's start at
+    // each wrap, which is heard as a gap of silence there (issue 14 keeps it open).
+    let heard: Vec<f32> = left
+        .chunks(RATE / 100)
+        .map(|c| c[c.len() / 2] / std::f32::consts::FRAC_1_SQRT_2 / 0.1)
+        .filter(|&t| t != 0.0)
+        .collect();
+    assert!(heard.iter().all(|t| (0.99..2.02).contains(t)), "heard outside the loop: {heard:?}");
+    let wraps = heard.windows(2).filter(|w| w[1] < w[0] - 0.5).count();
+    assert!(wraps >= 2, "2.5 s of a 1 s loop wrap twice at least; wrapped {wraps} times: {heard:?}");
+    headroom.send("loop off");
+    std::thread::sleep(Duration::from_millis(1500));
+    let t = heard_time(&probe.record(0.2).0);
+    assert!(t > 2.1, "after `loop off` playback carries on past the loop's end, heard {t} s");
+    headroom.quit();
+}
+
 /// Automation for the demo: the drums ride down, the bass pans left, the master fades.
 const DEMO_AUTOMATION: &str = "version: 1
 modes:

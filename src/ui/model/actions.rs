@@ -98,23 +98,13 @@ impl App {
                 effects.push(Effect::Transport(TransportRequest::Locate(to)));
             }
             Action::LoopIn | Action::LoopOut => {
-                let frame = self.readings.frame;
-                if action == Action::LoopIn {
-                    self.loop_start = Some(frame)
-                } else {
-                    self.loop_end = Some(frame)
+                let frame = Some(self.readings.frame);
+                match action {
+                    Action::LoopIn => self.set_loop(frame, self.loop_end, effects),
+                    _ => self.set_loop(self.loop_start, frame, effects),
                 }
-                self.say(format!("loop {}", self.loop_text()), false);
-                self.send_loop(effects);
             }
-            Action::LoopToggle => match (self.loop_start, self.loop_end) {
-                (Some(start), Some(end)) if end > start => {
-                    self.loop_on = !self.loop_on;
-                    self.say(format!("loop {} {}", if self.loop_on { "on:" } else { "off:" }, self.loop_text()), false);
-                    self.send_loop(effects);
-                }
-                _ => self.say("set the loop start (i) and end (o) first, end after start".into(), true),
-            },
+            Action::LoopToggle => self.loop_playback(!self.loop_on, effects),
             Action::Save => self.save(None, effects),
             Action::SaveVersion => {
                 self.prompt = Prompt::typed(PromptFor::VersionName, String::new());
@@ -173,9 +163,52 @@ impl App {
         format!("{} – {}", at(self.loop_start), at(self.loop_end))
     }
 
-    pub(super) fn send_loop(&self, effects: &mut Vec<Effect>) {
+    /// Moves the loop's points; a loop playing that they no longer make one of stops.
+    pub(super) fn set_loop(&mut self, start: Option<u64>, end: Option<u64>, effects: &mut Vec<Effect>) {
+        (self.loop_start, self.loop_end) = (start, end);
+        let both_set = start.is_some() && end.is_some();
+        match self.loop_problem() {
+            Some(problem) if self.loop_on => {
+                self.loop_on = false;
+                self.say(format!("loop off: {problem}"), true);
+            }
+            Some(problem) if both_set => self.say(format!("loop {}: {problem}", self.loop_text()), true),
+            _ => self.say(format!("loop {}", self.loop_text()), false),
+        }
+        self.send_loop(effects);
+    }
+
+    /// Turns loop playback on or off; on needs a loop.
+    pub(super) fn loop_playback(&mut self, on: bool, effects: &mut Vec<Effect>) {
+        if let Some(problem) = self.loop_problem().filter(|_| on) {
+            return self.say(problem, true);
+        }
+        self.loop_on = on;
+        self.say(format!("loop {} {}", if on { "on:" } else { "off:" }, self.loop_text()), false);
+        self.send_loop(effects);
+    }
+
+    /// Why the points set do not make a loop, if they do not.
+    fn loop_problem(&self) -> Option<String> {
+        let rate = self.info.sample_rate as f64;
+        match (self.loop_start, self.loop_end) {
+            (Some(start), Some(end)) if end <= start => Some(format!(
+                "the loop ends ({}) before it starts ({}): set the end (o) after the start (i)",
+                clock(end, self.info.sample_rate),
+                clock(start, self.info.sample_rate)
+            )),
+            (Some(start), Some(end)) if ((end - start) as f64) < MIN_LOOP_S * rate => Some(format!(
+                "a loop lasts at least {MIN_LOOP_S} s; this one lasts {:.3} s",
+                (end - start) as f64 / rate
+            )),
+            (Some(_), Some(_)) => None,
+            _ => Some("set the loop start (i) and end (o) first".into()),
+        }
+    }
+
+    fn send_loop(&self, effects: &mut Vec<Effect>) {
         if let (Some(start), Some(end)) = (self.loop_start, self.loop_end) {
-            effects.push(Effect::Loop { on: self.loop_on && end > start, start, end });
+            effects.push(Effect::Loop { on: self.loop_on, start, end });
         }
     }
 

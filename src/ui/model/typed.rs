@@ -3,7 +3,7 @@
 //! mark, the quit guard and saves, and answer in the order they were typed.
 //!
 //! ```text
-//! play | stop | locate SECONDS | set PARAM-ID VALUE | get PARAM-ID
+//! play | stop | locate SECONDS | loop START END | loop on|off | set PARAM-ID VALUE | get PARAM-ID
 //! move PARAM-ID VALUE | touch PARAM-ID | release PARAM-ID       (a hand on a control)
 //! undo | redo | save | save-version NAME | quit | quit!
 //! mode PARAM-ID|CHANNEL MODE | write on|off | passes | undo pass | redo pass | toggle N | name N TEXT
@@ -22,6 +22,12 @@ pub enum Typed {
     Locate {
         seconds: f64,
     },
+    /// The loop's start and end, in seconds, as `i` and `o` set them at the playhead.
+    Loop {
+        start_s: f64,
+        end_s: f64,
+    },
+    LoopPlayback(bool),
     /// A value put in place (a recall): automation sees no hand on the control.
     Set {
         id: String,
@@ -59,7 +65,7 @@ pub enum Typed {
     },
 }
 
-const COMMANDS: &str = "play, stop, locate SECONDS, set PARAM VALUE, get PARAM, move PARAM VALUE, touch PARAM, \
+const COMMANDS: &str = "play, stop, locate SECONDS, loop START END, loop on|off, set PARAM VALUE, get PARAM, move PARAM VALUE, touch PARAM, \
      release PARAM, undo, redo, save, save-version NAME, quit, quit!, mode PARAM|CHANNEL MODE, write on|off, passes, \
      undo pass, redo pass, toggle N, name N TEXT";
 
@@ -76,6 +82,12 @@ pub fn parse_line(line: &str) -> Result<Option<Typed>, String> {
         ["save"] => Typed::Save,
         ["save-version", name @ ..] if !name.is_empty() => Typed::SaveVersion(name.join(" ")),
         ["locate", s] => Typed::Locate { seconds: number(s, "seconds")?.max(0.0) },
+        ["loop", "on"] => Typed::LoopPlayback(true),
+        ["loop", "off"] => Typed::LoopPlayback(false),
+        ["loop", start, end] => Typed::Loop {
+            start_s: number(start, "the loop's start in seconds")?.max(0.0),
+            end_s: number(end, "the loop's end in seconds")?.max(0.0),
+        },
         ["set", id, value @ ..] if !value.is_empty() => Typed::Set { id: id.to_string(), value: value.join(" ") },
         ["move", id, value @ ..] if !value.is_empty() => Typed::Move { id: id.to_string(), value: value.join(" ") },
         ["get", id] => Typed::Get { id: id.to_string() },
@@ -117,6 +129,11 @@ impl App {
             Typed::Locate { seconds } => {
                 effects.push(Effect::Transport(TransportRequest::Locate((seconds * rate) as u64)))
             }
+            Typed::Loop { start_s, end_s } => {
+                let frame = |s: f64| Some((s * rate).round() as u64);
+                self.set_loop(frame(start_s), frame(end_s), effects)
+            }
+            Typed::LoopPlayback(on) => self.loop_playback(on, effects),
             Typed::Set { id, value } => self.typed_value(&id, &value, false, effects)?,
             Typed::Move { id, value } => self.typed_value(&id, &value, true, effects)?,
             Typed::Get { id } => {
