@@ -174,6 +174,16 @@ impl Headroom {
     }
 }
 
+/// A test that fails part way leaves no headroom running behind it.
+impl Drop for Headroom {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
 fn rms(x: &[f32]) -> f64 {
     (x.iter().map(|v| (*v as f64).powi(2)).sum::<f64>() / x.len() as f64).sqrt()
 }
@@ -403,10 +413,23 @@ fn a_loop_set_behind_the_playhead_plays_from_its_start_and_stays_inside_it() {
     headroom.send("loop on");
     headroom.expect_line("loop on: 00:01.000 – 00:02.000");
     std::thread::sleep(Duration::from_millis(300));
-    let (left, _) = probe.record(2.5);
+    let (left, _) = probe.record(1.3);
+    // Each wrap is a JACK relocation, during which JACK2 holds the transport in Starting for
+    // two periods (silence; the transport does not move), then rolls from the loop's start.
+    let mut at = 0;
+    while let Some(gap) = left[at..].iter().position(|&x| x == 0.0) {
+        let gap_start = at + gap;
+        let gap_end = gap_start + left[gap_start..].iter().position(|&x| x != 0.0).expect("sound after the gap");
+        assert!(gap_end - gap_start <= 3 * 256, "a {}-frame gap at frame {gap_start}", gap_end - gap_start);
+        let resumed = left[gap_end] / std::f32::consts::FRAC_1_SQRT_2 / 0.1;
+        assert!(
+            (resumed - 1.0).abs() < 1e-4,
+            "after the gap at frame {gap_start}, {resumed} s and not the loop's start"
+        );
+        at = gap_end;
+    }
     // Stem time heard every 10 ms: inside the loop (a period past its end at most), and
-    // back at its start more than once. The stems are read again from the loop's start at
-    // each wrap, which is heard as a gap of silence there (issue 14 keeps it open).
+    // back at its start more than once.
     let heard: Vec<f32> = left
         .chunks(RATE / 100)
         .map(|c| c[c.len() / 2] / std::f32::consts::FRAC_1_SQRT_2 / 0.1)
@@ -414,7 +437,7 @@ fn a_loop_set_behind_the_playhead_plays_from_its_start_and_stays_inside_it() {
         .collect();
     assert!(heard.iter().all(|t| (0.99..2.02).contains(t)), "heard outside the loop: {heard:?}");
     let wraps = heard.windows(2).filter(|w| w[1] < w[0] - 0.5).count();
-    assert!(wraps >= 2, "2.5 s of a 1 s loop wrap twice at least; wrapped {wraps} times: {heard:?}");
+    assert!(wraps >= 1, "1.3 s of a 1 s loop wrap at least once; wrapped {wraps} times: {heard:?}");
     headroom.send("loop off");
     std::thread::sleep(Duration::from_millis(1500));
     let t = heard_time(&probe.record(0.2).0);
