@@ -306,6 +306,29 @@ fn a_bus_is_only_offered_routes_that_do_not_loop() {
     assert_eq!(app.prompt.clone().unwrap().choices, ["DrumBus"], "nor send to it");
 }
 
+/// Strips and buses are named apart (`strip.Drums`, `bus.Drums`): a strip may go to, and
+/// send to, a bus of its own name; only a bus is kept from itself.
+#[test]
+fn a_strip_is_offered_the_bus_that_shares_its_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let layout = dir.path().join("named.yaml");
+    let text = "version: 1\nname: named\nbuses:\n  - {name: Drums, kind: group}\n  - {name: Verb, kind: fx}\n\
+                strips:\n  - {name: Drums, input: {ports: [x:d]}}\n";
+    std::fs::write(&layout, text).unwrap();
+    let mut app = app_on(load::load(&layout).unwrap());
+    key(&mut app, KeyCode::Char('r'));
+    assert_eq!(app.prompt.clone().unwrap().choices, ["master", "Drums", "Verb"]);
+    key(&mut app, KeyCode::Right);
+    key(&mut app, KeyCode::Enter);
+    assert_eq!(app.current_doc().strips[0].output.as_deref(), Some("Drums"));
+    key(&mut app, KeyCode::Char('a'));
+    assert_eq!(app.prompt.clone().unwrap().choices, ["Drums", "Verb"]);
+    key(&mut app, KeyCode::Esc);
+    key(&mut app, KeyCode::Right); // the bus Drums
+    key(&mut app, KeyCode::Char('r'));
+    assert_eq!(app.prompt.clone().unwrap().choices, ["master", "Verb"]);
+}
+
 #[test]
 fn a_send_is_added_raised_removed_and_undone() {
     let mut app = demo_app();

@@ -27,6 +27,12 @@ impl App {
             .collect()
     }
 
+    /// Whether channel `index` is itself the bus `name` (a strip may share a bus's name).
+    fn is_bus_named(&self, index: usize, name: &str) -> bool {
+        let ch = &self.channels[index];
+        matches!(ch.kind, ChannelKind::Group | ChannelKind::Fx) && ch.name == name
+    }
+
     /// The layout index of the bus named `name`.
     pub(super) fn bus_index(&self, name: &str) -> Option<usize> {
         self.doc.buses.iter().position(|b| b.name == name)
@@ -69,10 +75,10 @@ impl App {
         if self.channels[index].kind == ChannelKind::Master {
             return self.say("the master goes to the outputs; pick a strip or a bus to route".into(), true);
         }
-        let name = self.channels[index].name.clone();
         let choices: Vec<String> = std::iter::once(MASTER.to_string())
             .chain(self.doc.buses.iter().map(|b| b.name.clone()))
-            .filter(|target| *target != name && self.allows(index, |c| c.output = Some(target.clone())))
+            .filter(|target| !self.is_bus_named(index, target))
+            .filter(|target| self.allows(index, |c| c.output = Some(target.clone())))
             .collect();
         let current = self.channels[index].output.clone();
         let choice = choices.iter().position(|c| *c == current).unwrap_or(0);
@@ -91,7 +97,7 @@ impl App {
             .buses
             .iter()
             .map(|b| b.name.clone())
-            .filter(|bus| *bus != name && !used.iter().any(|(used, _)| used == bus))
+            .filter(|bus| !self.is_bus_named(index, bus) && !used.iter().any(|(used, _)| used == bus))
             .filter(|bus| self.allows(index, |c| c.sends.push(unused_send(bus))))
             .collect();
         if choices.is_empty() {
