@@ -103,6 +103,19 @@ impl AudioIo for JackIo<'_> {
 }
 
 impl jack::ProcessHandler for Processor {
+    /// A slow-sync client: after a locate the transport waits (in Starting) until the stems are
+    /// read at the new position, so playback never starts on blocks of silence.
+    const SLOW_SYNC: bool = true;
+
+    /// Called on the audio thread while the transport is Starting: lines the stems up at `pos`
+    /// (asking the disk thread for it) and says whether they are there.
+    fn sync(&mut self, client: &Client, _: jack::TransportState, pos: &jack::TransportPosition) -> bool {
+        match &mut self.player {
+            Some(player) => player.begin_block(pos.frame() as u64, client.buffer_size() as usize, false),
+            None => true,
+        }
+    }
+
     fn process(&mut self, _: &Client, scope: &ProcessScope) -> Control {
         let frames = scope.n_frames() as usize;
         let (rolling, frame, bbt) = match self.transport.query() {
