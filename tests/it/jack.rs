@@ -317,6 +317,16 @@ fn clock_stem(dir: &Path, seconds: usize) {
     headroom::audio::wav::write_wav(&dir.join("clock.wav"), 1, RATE as u32, 32, true, &data).unwrap();
 }
 
+/// A layout in `dir` whose one strip plays 20 s of the clock stem into the probe.
+fn clock_session(dir: &Path) -> std::path::PathBuf {
+    clock_stem(dir, 20);
+    let layout = dir.join("clock.yaml");
+    let text = "version: 1\nname: clock\nstrips:\n  - {name: Clock, input: {file: clock.wav}}\n\
+                master:\n  ports: [\"probe:in_L\", \"probe:in_R\"]\n";
+    std::fs::write(&layout, text).unwrap();
+    layout
+}
+
 fn jack_transport(server: &DummyServer, commands: &str) {
     let mut child = Command::new("jack_transport")
         .env("JACK_DEFAULT_SERVER", &server.name)
@@ -339,14 +349,9 @@ fn transport_moved_by_jack_transport_moves_stem_playback() {
     let _turn = ONE_SERVER_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     let server = private_server("transport");
     let dir = tempfile::tempdir().unwrap();
-    clock_stem(dir.path(), 20);
-    std::fs::write(
-        dir.path().join("clock.yaml"),
-        "version: 1\nname: clock\nstrips:\n  - {name: Clock, input: {file: clock.wav}}\nmaster:\n  ports: [\"probe:in_L\", \"probe:in_R\"]\n",
-    )
-    .unwrap();
+    let session = clock_session(dir.path());
     let mut probe = Probe::start();
-    let headroom = Headroom::play(&server, &dir.path().join("clock.yaml"), &[]);
+    let headroom = Headroom::play(&server, &session, &[]);
     headroom.expect_line("on JACK as \"clock\"");
 
     let (stopped, _) = probe.record(0.3);
@@ -393,14 +398,9 @@ fn a_loop_set_behind_the_playhead_plays_from_its_start_and_stays_inside_it() {
     let _turn = ONE_SERVER_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     let server = private_server("loop");
     let dir = tempfile::tempdir().unwrap();
-    clock_stem(dir.path(), 20);
-    std::fs::write(
-        dir.path().join("clock.yaml"),
-        "version: 1\nname: clock\nstrips:\n  - {name: Clock, input: {file: clock.wav}}\nmaster:\n  ports: [\"probe:in_L\", \"probe:in_R\"]\n",
-    )
-    .unwrap();
+    let session = clock_session(dir.path());
     let mut probe = Probe::start();
-    let mut headroom = Headroom::play(&server, &dir.path().join("clock.yaml"), &[]);
+    let mut headroom = Headroom::play(&server, &session, &[]);
     headroom.expect_line("on JACK as \"clock\"");
     headroom.send("loop 1 1.05");
     headroom.expect_line("a loop lasts at least 0.1 s; this one lasts 0.050 s");
