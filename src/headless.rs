@@ -27,12 +27,16 @@ pub fn status_line(session: &JackSession, readings: &Readings, peak: f32) -> Str
     let peak_db = if peak > 1e-6 { format!("{:6.1}", 20.0 * peak.log10()) } else { "  -inf".to_string() };
     let lufs = |v: f32| if v > -70.0 { format!("{v:5.1}") } else { "  -  ".to_string() };
     let l = &readings.loudness;
+    let unconnected = match readings.unconnected {
+        0 => String::new(),
+        n => format!("  unconnected {n}"),
+    };
     let buses: String = session.loudness[1..]
         .iter()
         .map(|(name, view)| format!("  {name} M {}", lufs(view.momentary_lufs.load())))
         .collect();
     format!(
-        "{state} {:02}:{:06.3}  DSP {:4.1}%  xruns {}  master {peak_db} dBFS  M {} S {} I {} LUFS{buses}",
+        "{state} {:02}:{:06.3}  DSP {:4.1}%  xruns {}{unconnected}  master {peak_db} dBFS  M {} S {} I {} LUFS{buses}",
         (seconds / 60.0) as u64,
         seconds % 60.0,
         readings.dsp_load,

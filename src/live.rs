@@ -132,8 +132,11 @@ pub fn play(args: &LiveOptions) -> Result<ExitCode, Box<dyn Error>> {
         loaded.doc.strips.len(),
         loaded.doc.buses.len()
     );
-    for failed in &jack.failed_connections {
-        eprintln!("warning: could not connect {failed}");
+    let unconnected = jack.unconnected();
+    if !unconnected.is_empty() {
+        // One line, not one a port: the console and the status line keep the count, and
+        // the connections are made as soon as their ports appear.
+        eprintln!("warning: {} connections wait for their ports: {}", unconnected.len(), unconnected.join(", "));
     }
     if let Some(seconds) = args.from {
         jack.transport.locate((seconds * rate as f64) as u32)?;

@@ -4,8 +4,8 @@
 //! `Engine::process` and writes the master ports — nothing else. In debug
 //! builds it runs under `assert_no_alloc`, and any allocation is counted.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
@@ -184,12 +184,21 @@ fn run_checked(view: &TransportView, f: impl FnOnce()) {
 struct Notifications {
     xruns: Arc<AtomicU32>,
     server_gone: Arc<AtomicBool>,
+    ports_changed: Arc<AtomicBool>,
 }
 
 impl jack::NotificationHandler for Notifications {
     fn xrun(&mut self, _: &Client) -> Control {
         self.xruns.fetch_add(1, Ordering::Relaxed);
         Control::Continue
+    }
+
+    /// A port came (a device plugged in, a client started): connections still wanted may
+    /// be made now.
+    fn port_registration(&mut self, _: &Client, _: jack::PortId, registered: bool) {
+        if registered {
+            self.ports_changed.store(true, Ordering::Relaxed);
+        }
     }
 
     unsafe fn shutdown(&mut self, _: jack::ClientStatus, _: &str) {
@@ -224,11 +233,21 @@ pub struct JackSession {
     pub loudness: Vec<(String, Arc<LoudnessView>)>,
     pub xruns: Arc<AtomicU32>,
     pub server_gone: Arc<AtomicBool>,
-    /// Port connections the layout asked for that JACK could not make.
-    pub failed_connections: Vec<String>,
+    /// Port connections the layout asked for that JACK could not make yet, as (from, to):
+    /// tried again whenever a port registers.
+    unconnected: Mutex<Vec<(String, String)>>,
+    ports_changed: Arc<AtomicBool>,
     disk: Option<DiskReader>,
     loudness_stop: Arc<AtomicBool>,
     loudness_thread: Option<JoinHandle<()>>,
+}
+
+/// Connects `from` to `to`; a connection already there counts as made.
+fn connect(client: &Client, from: &str, to: &str) -> bool {
+    match client.connect_ports_by_name(from, to) {
+        Ok(()) => true,
+        Err(_) => client.port_by_name(from).is_some_and(|p| p.is_connected_to(to).unwrap_or(false)),
+    }
 }
 
 /// Opens a JACK client named after the session (JACK adds a suffix if the name is taken).
@@ -308,14 +327,15 @@ impl JackSession {
             view: view.clone(),
             next_cycle: None,
         };
-        let notifications = Notifications { xruns: xruns.clone(), server_gone: server_gone.clone() };
+        let ports_changed = Arc::new(AtomicBool::new(false));
+        let notifications = Notifications {
+            xruns: xruns.clone(),
+            server_gone: server_gone.clone(),
+            ports_changed: ports_changed.clone(),
+        };
         let active = client.activate_async(notifications, processor).map_err(jack_err("activating the client"))?;
-        let mut failed_connections = Vec::new();
-        for (from, to) in wanted_connections {
-            if let Err(e) = active.as_client().connect_ports_by_name(&from, &to) {
-                failed_connections.push(format!("{from} → {to}: {e}"));
-            }
-        }
+        let unconnected =
+            wanted_connections.into_iter().filter(|(from, to)| !connect(active.as_client(), from, to)).collect();
         Ok(JackSession {
             client: Some(active),
             transport,
@@ -326,11 +346,24 @@ impl JackSession {
             loudness,
             xruns,
             server_gone,
-            failed_connections,
+            unconnected: Mutex::new(unconnected),
+            ports_changed,
             disk,
             loudness_stop,
             loudness_thread: Some(loudness_thread),
         })
+    }
+
+    /// The connections the layout asks for that are not made, as "from → to". When a port
+    /// has registered since the last look, they are tried again first.
+    pub fn unconnected(&self) -> Vec<String> {
+        let mut pending = self.unconnected.lock().unwrap_or_else(PoisonError::into_inner);
+        if self.ports_changed.swap(false, Ordering::Relaxed)
+            && let Some(client) = &self.client
+        {
+            pending.retain(|(from, to)| !connect(client.as_client(), from, to));
+        }
+        pending.iter().map(|(from, to)| format!("{from} → {to}")).collect()
     }
 
     /// Reads of stem files that failed (their audio played as silence).

@@ -90,6 +90,8 @@ pub struct Readings {
     pub bars_beats: Option<(u32, u32, u32)>,
     pub dsp_load: f32,
     pub xruns: u32,
+    /// Connections the layout asks for whose ports are not there (made when they appear).
+    pub unconnected: usize,
     /// Per parameter, in table order: its automation (empty: none reported).
     pub automation: Vec<AutomationReading>,
     pub write_enabled: bool,

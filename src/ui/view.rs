@@ -142,6 +142,10 @@ fn top_bar(app: &App, theme: &Theme, width: u16) -> Paragraph<'static> {
         transport,
         automation::write_state(app, theme).spans,
         vec![Span::styled(format!("xruns {}", r.xruns), xrun_style)],
+        match r.unconnected {
+            0 => Vec::new(),
+            n => vec![Span::styled(format!("✗ {n} unconnected"), theme.error())],
+        },
         vec![Span::styled(format!("DSP {:4.1}%", r.dsp_load), load_style)],
         vec![Span::raw(format!("{} kHz {} fr", app.info.sample_rate as f32 / 1000.0, app.info.period))],
         surfaces(app, theme),
@@ -149,7 +153,7 @@ fn top_bar(app: &App, theme: &Theme, width: u16) -> Paragraph<'static> {
     ];
     let mut spans = Vec::new();
     let mut used = 0;
-    for part in parts {
+    for part in parts.into_iter().filter(|p| !p.is_empty()) {
         let part_width: usize = part.iter().map(Span::width).sum::<usize>() + if spans.is_empty() { 0 } else { 3 };
         if used + part_width > width as usize {
             break;

@@ -705,3 +705,12 @@ fn the_console_survives_a_hundred_resizes_with_every_view_open() {
         terminal.draw(|f| view::draw(f, &app)).unwrap();
     }
 }
+
+#[test]
+fn the_top_bar_counts_connections_waiting_for_their_ports() {
+    let mut app = demo_app();
+    assert!(!screen(&mut app, 200, 50).lines().next().unwrap().contains("unconnected"));
+    app.update(Msg::Readings(Readings { unconnected: 2, ..Readings::default() }));
+    let top = screen(&mut app, 200, 50).lines().next().unwrap().to_string();
+    assert!(top.contains("│ ✗ 2 unconnected │"), "{top}");
+}

@@ -1310,3 +1310,34 @@ fn keys_in_the_console_move_an_mcus_motor_and_light_its_mute_and_mode_buttons() 
     device.expect("LATCH lit for the selected strip", |m| m == [0x90, 0x4E, 0x7F]);
     term.keys(&["q", "q"]);
 }
+
+/// A layout may name ports that are not there yet (a device not plugged in, a client not
+/// started): headroom says how many wait, shows the count on its status line, and makes the
+/// connections as soon as the ports appear.
+#[test]
+fn connections_whose_ports_are_missing_are_counted_and_made_when_the_ports_appear() {
+    let _turn = ONE_SERVER_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let server = private_server("late");
+    let dir = tempfile::tempdir().unwrap();
+    let layout = dir.path().join("late.yaml");
+    std::fs::write(&layout, "version: 1\nname: late\nstrips:\n  - {name: Mic, input: {ports: [\"later:out\"]}}\n")
+        .unwrap();
+    let headroom = Headroom::play(&server, &layout, &[]);
+    headroom.expect_line("warning: 1 connections wait for their ports: later:out → late:Mic_in");
+    headroom.expect_line("  unconnected 1  master");
+
+    let (client, _) = Client::new("later", ClientOptions::NO_START_SERVER).unwrap();
+    let out = client.register_port("out", AudioOut::default()).unwrap();
+    let process: ProbeProcess = Box::new(|_, _| Control::Continue);
+    let later = client.activate_async((), jack::contrib::ClosureProcessHandler::new(process)).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !out.is_connected_to("late:Mic_in").unwrap() {
+        assert!(Instant::now() < deadline, "later:out was never connected to late:Mic_in");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let line = headroom.expect_line("xruns");
+    let line = if line.contains("unconnected") { headroom.expect_line("xruns") } else { line };
+    assert!(!line.contains("unconnected"), "{line}");
+    drop(later);
+    headroom.quit();
+}
