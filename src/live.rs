@@ -132,11 +132,18 @@ pub fn play(args: &LiveOptions) -> Result<ExitCode, Box<dyn Error>> {
         loaded.doc.strips.len(),
         loaded.doc.buses.len()
     );
+    for refused in &jack.refused_connections {
+        eprintln!("warning: {refused}");
+    }
     let unconnected = jack.unconnected();
     if !unconnected.is_empty() {
         // One line, not one a port: the console and the status line keep the count, and
-        // the connections are made as soon as their ports appear.
-        eprintln!("warning: {} connections wait for their ports: {}", unconnected.len(), unconnected.join(", "));
+        // each is tried again when a port appears.
+        let count = match unconnected.len() {
+            1 => "1 connection is".to_string(),
+            n => format!("{n} connections are"),
+        };
+        eprintln!("warning: {count} not made: {}", unconnected.join(", "));
     }
     if let Some(seconds) = args.from {
         jack.transport.locate((seconds * rate as f64) as u32)?;

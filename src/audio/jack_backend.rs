@@ -233,20 +233,46 @@ pub struct JackSession {
     pub loudness: Vec<(String, Arc<LoudnessView>)>,
     pub xruns: Arc<AtomicU32>,
     pub server_gone: Arc<AtomicBool>,
-    /// Port connections the layout asked for that JACK could not make yet, as (from, to):
-    /// tried again whenever a port registers.
+    /// Port connections the layout asked for that are not made, as (from, to): their ports
+    /// are not there yet, or JACK refused them. Tried again whenever a port registers.
     unconnected: Mutex<Vec<(String, String)>>,
     ports_changed: Arc<AtomicBool>,
+    /// Of those, the ones JACK refused at start between ports that were both there, each with why.
+    pub refused_connections: Vec<String>,
     disk: Option<DiskReader>,
     loudness_stop: Arc<AtomicBool>,
     loudness_thread: Option<JoinHandle<()>>,
 }
 
-/// Connects `from` to `to`; a connection already there counts as made.
-fn connect(client: &Client, from: &str, to: &str) -> bool {
+/// How asking JACK for a connection went.
+enum Connecting {
+    /// Made, or there already.
+    Made,
+    /// A port is not there (yet): a device not plugged in, a client not started.
+    Waiting,
+    /// Both ports are there and JACK would not connect them; says why.
+    Refused(String),
+}
+
+fn connect(client: &Client, from: &str, to: &str) -> Connecting {
+    let (Some(source), Some(sink)) = (client.port_by_name(from), client.port_by_name(to)) else {
+        return Connecting::Waiting;
+    };
     match client.connect_ports_by_name(from, to) {
-        Ok(()) => true,
-        Err(_) => client.port_by_name(from).is_some_and(|p| p.is_connected_to(to).unwrap_or(false)),
+        Ok(()) => Connecting::Made,
+        Err(_) if source.is_connected_to(to).unwrap_or(false) => Connecting::Made,
+        Err(_) => {
+            let kind = |port: &jack::Port<jack::Unowned>| {
+                let direction = if port.flags().contains(jack::PortFlags::IS_OUTPUT) { "output" } else { "input" };
+                format!("{direction} ({})", port.port_type().unwrap_or_default())
+            };
+            Connecting::Refused(format!(
+                "{from} → {to}: JACK refused it; a connection goes from an output to an input of the \
+                 same type, and {from} is an {}, {to} an {}",
+                kind(&source),
+                kind(&sink)
+            ))
+        }
     }
 }
 
@@ -334,8 +360,17 @@ impl JackSession {
             ports_changed: ports_changed.clone(),
         };
         let active = client.activate_async(notifications, processor).map_err(jack_err("activating the client"))?;
-        let unconnected =
-            wanted_connections.into_iter().filter(|(from, to)| !connect(active.as_client(), from, to)).collect();
+        let (mut unconnected, mut refused_connections) = (Vec::new(), Vec::new());
+        for (from, to) in wanted_connections {
+            match connect(active.as_client(), &from, &to) {
+                Connecting::Made => {}
+                Connecting::Waiting => unconnected.push((from, to)),
+                Connecting::Refused(why) => {
+                    refused_connections.push(why);
+                    unconnected.push((from, to));
+                }
+            }
+        }
         Ok(JackSession {
             client: Some(active),
             transport,
@@ -348,22 +383,32 @@ impl JackSession {
             server_gone,
             unconnected: Mutex::new(unconnected),
             ports_changed,
+            refused_connections,
             disk,
             loudness_stop,
             loudness_thread: Some(loudness_thread),
         })
     }
 
-    /// The connections the layout asks for that are not made, as "from → to". When a port
-    /// has registered since the last look, they are tried again first.
+    /// The connections not made, as "from → to".
     pub fn unconnected(&self) -> Vec<String> {
+        self.waiting().iter().map(|(from, to)| format!("{from} → {to}")).collect()
+    }
+
+    /// How many connections are not made.
+    pub fn unconnected_count(&self) -> usize {
+        self.waiting().len()
+    }
+
+    /// The connections not made, tried again first when a port has registered since the last look.
+    fn waiting(&self) -> std::sync::MutexGuard<'_, Vec<(String, String)>> {
         let mut pending = self.unconnected.lock().unwrap_or_else(PoisonError::into_inner);
         if self.ports_changed.swap(false, Ordering::Relaxed)
             && let Some(client) = &self.client
         {
-            pending.retain(|(from, to)| !connect(client.as_client(), from, to));
+            pending.retain(|(from, to)| !matches!(connect(client.as_client(), from, to), Connecting::Made));
         }
-        pending.iter().map(|(from, to)| format!("{from} → {to}")).collect()
+        pending
     }
 
     /// Reads of stem files that failed (their audio played as silence).

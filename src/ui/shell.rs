@@ -249,7 +249,7 @@ pub fn read_engine(session: &JackSession, telemetry: &Telemetry, started: Instan
         bars_beats: view.bars_beats(),
         dsp_load: session.cpu_load(),
         xruns: session.xruns.load(Ordering::Relaxed),
-        unconnected: session.unconnected().len(),
+        unconnected: session.unconnected_count(),
         automation: AutomationReading::all(automation),
         write_enabled: automation.write_enabled.load(Ordering::Relaxed),
         pass_open: automation.pass_open.load(Ordering::Relaxed),
