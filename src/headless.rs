@@ -47,7 +47,7 @@ pub fn status_line(session: &JackSession, readings: &Readings, peak: f32) -> Str
     )
 }
 
-/// Runs until `quit`, a signal, or the JACK server going away.
+/// Runs until `quit` or a signal; a JACK server that goes away is waited for.
 pub fn run(
     mut app: App,
     session: &mut JackSession,
@@ -90,10 +90,7 @@ pub fn run(
         if stop_requested.load(Ordering::Relaxed) {
             break false;
         }
-        if session.server_gone.load(Ordering::Relaxed) {
-            autosave(&app)?;
-            return Err("the JACK server shut down".into());
-        }
+        executor.tend_server(&mut app);
         let line = lines.recv_timeout(Duration::from_millis(20)).ok();
         // What the surfaces and the recorder did first: a line typed after them sees it.
         let mut msgs: Vec<Msg> = events.try_iter().map(Msg::Surface).collect();

@@ -120,15 +120,16 @@ pub fn play(args: &LiveOptions) -> Result<ExitCode, Box<dyn Error>> {
         },
         selected: selected.clone(),
         learn: Arc::new(Learn::default()),
+        jack_losses: jack.losses.clone(),
     };
     let links = link::Links::start_all(maps, &args.surfaces, &params, &shared, rings, &surface_tx);
     let surfaces = shell::Surfaces { events: surface_events, selected, learn: shared.learn.clone(), links };
     println!(
         "{} on JACK as \"{}\": {} Hz, {} frames a period; {} strips, {} buses",
         loaded.file.display(),
-        jack.client_name,
+        jack.client_name(),
         jack.sample_rate,
-        jack.buffer_size,
+        jack.buffer_size(),
         loaded.doc.strips.len(),
         loaded.doc.buses.len()
     );
@@ -146,10 +147,10 @@ pub fn play(args: &LiveOptions) -> Result<ExitCode, Box<dyn Error>> {
         eprintln!("warning: {count} not made: {}", unconnected.join(", "));
     }
     if let Some(seconds) = args.from {
-        jack.transport.locate((seconds * rate as f64) as u32)?;
+        jack.transport(|t| t.locate((seconds * rate as f64) as u32))?;
     }
     if args.roll {
-        jack.transport.start()?;
+        jack.transport(|t| t.start())?;
     }
     let stop = Arc::new(AtomicBool::new(false));
     for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM, signal_hook::consts::SIGHUP] {
@@ -157,7 +158,7 @@ pub fn play(args: &LiveOptions) -> Result<ExitCode, Box<dyn Error>> {
     }
     let console = !args.headless && std::io::stdout().is_terminal() && std::io::stdin().is_terminal();
     let info =
-        EngineInfo { client_name: jack.client_name.clone(), sample_rate: jack.sample_rate, period: jack.buffer_size };
+        EngineInfo { client_name: jack.client_name(), sample_rate: jack.sample_rate, period: jack.buffer_size() };
     let mut app = App::new(loaded.doc.clone(), loaded.file.clone(), params, targets, info);
     let ending = if console {
         app.monochrome = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());

@@ -5,9 +5,9 @@
 //! builds it runs under `assert_no_alloc`, and any allocation is counted.
 
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError, mpsc};
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use jack::{AudioIn, AudioOut, Client, ClientOptions, Control, Port, ProcessScope};
 
@@ -67,16 +67,35 @@ pub struct LoudnessView {
     pub true_peak_dbtp: AtomicLevel,
 }
 
-struct Processor {
+/// What the process callback plays with, and what outlives its JACK client: when a client
+/// goes (the server shut down, or the session stops), these come home through a channel and
+/// are played again by the next client.
+pub struct Playing {
     engine: Engine,
+    player: Option<StemPlayer>,
+}
+
+struct Processor {
+    /// Always there while the client runs; taken only when the processor is dropped.
+    playing: Option<Playing>,
+    home: mpsc::Sender<Playing>,
     /// For each strip, its input ports (empty when it plays a file).
     strip_ports: Vec<Vec<Port<AudioIn>>>,
     master_ports: [Port<AudioOut>; 2],
-    player: Option<StemPlayer>,
     transport: jack::Transport,
     view: Arc<TransportView>,
     /// The server's frame time expected at the next cycle (this one's plus its length).
     next_cycle: Option<u32>,
+}
+
+/// Dropped off the audio thread (by `deactivate`, or by the jack crate when its client dies):
+/// the engine and the stems go home to be played again.
+impl Drop for Processor {
+    fn drop(&mut self) {
+        if let Some(playing) = self.playing.take() {
+            let _ = self.home.send(playing);
+        }
+    }
 }
 
 struct JackIo<'a> {
@@ -110,13 +129,14 @@ impl jack::ProcessHandler for Processor {
     /// Called on the audio thread while the transport is Starting: lines the stems up at `pos`
     /// (asking the disk thread for it) and says whether they are there.
     fn sync(&mut self, client: &Client, _: jack::TransportState, pos: &jack::TransportPosition) -> bool {
-        match &mut self.player {
+        match self.playing.as_mut().and_then(|p| p.player.as_mut()) {
             Some(player) => player.begin_block(pos.frame() as u64, client.buffer_size() as usize, false),
             None => true,
         }
     }
 
     fn process(&mut self, _: &Client, scope: &ProcessScope) -> Control {
+        let Some(Playing { engine, player }) = &mut self.playing else { return Control::Continue };
         let frames = scope.n_frames() as usize;
         let (rolling, frame, bbt) = match self.transport.query() {
             Ok(t) => (t.state == jack::TransportState::Rolling, t.pos.frame() as u64, t.pos.bbt()),
@@ -126,7 +146,7 @@ impl jack::ProcessHandler for Processor {
         if rolling && let Some(start) = self.view.loop_wraps(frame, frames as u64) {
             let _ = self.transport.locate(start as jack::Frames);
         }
-        if let Some(player) = &mut self.player
+        if let Some(player) = player
             && !player.begin_block(frame, frames, rolling)
             && rolling
         {
@@ -136,9 +156,8 @@ impl jack::ProcessHandler for Processor {
             scope,
             strip_ports: &self.strip_ports,
             master_ports: &mut self.master_ports,
-            player: self.player.as_ref(),
+            player: player.as_ref(),
         };
-        let engine = &mut self.engine;
         // Periods missed since the last cycle (an xrun): the server's clock went on without us.
         let cycle = scope.last_frame_time();
         let late_frames = self.next_cycle.map_or(0, |expected| cycle.wrapping_sub(expected) as i32).max(0) as u64;
@@ -180,10 +199,10 @@ fn run_checked(view: &TransportView, f: impl FnOnce()) {
     }
 }
 
-/// Counts xruns reported by the server and notices a server shutdown.
+/// Counts xruns reported by the server, and servers that shut down.
 struct Notifications {
     xruns: Arc<AtomicU32>,
-    server_gone: Arc<AtomicBool>,
+    losses: Arc<AtomicU32>,
     ports_changed: Arc<AtomicBool>,
 }
 
@@ -202,7 +221,7 @@ impl jack::NotificationHandler for Notifications {
     }
 
     unsafe fn shutdown(&mut self, _: jack::ClientStatus, _: &str) {
-        self.server_gone.store(true, Ordering::Relaxed);
+        self.losses.fetch_add(1, Ordering::Relaxed);
     }
 }
 
@@ -221,18 +240,25 @@ fn jack_err(what: impl Into<String>) -> impl FnOnce(jack::Error) -> JackError {
     move |source| JackError::Jack { what, source }
 }
 
-/// A running session on JACK.
+/// How often a session whose server went away looks for a new one.
+const RECONNECT_EVERY: Duration = Duration::from_secs(1);
+
+/// A running session on JACK. It outlives its JACK client: when the server goes away the
+/// engine, the stems and the meters wait in memory, and `tend` plays them on the next server.
 pub struct JackSession {
-    client: Option<jack::AsyncClient<Notifications, Processor>>,
-    pub transport: jack::Transport,
-    pub client_name: String,
+    /// The client name asked for (JACK adds a suffix when it is taken).
+    requested_name: String,
+    plan: PortPlan,
+    /// The engine was built for this rate; a server at another rate is not joined.
     pub sample_rate: u32,
-    pub buffer_size: u32,
+    link: Mutex<Link>,
     pub view: Arc<TransportView>,
     /// Loudness of the master (first) and of every bus whose layout asks for it, by channel name.
     pub loudness: Vec<(String, Arc<LoudnessView>)>,
+    /// Xruns JACK reported, over every server this session ran on.
     pub xruns: Arc<AtomicU32>,
-    pub server_gone: Arc<AtomicBool>,
+    /// JACK servers that went away under the session (the JACK MIDI surfaces watch it too).
+    pub losses: Arc<AtomicU32>,
     /// Port connections the layout asked for that are not made, as (from, to): their ports
     /// are not there yet, or JACK refused them. Tried again whenever a port registers.
     unconnected: Mutex<Vec<(String, String)>>,
@@ -242,6 +268,89 @@ pub struct JackSession {
     disk: Option<DiskReader>,
     loudness_stop: Arc<AtomicBool>,
     loudness_thread: Option<JoinHandle<()>>,
+}
+
+/// The session's hold on JACK: a client running the engine, or the engine waiting for a server.
+struct Link {
+    attached: Option<Attached>,
+    /// The engine and stems while no client plays them.
+    parked: Option<Playing>,
+    home: mpsc::Receiver<Playing>,
+    home_address: mpsc::Sender<Playing>,
+    /// `losses` when last looked at: a new one means the server went.
+    losses_seen: u32,
+    next_try: Instant,
+    /// Where the transport was when the server went, to be found there again.
+    resume_frame: u64,
+    /// The last reason a server was not joined, said once rather than at every try.
+    last_refusal: Option<String>,
+}
+
+struct Attached {
+    client: jack::AsyncClient<Notifications, Processor>,
+    transport: jack::Transport,
+    name: String,
+    period: u32,
+}
+
+/// A client just attached, and how asking for its connections went.
+struct Joined {
+    attached: Attached,
+    /// Not made, as (from, to): a port is not there yet, or JACK refused it.
+    unconnected: Vec<(String, String)>,
+    /// Why JACK refused those it refused.
+    refused: Vec<String>,
+}
+
+/// What changed in the session's hold on JACK, for the front ends to show.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ServerNews {
+    /// The server went away; the mix waits in memory.
+    Lost,
+    /// A server is there again and the session plays on it.
+    Back { client_name: String, period: u32, unconnected: usize },
+    /// A server is there but the session cannot join it; says why (tried again).
+    NotJoined(String),
+}
+
+/// The ports a layout asks for and where each connects, registered again on every new server.
+struct PortPlan {
+    /// For each strip, its input ports as (own port name, where it is fed from).
+    strips: Vec<Vec<(String, String)>>,
+    /// Where master_out_L and master_out_R go.
+    master: Vec<String>,
+}
+
+impl PortPlan {
+    fn of(doc: &SessionDoc) -> PortPlan {
+        let strips = doc
+            .strips
+            .iter()
+            .map(|strip| {
+                let sources = strip.input.as_ref().and_then(|i| i.ports.as_ref());
+                let sides: &[&str] = if sources.is_some_and(|s| s.len() == 2) { &["_in_L", "_in_R"] } else { &["_in"] };
+                sources
+                    .into_iter()
+                    .flatten()
+                    .zip(sides)
+                    .map(|(source, side)| (format!("{}{side}", strip.name), source.clone()))
+                    .collect()
+            })
+            .collect();
+        PortPlan { strips, master: doc.master.ports.iter().take(2).cloned().collect() }
+    }
+
+    /// Every connection wanted, as (from, to), for a client named `client_name`.
+    fn connections(&self, client_name: &str) -> Vec<(String, String)> {
+        let inputs =
+            self.strips.iter().flatten().map(|(port, source)| (source.clone(), format!("{client_name}:{port}")));
+        let outputs = self
+            .master
+            .iter()
+            .zip(["L", "R"])
+            .map(|(dest, side)| (format!("{client_name}:master_out_{side}"), dest.clone()));
+        inputs.chain(outputs).collect()
+    }
 }
 
 /// How asking JACK for a connection went.
@@ -282,43 +391,81 @@ pub fn open_client(name: &str) -> Result<Client, JackError> {
     Ok(client)
 }
 
+/// The counters a client's callbacks share with the session.
+struct Shared<'a> {
+    view: &'a Arc<TransportView>,
+    xruns: &'a Arc<AtomicU32>,
+    losses: &'a Arc<AtomicU32>,
+    ports_changed: &'a Arc<AtomicBool>,
+}
+
+/// Registers the plan's ports on `client`, activates it playing `playing`, and asks for every
+/// connection. Returns the running client and the connections not made (with why, if refused).
+fn attach(
+    client: Client,
+    plan: &PortPlan,
+    playing: Playing,
+    home: mpsc::Sender<Playing>,
+    shared: Shared,
+) -> Result<Joined, JackError> {
+    let name = client.name().to_string();
+    let mut strip_ports = Vec::new();
+    for ports in &plan.strips {
+        let registered: Result<Vec<_>, _> = ports
+            .iter()
+            .map(|(port, _)| client.register_port(port, AudioIn::default()).map_err(jack_err(format!("port {port}"))))
+            .collect();
+        strip_ports.push(registered?);
+    }
+    let master_ports = [
+        client.register_port("master_out_L", AudioOut::default()).map_err(jack_err("port master_out_L"))?,
+        client.register_port("master_out_R", AudioOut::default()).map_err(jack_err("port master_out_R"))?,
+    ];
+    let period = client.buffer_size();
+    let transport = client.transport();
+    let processor = Processor {
+        playing: Some(playing),
+        home,
+        strip_ports,
+        master_ports,
+        transport: client.transport(),
+        view: shared.view.clone(),
+        next_cycle: None,
+    };
+    let notifications = Notifications {
+        xruns: shared.xruns.clone(),
+        losses: shared.losses.clone(),
+        ports_changed: shared.ports_changed.clone(),
+    };
+    let client = client.activate_async(notifications, processor).map_err(jack_err("activating the client"))?;
+    let (mut unconnected, mut refused) = (Vec::new(), Vec::new());
+    for (from, to) in plan.connections(&name) {
+        match connect(client.as_client(), &from, &to) {
+            Connecting::Made => {}
+            Connecting::Waiting => unconnected.push((from, to)),
+            Connecting::Refused(why) => {
+                refused.push(why);
+                unconnected.push((from, to));
+            }
+        }
+    }
+    Ok(Joined { attached: Attached { client, transport, name, period }, unconnected, refused })
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
 impl JackSession {
-    /// Registers ports, connects them as `doc` says, and starts processing `built`.
+    /// Registers ports, connects them as `doc` says, and starts processing `engine`.
     pub fn start(
         client: Client,
         doc: &SessionDoc,
         mut engine: Engine,
         stems: OpenedStems,
     ) -> Result<JackSession, JackError> {
-        let client_name = client.name().to_string();
-        let mut strip_ports = Vec::new();
-        let mut wanted_connections = Vec::new();
-        for strip in &doc.strips {
-            let mut ports = Vec::new();
-            if let Some(sources) = strip.input.as_ref().and_then(|i| i.ports.as_ref()) {
-                let sides: &[&str] = if sources.len() == 2 { &["_in_L", "_in_R"] } else { &["_in"] };
-                for (source, side) in sources.iter().zip(sides) {
-                    let port_name = format!("{}{side}", strip.name);
-                    let port = client
-                        .register_port(&port_name, AudioIn::default())
-                        .map_err(jack_err(format!("port {port_name}")))?;
-                    wanted_connections.push((source.clone(), format!("{client_name}:{port_name}")));
-                    ports.push(port);
-                }
-            }
-            strip_ports.push(ports);
-        }
-        let master_ports = [
-            client.register_port("master_out_L", AudioOut::default()).map_err(jack_err("port master_out_L"))?,
-            client.register_port("master_out_R", AudioOut::default()).map_err(jack_err("port master_out_R"))?,
-        ];
-        for (i, dest) in doc.master.ports.iter().enumerate().take(2) {
-            wanted_connections.push((format!("{client_name}:master_out_{}", ["L", "R"][i]), dest.clone()));
-        }
-
         let sample_rate = client.sample_rate();
         let buffer_size = client.buffer_size();
-        let transport = client.transport();
         let view = Arc::new(TransportView::default());
         // One ring and one meter per metered channel (the master, and buses that asked).
         let mut taps = Vec::new();
@@ -335,52 +482,37 @@ impl JackSession {
         let loudness_stop = Arc::new(AtomicBool::new(false));
         let loudness_thread = spawn_loudness_meters(meters, sample_rate, buffer_size as usize, loudness_stop.clone());
 
-        let start_frame = transport.query().map(|t| t.pos.frame() as u64).unwrap_or(0);
+        let start_frame = client.transport().query().map(|t| t.pos.frame() as u64).unwrap_or(0);
         let (player, disk) = if stems.stems.is_empty() {
             (None, None)
         } else {
             let (p, d) = stems::start(stems.stems, &stems.strip_stem, start_frame);
             (Some(p), Some(d))
         };
-        let xruns = Arc::new(AtomicU32::new(0));
-        let server_gone = Arc::new(AtomicBool::new(false));
-        let processor = Processor {
-            engine,
-            strip_ports,
-            master_ports,
-            player,
-            transport: client.transport(),
-            view: view.clone(),
-            next_cycle: None,
-        };
-        let ports_changed = Arc::new(AtomicBool::new(false));
-        let notifications = Notifications {
-            xruns: xruns.clone(),
-            server_gone: server_gone.clone(),
-            ports_changed: ports_changed.clone(),
-        };
-        let active = client.activate_async(notifications, processor).map_err(jack_err("activating the client"))?;
-        let (mut unconnected, mut refused_connections) = (Vec::new(), Vec::new());
-        for (from, to) in wanted_connections {
-            match connect(active.as_client(), &from, &to) {
-                Connecting::Made => {}
-                Connecting::Waiting => unconnected.push((from, to)),
-                Connecting::Refused(why) => {
-                    refused_connections.push(why);
-                    unconnected.push((from, to));
-                }
-            }
-        }
+        let (xruns, losses, ports_changed) = Default::default();
+        let plan = PortPlan::of(doc);
+        let (home_address, home) = mpsc::channel();
+        let shared = Shared { view: &view, xruns: &xruns, losses: &losses, ports_changed: &ports_changed };
+        let Joined { attached, unconnected, refused: refused_connections } =
+            attach(client, &plan, Playing { engine, player }, home_address.clone(), shared)?;
         Ok(JackSession {
-            client: Some(active),
-            transport,
-            client_name,
+            requested_name: doc.name.clone(),
+            plan,
             sample_rate,
-            buffer_size,
+            link: Mutex::new(Link {
+                attached: Some(attached),
+                parked: None,
+                home,
+                home_address,
+                losses_seen: 0,
+                next_try: Instant::now(),
+                resume_frame: 0,
+                last_refusal: None,
+            }),
             view,
             loudness,
             xruns,
-            server_gone,
+            losses,
             unconnected: Mutex::new(unconnected),
             ports_changed,
             refused_connections,
@@ -388,6 +520,95 @@ impl JackSession {
             loudness_stop,
             loudness_thread: Some(loudness_thread),
         })
+    }
+
+    /// Keeps the session on a JACK server: notices a server that went away (the engine is
+    /// taken off its dead client and kept), and once a second looks for one to play on again
+    /// (the same ports and connections, the transport where it was). Called by the front
+    /// end's loop; returns what changed, if anything.
+    pub fn tend(&self) -> Option<ServerNews> {
+        let mut link = lock(&self.link);
+        if link.attached.is_some() {
+            let losses = self.losses.load(Ordering::Relaxed);
+            if losses == link.losses_seen {
+                return None;
+            }
+            link.losses_seen = losses;
+            link.resume_frame = self.view.frame.load(Ordering::Relaxed);
+            if let Some(attached) = link.attached.take() {
+                // Ok or not (a dead server refuses the deactivation), the processor is dropped
+                // here, off the audio thread, and sends the engine home.
+                drop(attached.client.deactivate());
+            }
+            link.parked = link.home.try_recv().ok();
+            link.next_try = Instant::now() + RECONNECT_EVERY;
+            self.view.rolling.store(false, Ordering::Relaxed);
+            return Some(ServerNews::Lost);
+        }
+        if Instant::now() < link.next_try {
+            return None;
+        }
+        link.next_try = Instant::now() + RECONNECT_EVERY;
+        let client = open_client(&self.requested_name).ok()?;
+        let refusal = if client.sample_rate() != self.sample_rate {
+            Some(format!(
+                "the JACK server runs at {} Hz and this session at {} Hz; restart the server at {} Hz, or headroom",
+                client.sample_rate(),
+                self.sample_rate,
+                self.sample_rate
+            ))
+        } else if let Some(playing) = link.parked.take() {
+            let shared = Shared {
+                view: &self.view,
+                xruns: &self.xruns,
+                losses: &self.losses,
+                ports_changed: &self.ports_changed,
+            };
+            match attach(client, &self.plan, playing, link.home_address.clone(), shared) {
+                Ok(Joined { attached, unconnected, .. }) => {
+                    let _ = attached.transport.locate(link.resume_frame as jack::Frames);
+                    let news = ServerNews::Back {
+                        client_name: attached.name.clone(),
+                        period: attached.period,
+                        unconnected: unconnected.len(),
+                    };
+                    *lock(&self.unconnected) = unconnected;
+                    link.attached = Some(attached);
+                    link.last_refusal = None;
+                    return Some(news);
+                }
+                Err(e) => {
+                    link.parked = link.home.try_recv().ok();
+                    Some(e.to_string())
+                }
+            }
+        } else {
+            Some("the engine did not come back from the client that went away; restart headroom".to_string())
+        };
+        match refusal {
+            Some(why) if link.last_refusal.as_ref() != Some(&why) => {
+                link.last_refusal = Some(why.clone());
+                Some(ServerNews::NotJoined(why))
+            }
+            _ => None,
+        }
+    }
+
+    /// The name JACK gave the client (empty while no server is there).
+    pub fn client_name(&self) -> String {
+        lock(&self.link).attached.as_ref().map(|a| a.name.clone()).unwrap_or_default()
+    }
+
+    /// Frames a period on the server played on (0 while no server is there).
+    pub fn buffer_size(&self) -> u32 {
+        lock(&self.link).attached.as_ref().map_or(0, |a| a.period)
+    }
+
+    /// Asks the transport to roll, stop or move; says why not while the server is gone.
+    pub fn transport(&self, ask: impl FnOnce(&jack::Transport) -> Result<(), jack::Error>) -> Result<(), String> {
+        let link = lock(&self.link);
+        let attached = link.attached.as_ref().ok_or("the JACK server is gone; waiting for it to come back")?;
+        ask(&attached.transport).map_err(|e| format!("JACK refused the transport request: {e}"))
     }
 
     /// The connections not made, as "from → to".
@@ -402,11 +623,13 @@ impl JackSession {
 
     /// The connections not made, tried again first when a port has registered since the last look.
     fn waiting(&self) -> std::sync::MutexGuard<'_, Vec<(String, String)>> {
-        let mut pending = self.unconnected.lock().unwrap_or_else(PoisonError::into_inner);
+        // The link before the list, as `tend` takes them.
+        let link = lock(&self.link);
+        let mut pending = lock(&self.unconnected);
         if self.ports_changed.swap(false, Ordering::Relaxed)
-            && let Some(client) = &self.client
+            && let Some(attached) = &link.attached
         {
-            pending.retain(|(from, to)| !matches!(connect(client.as_client(), from, to), Connecting::Made));
+            pending.retain(|(from, to)| !matches!(connect(attached.client.as_client(), from, to), Connecting::Made));
         }
         pending
     }
@@ -423,14 +646,17 @@ impl JackSession {
 
     /// DSP load of the whole JACK graph, percent.
     pub fn cpu_load(&self) -> f32 {
-        self.client.as_ref().map_or(0.0, |c| c.as_client().cpu_load())
+        lock(&self.link).attached.as_ref().map_or(0.0, |a| a.client.as_client().cpu_load())
     }
 
     /// Stops processing and releases the client; the engine is dropped here, off the audio thread.
     pub fn stop(&mut self) {
-        if let Some(client) = self.client.take() {
-            let _ = client.deactivate();
+        let link = self.link.get_mut().unwrap_or_else(PoisonError::into_inner);
+        if let Some(attached) = link.attached.take() {
+            drop(attached.client.deactivate());
         }
+        link.parked = None;
+        while link.home.try_recv().is_ok() {}
         self.loudness_stop.store(true, Ordering::Relaxed);
         if let Some(t) = self.loudness_thread.take() {
             let _ = t.join();

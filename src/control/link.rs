@@ -4,7 +4,7 @@
 //! back it is connected again and shown everything anew.
 
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
 use std::sync::mpsc::Sender;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
@@ -16,7 +16,7 @@ use super::learn::{self, Learn};
 use super::mackie::{self, Greeting};
 use super::map::{self, ControlDoc, ControllerMap, Message};
 use super::midi::{Decoder, MidiMessage};
-use super::midi_system;
+use super::midi_system::{self, OnServer};
 use super::surface::{Action, BankGroup, Binding, LinkState, Mapper, SurfaceEvent};
 use crate::engine::params::ParamTable;
 use crate::engine::targets::ParamTargets;
@@ -32,6 +32,8 @@ const TICK: Duration = Duration::from_millis(5);
 
 /// Our own MIDI clients are named so; their ports are never taken for a device's.
 const OWN_CLIENT: &str = "headroom-";
+/// The MIDI client each surface's input connection opens (JACK numbers the second and on).
+const SURFACE_CLIENT: &str = "headroom-surface";
 
 /// The MIDI callback's side of a surface: bytes in, actions out.
 struct Receiver {
@@ -118,6 +120,8 @@ pub struct Shared {
     pub selected: Arc<AtomicUsize>,
     /// A MIDI learn request from the console.
     pub learn: Arc<Learn>,
+    /// JACK servers lost so far: JACK MIDI clients made before a loss are dead.
+    pub jack_losses: Arc<AtomicU32>,
 }
 
 /// Every surface being kept connected, and what it takes to start another.
@@ -278,21 +282,39 @@ struct Keeper {
 
 struct Connection {
     port: String,
-    _input: midir::MidiInputConnection<Arc<Mutex<Receiver>>>,
-    output: Option<midir::MidiOutputConnection>,
+    input: OnServer<midir::MidiInputConnection<Arc<Mutex<Receiver>>>>,
+    output: Option<OnServer<midir::MidiOutputConnection>>,
 }
+
+impl Connection {
+    fn abandon(&mut self) {
+        self.input.abandon();
+        if let Some(output) = &mut self.output {
+            output.abandon();
+        }
+    }
+}
+
+type Scanner = (OnServer<midir::MidiInput>, OnServer<midir::MidiOutput>);
 
 impl Keeper {
     fn run(mut self, stop: &AtomicBool) {
-        let mut scanner: Option<(midir::MidiInput, midir::MidiOutput)> = None;
+        let mut scanner: Option<Scanner> = None;
         let mut last_check: Option<Instant> = None;
         let mut last_feedback = Instant::now();
         while !stop.load(Ordering::Relaxed) {
             if last_check.is_none_or(|t| t.elapsed() >= PORT_CHECK) {
                 last_check = Some(Instant::now());
+                if scanner.as_ref().is_some_and(|(input, _)| input.outlived_its_server()) {
+                    // The JACK server went: its MIDI clients with it. Look again on the next one.
+                    scanner = None;
+                    if self.connection.take().is_some() {
+                        self.report(LinkState::Waiting { pattern: self.pattern.clone() });
+                    }
+                }
                 match &scanner {
                     Some((input, output)) => self.check_ports(input, output),
-                    None => match open_scanner() {
+                    None => match open_scanner(&self.shared.jack_losses) {
                         Ok(s) => scanner = Some(s),
                         Err(e) => self.report(LinkState::Failed(e)),
                     },
@@ -337,6 +359,11 @@ impl Keeper {
         let sources = device_ports(input.ports().iter().filter_map(|p| input.port_name(p).ok()), &self.pattern);
         if let Some(connection) = &self.connection {
             if !sources.contains(&connection.port) {
+                if midi_system::server_died(output, SURFACE_CLIENT)
+                    && let Some(dead) = &mut self.connection
+                {
+                    dead.abandon();
+                }
                 self.connection = None;
                 self.report(LinkState::Waiting { pattern: self.pattern.clone() });
             }
@@ -359,7 +386,7 @@ impl Keeper {
     }
 
     fn connect(&self, port_name: &str, scanner_out: &midir::MidiOutput) -> Result<Connection, String> {
-        let mut input = midi_system::input("headroom-surface")?;
+        let mut input = midi_system::input(SURFACE_CLIENT)?;
         input.ignore(midir::Ignore::TimeAndActiveSense);
         let port = input
             .ports()
@@ -387,7 +414,12 @@ impl Keeper {
             }
             None => None,
         };
-        Ok(Connection { port: port_name.to_string(), _input: connection, output })
+        let losses = &self.shared.jack_losses;
+        Ok(Connection {
+            port: port_name.to_string(),
+            input: OnServer::new(connection, losses),
+            output: output.map(|o| OnServer::new(o, losses)),
+        })
     }
 
     fn send(&mut self, messages: impl Iterator<Item = Vec<u8>>) {
@@ -407,10 +439,10 @@ impl Keeper {
     }
 }
 
-fn open_scanner() -> Result<(midir::MidiInput, midir::MidiOutput), String> {
+fn open_scanner(losses: &Arc<AtomicU32>) -> Result<Scanner, String> {
     let input = midi_system::input("headroom-scan")?;
     let output = midi_system::output("headroom-scan")?;
-    Ok((input, output))
+    Ok((OnServer::new(input, losses), OnServer::new(output, losses)))
 }
 
 /// The port names that contain `pattern`, any case, other than headroom's own.

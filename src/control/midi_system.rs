@@ -4,6 +4,73 @@
 //! device first and asks midir only once it opens.
 
 use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+/// midir's JACK backend makes JACK clients, which die with their server. Closing one whose
+/// server is gone crashes inside libjack (it unregisters ports of a client with no server).
+const CLIENTS_DIE_WITH_JACK: bool = cfg!(feature = "midi-jack");
+
+/// A MIDI client or connection, with the count of JACK server losses when it was opened
+/// (`jack_backend` counts them). Dropped after a loss, a JACK MIDI one is left as it is,
+/// not closed: a few kilobytes kept for each server restart, instead of a crash.
+pub struct OnServer<T> {
+    inner: Option<T>,
+    /// Its server is known to be gone.
+    abandoned: bool,
+    losses_when_opened: u32,
+    losses: Arc<AtomicU32>,
+}
+
+impl<T> OnServer<T> {
+    pub fn new(inner: T, losses: &Arc<AtomicU32>) -> Self {
+        OnServer {
+            inner: Some(inner),
+            abandoned: false,
+            losses_when_opened: losses.load(Ordering::Relaxed),
+            losses: losses.clone(),
+        }
+    }
+
+    /// Its JACK server went away since it was opened (never, on ALSA).
+    pub fn outlived_its_server(&self) -> bool {
+        CLIENTS_DIE_WITH_JACK && (self.abandoned || self.losses.load(Ordering::Relaxed) != self.losses_when_opened)
+    }
+
+    /// Its server is gone (seen before the loss was counted): it is not to be closed.
+    pub fn abandon(&mut self) {
+        self.abandoned = true;
+    }
+}
+
+impl<T> std::ops::Deref for OnServer<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        self.inner.as_ref().expect("only taken on drop")
+    }
+}
+
+impl<T> std::ops::DerefMut for OnServer<T> {
+    fn deref_mut(&mut self) -> &mut T {
+        self.inner.as_mut().expect("only taken on drop")
+    }
+}
+
+impl<T> Drop for OnServer<T> {
+    fn drop(&mut self) {
+        if self.outlived_its_server() {
+            std::mem::forget(self.inner.take());
+        }
+    }
+}
+
+/// Whether the JACK server under `scanner` died, judged by a port of ours it should list:
+/// a live server lists the input port of every connection still open, a dead one lists
+/// nothing. Never, on ALSA, whose ports do not go with the JACK server.
+pub fn server_died(scanner: &midir::MidiOutput, own_port_prefix: &str) -> bool {
+    CLIENTS_DIE_WITH_JACK
+        && !scanner.ports().iter().filter_map(|p| scanner.port_name(p).ok()).any(|n| n.starts_with(own_port_prefix))
+}
 
 /// The ALSA sequencer's device, which midir's ALSA backend opens.
 #[cfg(not(feature = "midi-jack"))]

@@ -11,7 +11,7 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use super::model::{App, Effect, Msg, TransportRequest};
-use crate::audio::jack_backend::{JackSession, send};
+use crate::audio::jack_backend::{JackSession, ServerNews, send};
 use crate::automation::file as automation_file;
 use crate::automation::recorder::{self, Recorder};
 use crate::control::learn::Learn;
@@ -117,6 +117,22 @@ impl<'a> Executor<'a> {
         msgs
     }
 
+    /// Passes on what changed in the session's hold on JACK; when the server went away,
+    /// unsaved changes are also written beside the session, in case nothing comes back.
+    pub fn tend_server(&mut self, app: &mut App) {
+        let Some(news) = self.session.tend() else { return };
+        let lost = news == ServerNews::Lost;
+        self.update(app, Msg::Server(news));
+        if lost {
+            let kept = match autosave(app) {
+                Ok(Some(file)) => Msg::Info(format!("unsaved changes kept in {}", file.display())),
+                Ok(None) => return,
+                Err(e) => Msg::Problem(e),
+            };
+            self.update(app, kept);
+        }
+    }
+
     /// Sends the engine commands waiting, in order, as far as the ring has room.
     pub fn flush(&mut self) {
         while let Some(command) = self.unsent.pop_front() {
@@ -132,12 +148,12 @@ impl<'a> Executor<'a> {
         let session = self.session;
         match effect {
             Effect::Transport(request) => {
-                let result = match request {
-                    TransportRequest::Play => session.transport.start(),
-                    TransportRequest::Stop => session.transport.stop(),
-                    TransportRequest::Locate(frame) => session.transport.locate(frame as jack::Frames),
-                };
-                result.err().map(|e| Msg::Problem(format!("JACK refused the transport request: {e}")))
+                let result = session.transport(|transport| match request {
+                    TransportRequest::Play => transport.start(),
+                    TransportRequest::Stop => transport.stop(),
+                    TransportRequest::Locate(frame) => transport.locate(frame as jack::Frames),
+                });
+                result.err().map(Msg::Problem)
             }
             Effect::Loop { on, start, end } => {
                 let view = &session.view;

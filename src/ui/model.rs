@@ -32,6 +32,7 @@ use ratatui::layout::{Position, Rect};
 use super::keys::{self, Action, Scope};
 use super::layout::{self, ConsoleLayout};
 use super::meters::PeakMeter;
+use crate::audio::jack_backend::ServerNews;
 use crate::automation::passes::Store;
 use crate::automation::recorder::Request;
 use crate::control::learn::LearnRequest;
@@ -149,6 +150,8 @@ pub enum Msg {
     Passes(Box<Store>),
     /// A command typed as a line (headless standard input).
     Typed(Typed),
+    /// The JACK server went away, came back, or cannot be joined.
+    Server(ServerNews),
 }
 
 /// Something the app said, kept in order for a front end that prints it.
@@ -258,6 +261,8 @@ pub struct App {
     pub meters: Vec<ChannelMeter>,
     pub readings: Readings,
     pub info: EngineInfo,
+    /// No JACK server: the engine waits in memory for the next one.
+    pub jack_gone: bool,
     pub target: PeakTarget,
     pub loop_on: bool,
     pub loop_start: Option<u64>,
@@ -304,6 +309,7 @@ impl App {
             meters,
             readings: Readings::default(),
             info,
+            jack_gone: false,
             target: PeakTarget::default(),
             loop_on: false,
             loop_start: None,
@@ -392,8 +398,34 @@ impl App {
             Msg::Surface(event) => self.surface_event(event, &mut effects),
             Msg::Passes(store) => self.take_store(*store),
             Msg::Typed(typed) => self.typed(typed, &mut effects),
+            Msg::Server(news) => self.server_news(news),
         }
         effects
+    }
+
+    fn server_news(&mut self, news: ServerNews) {
+        match news {
+            ServerNews::Lost => {
+                self.jack_gone = true;
+                let text = "the JACK server went away: the mix, its automation and unsaved changes are kept \
+                            here, and headroom plays on the next server that starts";
+                self.say(text.to_string(), true);
+            }
+            ServerNews::Back { client_name, period, unconnected } => {
+                self.jack_gone = false;
+                let waiting = match unconnected {
+                    0 => String::new(),
+                    n => format!("; {n} connections wait for their ports"),
+                };
+                self.say(
+                    format!("JACK is back: playing as \"{client_name}\", {period} frames a period{waiting}"),
+                    false,
+                );
+                self.info.client_name = client_name;
+                self.info.period = period;
+            }
+            ServerNews::NotJoined(why) => self.say(format!("a JACK server is there but not joined: {why}"), true),
+        }
     }
 
     /// From now on, keeps everything the app says for `take_replies` (a front end that prints).

@@ -157,9 +157,7 @@ fn event_loop<W: Write>(
         if stop_requested.load(Ordering::Relaxed) {
             return Ok(false);
         }
-        if session.server_gone.load(Ordering::Relaxed) {
-            return Err("the JACK server shut down".into());
-        }
+        executor.tend_server(app);
         let msgs = match woken.recv_timeout(next_frame.saturating_duration_since(Instant::now())) {
             Ok(first) => {
                 // Take everything already waiting, so a burst of key repeats costs one redraw.

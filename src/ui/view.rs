@@ -126,7 +126,11 @@ fn top_bar(app: &App, theme: &Theme, width: u16) -> Paragraph<'static> {
     if app.is_dirty() {
         name.push(Span::styled(" ● unsaved", theme.warn()));
     }
-    let (state, state_style) = if r.rolling { ("▶ play", theme.good()) } else { ("■ stop", theme.plain()) };
+    let (state, state_style) = match (app.jack_gone, r.rolling) {
+        (true, _) => ("✗ JACK gone, waiting for a server", theme.error()),
+        (false, true) => ("▶ play", theme.good()),
+        (false, false) => ("■ stop", theme.plain()),
+    };
     let mut transport =
         vec![Span::styled(state, state_style), Span::raw(format!(" {}", clock(r.frame, app.info.sample_rate)))];
     if let Some((bar, beat, tick)) = r.bars_beats {

@@ -13,10 +13,10 @@ use std::time::{Duration, Instant};
 use headroom::audio::jack_server::DummyServer;
 use jack::{AudioIn, AudioOut, Client, ClientOptions, Control, ProcessScope};
 
-static ONE_SERVER_AT_A_TIME: Mutex<()> = Mutex::new(());
-const RATE: usize = 48_000;
+pub(crate) static ONE_SERVER_AT_A_TIME: Mutex<()> = Mutex::new(());
+pub(crate) const RATE: usize = 48_000;
 
-fn private_server(test: &str) -> DummyServer {
+pub(crate) fn private_server(test: &str) -> DummyServer {
     static COUNT: AtomicU32 = AtomicU32::new(0);
     let name = format!("hr-{}-{}-{test}", std::process::id(), COUNT.fetch_add(1, Ordering::Relaxed));
     let server = DummyServer::start(&name, RATE as u32, 256, false).expect("jackd starts");
@@ -39,14 +39,14 @@ impl jack::NotificationHandler for XrunCounter {
 }
 
 /// A JACK client named "probe": `out` plays a 1 kHz sine at 0.5 peak, `in_L`/`in_R` are recorded.
-struct Probe {
+pub(crate) struct Probe {
     client: jack::AsyncClient<XrunCounter, jack::contrib::ClosureProcessHandler<(), ProbeProcess>>,
     recorded: rtrb::Consumer<f32>,
     xruns: Arc<AtomicU32>,
 }
 
 impl Probe {
-    fn start() -> Probe {
+    pub(crate) fn start() -> Probe {
         let (client, _) = Client::new("probe", ClientOptions::NO_START_SERVER).expect("probe client");
         let mut out = client.register_port("out", AudioOut::default()).unwrap();
         let in_l = client.register_port("in_L", AudioIn::default()).unwrap();
@@ -96,7 +96,7 @@ impl Probe {
     }
 
     /// Records `seconds` in which JACK missed no period, taking up to four takes.
-    fn record(&mut self, seconds: f64) -> Stereo {
+    pub(crate) fn record(&mut self, seconds: f64) -> Stereo {
         (0..4)
             .find_map(|_| self.try_record(seconds, Duration::ZERO, &mut || {}))
             .expect("JACK missed periods in four takes in a row")
@@ -104,14 +104,14 @@ impl Probe {
 }
 
 /// The real `headroom play` process, with its standard input and output lines.
-struct Headroom {
+pub(crate) struct Headroom {
     child: Child,
     stdin: ChildStdin,
     lines: mpsc::Receiver<String>,
 }
 
 impl Headroom {
-    fn play(server: &DummyServer, session: &Path, args: &[&str]) -> Headroom {
+    pub(crate) fn play(server: &DummyServer, session: &Path, args: &[&str]) -> Headroom {
         Self::play_in(Path::new("."), server, session, args)
     }
 
@@ -145,7 +145,7 @@ impl Headroom {
     }
 
     /// Waits for an output line containing `text`; returns it.
-    fn expect_line(&self, text: &str) -> String {
+    pub(crate) fn expect_line(&self, text: &str) -> String {
         let deadline = Instant::now() + Duration::from_secs(20);
         let mut seen = Vec::new();
         while Instant::now() < deadline {
@@ -159,13 +159,27 @@ impl Headroom {
         panic!("headroom never said \"{text}\"; it said:\n{}", seen.join("\n"));
     }
 
-    fn send(&mut self, line: &str) {
+    /// Waits for lines containing each of `texts`, in any order (standard output and error are
+    /// read apart, so lines from the two come in either order).
+    pub(crate) fn expect_lines(&self, texts: &[&str]) {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let (mut missing, mut seen) = (texts.to_vec(), Vec::new());
+        while !missing.is_empty() && Instant::now() < deadline {
+            if let Ok(line) = self.lines.recv_timeout(Duration::from_millis(100)) {
+                missing.retain(|text| !line.contains(text));
+                seen.push(line);
+            }
+        }
+        assert!(missing.is_empty(), "headroom never said {missing:?}; it said:\n{}", seen.join("\n"));
+    }
+
+    pub(crate) fn send(&mut self, line: &str) {
         writeln!(self.stdin, "{line}").unwrap();
         self.stdin.flush().unwrap();
     }
 
     /// Ends the session, whatever is unsaved (`quit!`).
-    fn quit(mut self) -> String {
+    pub(crate) fn quit(mut self) -> String {
         self.send("quit!");
         let summary = self.expect_line("stopped:");
         let status = self.child.wait().unwrap();
@@ -184,15 +198,15 @@ impl Drop for Headroom {
     }
 }
 
-fn rms(x: &[f32]) -> f64 {
+pub(crate) fn rms(x: &[f32]) -> f64 {
     (x.iter().map(|v| (*v as f64).powi(2)).sum::<f64>() / x.len() as f64).sqrt()
 }
 
-fn db(ratio: f64) -> f64 {
+pub(crate) fn db(ratio: f64) -> f64 {
     20.0 * ratio.log10()
 }
 
-const TONE_LAYOUT: &str = "version: 1
+pub(crate) const TONE_LAYOUT: &str = "version: 1
 name: tone
 strips:
   - {name: Tone, input: {ports: [\"probe:out\"]}}
@@ -494,8 +508,9 @@ fn a_jack_capture_of_the_demo_with_automation_equals_its_offline_render_sample_f
     let mut attempts = Vec::new();
     let (left, right) = loop {
         let (captured, summary) = capture_demo(&server, dir.path());
-        assert!(summary.contains(" 0 stem underruns"), "{summary}");
         if let Some(captured) = captured.filter(|_| summary.contains("stopped: 0 xruns")) {
+            // Without a missed period, the stems were always read in time.
+            assert!(summary.contains(" 0 stem underruns"), "{summary}");
             break captured;
         }
         attempts.push(summary);
@@ -537,12 +552,12 @@ fn a_jack_capture_of_the_demo_with_automation_equals_its_offline_render_sample_f
 }
 
 /// A private tmux server running one command in a terminal of a fixed size.
-struct Tmux {
+pub(crate) struct Tmux {
     socket: String,
 }
 
 impl Tmux {
-    fn start(name: &str, size: (u16, u16), env: &[(&str, &str)], command: &str) -> Tmux {
+    pub(crate) fn start(name: &str, size: (u16, u16), env: &[(&str, &str)], command: &str) -> Tmux {
         let socket = format!("hr-{}-{name}", std::process::id());
         let mut tmux = Command::new("tmux");
         tmux.args(["-L", &socket, "new-session", "-d", "-x", &size.0.to_string(), "-y", &size.1.to_string()]);
@@ -559,7 +574,7 @@ impl Tmux {
     }
 
     /// Types keys as a person would (tmux key names: `Right`, `Space`, `C-s`, or plain text).
-    fn keys(&self, keys: &[&str]) {
+    pub(crate) fn keys(&self, keys: &[&str]) {
         for key in keys {
             self.tmux(&["send-keys", key]);
             std::thread::sleep(Duration::from_millis(60));
@@ -567,12 +582,12 @@ impl Tmux {
     }
 
     /// The screen as text; with `styles`, with the terminal's colour and attribute codes.
-    fn screen(&self, styles: bool) -> String {
+    pub(crate) fn screen(&self, styles: bool) -> String {
         let args: &[&str] = if styles { &["capture-pane", "-p", "-e"] } else { &["capture-pane", "-p"] };
         String::from_utf8_lossy(&self.tmux(args).stdout).into_owned()
     }
 
-    fn wait_for(&self, text: &str) -> String {
+    pub(crate) fn wait_for(&self, text: &str) -> String {
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {
             let screen = self.screen(false);
@@ -596,7 +611,7 @@ impl Drop for Tmux {
 }
 
 /// The screen line holding `text`.
-fn line_with<'a>(screen: &'a str, text: &str) -> &'a str {
+pub(crate) fn line_with<'a>(screen: &'a str, text: &str) -> &'a str {
     screen.lines().find(|l| l.contains(text)).unwrap_or_else(|| panic!("no line with \"{text}\" in:\n{screen}"))
 }
 
@@ -741,7 +756,7 @@ fn a_layout_saved_as_a_session_folder_takes_its_automation_along() {
 /// A JACK client named like the device: `out` plays messages pushed into its ring, `in`
 /// keeps what headroom sends it.
 #[cfg(feature = "midi-jack")]
-struct MidiDevice {
+pub(crate) struct MidiDevice {
     client: Option<jack::AsyncClient<(), jack::contrib::ClosureProcessHandler<(), ProbeProcess>>>,
     messages: rtrb::Producer<Vec<u8>>,
     received: std::sync::Arc<Mutex<Vec<Vec<u8>>>>,
@@ -749,7 +764,7 @@ struct MidiDevice {
 
 #[cfg(feature = "midi-jack")]
 impl MidiDevice {
-    fn start(name: &str) -> MidiDevice {
+    pub(crate) fn start(name: &str) -> MidiDevice {
         let (client, _) = Client::new(name, ClientOptions::NO_START_SERVER).expect("MIDI test client");
         let mut out = client.register_port("out", jack::MidiOut::default()).unwrap();
         let input = client.register_port("in", jack::MidiIn::default()).unwrap();
@@ -773,7 +788,7 @@ impl MidiDevice {
         MidiDevice { client: Some(client), messages, received }
     }
 
-    fn send(&mut self, bytes: &[u8]) {
+    pub(crate) fn send(&mut self, bytes: &[u8]) {
         self.messages.push(bytes.to_vec()).unwrap();
         // A message a period: the way a person's hand produces them.
         std::thread::sleep(Duration::from_millis(6));

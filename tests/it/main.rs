@@ -6,4 +6,5 @@ mod console;
 mod engine;
 mod jack;
 mod render;
+mod restart;
 mod session;
