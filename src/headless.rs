@@ -36,11 +36,12 @@ pub fn status_line(session: &JackSession, readings: &Readings, peak: f32) -> Str
         .map(|(name, view)| format!("  {name} M {}", lufs(view.momentary_lufs.load())))
         .collect();
     format!(
-        "{state} {:02}:{:06.3}  DSP {:4.1}%  xruns {}{unconnected}  master {peak_db} dBFS  M {} S {} I {} LUFS{buses}",
+        "{state} {:02}:{:06.3}  DSP {:4.1}%  xruns {}{}{unconnected}  master {peak_db} dBFS  M {} S {} I {} LUFS{buses}",
         (seconds / 60.0) as u64,
         seconds % 60.0,
         readings.dsp_load,
         readings.xruns,
+        crate::ui::view::xrun_detail(readings, session.sample_rate),
         lufs(l.momentary_lufs),
         lufs(l.short_term_lufs),
         lufs(l.integrated_lufs),

@@ -174,8 +174,9 @@ pub fn play(args: &LiveOptions) -> Result<ExitCode, Box<dyn Error>> {
     jack.stop();
     let view = &jack.view;
     println!(
-        "stopped: {} xruns, {} stem underruns, {} stem read errors, {}",
+        "stopped: {} xruns ({} seen by the engine's clock), {} stem underruns, {} stem read errors, {}",
         jack.xruns.load(Ordering::Relaxed),
+        view.late_cycles.load(Ordering::Relaxed),
         view.stem_underruns.load(Ordering::Relaxed),
         jack.stem_read_errors(),
         jack_backend::allocations_checked(view)

@@ -26,6 +26,11 @@ pub struct TransportView {
     pub rolling: AtomicBool,
     /// Callbacks that ran with stems not yet read from disk (played as silence).
     pub stem_underruns: AtomicU64,
+    /// Xruns as the engine's own clock saw them: callbacks that found the server's frame
+    /// time ahead of where the last one ended (periods went by without the engine).
+    pub late_cycles: AtomicU32,
+    /// Transport frame of the last of those, plus one (0: none yet).
+    last_late_frame: AtomicU64,
     /// Allocations caught on the audio thread (debug builds only; always 0 in release).
     pub rt_allocations: AtomicU32,
     /// Bar, beat and tick when a timebase master publishes them (see `bars_beats`).
@@ -37,6 +42,11 @@ pub struct TransportView {
 }
 
 impl TransportView {
+    /// Where the transport was at the last xrun the engine saw, if any.
+    pub fn last_late_frame(&self) -> Option<u64> {
+        self.last_late_frame.load(Ordering::Relaxed).checked_sub(1)
+    }
+
     /// (bar, beat, tick) of the last period, if the transport carries musical time.
     pub fn bars_beats(&self) -> Option<(u32, u32, u32)> {
         let packed = self.bbt.load(Ordering::Relaxed);
@@ -162,6 +172,10 @@ impl jack::ProcessHandler for Processor {
         let cycle = scope.last_frame_time();
         let late_frames = self.next_cycle.map_or(0, |expected| cycle.wrapping_sub(expected) as i32).max(0) as u64;
         self.next_cycle = Some(cycle.wrapping_add(frames as u32));
+        if late_frames > 0 {
+            self.view.late_cycles.fetch_add(1, Ordering::Relaxed);
+            self.view.last_late_frame.store(frame + 1, Ordering::Relaxed);
+        }
         let transport = Transport { frame, rolling, late_frames };
         run_checked(&self.view, || engine.process(frames, transport, &mut io));
         self.view.frame.store(frame, Ordering::Relaxed);

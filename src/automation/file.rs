@@ -41,6 +41,9 @@ pub struct PassDoc {
     #[serde(default = "yes")]
     pub active: bool,
     pub writes: BTreeMap<String, Vec<String>>,
+    /// Transport frames where JACK missed periods during the pass.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub xruns: Vec<u64>,
 }
 
 fn yes() -> bool {
@@ -150,6 +153,7 @@ pub fn load(path: &Path, table: &ParamTable) -> Result<Store, LoadError> {
                 .into_iter()
                 .map(|(id, stretches)| (id, stretches.iter().filter_map(|s| parse_stretch(s).ok()).collect()))
                 .collect(),
+            xruns: p.xruns,
         })
         .collect();
     Ok(Store::new(doc.modes.into_iter().map(|(id, mode)| (id, mode.0)).collect(), passes))
@@ -210,6 +214,7 @@ pub fn to_doc(store: &Store, table: &ParamTable) -> AutomationDoc {
                 .iter()
                 .map(|(id, stretches)| (id.clone(), stretches.iter().map(|s| stretch_text(s)).collect()))
                 .collect(),
+            xruns: p.xruns.clone(),
         })
         .collect();
     let modes = store.modes.iter().map(|(id, &mode)| (id.clone(), ModeDoc(mode))).collect();
@@ -247,11 +252,14 @@ mod tests {
             end: 4800,
             active: true,
             writes: BTreeMap::from([("strip.V.fader".to_string(), vec![points])]),
+            xruns: vec![2400],
         };
         let store = Store::new(BTreeMap::from([("strip.V.fader".to_string(), Mode::Touch)]), vec![pass]);
         save(&path, &store, &table()).unwrap();
         assert_eq!(load(&path, &table()).unwrap(), store);
-        assert!(std::fs::read_to_string(&path).unwrap().contains("strip.V.fader: 0 -10, 4800 -3.5"));
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(text.contains("strip.V.fader: 0 -10, 4800 -3.5"), "{text}");
+        assert!(text.contains("  xruns:\n  - 2400"), "{text}");
     }
 
     #[test]

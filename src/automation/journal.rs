@@ -17,6 +17,7 @@ pub(super) enum Entry {
     Pass { start: u64, made: String },
     Value { id: String, frame: u64, value: f32 },
     Released { id: String },
+    Xrun { frame: u64 },
 }
 
 /// The journal of the pass in progress: `<automation file>.journal`, one line a record.
@@ -67,6 +68,11 @@ impl Journal {
     /// Parameter `id` was let go of.
     pub(super) fn released(&mut self, id: &str) {
         self.line(format_args!("r {id}\n"));
+    }
+
+    /// JACK missed periods at transport frame `frame`; the pass carried on.
+    pub(super) fn xrun(&mut self, frame: u64) {
+        self.line(format_args!("x {frame}\n"));
     }
 
     fn line(&mut self, line: std::fmt::Arguments) {
@@ -129,6 +135,7 @@ pub(super) fn read(path: &Path) -> Option<Vec<Entry>> {
                 Some(Entry::Value { id: id.to_string(), frame: frame.parse().ok()?, value: value.parse().ok()? })
             }
             ["r", id] => Some(Entry::Released { id: id.to_string() }),
+            ["x", frame] => Some(Entry::Xrun { frame: frame.parse().ok()? }),
             _ => None,
         }
     });

@@ -20,16 +20,33 @@ pub struct Pass {
     pub active: bool,
     /// Per parameter id, the stretches written, each thinned, in frame order.
     pub writes: BTreeMap<String, Vec<Vec<Point>>>,
+    /// Transport frames where JACK missed periods while the pass was written (it carried on).
+    pub xruns: Vec<u64>,
 }
 
 impl Pass {
-    /// "pass 3 \"verse ride\" (strip.Vocal.fader, 0:12-0:31)".
+    /// "pass 3 \"verse ride\" (strip.Vocal.fader, 0:12-0:31)", and the xruns it carried on over
+    /// ("…, over 2 xruns: 0:14.208, 0:20.917").
     pub fn describe(&self, rate: u32) -> String {
         let name = self.name.as_ref().map(|n| format!(" \"{n}\"")).unwrap_or_default();
         let params: Vec<&str> = self.writes.keys().map(String::as_str).collect();
         let params = if params.len() > 2 { format!("{} parameters", params.len()) } else { params.join(", ") };
-        format!("pass {}{name} ({params}, {}-{})", self.id, clock(self.start, rate), clock(self.end, rate))
+        let xruns = match self.xruns.len() {
+            0 => String::new(),
+            n => {
+                let at: Vec<String> = self.xruns.iter().map(|&f| precise_clock(f, rate)).collect();
+                format!(", over {n} xrun{}: {}", if n == 1 { "" } else { "s" }, at.join(", "))
+            }
+        };
+        format!("pass {}{name} ({params}, {}-{}){xruns}", self.id, clock(self.start, rate), clock(self.end, rate))
     }
+}
+
+/// m:ss.mmm of a frame.
+pub fn precise_clock(frame: u64, rate: u32) -> String {
+    let rate = u64::from(rate.max(1));
+    let ms = frame * 1000 / rate;
+    format!("{}:{:02}.{:03}", ms / 60_000, ms / 1000 % 60, ms % 1000)
 }
 
 /// m:ss of a frame.
@@ -135,7 +152,16 @@ mod tests {
             end: stretch[stretch.len() - 1].0,
             active: true,
             writes: BTreeMap::from([("strip.V.fader".to_string(), vec![points])]),
+            xruns: Vec::new(),
         }
+    }
+
+    #[test]
+    fn a_pass_names_the_xruns_it_carried_on_over_with_their_times() {
+        let mut ride = pass(4, &[(48_000, -6.0), (20 * 48_000, -9.0)]);
+        assert_eq!(ride.describe(48_000), "pass 4 (strip.V.fader, 0:01-0:20)");
+        ride.xruns = vec![3 * 48_000 + 9_984, 65 * 48_000];
+        assert_eq!(ride.describe(48_000), "pass 4 (strip.V.fader, 0:01-0:20), over 2 xruns: 0:03.208, 1:05.000");
     }
 
     #[test]

@@ -62,13 +62,13 @@ struct PassBuilder {
     open: BTreeMap<ParamIndex, Vec<Point>>,
     done: BTreeMap<ParamIndex, Vec<Vec<Point>>>,
     last: u64,
-    /// Xruns the pass carried on over.
-    gaps: u32,
+    /// Where the pass carried on over xruns.
+    xruns: Vec<u64>,
 }
 
 impl PassBuilder {
     fn new(start: u64, made: String) -> PassBuilder {
-        PassBuilder { start, made, open: BTreeMap::new(), done: BTreeMap::new(), last: start, gaps: 0 }
+        PassBuilder { start, made, open: BTreeMap::new(), done: BTreeMap::new(), last: start, xruns: Vec::new() }
     }
 
     fn value(&mut self, param: ParamIndex, frame: u64, value: f32) {
@@ -117,6 +117,7 @@ impl PassBuilder {
             end: end.max(self.last),
             active: true,
             writes,
+            xruns: self.xruns,
         })
     }
 }
@@ -145,6 +146,7 @@ pub fn open(path: &Path, table: &ParamTable, rate: u32) -> Result<(Store, Option
                     b.released(p);
                 }
             }
+            (Entry::Xrun { frame }, Some(b)) => b.xruns.push(frame),
             _ => {}
         }
     }
@@ -324,9 +326,10 @@ impl Keeper {
                     self.journal.released(id);
                 }
             }
-            Record::Gap { .. } => {
+            Record::Gap { frame } => {
                 if let Some(b) = &mut self.building {
-                    b.gaps += 1;
+                    b.xruns.push(frame);
+                    self.journal.xrun(frame);
                 }
             }
             Record::PassEnd { frame } => {
@@ -342,16 +345,11 @@ impl Keeper {
     }
 
     fn keep_pass(&mut self, builder: PassBuilder, end: u64) {
-        let over = match builder.gaps {
-            0 => String::new(),
-            1 => ", over an xrun".to_string(),
-            n => format!(", over {n} xruns"),
-        };
         let Some(pass) = builder.finish(end, self.store.next_id(), &self.table) else {
             self.journal.end();
             return;
         };
-        let told = format!("kept {}{over}", pass.describe(self.rate));
+        let told = format!("kept {}", pass.describe(self.rate));
         let changed = self.store.add(pass);
         self.send_lanes(&changed);
         if self.save() {

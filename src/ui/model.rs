@@ -90,7 +90,12 @@ pub struct Readings {
     pub rolling: bool,
     pub bars_beats: Option<(u32, u32, u32)>,
     pub dsp_load: f32,
+    /// Xruns JACK reported.
     pub xruns: u32,
+    /// Xruns the engine's own clock saw (periods that went by without it), and where the
+    /// transport was at the last.
+    pub engine_xruns: u32,
+    pub last_xrun_frame: Option<u64>,
     /// Connections the layout asks for whose ports are not there (made when they appear).
     pub unconnected: usize,
     /// Per parameter, in table order: its automation (empty: none reported).

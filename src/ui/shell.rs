@@ -247,6 +247,8 @@ pub fn read_engine(session: &JackSession, telemetry: &Telemetry, started: Instan
         bars_beats: view.bars_beats(),
         dsp_load: session.cpu_load(),
         xruns: session.xruns.load(Ordering::Relaxed),
+        engine_xruns: view.late_cycles.load(Ordering::Relaxed),
+        last_xrun_frame: view.last_late_frame(),
         unconnected: session.unconnected_count(),
         automation: AutomationReading::all(automation),
         write_enabled: automation.write_enabled.load(Ordering::Relaxed),

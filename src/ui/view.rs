@@ -145,7 +145,7 @@ fn top_bar(app: &App, theme: &Theme, width: u16) -> Paragraph<'static> {
         name,
         transport,
         automation::write_state(app, theme).spans,
-        vec![Span::styled(format!("xruns {}", r.xruns), xrun_style)],
+        vec![Span::styled(format!("xruns {}{}", r.xruns, xrun_detail(r, app.info.sample_rate)), xrun_style)],
         match r.unconnected {
             0 => Vec::new(),
             n => vec![Span::styled(format!("✗ {n} unconnected"), theme.error())],
@@ -169,6 +169,17 @@ fn top_bar(app: &App, theme: &Theme, width: u16) -> Paragraph<'static> {
         spans.extend(part);
     }
     Paragraph::new(Line::from(spans))
+}
+
+/// What the engine's own clock saw of the xruns, and where the last fell: " (engine 2, last
+/// 0:12.345)"; nothing until one did.
+pub fn xrun_detail(r: &crate::ui::model::Readings, rate: u32) -> String {
+    match r.last_xrun_frame {
+        Some(frame) => {
+            format!(" (engine {}, last {})", r.engine_xruns, crate::automation::passes::precise_clock(frame, rate))
+        }
+        None => String::new(),
+    }
 }
 
 /// Each surface with a light: connected, waiting for its port, or failed.

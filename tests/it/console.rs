@@ -430,6 +430,7 @@ fn lead_passes() -> Store {
         end: points[points.len() - 1].0,
         active,
         writes: std::collections::BTreeMap::from([("strip.Lead.fader".to_string(), vec![stretch(points)])]),
+        xruns: Vec::new(),
     };
     Store::new(
         std::collections::BTreeMap::from([("strip.Lead.fader".to_string(), Mode::Touch)]),

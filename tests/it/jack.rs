@@ -105,7 +105,7 @@ impl Probe {
 
 /// The real `headroom play` process, with its standard input and output lines.
 pub(crate) struct Headroom {
-    child: Child,
+    pub(crate) child: Child,
     stdin: ChildStdin,
     lines: mpsc::Receiver<String>,
 }

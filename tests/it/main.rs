@@ -8,3 +8,4 @@ mod jack;
 mod render;
 mod restart;
 mod session;
+mod xruns;
