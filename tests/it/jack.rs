@@ -117,8 +117,20 @@ impl Headroom {
 
     /// `headroom play` started in the folder `cwd`.
     fn play_in(cwd: &Path, server: &DummyServer, session: &Path, args: &[&str]) -> Headroom {
+        Self::play_with(cwd, server, session, args, &[])
+    }
+
+    /// `headroom play` started in `cwd` with `env` added to its environment.
+    pub(crate) fn play_with(
+        cwd: &Path,
+        server: &DummyServer,
+        session: &Path,
+        args: &[&str],
+        env: &[(&str, &str)],
+    ) -> Headroom {
         let mut child = Command::new(env!("CARGO_BIN_EXE_headroom"))
             .current_dir(cwd)
+            .envs(env.iter().copied())
             .arg("play")
             .arg(session)
             .args(args)
@@ -759,7 +771,8 @@ fn a_layout_saved_as_a_session_folder_takes_its_automation_along() {
 pub(crate) struct MidiDevice {
     client: Option<jack::AsyncClient<(), jack::contrib::ClosureProcessHandler<(), ProbeProcess>>>,
     messages: rtrb::Producer<Vec<u8>>,
-    received: std::sync::Arc<Mutex<Vec<Vec<u8>>>>,
+    /// Every message headroom sent the device, with when it arrived.
+    received: std::sync::Arc<Mutex<Vec<(Instant, Vec<u8>)>>>,
 }
 
 #[cfg(feature = "midi-jack")]
@@ -781,7 +794,7 @@ impl MidiDevice {
                 time = (time + 1).min(ps.n_frames() - 1);
             }
             let mut kept = keep.lock().unwrap();
-            kept.extend(input.iter(ps).map(|m| m.bytes.to_vec()));
+            kept.extend(input.iter(ps).map(|m| (Instant::now(), m.bytes.to_vec())));
             Control::Continue
         });
         let client = client.activate_async((), jack::contrib::ClosureProcessHandler::new(process)).unwrap();
@@ -794,8 +807,18 @@ impl MidiDevice {
         std::thread::sleep(Duration::from_millis(6));
     }
 
+    /// What headroom sent the device since the last `clear`.
+    pub(crate) fn sent(&self) -> Vec<Vec<u8>> {
+        self.received.lock().unwrap().iter().map(|(_, m)| m.clone()).collect()
+    }
+
+    /// The same, with when each arrived.
+    pub(crate) fn sent_with_times(&self) -> Vec<(Instant, Vec<u8>)> {
+        self.received.lock().unwrap().clone()
+    }
+
     /// Forgets what was received so far.
-    fn clear(&self) {
+    pub(crate) fn clear(&self) {
         self.received.lock().unwrap().clear();
     }
 
@@ -803,12 +826,12 @@ impl MidiDevice {
     fn expect(&self, what: &str, wanted: impl Fn(&[u8]) -> bool) -> Vec<u8> {
         let deadline = Instant::now() + Duration::from_secs(2);
         while Instant::now() < deadline {
-            if let Some(m) = self.received.lock().unwrap().iter().find(|m| wanted(m)) {
-                return m.clone();
+            if let Some(m) = self.sent().into_iter().find(|m| wanted(m)) {
+                return m;
             }
             std::thread::sleep(Duration::from_millis(10));
         }
-        panic!("the device was never sent {what}; it got {:02X?}", self.received.lock().unwrap());
+        panic!("the device was never sent {what}; it got {:02X?}", self.sent());
     }
 
     /// Unplugs: the client and its ports go away.
@@ -861,7 +884,7 @@ fn a_nanokontrol2_on_jack_midi_moves_a_fader_heard_at_the_master_and_mutes_a_str
 
 /// Ten strips fed by the probe: more than a Mackie unit's eight, for banking.
 #[cfg(feature = "midi-jack")]
-fn ten_strip_layout(dir: &Path) -> std::path::PathBuf {
+pub(crate) fn ten_strip_layout(dir: &Path) -> std::path::PathBuf {
     let strips: String = (1..=10).map(|i| format!("  - {{name: S{i}, input: {{ports: [\"probe:out\"]}}}}\n")).collect();
     let layout = dir.join("ten.yaml");
     std::fs::write(&layout, format!("version: 1\nname: ten\nstrips:\n{strips}")).unwrap();
@@ -961,7 +984,7 @@ fn an_mcu_is_sent_motors_leds_and_names_never_drives_a_touched_fader_and_is_resy
     headroom.send("set strip.S1.fader -20");
     headroom.expect_line("strip.S1.fader = -20.0 dB");
     std::thread::sleep(Duration::from_millis(300));
-    let sent: Vec<Vec<u8>> = device.received.lock().unwrap().clone();
+    let sent: Vec<Vec<u8>> = device.sent();
     assert!(!sent.iter().any(|m| m[0] == 0xE0), "a touched fader was driven: {sent:02X?}");
     device.send(&[0x90, 0x68, 0x00]);
     device.expect("motor 1 at -20 dB after release", |m| m == motor(0, -20.0));
@@ -1076,7 +1099,7 @@ fn a_touch_pass_over_jack_is_kept_in_the_automation_file_played_back_and_taken_b
 
 /// The level a Mackie motor message puts fader `fader` at, if it is one for that fader.
 #[cfg(feature = "midi-jack")]
-fn motor_db(fader: u8, m: &[u8]) -> Option<f32> {
+pub(crate) fn motor_db(fader: u8, m: &[u8]) -> Option<f32> {
     (m.len() == 3 && m[0] == 0xE0 | fader)
         .then(|| headroom::dsp::param::FADER_TAPER.value_at((m[1] as u16 | (m[2] as u16) << 7) as f32 / 16383.0))
 }
@@ -1131,7 +1154,7 @@ fn an_mcu_writes_a_touch_pass_with_its_fader_lights_its_mode_buttons_and_a_read_
     headroom.send("play");
     std::thread::sleep(Duration::from_millis(2500));
     headroom.send("stop");
-    let sent = device.received.lock().unwrap().clone();
+    let sent = device.sent();
     let levels: Vec<f32> = sent.iter().filter_map(|m| motor_db(0, m)).collect();
     let low = levels.iter().position(|&db| (db + 20.0).abs() < 0.5);
     assert!(low.is_some(), "the motor never reached -20 dB: {levels:?}");

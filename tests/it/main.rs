@@ -8,4 +8,5 @@ mod jack;
 mod render;
 mod restart;
 mod session;
+mod slow_disk;
 mod xruns;
