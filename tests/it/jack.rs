@@ -772,8 +772,11 @@ pub(crate) struct MidiDevice {
     client: Option<jack::AsyncClient<(), jack::contrib::ClosureProcessHandler<(), ProbeProcess>>>,
     messages: rtrb::Producer<Vec<u8>>,
     /// Every message headroom sent the device, with when it arrived.
-    received: std::sync::Arc<Mutex<Vec<(Instant, Vec<u8>)>>>,
+    received: std::sync::Arc<Mutex<Vec<Heard>>>,
 }
+
+/// A MIDI message a test device was sent, and when it arrived.
+type Heard = (Instant, Vec<u8>);
 
 #[cfg(feature = "midi-jack")]
 impl MidiDevice {
@@ -813,7 +816,7 @@ impl MidiDevice {
     }
 
     /// The same, with when each arrived.
-    pub(crate) fn sent_with_times(&self) -> Vec<(Instant, Vec<u8>)> {
+    pub(crate) fn sent_with_times(&self) -> Vec<Heard> {
         self.received.lock().unwrap().clone()
     }
 
