@@ -3,7 +3,9 @@
 
 pub mod inputs;
 pub mod jack_backend;
+pub mod jack_library;
 pub mod jack_server;
 pub mod offline;
+pub mod port_report;
 pub mod stems;
 pub mod wav;

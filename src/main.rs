@@ -12,7 +12,7 @@ use headroom::audio::inputs::open_stems;
 use headroom::audio::offline::{self, Format, RenderOptions};
 use headroom::automation;
 use headroom::control::map;
-use headroom::session::load::{self, LoadError};
+use headroom::session::load;
 use headroom::session::templates;
 
 #[cfg(debug_assertions)]
@@ -86,6 +86,9 @@ enum Command {
     Params { session: PathBuf },
     /// List every target a controller map can bind a control to.
     Targets,
+    /// List the JACK server's ports, as a layout can name them (`physical:capture_N`, names,
+    /// aliases); with a session, where each port its layout names would connect now.
+    Ports { session: Option<PathBuf> },
     /// Print engine and render speed figures (median and tail per 64-frame block; times real time).
     Bench {
         /// Length of the generated session rendered, in seconds.
@@ -134,6 +137,12 @@ enum FormatArg {
     S16,
 }
 
+fn list_ports(session: Option<&std::path::Path>) -> anyhow::Result<ExitCode> {
+    let doc = session.map(|s| headroom::session::load::load(s).map(|loaded| loaded.doc)).transpose()?;
+    print!("{}", headroom::audio::port_report::report(doc.as_ref())?);
+    Ok(ExitCode::SUCCESS)
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let Some(command) = cli.command.or_else(|| cli.open.session.is_some().then_some(Command::Play(cli.open))) else {
@@ -145,6 +154,7 @@ fn main() -> ExitCode {
         Command::Check { files, rate } => check(&files, rate),
         Command::Play(args) => headroom::live::play(&args.into()).map_err(|e| anyhow::anyhow!("{e}")),
         Command::Params { session } => list_params(&session),
+        Command::Ports { session } => list_ports(session.as_deref()),
         Command::Targets => {
             for target in headroom::control::targets::all() {
                 println!("{:<24} {}", target.id, target.help);
@@ -199,24 +209,33 @@ fn check(files: &[PathBuf], rate: u32) -> Result<ExitCode> {
         }
         // An automation file is checked with the session it belongs to.
         let file = &automation::file::session_for(file).unwrap_or_else(|| file.clone());
-        match load::load(file) {
-            Ok(loaded) => match (open_stems(&loaded, rate), check_automation(&loaded, rate)) {
-                (Ok(opened), Ok(automation)) => println!(
-                    "{}: ok ({} strips, {} buses, {} stems{automation})",
-                    loaded.file.display(),
-                    loaded.doc.strips.len(),
-                    loaded.doc.buses.len(),
-                    opened.stems.len()
-                ),
-                (stems, automation) => {
-                    failed = true;
-                    stems.err().into_iter().flatten().for_each(|p| eprintln!("{p}"));
-                    automation.err().into_iter().for_each(|e| eprintln!("{e}"));
-                }
-            },
-            Err(e @ LoadError::Invalid { .. }) | Err(e @ LoadError::Read { .. }) => {
+        // Everything one run can find: problems in the file, then its stems and automation
+        // as far as the file could be read.
+        let (loaded, problems) = match load::load_all(file) {
+            Ok(read) => read,
+            Err(e) => {
                 failed = true;
                 eprintln!("{e}");
+                continue;
+            }
+        };
+        problems.iter().for_each(|p| eprintln!("{p}"));
+        let Some(loaded) = loaded else {
+            failed = true;
+            continue;
+        };
+        match (open_stems(&loaded, rate), check_automation(&loaded, rate)) {
+            (Ok(opened), Ok(automation)) if problems.is_empty() => println!(
+                "{}: ok ({} strips, {} buses, {} stems{automation})",
+                loaded.file.display(),
+                loaded.doc.strips.len(),
+                loaded.doc.buses.len(),
+                opened.stems.len()
+            ),
+            (stems, automation) => {
+                failed = true;
+                stems.err().into_iter().flatten().for_each(|p| eprintln!("{p}"));
+                automation.err().into_iter().for_each(|e| eprintln!("{e}"));
             }
         }
     }

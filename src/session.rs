@@ -3,6 +3,7 @@
 
 pub mod load;
 pub mod locate;
+pub mod port_pattern;
 pub mod resolve;
 pub mod schema;
 pub mod templates;

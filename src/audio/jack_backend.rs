@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex, PoisonError, mpsc};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use jack::{AudioIn, AudioOut, Client, ClientOptions, Control, Port, ProcessScope};
+use jack::{AudioIn, AudioOut, Client, ClientOptions, Control, Port, PortSpec, ProcessScope};
 
 use super::inputs::OpenedStems;
 use super::stems::{self, DiskReader, StemPlayer};
@@ -17,6 +17,7 @@ use crate::dsp::loudness::LoudnessMeter;
 use crate::engine::automation::Transport;
 use crate::engine::telemetry::AtomicLevel;
 use crate::engine::{AudioIo, Command, Engine};
+use crate::session::port_pattern::{PortFacts, PortPattern};
 use crate::session::schema::SessionDoc;
 
 /// What the process callback publishes about the transport, for the status line.
@@ -377,25 +378,57 @@ enum Connecting {
     Refused(String),
 }
 
-fn connect(client: &Client, from: &str, to: &str) -> Connecting {
-    let (Some(source), Some(sink)) = (client.port_by_name(from), client.port_by_name(to)) else {
-        return Connecting::Waiting;
+/// The server's audio ports, as port patterns see them, in the server's order.
+fn audio_ports(client: &Client) -> Vec<PortFacts> {
+    server_ports(client, AudioIn::default().jack_port_type())
+}
+
+/// The server's ports of JACK type `port_type`, as port patterns see them, in its order.
+pub fn server_ports(client: &Client, port_type: &str) -> Vec<PortFacts> {
+    client
+        .ports(None, Some(port_type), jack::PortFlags::empty())
+        .into_iter()
+        .filter_map(|name| {
+            let port = client.port_by_name(&name)?;
+            let flags = port.flags();
+            Some(PortFacts {
+                aliases: port.aliases().unwrap_or_default(),
+                physical: flags.contains(jack::PortFlags::IS_PHYSICAL),
+                output: flags.contains(jack::PortFlags::IS_OUTPUT),
+                name,
+            })
+        })
+        .collect()
+}
+
+/// Connects the port `from` names to the one `to` names (each a name, alias or pattern, see
+/// `port_pattern`), among `ports`.
+fn connect(client: &Client, ports: &[PortFacts], from: &str, to: &str) -> Connecting {
+    let find = |text: &str, output: bool| {
+        PortPattern::parse(text).ok().and_then(|p| p.pick(ports, output).map(|found| found.name.clone()))
     };
-    match client.connect_ports_by_name(from, to) {
-        Ok(()) => Connecting::Made,
-        Err(_) if source.is_connected_to(to).unwrap_or(false) => Connecting::Made,
-        Err(_) => {
-            let kind = |port: &jack::Port<jack::Unowned>| {
-                let direction = if port.flags().contains(jack::PortFlags::IS_OUTPUT) { "output" } else { "input" };
-                format!("{direction} ({})", port.port_type().unwrap_or_default())
+    let (source, sink) = match (find(from, true), find(to, false)) {
+        (Some(source), Some(sink)) => (source, sink),
+        (source, sink) => {
+            // A port that is there but faces the wrong way will never do: say so.
+            let backwards = [(from, source.is_none(), true), (to, sink.is_none(), false)]
+                .into_iter()
+                .find(|&(text, missing, output)| missing && find(text, !output).is_some());
+            return match backwards {
+                Some((text, _, output)) => Connecting::Refused(format!(
+                    "{from} → {to}: {text} is an {} port; a connection goes from an output to an input",
+                    if output { "input" } else { "output" }
+                )),
+                None => Connecting::Waiting,
             };
-            Connecting::Refused(format!(
-                "{from} → {to}: JACK refused it; a connection goes from an output to an input of the \
-                 same type, and {from} is an {}, {to} an {}",
-                kind(&source),
-                kind(&sink)
-            ))
         }
+    };
+    match client.connect_ports_by_name(&source, &sink) {
+        Ok(()) => Connecting::Made,
+        Err(_) if client.port_by_name(&source).is_some_and(|p| p.is_connected_to(&sink).unwrap_or(false)) => {
+            Connecting::Made
+        }
+        Err(e) => Connecting::Refused(format!("{source} → {sink}: JACK refused it ({e})")),
     }
 }
 
@@ -453,8 +486,9 @@ fn attach(
     };
     let client = client.activate_async(notifications, processor).map_err(jack_err("activating the client"))?;
     let (mut unconnected, mut refused) = (Vec::new(), Vec::new());
+    let ports = audio_ports(client.as_client());
     for (from, to) in plan.connections(&name) {
-        match connect(client.as_client(), &from, &to) {
+        match connect(client.as_client(), &ports, &from, &to) {
             Connecting::Made => {}
             Connecting::Waiting => unconnected.push((from, to)),
             Connecting::Refused(why) => {
@@ -643,7 +677,9 @@ impl JackSession {
         if self.ports_changed.swap(false, Ordering::Relaxed)
             && let Some(attached) = &link.attached
         {
-            pending.retain(|(from, to)| !matches!(connect(attached.client.as_client(), from, to), Connecting::Made));
+            let client = attached.client.as_client();
+            let ports = audio_ports(client);
+            pending.retain(|(from, to)| !matches!(connect(client, &ports, from, to), Connecting::Made));
         }
         pending
     }

@@ -377,8 +377,10 @@ impl Keeper {
                 let port = connection.port.clone();
                 self.connection = Some(connection);
                 let hello = self.feedback.hello();
+                let speaks_sysex = hello.iter().any(|m| m.first() == Some(&0xF0));
                 self.send(hello.into_iter());
-                self.report(LinkState::Connected { port });
+                let caveat = speaks_sysex.then(midi_system::sysex_caveat).flatten();
+                self.report(LinkState::Connected { port, caveat });
                 self.bank_told = None;
             }
             Err(e) => self.report(LinkState::Failed(e)),

@@ -64,6 +64,13 @@ impl<T> Drop for OnServer<T> {
     }
 }
 
+/// A warning for a surface that uses SysEx, when MIDI goes through a PipeWire JACK that
+/// garbles it (see `jack_library::sysex_caveat`); never on ALSA MIDI.
+pub fn sysex_caveat() -> Option<String> {
+    use crate::audio::jack_library;
+    CLIENTS_DIE_WITH_JACK.then(jack_library::pipewire_version).flatten().and_then(|v| jack_library::sysex_caveat(&v))
+}
+
 /// Whether the JACK server under `scanner` died, judged by a port of ours it should list:
 /// a live server lists the input port of every connection still open, a dead one lists
 /// nothing. Never, on ALSA, whose ports do not go with the JACK server.

@@ -27,11 +27,11 @@ use crate::engine::targets::ParamTargets;
 pub enum LinkState {
     Connected {
         port: String,
+        /// Something about this connection the user should know (SysEx over PipeWire's JACK).
+        caveat: Option<String>,
     },
     /// No port matches yet (never plugged in, or unplugged): headroom keeps looking.
-    Waiting {
-        pattern: String,
-    },
+    Waiting { pattern: String },
     /// MIDI itself is not there (no ALSA sequencer, no JACK for the JACK backend).
     Failed(String),
 }

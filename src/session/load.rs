@@ -84,12 +84,22 @@ pub fn session_file(path: &Path) -> PathBuf {
 
 /// Reads, parses and validates a session folder or a layout/session file. Never writes.
 pub fn load(path: &Path) -> Result<Loaded, LoadError> {
+    match load_all(path)? {
+        (Some(loaded), problems) if problems.is_empty() => Ok(loaded),
+        (_, problems) => Err(LoadError::Invalid { problems }),
+    }
+}
+
+/// Like `load`, but keeps reading past problems: every problem one reading finds, and the
+/// document as far as it could be read (parts of the wrong type left out), for `check` to
+/// look further (stem files, automation).
+pub fn load_all(path: &Path) -> Result<(Option<Loaded>, Vec<Problem>), LoadError> {
     let file = session_file(path);
     let text = std::fs::read_to_string(&file).map_err(|source| LoadError::Read { file: file.clone(), source })?;
     // A bare file name has an empty parent: its folder is the current one.
     let base_dir = file.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new(".")).to_path_buf();
-    let (doc, locations) = parse(&text, &file)?;
-    Ok(Loaded { doc, file, base_dir, locations })
+    let (doc, problems) = parse_all(&text, &file, validate);
+    Ok((doc.map(|(doc, locations)| Loaded { doc, file, base_dir, locations }), problems))
 }
 
 /// Parses and validates session text; `file` is only used in messages.
@@ -104,21 +114,104 @@ pub fn parse_with<T: serde::de::DeserializeOwned>(
     file: &Path,
     check: impl FnOnce(&T) -> Vec<Finding>,
 ) -> Result<(T, Locations), LoadError> {
-    let doc: T =
-        serde_yaml::from_str(text).map_err(|e| LoadError::Invalid { problems: vec![syntax_problem(&e, file)] })?;
-    let locations = Locations::of(text);
-    let findings = check(&doc);
-    if findings.is_empty() {
-        return Ok((doc, locations));
+    match parse_all(text, file, check) {
+        (Some(parsed), problems) if problems.is_empty() => Ok(parsed),
+        (_, problems) => Err(LoadError::Invalid { problems }),
     }
-    let problems = findings
-        .into_iter()
-        .map(|f| {
-            let pos = locations.find(&f.path);
-            Problem { file: file.to_path_buf(), line: pos.line, column: pos.column, path: f.path, message: f.message }
-        })
-        .collect();
-    Err(LoadError::Invalid { problems })
+}
+
+/// At most this many values of the wrong type are left out before reading gives up.
+const MOST_TYPE_PROBLEMS: usize = 100;
+
+/// Every problem one reading of `text` can find: a YAML syntax error stops it; a value of the
+/// wrong type, or a field no one knows, is reported and left out, and reading goes on; then
+/// `check` runs over what was read (its findings about values left out are not repeated).
+/// Returns the document when one could be read at all.
+fn parse_all<T: serde::de::DeserializeOwned>(
+    text: &str,
+    file: &Path,
+    check: impl FnOnce(&T) -> Vec<Finding>,
+) -> (Option<(T, Locations)>, Vec<Problem>) {
+    let mut tree: serde_yaml::Value = match serde_yaml::from_str(text) {
+        Ok(tree) => tree,
+        Err(e) => return (None, vec![syntax_problem(&e, file)]),
+    };
+    let locations = Locations::of(text);
+    // `at` is where to point: the path itself, or the unknown key under it.
+    let problem = |path: &str, at: &str, message: String, position: Option<(usize, usize)>| {
+        let (line, column) = position.unwrap_or_else(|| {
+            let pos = locations.find(at);
+            (pos.line, pos.column)
+        });
+        Problem { file: file.to_path_buf(), line, column, path: path.to_string(), message }
+    };
+    let mut problems = Vec::new();
+    let mut left_out: Vec<String> = Vec::new();
+    let mut attempt = serde_yaml::from_str::<T>(text);
+    let doc = loop {
+        let e = match attempt {
+            Ok(doc) => break Some(doc),
+            Err(e) => e,
+        };
+        let (path, message) = split_path(without_position(&e.to_string()));
+        let culprit = unknown_field(&message).map_or(path.clone(), |field| join(&path, field));
+        // The first error's position is serde_yaml's own; later ones are read from a text
+        // with parts left out, so their paths are located in the original instead.
+        let position = e.location().filter(|_| problems.is_empty()).map(|l| (l.line(), l.column()));
+        problems.push(problem(&path, &culprit, message, position));
+        if problems.len() >= MOST_TYPE_PROBLEMS || !leave_out(&mut tree, &culprit) {
+            break None;
+        }
+        left_out.push(culprit);
+        attempt = serde_yaml::from_str::<T>(&to_yaml_of(&tree));
+    };
+    let Some(doc) = doc else { return (None, problems) };
+    let related = |path: &str| left_out.iter().any(|out| out.starts_with(path) || path.starts_with(out.as_str()));
+    problems.extend(
+        check(&doc).into_iter().filter(|f| !related(&f.path)).map(|f| problem(&f.path, &f.path, f.message, None)),
+    );
+    (Some((doc, locations)), problems)
+}
+
+/// serde_yaml leads a message with the YAML path of the value it is about
+/// (`strips[1].input: invalid type…`); splits that off.
+fn split_path(message: String) -> (String, String) {
+    let path_like = |p: &str| !p.is_empty() && p.chars().all(|c| c.is_alphanumeric() || "_-.[]".contains(c));
+    match message.split_once(": ") {
+        Some((path, rest)) if path_like(path) => (path.to_string(), rest.to_string()),
+        _ => (String::new(), message),
+    }
+}
+
+/// The field an "unknown field `x`" message is about.
+fn unknown_field(message: &str) -> Option<&str> {
+    message.strip_prefix("unknown field `")?.split('`').next()
+}
+
+fn join(path: &str, key: &str) -> String {
+    if path.is_empty() { key.to_string() } else { format!("{path}.{key}") }
+}
+
+/// Takes the value at `path` (`strips[1].input.file`) out of `tree`, so reading can go on
+/// without it; false when it cannot be (a list element, the whole document), or is not there.
+fn leave_out(tree: &mut serde_yaml::Value, path: &str) -> bool {
+    let Some((parent, key)) = path.rsplit_once('.').map_or(Some(("", path)), Some) else { return false };
+    if key.contains('[') || key.is_empty() {
+        return false;
+    }
+    let mut node = tree;
+    for segment in parent.split('.').filter(|s| !s.is_empty()) {
+        let (name, indexes) = segment.split_once('[').map_or((segment, ""), |(n, rest)| (n, rest));
+        if !name.is_empty() {
+            let Some(next) = node.get_mut(name) else { return false };
+            node = next;
+        }
+        for index in indexes.split('[').map(|i| i.trim_end_matches(']')).filter(|i| !i.is_empty()) {
+            let Some(next) = index.parse::<usize>().ok().and_then(|i| node.get_mut(i)) else { return false };
+            node = next;
+        }
+    }
+    node.as_mapping_mut().and_then(|map| map.remove(key)).is_some()
 }
 
 fn syntax_problem(e: &serde_yaml::Error, file: &Path) -> Problem {

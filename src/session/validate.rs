@@ -1,6 +1,7 @@
 //! Checks a deserialised session for everything the schema cannot express,
 //! collecting every problem (not just the first) with its YAML path.
 
+use super::port_pattern::PortPattern;
 use std::collections::HashSet;
 
 use super::resolve::{BadValue, choice_token, decode, scalar_text};
@@ -26,6 +27,28 @@ struct Checker {
 impl Checker {
     fn report(&mut self, path: impl Into<String>, message: impl Into<String>) {
         self.findings.push(Finding { path: path.into(), message: message.into() });
+    }
+
+    /// Each of `ports` must read as a port (see `port_pattern`) of the direction wanted:
+    /// sources (outputs) for a strip's input, destinations (inputs) for the master.
+    fn ports(&mut self, path: &str, ports: &[String], sources: bool) {
+        for (i, text) in ports.iter().enumerate() {
+            let at = format!("{path}[{i}]");
+            match PortPattern::parse(text) {
+                Err(why) => self.report(at, why),
+                Ok(pattern) if !pattern.fits(sources) => {
+                    let (is, wanted) = if sources { ("playback", "capture") } else { ("capture", "playback") };
+                    self.report(
+                        at,
+                        format!(
+                            "\"{text}\" is a {is} port; this wants a {wanted} port (or another client's {})",
+                            if sources { "output" } else { "input" }
+                        ),
+                    );
+                }
+                Ok(_) => {}
+            }
+        }
     }
 
     fn range(&mut self, path: &str, value: f32, (min, max): (f32, f32), unit: &str) {
@@ -135,13 +158,14 @@ pub fn validate(doc: &SessionDoc) -> Vec<Finding> {
                 "loudness is measured on buses and the master; route the strip to a bus",
             );
         }
-        const INPUT_HELP: &str = "expected `input: {file: stem.wav}` or `input: {ports: [system:capture_1]}`";
+        const INPUT_HELP: &str = "expected `input: {file: stem.wav}` or `input: {ports: [physical:capture_1]}`";
         match strip.input.as_ref().map(|i| (&i.ports, &i.file)) {
             None => c.report(&at, format!("a strip needs an input; {INPUT_HELP}")),
             Some((Some(_), Some(_))) | Some((None, None)) => {
                 c.report(format!("{at}.input"), format!("give either ports or a file; {INPUT_HELP}"))
             }
             Some((Some(ports), None)) => {
+                c.ports(&format!("{at}.input.ports"), ports, true);
                 let wanted = strip.channels.map_or(1, |ch| ch.count());
                 if ports.len() != wanted {
                     c.report(
@@ -219,6 +243,9 @@ fn check_names(c: &mut Checker, list: &str, channels: &[ChannelDoc]) {
 fn check_channel(c: &mut Checker, at: &str, ch: &ChannelDoc, bus_names: &[&str], tempo_bpm: f32) {
     if !ch.ports.is_empty() && at != "master" {
         c.report(format!("{at}.ports"), "only the master has output ports; route this channel to a bus or the master");
+    }
+    if at == "master" {
+        c.ports("master.ports", &ch.ports, false);
     }
     if at == "master" && ch.ports.len() > 2 {
         c.report(

@@ -365,7 +365,7 @@ fn a_surface_shows_its_state_bank_touch_and_where_an_unpicked_fader_sits() {
     let link = |state| Msg::Surface(SurfaceEvent::Link { device: device.clone(), state });
     app.update(link(LinkState::Waiting { pattern: "nanoKONTROL2".into() }));
     assert!(screen(&mut app, 160, 40).lines().next().unwrap().contains("○ Korg nanoKONTROL2 (not connected)"));
-    app.update(link(LinkState::Connected { port: "nanoKONTROL2:out".into() }));
+    app.update(link(LinkState::Connected { port: "nanoKONTROL2:out".into(), caveat: None }));
     app.update(Msg::Surface(SurfaceEvent::Bank { device: device.clone(), first: 1, width: 8 }));
     // The hardware fader of Bass sits low and has not reached Bass's value; a hand is on Keys.
     let bass = param(&app, "strip.Bass.fader");

@@ -25,11 +25,11 @@ pub(crate) fn private_server(test: &str) -> DummyServer {
     server
 }
 
-type ProbeProcess = Box<dyn FnMut(&Client, &ProcessScope) -> Control + Send>;
+pub(crate) type ProbeProcess = Box<dyn FnMut(&Client, &ProcessScope) -> Control + Send>;
 type Stereo = (Vec<f32>, Vec<f32>);
 
 /// Counts the xruns the server reports (any client's: a missed period is a gap in every recording).
-struct XrunCounter(Arc<AtomicU32>);
+pub(crate) struct XrunCounter(Arc<AtomicU32>);
 
 impl jack::NotificationHandler for XrunCounter {
     fn xrun(&mut self, _: &Client) -> Control {
@@ -40,7 +40,7 @@ impl jack::NotificationHandler for XrunCounter {
 
 /// A JACK client named "probe": `out` plays a 1 kHz sine at 0.5 peak, `in_L`/`in_R` are recorded.
 pub(crate) struct Probe {
-    client: jack::AsyncClient<XrunCounter, jack::contrib::ClosureProcessHandler<(), ProbeProcess>>,
+    pub(crate) client: jack::AsyncClient<XrunCounter, jack::contrib::ClosureProcessHandler<(), ProbeProcess>>,
     recorded: rtrb::Consumer<f32>,
     xruns: Arc<AtomicU32>,
 }
@@ -511,7 +511,7 @@ fn a_jack_capture_of_the_demo_with_automation_equals_its_offline_render_sample_f
     let _turn = ONE_SERVER_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     let server = private_server("capture");
     let dir = tempfile::tempdir().unwrap();
-    let text = std::fs::read_to_string("layouts/demo.yaml").unwrap().replace("system:playback_", "probe:in_");
+    let text = std::fs::read_to_string("layouts/demo.yaml").unwrap().replace("physical:playback_", "probe:in_");
     let text = text.replace("\"probe:in_1\", \"probe:in_2\"", "\"probe:in_L\", \"probe:in_R\"");
     std::fs::write(dir.path().join("demo.yaml"), text).unwrap();
     std::fs::write(dir.path().join("demo.automation.yaml"), DEMO_AUTOMATION).unwrap();
@@ -1367,8 +1367,7 @@ fn connections_whose_ports_are_missing_are_counted_and_made_when_the_ports_appea
     std::fs::write(&layout, text).unwrap();
     let headroom = Headroom::play(&server, &layout, &[]);
     headroom.expect_line(
-        "warning: late:Mic_in → late:Line_in: JACK refused it; a connection goes from an output to an input of \
-         the same type, and late:Mic_in is an input (32 bit float mono audio), late:Line_in an input",
+        "warning: late:Mic_in → late:Line_in: late:Mic_in is an input port; a connection goes from an output to an input",
     );
     headroom.expect_line("warning: 2 connections are not made: later:out → late:Mic_in, late:Mic_in → late:Line_in");
     headroom.expect_line("  unconnected 2  master");

@@ -5,6 +5,7 @@ mod automation;
 mod console;
 mod engine;
 mod jack;
+mod ports;
 mod render;
 mod restart;
 mod session;

@@ -66,7 +66,12 @@ impl App {
             SurfaceEvent::Redo => self.perform(Action::Redo, effects),
             SurfaceEvent::Link { device, state } => {
                 match &state {
-                    LinkState::Connected { port } => self.say(format!("{device} connected on {port}"), false),
+                    LinkState::Connected { port, caveat: None } => {
+                        self.say(format!("{device} connected on {port}"), false)
+                    }
+                    LinkState::Connected { port, caveat: Some(caveat) } => {
+                        self.say(format!("{device} connected on {port}; warning: {caveat}"), true)
+                    }
                     LinkState::Waiting { pattern } if self.surfaces.iter().any(|s| s.device == device) => self
                         .say(format!("{device} is gone (unplugged?); waiting for a port matching \"{pattern}\""), true),
                     LinkState::Waiting { .. } => {}
@@ -121,7 +126,9 @@ impl App {
     pub(super) fn ask_surface(&mut self, devices: Vec<String>) {
         let connected = |device: &String| {
             let prefix = format!("{device}:");
-            self.surfaces.iter().any(|s| matches!(&s.state, LinkState::Connected { port } if port.starts_with(&prefix)))
+            self.surfaces
+                .iter()
+                .any(|s| matches!(&s.state, LinkState::Connected { port, .. } if port.starts_with(&prefix)))
         };
         let choices: Vec<String> = devices.into_iter().filter(|d| !connected(d)).collect();
         if choices.is_empty() {
