@@ -27,7 +27,7 @@ pub fn status_line(session: &JackSession, readings: &Readings, peak: f32) -> Str
     let peak_db = if peak > 1e-6 { format!("{:6.1}", 20.0 * peak.log10()) } else { "  -inf".to_string() };
     let lufs = |v: f32| if v > -70.0 { format!("{v:5.1}") } else { "  -  ".to_string() };
     let l = &readings.loudness;
-    let unconnected = match readings.unconnected {
+    let unconnected = match readings.unconnected.len() {
         0 => String::new(),
         n => format!("  unconnected {n}"),
     };

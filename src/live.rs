@@ -133,10 +133,10 @@ pub fn play(args: &LiveOptions) -> Result<ExitCode, Box<dyn Error>> {
         loaded.doc.strips.len(),
         loaded.doc.buses.len()
     );
-    for refused in &jack.refused_connections {
+    let unconnected = jack.unconnected();
+    for refused in unconnected.iter().filter_map(|u| u.refused.as_ref()) {
         eprintln!("warning: {refused}");
     }
-    let unconnected = jack.unconnected();
     if !unconnected.is_empty() {
         // One line, not one a port: the console and the status line keep the count, and
         // each is tried again when a port appears.
@@ -144,7 +144,8 @@ pub fn play(args: &LiveOptions) -> Result<ExitCode, Box<dyn Error>> {
             1 => "1 connection is".to_string(),
             n => format!("{n} connections are"),
         };
-        eprintln!("warning: {count} not made: {}", unconnected.join(", "));
+        let names: Vec<String> = unconnected.iter().map(|u| format!("{} → {}", u.from, u.to)).collect();
+        eprintln!("warning: {count} not made: {}", names.join(", "));
     }
     if let Some(seconds) = args.from {
         jack.transport(|t| t.locate((seconds * rate as f64) as u32))?;

@@ -274,12 +274,11 @@ pub struct JackSession {
     pub xruns: Arc<AtomicU32>,
     /// JACK servers that went away under the session (the JACK MIDI surfaces watch it too).
     pub losses: Arc<AtomicU32>,
-    /// Port connections the layout asked for that are not made, as (from, to): their ports
-    /// are not there yet, or JACK refused them. Tried again whenever a port registers.
-    unconnected: Mutex<Vec<(String, String)>>,
+    /// Port connections the layout asked for that are not made: their ports are not there
+    /// yet, or JACK refused them. Tried again whenever a port registers; replaced whole
+    /// when that changes anything, so readers share one list.
+    unconnected: Mutex<Arc<[Unconnected]>>,
     ports_changed: Arc<AtomicBool>,
-    /// Of those, the ones JACK refused at start between ports that were both there, each with why.
-    pub refused_connections: Vec<String>,
     disk: Option<DiskReader>,
     loudness_stop: Arc<AtomicBool>,
     loudness_thread: Option<JoinHandle<()>>,
@@ -308,13 +307,33 @@ struct Attached {
     period: u32,
 }
 
-/// A client just attached, and how asking for its connections went.
+/// A client just attached, and the connections it could not make.
 struct Joined {
     attached: Attached,
-    /// Not made, as (from, to): a port is not there yet, or JACK refused it.
-    unconnected: Vec<(String, String)>,
-    /// Why JACK refused those it refused.
-    refused: Vec<String>,
+    unconnected: Vec<Unconnected>,
+}
+
+/// A connection the layout asks for that is not made.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Unconnected {
+    /// As the layout names them (a pattern, or headroom's own port).
+    pub from: String,
+    pub to: String,
+    /// Why it will not be made as things are (a port facing the wrong way); None while a
+    /// port is not there yet.
+    pub refused: Option<String>,
+}
+
+impl Unconnected {
+    /// Asks JACK again; the entry as it stands after, or None once made.
+    fn retry(&self, client: &Client, ports: &[PortFacts]) -> Option<Unconnected> {
+        let refused = match connect(client, ports, &self.from, &self.to) {
+            Connecting::Made => return None,
+            Connecting::Waiting => None,
+            Connecting::Refused(why) => Some(why),
+        };
+        Some(Unconnected { refused, ..self.clone() })
+    }
 }
 
 /// What changed in the session's hold on JACK, for the front ends to show.
@@ -485,19 +504,13 @@ fn attach(
         ports_changed: shared.ports_changed.clone(),
     };
     let client = client.activate_async(notifications, processor).map_err(jack_err("activating the client"))?;
-    let (mut unconnected, mut refused) = (Vec::new(), Vec::new());
     let ports = audio_ports(client.as_client());
-    for (from, to) in plan.connections(&name) {
-        match connect(client.as_client(), &ports, &from, &to) {
-            Connecting::Made => {}
-            Connecting::Waiting => unconnected.push((from, to)),
-            Connecting::Refused(why) => {
-                refused.push(why);
-                unconnected.push((from, to));
-            }
-        }
-    }
-    Ok(Joined { attached: Attached { client, transport, name, period }, unconnected, refused })
+    let unconnected = plan
+        .connections(&name)
+        .into_iter()
+        .filter_map(|(from, to)| Unconnected { from, to, refused: None }.retry(client.as_client(), &ports))
+        .collect();
+    Ok(Joined { attached: Attached { client, transport, name, period }, unconnected })
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -541,7 +554,7 @@ impl JackSession {
         let plan = PortPlan::of(doc);
         let (home_address, home) = mpsc::channel();
         let shared = Shared { view: &view, xruns: &xruns, losses: &losses, ports_changed: &ports_changed };
-        let Joined { attached, unconnected, refused: refused_connections } =
+        let Joined { attached, unconnected } =
             attach(client, &plan, Playing { engine, player }, home_address.clone(), shared)?;
         Ok(JackSession {
             requested_name: doc.name.clone(),
@@ -561,9 +574,8 @@ impl JackSession {
             loudness,
             xruns,
             losses,
-            unconnected: Mutex::new(unconnected),
+            unconnected: Mutex::new(unconnected.into()),
             ports_changed,
-            refused_connections,
             disk,
             loudness_stop,
             loudness_thread: Some(loudness_thread),
@@ -613,14 +625,14 @@ impl JackSession {
                 ports_changed: &self.ports_changed,
             };
             match attach(client, &self.plan, playing, link.home_address.clone(), shared) {
-                Ok(Joined { attached, unconnected, .. }) => {
+                Ok(Joined { attached, unconnected }) => {
                     let _ = attached.transport.locate(link.resume_frame as jack::Frames);
                     let news = ServerNews::Back {
                         client_name: attached.name.clone(),
                         period: attached.period,
                         unconnected: unconnected.len(),
                     };
-                    *lock(&self.unconnected) = unconnected;
+                    *lock(&self.unconnected) = unconnected.into();
                     link.attached = Some(attached);
                     link.last_refusal = None;
                     return Some(news);
@@ -659,18 +671,8 @@ impl JackSession {
         ask(&attached.transport).map_err(|e| format!("JACK refused the transport request: {e}"))
     }
 
-    /// The connections not made, as "from → to".
-    pub fn unconnected(&self) -> Vec<String> {
-        self.waiting().iter().map(|(from, to)| format!("{from} → {to}")).collect()
-    }
-
-    /// How many connections are not made.
-    pub fn unconnected_count(&self) -> usize {
-        self.waiting().len()
-    }
-
     /// The connections not made, tried again first when a port has registered since the last look.
-    fn waiting(&self) -> std::sync::MutexGuard<'_, Vec<(String, String)>> {
+    pub fn unconnected(&self) -> Arc<[Unconnected]> {
         // The link before the list, as `tend` takes them.
         let link = lock(&self.link);
         let mut pending = lock(&self.unconnected);
@@ -679,9 +681,12 @@ impl JackSession {
         {
             let client = attached.client.as_client();
             let ports = audio_ports(client);
-            pending.retain(|(from, to)| !matches!(connect(client, &ports, from, to), Connecting::Made));
+            let now: Vec<Unconnected> = pending.iter().filter_map(|u| u.retry(client, &ports)).collect();
+            if *now != **pending {
+                *pending = now.into();
+            }
         }
-        pending
+        pending.clone()
     }
 
     /// Reads of stem files that failed (their audio played as silence).

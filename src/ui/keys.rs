@@ -61,6 +61,7 @@ pub enum Action {
     GlideTime,
     IdleTime,
     Help,
+    Connections,
     Close,
     Quit,
 }
@@ -496,6 +497,13 @@ pub const BINDINGS: &[Binding] = &[
         label: "? F1",
         action: Action::Help,
         help: "this help",
+    },
+    Binding {
+        scope: Scope::Global,
+        keys: &[(Char('P'), SHIFT), (Char('P'), NONE)],
+        label: "P",
+        action: Action::Connections,
+        help: "JACK connections not made, and why",
     },
     Binding {
         scope: Scope::Global,

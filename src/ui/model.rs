@@ -32,7 +32,7 @@ use ratatui::layout::{Position, Rect};
 use super::keys::{self, Action, Scope};
 use super::layout::{self, ConsoleLayout};
 use super::meters::PeakMeter;
-use crate::audio::jack_backend::ServerNews;
+use crate::audio::jack_backend::{ServerNews, Unconnected};
 use crate::automation::passes::Store;
 use crate::automation::recorder::Request;
 use crate::control::learn::LearnRequest;
@@ -97,7 +97,7 @@ pub struct Readings {
     pub engine_xruns: u32,
     pub last_xrun_frame: Option<u64>,
     /// Connections the layout asks for whose ports are not there (made when they appear).
-    pub unconnected: usize,
+    pub unconnected: Arc<[Unconnected]>,
     /// Per parameter, in table order: its automation (empty: none reported).
     pub automation: Vec<AutomationReading>,
     pub write_enabled: bool,
@@ -208,6 +208,8 @@ pub enum Overlay {
     Detail,
     Automation,
     Help,
+    /// The connections the layout asks for that are not made, and why.
+    Connections,
 }
 
 #[derive(Clone, Debug, PartialEq)]

@@ -249,7 +249,7 @@ pub fn read_engine(session: &JackSession, telemetry: &Telemetry, started: Instan
         xruns: session.xruns.load(Ordering::Relaxed),
         engine_xruns: view.late_cycles.load(Ordering::Relaxed),
         last_xrun_frame: view.last_late_frame(),
-        unconnected: session.unconnected_count(),
+        unconnected: session.unconnected(),
         automation: AutomationReading::all(automation),
         write_enabled: automation.write_enabled.load(Ordering::Relaxed),
         pass_open: automation.pass_open.load(Ordering::Relaxed),

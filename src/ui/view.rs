@@ -3,6 +3,7 @@
 //! click lands on what was drawn there.
 
 mod automation;
+mod connections;
 mod detail;
 mod help;
 mod strip;
@@ -107,10 +108,17 @@ pub fn draw(frame: &mut Frame, app: &App) {
             detail::draw(frame, rect, app, &theme);
         }
     }
-    if app.overlay == Overlay::Help {
-        let body = Rect { y: area.y + 1, height: area.height.saturating_sub(2), ..area };
-        frame.render_widget(Clear, body);
-        help::draw(frame, body, app, &theme);
+    let body = Rect { y: area.y + 1, height: area.height.saturating_sub(2), ..area };
+    match app.overlay {
+        Overlay::Help => {
+            frame.render_widget(Clear, body);
+            help::draw(frame, body, app, &theme);
+        }
+        Overlay::Connections => {
+            frame.render_widget(Clear, body);
+            connections::draw(frame, body, app, &theme);
+        }
+        _ => {}
     }
     frame.render_widget(status_line(app, &theme), layout.status);
 }
@@ -146,7 +154,7 @@ fn top_bar(app: &App, theme: &Theme, width: u16) -> Paragraph<'static> {
         transport,
         automation::write_state(app, theme).spans,
         vec![Span::styled(format!("xruns {}{}", r.xruns, xrun_detail(r, app.info.sample_rate)), xrun_style)],
-        match r.unconnected {
+        match r.unconnected.len() {
             0 => Vec::new(),
             n => vec![Span::styled(format!("✗ {n} unconnected"), theme.error())],
         },
@@ -248,6 +256,7 @@ fn status_line(app: &App, theme: &Theme) -> Paragraph<'static> {
         Overlay::Detail => "↑↓ param ←→ adjust Enter type 0 default a send r route [ ] strip Esc ? help",
         Overlay::Automation => "↑↓ param ←→ ride 1-6 mode W write PgUp/PgDn pass x out/in n name u/U pass Esc ? help",
         Overlay::Help => "↑↓ scroll  any other key closes",
+        Overlay::Connections => "P or Esc closes",
         Overlay::None => "←→ select ↑↓ fader m mute s solo d detail Space play ^S save u undo ? help",
     };
     Paragraph::new(Span::styled(hint, theme.dim()))

@@ -15,6 +15,8 @@ use headroom::session::load;
 use headroom::session::resolve::build_engine;
 use headroom::ui::model::{App, AutomationReading, ChannelReading, EngineInfo, Loudness, Msg, Readings};
 use headroom::ui::view;
+
+use super::jack::line_with;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
@@ -708,10 +710,33 @@ fn the_console_survives_a_hundred_resizes_with_every_view_open() {
 }
 
 #[test]
-fn the_top_bar_counts_connections_waiting_for_their_ports() {
-    let mut app = demo_app();
-    assert!(!screen(&mut app, 200, 50).lines().next().unwrap().contains("unconnected"));
-    app.update(Msg::Readings(Readings { unconnected: 2, ..Readings::default() }));
-    let top = screen(&mut app, 200, 50).lines().next().unwrap().to_string();
+fn connections_not_made_are_counted_marked_on_their_strips_and_listed_with_why() {
+    use headroom::audio::jack_backend::Unconnected;
+    let mut app = app_on(load::load(Path::new("layouts/band-16.yaml")).unwrap());
+    let first = screen(&mut app, 200, 50);
+    assert!(!first.lines().next().unwrap().contains("unconnected") && !first.contains('✗'), "{first}");
+    let waiting = |from: &str, to: &str, refused: Option<&str>| Unconnected {
+        from: from.into(),
+        to: to.into(),
+        refused: refused.map(str::to_string),
+    };
+    let unconnected = vec![
+        waiting("physical:capture_2", "band-16:Snare_in", None),
+        waiting("band-16:master_out_R", "physical:playback_2", Some("physical:playback_2 is an output port; …")),
+    ];
+    app.update(Msg::Readings(Readings { unconnected: unconnected.into(), ..Readings::default() }));
+    let shown = screen(&mut app, 200, 50);
+    let top = shown.lines().next().unwrap();
     assert!(top.contains("│ ✗ 2 unconnected │"), "{top}");
+    let names = line_with(&shown, "Kick");
+    assert!(names.contains("✗Snare") && !names.contains("✗Kick"), "Snare's input is the one not made: {names}");
+    assert!(shown.contains("✗master") || shown.contains("✗Master"), "and the master's right output:\n{shown}");
+
+    key(&mut app, KeyCode::Char('P'));
+    let listed = screen(&mut app, 200, 50);
+    assert!(listed.contains("connections: 2 not made"), "{listed}");
+    assert!(line_with(&listed, "Snare_in").contains("physical:capture_2 → band-16:Snare_in  waiting for the port"));
+    assert!(line_with(&listed, "master_out_R").contains("is an output port"), "{listed}");
+    key(&mut app, KeyCode::Char('P'));
+    assert!(!screen(&mut app, 200, 50).contains("not made"), "P closes the list");
 }

@@ -122,6 +122,9 @@ impl App {
                 self.prompt = Prompt::typed(PromptFor::Target, text);
             }
             Action::Help => self.overlay = if self.overlay == Overlay::Help { Overlay::None } else { Overlay::Help },
+            Action::Connections => {
+                self.overlay = if self.overlay == Overlay::Connections { Overlay::None } else { Overlay::Connections }
+            }
             Action::Close if self.learning.take().is_some() => {
                 effects.push(Effect::CancelLearn);
                 self.say("MIDI learn cancelled".into(), false);

@@ -10,6 +10,27 @@ pub(super) fn unused_send(bus: &str) -> SendDoc {
 }
 
 impl App {
+    /// The connections of channel `index` that are not made: a strip's inputs, the master's
+    /// outputs (by headroom's own port names, `client:Name_in`, `client:master_out_L`).
+    pub fn unconnected_of(&self, index: usize) -> Vec<&Unconnected> {
+        let ch = &self.channels[index];
+        let client = &self.info.client_name;
+        let ours = |port: &str, base: &str| {
+            [String::new(), "_L".into(), "_R".into()].iter().any(|side| port == format!("{base}{side}"))
+        };
+        match ch.kind {
+            ChannelKind::Strip => {
+                let base = format!("{client}:{}_in", ch.name);
+                self.readings.unconnected.iter().filter(|u| ours(&u.to, &base)).collect()
+            }
+            ChannelKind::Master => {
+                let base = format!("{client}:master_out");
+                self.readings.unconnected.iter().filter(|u| ours(&u.from, &base)).collect()
+            }
+            ChannelKind::Group | ChannelKind::Fx => Vec::new(),
+        }
+    }
+
     /// The buses channel `index` sends to, with the send's parameters: those its document
     /// lists, and any other whose send level is up (moved from a controller, say), in layout order.
     pub fn sends_in_use(&self, index: usize) -> Vec<(String, SendParams)> {

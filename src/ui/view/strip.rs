@@ -86,10 +86,15 @@ fn frame_block<'a>(app: &App, index: usize, theme: &Theme) -> Block<'a> {
         (false, false) => theme.accent(),
     };
     let border_style = if selected { theme.accent() } else { theme.dim() };
+    // A strip whose input (or the master whose outputs) JACK has not connected says so.
+    let mut title = vec![Span::styled(ch.name.clone(), name_style)];
+    if !app.unconnected_of(index).is_empty() {
+        title.insert(0, Span::styled("✗", theme.error()));
+    }
     let block = Block::bordered()
         .border_type(if selected { BorderType::Thick } else { BorderType::Plain })
         .border_style(border_style)
-        .title(Span::styled(ch.name.clone(), name_style));
+        .title(Line::from(title));
     // A strip on a surface's bank carries the number of the surface strip it is on.
     match app.surface_slot(index) {
         Some(slot) => block.title_bottom(Line::styled(format!(" {} ", slot + 1), theme.good()).centered()),
