@@ -1,6 +1,7 @@
 //! Every integration test, in one binary: each module below linked the whole crate on its
 //! own before, which on two cores cost more than the tests took to run.
 
+mod alsa_build;
 mod automation;
 mod console;
 mod engine;
