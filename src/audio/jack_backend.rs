@@ -411,7 +411,8 @@ pub fn server_ports(client: &Client, port_type: &str) -> Vec<PortFacts> {
             let port = client.port_by_name(&name)?;
             let flags = port.flags();
             Some(PortFacts {
-                aliases: port.aliases().unwrap_or_default(),
+                // PipeWire lists a port's own name among its aliases.
+                aliases: port.aliases().unwrap_or_default().into_iter().filter(|a| *a != name).collect(),
                 physical: flags.contains(jack::PortFlags::IS_PHYSICAL),
                 output: flags.contains(jack::PortFlags::IS_OUTPUT),
                 name,

@@ -65,14 +65,17 @@ impl PortPattern {
         !matches!(self, PortPattern::Physical { playback, .. } if *playback == want_output)
     }
 
-    /// The port this names among `ports` (in the server's order), of the direction wanted.
+    /// The port this names among `ports` (in the server's order), of the direction wanted
+    /// (a physical port's direction is its own: capture ports are outputs).
     pub fn pick<'a>(&self, ports: &'a [PortFacts], want_output: bool) -> Option<&'a PortFacts> {
         let mut candidates = ports.iter().filter(|p| p.output == want_output);
         let named = |p: &&PortFacts, test: &dyn Fn(&str) -> bool| test(&p.name) || p.aliases.iter().any(|a| test(a));
         match self {
             PortPattern::Name(name) => candidates.find(|p| named(p, &|n| n == name)),
             PortPattern::Matching(regex) => candidates.find(|p| named(p, &|n| regex.is_match(n))),
-            PortPattern::Physical { number, .. } => candidates.filter(|p| p.physical).nth(number - 1),
+            PortPattern::Physical { playback, number } => {
+                ports.iter().filter(|p| p.physical && p.output != *playback).nth(number - 1)
+            }
         }
     }
 }
@@ -158,6 +161,10 @@ mod tests {
             "Built-in Audio Analog Stereo:playback_FR"
         );
         assert_eq!(picked("physical:capture_3", &jack2(), true), None, "a card with two inputs has no third");
+        // PipeWire marks a virtual source's inputs physical: they are not capture ports.
+        let only_inputs = [port("Test Mic:input_FL", &[], true, false), port("Test Mic:capture_FL", &[], false, true)];
+        assert_eq!(picked("physical:capture_1", &only_inputs, true), None);
+        assert_eq!(picked("physical:capture_1", &only_inputs, false), None);
         assert!(!PortPattern::parse("physical:playback_1").unwrap().fits(true), "playback ports are not sources");
         assert!(PortPattern::parse("physical:capture_1").unwrap().fits(true));
     }

@@ -6,6 +6,7 @@ mod automation;
 mod console;
 mod engine;
 mod jack;
+mod pipewire;
 mod ports;
 mod render;
 mod restart;
