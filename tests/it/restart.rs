@@ -102,6 +102,8 @@ fn a_headless_session_plays_on_after_its_jack_server_is_killed_and_started_again
     write_a_pass(&mut headroom, 1);
 
     for (crash_number, period) in [256, 512].into_iter().enumerate() {
+        // The transport is stopped where the pass ended: the new server is located there.
+        let stopped_at = headroom.expect_line("■ ").split_whitespace().nth(1).unwrap().to_string();
         drop((probe, device));
         let name = crash(server);
         // Nothing saved yet: the fader move is kept beside the layout, in case no server comes.
@@ -109,6 +111,7 @@ fn a_headless_session_plays_on_after_its_jack_server_is_killed_and_started_again
         headroom.expect_lines(&["the JACK server went away", &autosave]);
         server = restart(&name, period);
         headroom.expect_line(&format!("JACK is back: playing as \"tone\", {period} frames a period"));
+        headroom.expect_line(&format!("■ {stopped_at} "));
         probe = Probe::start();
         device = Surface::plug();
         device.works(&mut headroom);
