@@ -97,7 +97,14 @@ struct Processor {
     view: Arc<TransportView>,
     /// The server's frame time expected at the next cycle (this one's plus its length).
     next_cycle: Option<u32>,
+    /// Frames missed in each of the last cycles, latest at `late_at`: in a burst of xruns
+    /// JACK's transport has been seen to catch up a cycle or two after the late one.
+    recent_late: [u64; LATE_MEMORY],
+    late_at: usize,
 }
+
+/// How many cycles a missed period still explains a jump of the transport.
+const LATE_MEMORY: usize = 4;
 
 /// Dropped off the audio thread (by `deactivate`, or by the jack crate when its client dies):
 /// the engine and the stems go home to be played again.
@@ -177,7 +184,9 @@ impl jack::ProcessHandler for Processor {
             self.view.late_cycles.fetch_add(1, Ordering::Relaxed);
             self.view.last_late_frame.store(frame + 1, Ordering::Relaxed);
         }
-        let transport = Transport { frame, rolling, late_frames };
+        self.late_at = (self.late_at + 1) % LATE_MEMORY;
+        self.recent_late[self.late_at] = late_frames;
+        let transport = Transport { frame, rolling, late_frames: self.recent_late.iter().sum() };
         run_checked(&self.view, || engine.process(frames, transport, &mut io));
         self.view.frame.store(frame, Ordering::Relaxed);
         self.view.rolling.store(rolling, Ordering::Relaxed);
@@ -498,6 +507,8 @@ fn attach(
         transport: client.transport(),
         view: shared.view.clone(),
         next_cycle: None,
+        recent_late: [0; LATE_MEMORY],
+        late_at: 0,
     };
     let notifications = Notifications {
         xruns: shared.xruns.clone(),

@@ -30,9 +30,9 @@ pub const DEFAULT_IDLE_MS: f32 = 500.0;
 pub struct Transport {
     pub frame: u64,
     pub rolling: bool,
-    /// Frames the server went on without this client since its last block (missed periods:
-    /// an xrun); 0 when it was on time. A jump of the transport an xrun explains is a gap
-    /// in the pass, not a locate.
+    /// Frames the server went on without this client over its last few blocks (missed
+    /// periods: an xrun); 0 when it was on time. A jump of the transport an xrun explains
+    /// is a gap in the pass, not a locate.
     pub late_frames: u64,
 }
 
