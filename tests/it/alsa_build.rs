@@ -29,8 +29,9 @@ fn the_default_build_without_an_alsa_sequencer_keeps_the_screen_clean_and_says_w
         eprintln!("this machine has an ALSA sequencer: nothing to show here");
         return;
     }
-    let binary = default_build();
+    // Built while no JACK test runs: a build on both cores makes their servers miss periods.
     let _turn = ONE_SERVER_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let binary = default_build();
     let server = private_server("alsa");
     let command = format!("{} layouts/demo.yaml --controller mackie-control", binary.display());
     let term = Tmux::start("alsa", (160, 30), &[("JACK_DEFAULT_SERVER", &server.name)], &command);

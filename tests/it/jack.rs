@@ -520,7 +520,9 @@ fn a_jack_capture_of_the_demo_with_automation_equals_its_offline_render_sample_f
     let mut attempts = Vec::new();
     let (left, right) = loop {
         let (captured, summary) = capture_demo(&server, dir.path());
-        if let Some(captured) = captured.filter(|_| summary.contains("stopped: 0 xruns")) {
+        // JACK also counts other clients' xruns, and the server's while clients start: what
+        // matters is that the probe's recording had none and the engine missed no period.
+        if let Some(captured) = captured.filter(|_| summary.contains("(0 seen by the engine's clock)")) {
             // Without a missed period, the stems were always read in time.
             assert!(summary.contains(" 0 stem underruns"), "{summary}");
             break captured;
