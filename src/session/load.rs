@@ -195,7 +195,7 @@ fn join(path: &str, key: &str) -> String {
 /// Takes the value at `path` (`strips[1].input.file`) out of `tree`, so reading can go on
 /// without it; false when it cannot be (a list element, the whole document), or is not there.
 fn leave_out(tree: &mut serde_yaml::Value, path: &str) -> bool {
-    let Some((parent, key)) = path.rsplit_once('.').map_or(Some(("", path)), Some) else { return false };
+    let (parent, key) = path.rsplit_once('.').unwrap_or(("", path));
     if key.contains('[') || key.is_empty() {
         return false;
     }

@@ -50,7 +50,7 @@ impl PortPattern {
         if let Some(expression) = text.strip_prefix('/').and_then(|t| t.strip_suffix('/')) {
             return Regex::new(expression)
                 .map(PortPattern::Matching)
-                .map_err(|e| format!("\"{text}\": not a regular expression: {}", first_line(&e.to_string())));
+                .map_err(|e| format!("\"{text}\": not a regular expression: {}", regex_verdict(&e.to_string())));
         }
         if text.contains(['*', '?', '[']) {
             return Regex::new(&glob_to_regex(text))
@@ -80,8 +80,10 @@ impl PortPattern {
     }
 }
 
-fn first_line(text: &str) -> &str {
-    text.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or(text).trim()
+/// The regex crate's verdict, the last line of its message ("error: unclosed group").
+fn regex_verdict(text: &str) -> &str {
+    let last = text.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or(text).trim();
+    last.strip_prefix("error: ").unwrap_or(last)
 }
 
 /// A glob as an anchored regular expression: `*` any run, `?` one character, `[...]` a class.
@@ -193,7 +195,7 @@ mod tests {
         let why = PortPattern::parse("physical:mic").unwrap_err();
         assert!(why.contains("physical:playback_N"), "{why}");
         let why = PortPattern::parse("/capture_(1/").unwrap_err();
-        assert!(why.contains("not a regular expression"), "{why}");
+        assert!(why.ends_with("not a regular expression: unclosed group"), "{why}");
         let why = PortPattern::parse("system:capture_[1").unwrap_err();
         assert!(why.contains("not a glob"), "{why}");
     }

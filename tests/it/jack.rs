@@ -25,6 +25,13 @@ pub(crate) fn private_server(test: &str) -> DummyServer {
     server
 }
 
+/// Writes layout `text` as `file` in `dir`; returns its path.
+pub(crate) fn layout_in(dir: &Path, file: &str, text: &str) -> std::path::PathBuf {
+    let layout = dir.join(file);
+    std::fs::write(&layout, text).unwrap();
+    layout
+}
+
 pub(crate) type ProbeProcess = Box<dyn FnMut(&Client, &ProcessScope) -> Control + Send>;
 type Stereo = (Vec<f32>, Vec<f32>);
 

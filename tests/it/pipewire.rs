@@ -8,7 +8,7 @@ use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use super::jack::ONE_SERVER_AT_A_TIME;
+use super::jack::{ONE_SERVER_AT_A_TIME, layout_in};
 
 /// A virtual microphone and speakers, added to PipeWire's stock configuration.
 const TEST_DEVICES: &str = r#"
@@ -89,8 +89,7 @@ fn a_layout_of_hardware_ports_and_patterns_connects_on_pipewires_jack() {
     let _turn = ONE_SERVER_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     let pipewire = PipeWire::start();
     let dir = tempfile::tempdir().unwrap();
-    let layout = dir.path().join("pw.yaml");
-    std::fs::write(&layout, PIPEWIRE_LAYOUT).unwrap();
+    let layout = layout_in(dir.path(), "pw.yaml", PIPEWIRE_LAYOUT);
     let headroom = env!("CARGO_BIN_EXE_headroom");
     let layout_arg = layout.to_str().unwrap();
 

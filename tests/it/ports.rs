@@ -5,7 +5,7 @@
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use super::jack::{Headroom, ONE_SERVER_AT_A_TIME, Probe, private_server};
+use super::jack::{Headroom, ONE_SERVER_AT_A_TIME, Probe, layout_in, private_server};
 
 const PATTERN_LAYOUT: &str = "version: 1
 name: pat
@@ -23,8 +23,7 @@ fn ports_named_by_number_alias_glob_or_expression_are_connected_and_listed() {
     let _turn = ONE_SERVER_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     let server = private_server("patterns");
     let dir = tempfile::tempdir().unwrap();
-    let layout = dir.path().join("pat.yaml");
-    std::fs::write(&layout, PATTERN_LAYOUT).unwrap();
+    let layout = layout_in(dir.path(), "pat.yaml", PATTERN_LAYOUT);
     let probe = Probe::start();
     let headroom = Headroom::play(&server, &layout, &[]);
     headroom.expect_line("on JACK as \"pat\"");

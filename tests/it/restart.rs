@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use headroom::audio::jack_server::DummyServer;
 
-use super::jack::{Headroom, ONE_SERVER_AT_A_TIME, Probe, RATE, TONE_LAYOUT, Tmux, db, private_server, rms};
+use super::jack::{Headroom, ONE_SERVER_AT_A_TIME, Probe, RATE, TONE_LAYOUT, Tmux, db, layout_in, private_server, rms};
 
 /// Kills the server as a crash would (SIGKILL: no goodbye to its clients).
 fn crash(server: DummyServer) -> String {
@@ -86,8 +86,7 @@ fn a_headless_session_plays_on_after_its_jack_server_is_killed_and_started_again
     let _turn = ONE_SERVER_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     let mut server = private_server("restart");
     let dir = tempfile::tempdir().unwrap();
-    let layout = dir.path().join("tone.yaml");
-    std::fs::write(&layout, TONE_LAYOUT).unwrap();
+    let layout = layout_in(dir.path(), "tone.yaml", TONE_LAYOUT);
     let mut probe = Probe::start();
     let mut device = Surface::plug();
     let mut headroom = Headroom::play(&server, &layout, &Surface::ARGS);

@@ -7,7 +7,7 @@ use std::time::Duration;
 use headroom::automation::file;
 use headroom::automation::lane::Shape;
 
-use super::jack::{Headroom, ONE_SERVER_AT_A_TIME, RATE, private_server};
+use super::jack::{Headroom, ONE_SERVER_AT_A_TIME, RATE, layout_in, private_server};
 
 const RIDE_LAYOUT: &str = "version: 1
 name: ride
@@ -46,8 +46,7 @@ fn missed_periods_in_a_write_a_latch_and_a_touch_ride_leave_one_pass_with_no_ste
     let _turn = ONE_SERVER_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     let server = private_server("xruns");
     let dir = tempfile::tempdir().unwrap();
-    let layout = dir.path().join("ride.yaml");
-    std::fs::write(&layout, RIDE_LAYOUT).unwrap();
+    let layout = layout_in(dir.path(), "ride.yaml", RIDE_LAYOUT);
     let automation = dir.path().join("ride.automation.yaml");
     std::fs::write(&automation, RIDE_AUTOMATION).unwrap();
     let mut headroom = Headroom::play(&server, &layout, &[]);
