@@ -7,6 +7,7 @@ pub mod control;
 pub mod demo;
 pub mod dsp;
 pub mod engine;
+pub mod files;
 pub mod headless;
 pub mod live;
 pub mod session;

@@ -19,6 +19,7 @@ use crate::control::link;
 use crate::engine::Built;
 use crate::engine::targets::ParamTargets;
 use crate::engine::telemetry::Telemetry;
+use crate::files::lock::SessionLock;
 use crate::headless;
 use crate::session::load;
 use crate::ui::model::{App, EngineInfo};
@@ -48,6 +49,9 @@ pub fn play(args: &LiveOptions) -> Result<ExitCode, Box<dyn Error>> {
         return Err("which session? give a session folder or a layout file".into());
     };
     let loaded = load::load(session)?;
+    // One process a session: a second would keep its own passes and take the first's live
+    // journal for a crash's. Held until the end of this function.
+    let _lock = SessionLock::take(&loaded.file)?;
     let _dummy = if args.spawn_dummy && jack_backend::open_client("headroom-probe").is_err() {
         let name = format!("headroom-{}", std::process::id());
         // Realtime scheduling keeps the dummy driver on time; without the rights for it, run without.

@@ -304,7 +304,7 @@ fn render(session: &Path, output: Option<PathBuf>, opts: &RenderOptions) -> Resu
             std::fs::create_dir_all(&dir).map_err(|e| anyhow::anyhow!("{}: cannot create: {e}", dir.display()))?;
             let date = chrono::Local::now().format("%Y-%m-%d").to_string();
             let suffix = if opts.no_master_fx { "-no-master-fx" } else { "" };
-            offline::dated_render_path(&dir, &loaded.doc.name, &date, suffix)
+            offline::dated_render_path(&dir, &headroom::files::names::file_name(&loaded.doc.name), &date, suffix)
         }
     };
     if out.exists() {

@@ -461,10 +461,17 @@ fn connect(client: &Client, ports: &[PortFacts], from: &str, to: &str) -> Connec
     }
 }
 
-/// Opens a JACK client named after the session (JACK adds a suffix if the name is taken).
+/// Opens a JACK client named after the session (JACK adds a suffix if the name is taken;
+/// a name past JACK's limit is shortened the same way every time).
 pub fn open_client(name: &str) -> Result<Client, JackError> {
-    let (client, _status) = Client::new(name, ClientOptions::NO_START_SERVER).map_err(JackError::NoServer)?;
-    Ok(client)
+    let name = crate::files::names::jack_client_name(name);
+    match Client::new(&name, ClientOptions::NO_START_SERVER) {
+        Ok((client, _status)) => Ok(client),
+        Err(e @ jack::Error::ClientError(status)) if status.contains(jack::ClientStatus::SERVER_FAILED) => {
+            Err(JackError::NoServer(e))
+        }
+        Err(source) => Err(JackError::Jack { what: format!("a client named \"{name}\""), source }),
+    }
 }
 
 /// The counters a client's callbacks share with the session.

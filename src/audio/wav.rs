@@ -8,6 +8,8 @@ use std::io::{Seek, SeekFrom};
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
+use crate::files::read::ReadError;
+
 #[derive(Debug, thiserror::Error)]
 pub enum StemError {
     #[error("{}: file not found", path.display())]
@@ -28,7 +30,12 @@ pub enum StemError {
 enum Encoding {
     Int16,
     Int24,
+    /// Integers in four bytes: 32-bit, or fewer valid bits left-justified (as the WAVE
+    /// format says: the low bits are zero), which read the same.
     Int32,
+    /// 24 valid bits in the low three bytes of four, the top one extending the sign (as some
+    /// writers, hound among them, put them).
+    Int24Low,
     Float32,
 }
 
@@ -37,7 +44,7 @@ impl Encoding {
         match self {
             Encoding::Int16 => 2,
             Encoding::Int24 => 3,
-            Encoding::Int32 | Encoding::Float32 => 4,
+            Encoding::Int32 | Encoding::Int24Low | Encoding::Float32 => 4,
         }
     }
 }
@@ -57,9 +64,10 @@ impl WavStem {
     /// Opens and checks a stem; `expected_rate` is the rate it will be played at.
     pub fn open(path: &Path, expected_rate: u32) -> Result<WavStem, StemError> {
         let io = |source: std::io::Error| StemError::Io { path: path.to_path_buf(), source };
-        let file = File::open(path).map_err(|e| match e.kind() {
-            std::io::ErrorKind::NotFound => StemError::Missing { path: path.to_path_buf() },
-            _ => io(e),
+        let file = crate::files::read::open_plain(path).map_err(|e| match e {
+            e if e.not_found() => StemError::Missing { path: path.to_path_buf() },
+            ReadError::Io(e) => io(e),
+            other => io(std::io::Error::other(other.to_string())),
         })?;
         let size = file.metadata().map_err(io)?.len();
         let reader = hound::WavReader::new(file).map_err(|e| match e {
@@ -71,21 +79,28 @@ impl WavStem {
         })?;
         let spec = reader.spec();
         let frames = reader.duration() as u64;
-        let encoding = match (spec.sample_format, spec.bits_per_sample) {
-            (hound::SampleFormat::Int, 16) => Encoding::Int16,
-            (hound::SampleFormat::Int, 24) => Encoding::Int24,
-            (hound::SampleFormat::Int, 32) => Encoding::Int32,
-            (hound::SampleFormat::Float, 32) => Encoding::Float32,
-            (format, bits) => {
-                return Err(StemError::NotWav {
-                    path: path.to_path_buf(),
-                    detail: format!("{bits}-bit {format:?} samples"),
-                });
-            }
-        };
         // hound leaves the file positioned at the first sample.
         let mut file = reader.into_inner();
         let data_start = file.stream_position().map_err(io)?;
+        let container = container_bytes(&mut file, spec.channels).map_err(io)?;
+        let not_wav = |detail: String| StemError::NotWav { path: path.to_path_buf(), detail };
+        let encoding = match (spec.sample_format, spec.bits_per_sample, container) {
+            (hound::SampleFormat::Int, 9..=16, 2) => Encoding::Int16,
+            (hound::SampleFormat::Int, 17..=24, 3) => Encoding::Int24,
+            (hound::SampleFormat::Int, 24, 4) => justification_of_24_in_32(&file, data_start, size).map_err(|e| match e {
+                Justified::Neither => not_wav(
+                    "24-bit samples in 32-bit containers, neither left-justified (low byte zero) nor right-justified (top byte the sign)"
+                        .into(),
+                ),
+                Justified::Io(e) => io(e),
+            })?,
+            (hound::SampleFormat::Int, 17..=32, 4) => Encoding::Int32,
+            (hound::SampleFormat::Float, 32, 4) => Encoding::Float32,
+            (format, bits, container) => {
+                let format = if format == hound::SampleFormat::Int { "integer" } else { "float" };
+                return Err(not_wav(format!("{bits}-bit {format} samples in {}-bit containers", container * 8)));
+            }
+        };
         let frame_bytes = encoding.bytes() as u64 * spec.channels as u64;
         let present = size.saturating_sub(data_start) / frame_bytes;
         if present < frames {
@@ -163,9 +178,66 @@ impl WavStem {
             Encoding::Int32 => {
                 decode_frames::<4>(bytes, out, available, |b| i32::from_le_bytes(*b) as f32 / 2_147_483_648.0)
             }
+            Encoding::Int24Low => decode_frames::<4>(bytes, out, available, |b| {
+                (i32::from_le_bytes([0, b[0], b[1], b[2]]) >> 8) as f32 / 8_388_608.0
+            }),
             Encoding::Float32 => decode_frames::<4>(bytes, out, available, |b| f32::from_le_bytes(*b)),
         }
         Ok(())
+    }
+}
+
+/// The bytes each sample is stored in (the fmt chunk's block align over its channels),
+/// which hound reads but does not tell. Leaves the file where it was.
+fn container_bytes(file: &mut File, channels: u16) -> std::io::Result<u16> {
+    let mut header = [0u8; 12];
+    file.read_exact_at(&mut header, 0)?;
+    // Chunks after the 12-byte RIFF header, each an id, a size and a body padded to an even
+    // length; hound found a fmt chunk before the data, so one is there.
+    let mut at = 12u64;
+    loop {
+        let mut chunk = [0u8; 8];
+        file.read_exact_at(&mut chunk, at)?;
+        let size = u32::from_le_bytes([chunk[4], chunk[5], chunk[6], chunk[7]]) as u64;
+        if &chunk[..4] == b"fmt " {
+            // Tag, channels, rate, bytes a second, then the block align.
+            let mut block_align = [0u8; 2];
+            file.read_exact_at(&mut block_align, at + 8 + 12)?;
+            return Ok(u16::from_le_bytes(block_align) / channels.max(1));
+        }
+        at += 8 + size + (size & 1);
+    }
+}
+
+enum Justified {
+    Neither,
+    Io(std::io::Error),
+}
+
+/// Bytes read at each of several places in the file to learn how its samples are laid out.
+const JUSTIFICATION_PROBE_BYTES: usize = 64 << 10;
+
+/// How 24-bit samples sit in 32-bit containers, from what the file holds at a few places:
+/// low bytes all zero is left-justified (`Int32`), top bytes all the sign of bit 23 is
+/// right-justified (`Int24Low`). Quiet left-justified audio has sign-like top bytes too,
+/// so zero low bytes decide first.
+fn justification_of_24_in_32(file: &File, data_start: u64, size: u64) -> Result<Encoding, Justified> {
+    let data = size.saturating_sub(data_start) / 4 * 4;
+    let mut bytes = vec![0u8; JUSTIFICATION_PROBE_BYTES];
+    let (mut low_zero, mut top_is_sign) = (true, true);
+    for place in 0..8u64 {
+        let at = (data * place / 8) / 4 * 4;
+        let len = (data - at).min(bytes.len() as u64) as usize;
+        file.read_exact_at(&mut bytes[..len], data_start + at).map_err(Justified::Io)?;
+        for sample in bytes[..len].chunks_exact(4) {
+            low_zero &= sample[0] == 0;
+            top_is_sign &= sample[3] == if sample[2] & 0x80 == 0 { 0 } else { 0xff };
+        }
+    }
+    match (low_zero, top_is_sign) {
+        (true, _) => Ok(Encoding::Int32),
+        (false, true) => Ok(Encoding::Int24Low),
+        (false, false) => Err(Justified::Neither),
     }
 }
 
@@ -487,5 +559,65 @@ mod tests {
         std::fs::write(&cut, &bytes[..bytes.len() / 2]).unwrap();
         let err = WavStem::open(&cut, 44_100).unwrap_err().to_string();
         assert!(err.contains("cut.wav: truncated: the header announces 5000 frames"), "{err}");
+    }
+
+    /// A WAVE_FORMAT_EXTENSIBLE file of 24 valid bits in 32-bit containers, as DAWs write
+    /// them: `place` puts each 24-bit sample in its container.
+    fn extensible_24_in_32(path: &Path, samples: &[i32], place: impl Fn(i32) -> u32) {
+        let mut fmt = Vec::new();
+        fmt.extend(0xfffe_u16.to_le_bytes()); // WAVE_FORMAT_EXTENSIBLE
+        fmt.extend(1u16.to_le_bytes());
+        fmt.extend(48_000u32.to_le_bytes());
+        fmt.extend((48_000u32 * 4).to_le_bytes());
+        fmt.extend(4u16.to_le_bytes()); // block align: one 4-byte container
+        fmt.extend(32u16.to_le_bytes()); // container bits
+        fmt.extend(22u16.to_le_bytes());
+        fmt.extend(24u16.to_le_bytes()); // valid bits
+        fmt.extend(4u32.to_le_bytes()); // front centre
+        fmt.extend([1, 0, 0, 0, 0, 0, 0x10, 0, 0x80, 0, 0, 0xaa, 0, 0x38, 0x9b, 0x71]); // PCM
+        let data: Vec<u8> = samples.iter().flat_map(|&v| place(v).to_le_bytes()).collect();
+        let mut file = b"RIFF".to_vec();
+        file.extend((4 + 8 + fmt.len() as u32 + 8 + data.len() as u32).to_le_bytes());
+        file.extend(b"WAVEfmt ");
+        file.extend((fmt.len() as u32).to_le_bytes());
+        file.extend(fmt);
+        file.extend(b"data");
+        file.extend((data.len() as u32).to_le_bytes());
+        file.extend(data);
+        std::fs::write(path, file).unwrap();
+    }
+
+    #[test]
+    fn twenty_four_bits_in_32_bit_containers_read_true_either_way_they_are_justified() {
+        let dir = tempfile::tempdir().unwrap();
+        // A 1 kHz sine at -1 dBFS, and a quiet one at -80 dBFS (whose top bytes look like a sign).
+        for amplitude in [0.891, 1e-4] {
+            let sine: Vec<f64> =
+                (0..48_000).map(|i| amplitude * (i as f64 * std::f64::consts::TAU * 1000.0 / 48_000.0).sin()).collect();
+            let ints: Vec<i32> = sine.iter().map(|v| (v * 8_388_608.0).round() as i32).collect();
+            for (name, place) in [("left", (|v: i32| (v << 8) as u32) as fn(i32) -> u32), ("right", |v| v as u32)] {
+                let path = dir.path().join(format!("{name}.wav"));
+                extensible_24_in_32(&path, &ints, place);
+                let mut stem = WavStem::open(&path, 48_000).unwrap();
+                assert_eq!(stem.frames(), 48_000);
+                let mut read = vec![0.0f32; 48_000];
+                stem.read_planar(0, &mut [&mut read]).unwrap();
+                let worst = read.iter().zip(&sine).map(|(r, s)| (*r as f64 - s).abs()).fold(0.0, f64::max);
+                assert!(worst < 1.0 / 8_388_608.0, "{name}-justified at {amplitude}: strays {worst}");
+            }
+        }
+    }
+
+    #[test]
+    fn containers_holding_neither_layout_are_refused_by_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("odd.wav");
+        let noise: Vec<i32> = (0..4800).map(|i| (i * 7919) % 8_000_000 - 4_000_000).collect();
+        extensible_24_in_32(&path, &noise, |v| (v as u32) ^ 0x5500_0001);
+        let err = WavStem::open(&path, 48_000).unwrap_err().to_string();
+        assert!(
+            err.contains("odd.wav: not a WAV file we can read (24-bit samples in 32-bit containers, neither"),
+            "{err}"
+        );
     }
 }

@@ -9,8 +9,9 @@ use serde::{Deserialize, Serialize};
 
 use super::Mode;
 use super::lane::{Point, Shape};
-use super::passes::{Pass, Store};
+use super::passes::{MOST_FRAME, MOST_PASS_ID, Pass, Store};
 use crate::engine::params::ParamTable;
+use crate::files::names::name_problem;
 use crate::session::load::{self, LoadError};
 use crate::session::validate::Finding;
 
@@ -113,6 +114,9 @@ fn parse_stretch(text: &str) -> Result<Vec<Point>, String> {
             return Err(format!("expected \"frame value\" pairs separated by commas, found \"{pair}\""));
         };
         let frame: u64 = frame.parse().map_err(|_| format!("expected a frame number, found \"{frame}\""))?;
+        if frame > MOST_FRAME {
+            return Err(past_the_last_frame(frame));
+        }
         let value: f32 = value
             .parse()
             .ok()
@@ -132,10 +136,10 @@ fn parse_stretch(text: &str) -> Result<Vec<Point>, String> {
 /// Reads a session's automation; a missing file is no automation. Every parameter must be
 /// one of the session's.
 pub fn load(path: &Path, table: &ParamTable) -> Result<Store, LoadError> {
-    let text = match std::fs::read_to_string(path) {
+    let text = match load::read_text(path) {
         Ok(text) => text,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Store::default()),
-        Err(source) => return Err(LoadError::Read { file: path.to_path_buf(), source }),
+        Err(LoadError::Read { source, .. }) if source.not_found() => return Ok(Store::default()),
+        Err(e) => return Err(e),
     };
     let (doc, _) = load::parse_with(&text, path, |doc: &AutomationDoc| check(doc, table))?;
     let passes = doc
@@ -159,6 +163,10 @@ pub fn load(path: &Path, table: &ParamTable) -> Result<Store, LoadError> {
     Ok(Store::new(doc.modes.into_iter().map(|(id, mode)| (id, mode.0)).collect(), passes))
 }
 
+fn past_the_last_frame(frame: u64) -> String {
+    format!("expected a frame from 0 to {MOST_FRAME} (2^48, 185 years at 48 kHz), found {frame}")
+}
+
 fn check(doc: &AutomationDoc, table: &ParamTable) -> Vec<Finding> {
     if doc.version != 1 {
         return vec![Finding { path: "version".into(), message: format!("expected version 1, found {}", doc.version) }];
@@ -174,6 +182,23 @@ fn check(doc: &AutomationDoc, table: &ParamTable) -> Vec<Finding> {
     let mut findings: Vec<Finding> = doc.modes.keys().filter_map(|id| unknown(format!("modes.{id}"), id)).collect();
     let mut ids = std::collections::HashSet::new();
     for (i, pass) in doc.passes.iter().enumerate() {
+        if let Some(problem) = pass.name.as_deref().and_then(|name| name_problem(name, false)) {
+            findings.push(Finding { path: format!("passes[{i}].name"), message: problem });
+        }
+        if pass.id == 0 || pass.id > MOST_PASS_ID {
+            let message = format!("expected a pass id from 1 to {MOST_PASS_ID}, found {}", pass.id);
+            findings.push(Finding { path: format!("passes[{i}].id"), message });
+        }
+        for (key, frame) in [("start", pass.start), ("end", pass.end)] {
+            if frame > MOST_FRAME {
+                findings.push(Finding { path: format!("passes[{i}].{key}"), message: past_the_last_frame(frame) });
+            }
+        }
+        for (x, &frame) in pass.xruns.iter().enumerate() {
+            if frame > MOST_FRAME {
+                findings.push(Finding { path: format!("passes[{i}].xruns[{x}]"), message: past_the_last_frame(frame) });
+            }
+        }
         if !ids.insert(pass.id) {
             findings.push(Finding { path: format!("passes[{i}].id"), message: format!("pass {} twice", pass.id) });
         }
@@ -225,7 +250,7 @@ pub fn to_doc(store: &Store, table: &ParamTable) -> AutomationDoc {
 pub fn save(path: &Path, store: &Store, table: &ParamTable) -> std::io::Result<()> {
     let header = "# headroom automation: modes, lanes (as they play, rebuilt from the passes), every pass.\n";
     let text = format!("{header}{}", load::to_yaml_of(&to_doc(store, table)));
-    load::write_atomic(path, text.as_bytes())
+    crate::files::write::atomic(path, text.as_bytes())
 }
 
 #[cfg(test)]
@@ -274,5 +299,39 @@ mod tests {
         assert!(lines[0].starts_with(&format!("{}:3:", path.display())), "{shown}");
         assert!(lines[0].contains("expected a parameter id of this session, found \"strip.X.fader\""), "{shown}");
         assert!(lines[1].contains("frames must rise: 5 comes after 10"), "{shown}");
+    }
+
+    #[test]
+    fn pass_ids_and_frames_past_what_a_file_can_hold_are_refused_where_they_are() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(FILE_NAME);
+        let text = "version: 1\npasses:\n  - id: 4294967295\n    made: now\n    start: 0\n    end: 18446744073709551615\n    writes:\n      strip.V.fader: [\"0 -3, 18446744073709551615 -2\"]\n";
+        std::fs::write(&path, text).unwrap();
+        let shown = load(&path, &table()).unwrap_err().to_string();
+        let lines: Vec<&str> = shown.lines().collect();
+        assert_eq!(lines.len(), 3, "{shown}");
+        assert!(
+            lines[0].ends_with(":3:5: passes[0].id: expected a pass id from 1 to 999999999, found 4294967295"),
+            "{shown}"
+        );
+        assert!(lines[1].contains(":6:5: passes[0].end: expected a frame from 0 to 281474976710656"), "{shown}");
+        assert!(lines[2].contains("passes[0].writes.strip.V.fader[0]: expected a frame from 0 to"), "{shown}");
+    }
+
+    #[test]
+    fn the_pass_after_the_highest_id_a_file_may_hold_takes_the_lowest_free_one() {
+        let pass = |id| Pass {
+            id,
+            name: None,
+            made: "now".into(),
+            start: 0,
+            end: 0,
+            active: true,
+            writes: BTreeMap::new(),
+            xruns: vec![],
+        };
+        let store = Store::new(BTreeMap::new(), vec![pass(1), pass(MOST_PASS_ID)]);
+        assert_eq!(store.next_id(), 2);
+        assert_eq!(Store::new(BTreeMap::new(), vec![pass(7)]).next_id(), 8);
     }
 }

@@ -1,8 +1,9 @@
 //! The journal of the pass in progress, `<automation file>.journal`, one line a record:
 //! written as the pass is, flushed every quarter second and synced every second on a thread
-//! of its own (a slow disk holds up nobody), read back after a crash.
+//! of its own (a slow disk holds up nobody), read back after a crash. Parameter ids are
+//! written escaped (`strip.Lead%20Vox.fader`), so any name a layout accepts stays one word.
 
-use std::io::{BufRead, BufWriter, Write};
+use std::io::{BufRead, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::Sender;
 use std::time::{Duration, Instant};
@@ -62,12 +63,12 @@ impl Journal {
 
     /// Parameter `id` was written `value` at transport frame `frame`.
     pub(super) fn value(&mut self, id: &str, frame: u64, value: f32) {
-        self.line(format_args!("v {id} {frame} {value}\n"));
+        self.line(format_args!("v {} {frame} {value}\n", escape(id)));
     }
 
     /// Parameter `id` was let go of.
     pub(super) fn released(&mut self, id: &str) {
-        self.line(format_args!("r {id}\n"));
+        self.line(format_args!("r {}\n", escape(id)));
     }
 
     /// JACK missed periods at transport frame `frame`; the pass carried on.
@@ -123,21 +124,87 @@ pub(super) fn journal_path(automation_file: &Path) -> PathBuf {
     automation_file.with_file_name(name)
 }
 
-/// The records of the journal at `path`, if there is one; a torn last line (the crash came
-/// mid-write) is skipped.
-pub(super) fn read(path: &Path) -> Option<Vec<Entry>> {
-    let file = std::fs::File::open(path).ok()?;
-    let entries = std::io::BufReader::new(file).lines().map_while(Result::ok).filter_map(|line| {
+/// An id as one word: '%', whitespace and control characters as `%XX` (UTF-8 bytes).
+fn escape(id: &str) -> std::borrow::Cow<'_, str> {
+    let plain = |c: char| c != '%' && !c.is_whitespace() && !c.is_control();
+    if id.chars().all(plain) {
+        return id.into();
+    }
+    let mut out = String::with_capacity(id.len() + 8);
+    for c in id.chars() {
+        if plain(c) {
+            out.push(c);
+        } else {
+            let mut utf8 = [0u8; 4];
+            c.encode_utf8(&mut utf8).bytes().for_each(|b| out.push_str(&format!("%{b:02X}")));
+        }
+    }
+    out.into()
+}
+
+/// The id an escaped word stands for; None if it is not one `escape` writes.
+fn unescape(word: &str) -> Option<String> {
+    let mut bytes = Vec::with_capacity(word.len());
+    let mut rest = word.as_bytes();
+    while let Some((&b, after)) = rest.split_first() {
+        if b == b'%' {
+            let hex = std::str::from_utf8(after.get(..2)?).ok()?;
+            bytes.push(u8::from_str_radix(hex, 16).ok()?);
+            rest = &after[2..];
+        } else {
+            bytes.push(b);
+            rest = after;
+        }
+    }
+    String::from_utf8(bytes).ok()
+}
+
+/// The most a journal can be (a pass of hours, every value of every touched control).
+const MOST_JOURNAL_BYTES: u64 = 1 << 30;
+
+/// The records of the journal at `path`, if there is one, and how many lines were not whole
+/// records (the crash came mid-write, or the disk tore them) and were skipped.
+pub(super) fn read(path: &Path) -> Option<(Vec<Entry>, usize)> {
+    let file = crate::files::read::open_plain(path).ok()?;
+    let lines = std::io::BufReader::new(file.take(MOST_JOURNAL_BYTES)).split(b'\n').map_while(Result::ok);
+    let records = lines.filter(|line| !line.is_empty()).map(|line| {
+        let line = String::from_utf8(line).ok()?;
         let words: Vec<&str> = line.split_whitespace().collect();
         match words.as_slice() {
             ["pass", start, made @ ..] => Some(Entry::Pass { start: start.parse().ok()?, made: made.join(" ") }),
-            ["v", id, frame, value] => {
-                Some(Entry::Value { id: id.to_string(), frame: frame.parse().ok()?, value: value.parse().ok()? })
-            }
-            ["r", id] => Some(Entry::Released { id: id.to_string() }),
+            ["v", id, frame, value] => Some(Entry::Value {
+                id: unescape(id)?,
+                frame: frame.parse().ok()?,
+                value: value.parse().ok().filter(|v: &f32| v.is_finite())?,
+            }),
+            ["r", id] => Some(Entry::Released { id: unescape(id)? }),
             ["x", frame] => Some(Entry::Xrun { frame: frame.parse().ok()? }),
             _ => None,
         }
     });
-    Some(entries.collect())
+    let (mut entries, mut torn) = (Vec::new(), 0);
+    for record in records {
+        match record {
+            Some(entry) => entries.push(entry),
+            None => torn += 1,
+        }
+    }
+    Some((entries, torn))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn any_id_a_layout_accepts_is_one_word_in_the_journal_and_reads_back_the_same() {
+        for id in ["strip.Lead Vox.fader", "strip.50%.fader", "strip.Chœur ☆\t2.pan", "bus.\u{a0}x.fader", "plain.id"]
+        {
+            let word = escape(id);
+            assert_eq!(word.split_whitespace().count(), 1, "{word}");
+            assert_eq!(unescape(&word).as_deref(), Some(id));
+        }
+        assert_eq!(escape("strip.Lead Vox.fader"), "strip.Lead%20Vox.fader");
+        assert_eq!(unescape("strip.%2"), None, "a torn escape is no id");
+    }
 }

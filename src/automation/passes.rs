@@ -6,6 +6,13 @@ use std::collections::BTreeMap;
 use super::Mode;
 use super::lane::{Lane, Point, Shape};
 
+/// The highest pass id a file may hold: ids count up from 1, and no one mixes a billion passes.
+pub const MOST_PASS_ID: u32 = 999_999_999;
+
+/// The latest transport frame automation may name: 2^48, over 180 years at 48 kHz, and far
+/// from where arithmetic on frames could overflow.
+pub const MOST_FRAME: u64 = 1 << 48;
+
 /// One roll of the transport that wrote something.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Pass {
@@ -73,8 +80,13 @@ impl Store {
         &self.passes
     }
 
+    /// The id of the next pass: one past the highest, or the lowest free one once the
+    /// highest is the last a file may hold.
     pub fn next_id(&self) -> u32 {
-        self.passes.iter().map(|p| p.id).max().unwrap_or(0) + 1
+        match self.passes.iter().map(|p| p.id).max().unwrap_or(0) {
+            highest if highest < MOST_PASS_ID => highest + 1,
+            _ => (1..=MOST_PASS_ID).find(|id| self.passes.iter().all(|p| p.id != *id)).unwrap_or(MOST_PASS_ID),
+        }
     }
 
     /// The lane of parameter `id`: its active passes laid one over the other in order.

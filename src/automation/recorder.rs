@@ -15,7 +15,7 @@ use super::Mode;
 use super::file;
 use super::journal::{self, Entry, Journal, journal_path};
 use super::lane::{Point, Shape, thin, tolerance};
-use super::passes::{Pass, Store};
+use super::passes::{MOST_FRAME, Pass, Store};
 use crate::engine::Command;
 use crate::engine::automation::{AutomationLink, LaneSwap, Record};
 use crate::engine::params::{ParamIndex, ParamTable};
@@ -71,14 +71,18 @@ impl PassBuilder {
         PassBuilder { start, made, open: BTreeMap::new(), done: BTreeMap::new(), last: start, xruns: Vec::new() }
     }
 
-    fn value(&mut self, param: ParamIndex, frame: u64, value: f32) {
+    /// Adds a value; false when it is left out (a frame already written, or past the last
+    /// a file can hold).
+    fn value(&mut self, param: ParamIndex, frame: u64, value: f32) -> bool {
         let stretch = self.open.entry(param).or_default();
         // Frames rise in a stretch: a transport that came back a little after an xrun
         // plays frames already written, and those are not written twice.
-        if stretch.last().is_none_or(|last| last.frame < frame) {
+        let kept = frame <= MOST_FRAME && stretch.last().is_none_or(|last| last.frame < frame);
+        if kept {
             stretch.push(Point { frame, value });
+            self.last = self.last.max(frame);
         }
-        self.last = self.last.max(frame);
+        kept
     }
 
     fn released(&mut self, param: ParamIndex) {
@@ -128,39 +132,68 @@ fn now_local() -> String {
 
 /// Reads a session's automation; a pass a crash interrupted is taken back from its journal,
 /// kept as a pass named "recovered", and the file saved with it. Says so when it happens.
+/// Only what the file's loader accepts is recovered (values that go back in time, past the
+/// last frame or to no parameter of the session are left out, and counted); the journal is
+/// removed only once the file holding the pass has been written and read back. The caller
+/// holds the session's lock, so no live process is writing this journal.
 pub fn open(path: &Path, table: &ParamTable, rate: u32) -> Result<(Store, Option<String>), LoadError> {
     let mut store = file::load(path, table)?;
     let journal = journal_path(path);
-    let Some(entries) = journal::read(&journal) else { return Ok((store, None)) };
+    let Some((entries, mut left_out)) = journal::read(&journal) else { return Ok((store, None)) };
     let mut builder: Option<PassBuilder> = None;
     for entry in entries {
         match (entry, &mut builder) {
-            (Entry::Pass { start, made }, _) => builder = Some(PassBuilder::new(start, made)),
-            (Entry::Value { id, frame, value }, Some(b)) => {
-                if let Ok(p) = table.lookup(&id) {
-                    b.value(p, frame, value);
-                }
+            (Entry::Pass { start, made }, _) => {
+                builder = (start <= MOST_FRAME).then(|| PassBuilder::new(start, made));
             }
+            (Entry::Value { id, frame, value }, Some(b)) => match table.lookup(&id) {
+                Ok(p) if b.value(p, frame, value) => {}
+                _ => left_out += 1,
+            },
             (Entry::Released { id }, Some(b)) => {
                 if let Ok(p) = table.lookup(&id) {
                     b.released(p);
                 }
             }
-            (Entry::Xrun { frame }, Some(b)) => b.xruns.push(frame),
-            _ => {}
+            (Entry::Xrun { frame }, Some(b)) if frame <= MOST_FRAME => b.xruns.push(frame),
+            _ => left_out += 1,
         }
     }
-    let recovered = builder.and_then(|b| b.finish(0, store.next_id(), table)).map(|mut pass| {
-        pass.name = Some("recovered".into());
-        let told = format!("kept {} from before the crash (its journal)", pass.describe(rate));
-        store.add(pass);
-        told
-    });
-    if recovered.is_some() {
-        file::save(path, &store, table).map_err(|source| LoadError::Read { file: path.to_path_buf(), source })?;
+    let Some(mut pass) = builder.and_then(|b| b.finish(0, store.next_id(), table)) else {
+        // Nothing a pass could be made of (a crash before the first value).
+        let _ = std::fs::remove_file(&journal);
+        return Ok((store, None));
+    };
+    pass.name = Some("recovered".into());
+    let mut told = format!("kept {} from before the crash (its journal)", pass.describe(rate));
+    if left_out > 0 {
+        let records = if left_out == 1 {
+            "1 record of the journal was".into()
+        } else {
+            format!("{left_out} records of the journal were")
+        };
+        told.push_str(&format!(
+            "; {records} left out (torn, frames going back or past the last, or no parameter of this session)"
+        ));
+    }
+    store.add(pass);
+    let kept = |problem: String| LoadError::Read {
+        file: path.to_path_buf(),
+        source: std::io::Error::other(format!(
+            "{problem}; the pass is still in {} (nothing was removed)",
+            journal.display()
+        ))
+        .into(),
+    };
+    file::save(path, &store, table)
+        .map_err(|e| kept(format!("cannot save the pass recovered from its journal: {e}")))?;
+    match file::load(path, table) {
+        Ok(back) if back == store => {}
+        Ok(_) => return Err(kept("the pass recovered from its journal did not read back as it was written".into())),
+        Err(e) => return Err(kept(format!("the pass recovered from its journal did not read back: {e}"))),
     }
     let _ = std::fs::remove_file(&journal);
-    Ok((store, recovered))
+    Ok((store, Some(told)))
 }
 
 /// The recorder thread, and how to reach it.
@@ -516,5 +549,77 @@ mod tests {
         assert_eq!(lane.value_at(48_064), Some(-4.0));
         assert!(!journal_path(&path).exists(), "the journal is gone once its pass is saved");
         assert_eq!(file::load(&path, &table).unwrap(), opened, "the recovered pass is in the file");
+    }
+
+    /// A session whose strips have the names a layout accepts that journal lines could trip
+    /// on: spaces, unicode, the longest allowed.
+    fn awkward_table() -> (ParamTable, [String; 3]) {
+        let longest = "Ж".repeat(crate::files::names::MOST_NAME_CHARS);
+        let names = ["Lead Vox".to_string(), "Chœur ☆ 2".to_string(), longest];
+        let strips: String =
+            names.iter().map(|n| format!("  - {{name: \"{n}\", input: {{ports: [x:v]}}}}\n")).collect();
+        let yaml = format!("version: 1\nname: t\nstrips:\n{strips}");
+        let doc = crate::session::load::parse(&yaml, Path::new("t.yaml")).unwrap().0;
+        (build_engine(&doc, 48_000.0, 0).unwrap().params, names)
+    }
+
+    #[test]
+    fn a_journal_of_strips_named_with_spaces_unicode_and_the_longest_names_comes_back_whole() {
+        let (table, names) = awkward_table();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(file::FILE_NAME);
+        let mut journal = Journal::new(&path);
+        journal.begin(48_000, "2026-12-03 10:00:00").unwrap();
+        for (i, name) in names.iter().enumerate() {
+            let id = format!("strip.{name}.fader");
+            journal.value(&id, 48_000, -1.0 - i as f32);
+            journal.value(&id, 48_064, -2.0 - i as f32);
+            journal.released(&id);
+        }
+        // What a SIGKILL leaves: written, never ended.
+        journal.keep();
+        drop(journal);
+        let (opened, told) = open(&path, &table, 48_000).unwrap();
+        let told = told.unwrap();
+        assert!(told.contains("3 parameters") && !told.contains("left out"), "{told}");
+        for (i, name) in names.iter().enumerate() {
+            let lane = opened.lane(&format!("strip.{name}.fader"), Shape::Linear).expect(name);
+            assert_eq!(lane.value_at(48_064), Some(-2.0 - i as f32), "{name}");
+        }
+        assert_eq!(file::load(&path, &table).unwrap(), opened);
+    }
+
+    #[test]
+    fn a_journal_whose_frames_fall_back_repeat_or_overflow_recovers_into_a_file_that_opens() {
+        let (table, names) = awkward_table();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(file::FILE_NAME);
+        let id = format!("strip.{}.fader", names[0]).replace(' ', "%20");
+        let journal = format!(
+            "pass 96000 2026-12-03 10:00:00\nv {id} 96100 -3\nv {id} 96050 -4\nv {id} 96100 -5\nv {id} 96200 -6\nv {id} 18446744073709551615 -7\nx 18446744073709551615\nv strip.Nobody.fader 96300 -1\nv {id} 96300 NaN\n"
+        );
+        std::fs::write(journal_path(&path), journal).unwrap();
+        let (opened, told) = open(&path, &table, 48_000).unwrap();
+        let told = told.unwrap();
+        assert!(told.contains("6 records of the journal were left out"), "{told}");
+        let lane = opened.lane(&format!("strip.{}.fader", names[0]), Shape::Linear).unwrap();
+        let frames: Vec<u64> = lane.points().iter().map(|p| p.frame).collect();
+        assert_eq!(frames, [96_100, 96_200]);
+        assert_eq!(file::load(&path, &table).unwrap(), opened, "the file opens as recovered");
+        assert!(!journal_path(&path).exists());
+    }
+
+    #[test]
+    fn a_journal_is_kept_when_its_pass_cannot_be_saved() {
+        let (table, names) = awkward_table();
+        let dir = tempfile::tempdir().unwrap();
+        // The automation file's place is taken by a folder: the save fails as on a broken disk.
+        let path = dir.path().join(file::FILE_NAME);
+        let id = format!("strip.{}.fader", names[1]).replace(' ', "%20");
+        std::fs::write(journal_path(&path), format!("pass 0 now\nv {id} 0 -3\nv {id} 64 -4\n")).unwrap();
+        std::fs::create_dir(&path).unwrap();
+        let err = open(&path, &table, 48_000).unwrap_err().to_string();
+        assert!(err.contains("(nothing was removed)") || err.contains("expected a file"), "{err}");
+        assert!(journal_path(&path).exists(), "the journal stays until its pass is safe");
     }
 }

@@ -13,7 +13,6 @@ use super::map::{self, ControlDoc, ControllerMap, Message, Numbers};
 use super::surface::Binding;
 use super::targets::StripControl;
 use crate::engine::params::ParamIndex;
-use crate::session::load::write_atomic;
 
 /// What the console wants bound.
 #[derive(Clone, Debug, PartialEq)]
@@ -174,7 +173,7 @@ pub fn save(map: &ControllerMap, learned: &ControlDoc) -> Result<PathBuf, String
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     }
-    write_atomic(&path, text.as_bytes()).map_err(|e| format!("{}: {e}", path.display()))?;
+    crate::files::write::atomic(&path, text.as_bytes()).map_err(|e| format!("{}: {e}", path.display()))?;
     Ok(path)
 }
 

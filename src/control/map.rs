@@ -91,19 +91,19 @@ pub struct ControllerMap {
 
 /// Reads and checks a map file.
 pub fn load(path: &Path) -> Result<ControllerMap, LoadError> {
-    let text = std::fs::read_to_string(path).map_err(|source| LoadError::Read { file: path.to_path_buf(), source })?;
+    let text = crate::session::load::read_text(path)?;
     parse(&text, path)
 }
 
 /// The controls of a map file, checked (for laying learned bindings over another map).
 pub fn load_docs(path: &Path) -> Result<Vec<ControlDoc>, LoadError> {
-    let text = std::fs::read_to_string(path).map_err(|source| LoadError::Read { file: path.to_path_buf(), source })?;
+    let text = crate::session::load::read_text(path)?;
     Ok(parse_with(&text, path, check)?.0.controls)
 }
 
 /// Whether a file is a controller map rather than a layout: it says which device it is for.
 pub fn is_controller_map(file: &Path) -> bool {
-    file.is_file() && std::fs::read_to_string(file).is_ok_and(|text| text.lines().any(|l| l.starts_with("device:")))
+    crate::session::load::read_text(file).is_ok_and(|text| text.lines().any(|l| l.starts_with("device:")))
 }
 
 /// Checks map text; `file` names it in messages.

@@ -2,12 +2,12 @@
 //! in this file (the crate is frozen upstream; a swap touches only here).
 
 use std::fmt;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use super::locate::Locations;
 use super::schema::SessionDoc;
 use super::validate::{Finding, validate};
+use crate::files::read::{self, ReadError};
 
 /// One problem in a file, located.
 #[derive(Clone, Debug, PartialEq)]
@@ -33,7 +33,7 @@ impl fmt::Display for Problem {
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
     #[error("{}: cannot read: {source}", file.display())]
-    Read { file: PathBuf, source: std::io::Error },
+    Read { file: PathBuf, source: ReadError },
     #[error("{}", Problems(problems))]
     Invalid { problems: Vec<Problem> },
 }
@@ -95,11 +95,28 @@ pub fn load(path: &Path) -> Result<Loaded, LoadError> {
 /// look further (stem files, automation).
 pub fn load_all(path: &Path) -> Result<(Option<Loaded>, Vec<Problem>), LoadError> {
     let file = session_file(path);
-    let text = std::fs::read_to_string(&file).map_err(|source| LoadError::Read { file: file.clone(), source })?;
+    let text = read_text(&file)?;
     // A bare file name has an empty parent: its folder is the current one.
     let base_dir = file.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new(".")).to_path_buf();
     let (doc, problems) = parse_all(&text, &file, validate);
     Ok((doc.map(|(doc, locations)| Loaded { doc, file, base_dir, locations }), problems))
+}
+
+/// The text of a layout, session, map or automation file: a plain file, of a size such a
+/// file can have, in UTF-8 (the first byte that is not is located like any problem).
+pub fn read_text(file: &Path) -> Result<String, LoadError> {
+    read::text(file).map_err(|source| match source {
+        ReadError::NotText { line, column, .. } => LoadError::Invalid {
+            problems: vec![Problem {
+                file: file.to_path_buf(),
+                line,
+                column,
+                path: String::new(),
+                message: source.to_string(),
+            }],
+        },
+        source => LoadError::Read { file: file.to_path_buf(), source },
+    })
 }
 
 /// Parses and validates session text; `file` is only used in messages.
@@ -239,28 +256,9 @@ pub fn to_yaml_of<T: serde::Serialize>(doc: &T) -> String {
     serde_yaml::to_string(doc).expect("documents of plain data always serialise")
 }
 
-/// Writes `contents` to `path` so that a crash leaves either the old file or the new one:
-/// write a temporary file beside it, flush it to disk, rename it over, then sync the folder.
-pub fn write_atomic(path: &Path, contents: &[u8]) -> std::io::Result<()> {
-    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
-    let result = (|| {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(contents)?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)?;
-        std::fs::File::open(dir)?.sync_all()
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
-}
-
-/// Saves a session document atomically.
+/// Saves a session document atomically (keeping a symlink's target and the file's mode).
 pub fn save(path: &Path, doc: &SessionDoc) -> std::io::Result<()> {
-    write_atomic(&session_file(path), to_yaml(doc).as_bytes())
+    crate::files::write::atomic(&session_file(path), to_yaml(doc).as_bytes())
 }
 
 #[cfg(test)]

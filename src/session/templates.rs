@@ -30,6 +30,8 @@ pub enum NewSessionError {
     Exists(PathBuf),
     #[error(transparent)]
     Layout(#[from] LoadError),
+    #[error("{}: the folder's name is the session's name, and {problem}", dir.display())]
+    Name { dir: PathBuf, problem: String },
     #[error("{}: cannot create: {source}", path.display())]
     Create { path: PathBuf, source: std::io::Error },
 }
@@ -40,6 +42,9 @@ pub fn new_session(dir: &Path, layout: &str) -> Result<PathBuf, NewSessionError>
     let loaded = load_layout(layout)?;
     let mut doc = loaded.doc;
     doc.name = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or(doc.name);
+    if let Some(problem) = crate::files::names::name_problem(&doc.name, true) {
+        return Err(NewSessionError::Name { dir: dir.to_path_buf(), problem });
+    }
     create_session_folder(dir, doc, &loaded.base_dir).map(|(file, _)| file)
 }
 

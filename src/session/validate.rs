@@ -11,6 +11,7 @@ use crate::dsp::limiter::LOOKAHEAD_MS;
 use crate::engine::channel_params::{INPUT_PARAMS, OUTPUT_PARAMS, SEND_PARAMS, defs_of};
 use crate::engine::params::{ParamDef, Section, Unit};
 use crate::engine::setup::InsertKind;
+use crate::files::names::name_problem;
 
 /// One thing wrong, by YAML path (`strips[3].sends[1].bus`); the loader adds file and line.
 #[derive(Clone, Debug, PartialEq)]
@@ -131,6 +132,8 @@ pub fn validate(doc: &SessionDoc) -> Vec<Finding> {
     }
     if doc.name.trim().is_empty() {
         c.report("name", "the session needs a name");
+    } else if let Some(problem) = name_problem(&doc.name, true) {
+        c.report("name", problem);
     }
     c.range("tempo_bpm", doc.tempo_bpm, TEMPO_BPM, " bpm");
 
@@ -232,6 +235,8 @@ fn check_names(c: &mut Checker, list: &str, channels: &[ChannelDoc]) {
         let at = format!("{list}[{i}].name");
         if ch.name.trim().is_empty() {
             c.report(&at, "a name is required");
+        } else if let Some(problem) = name_problem(&ch.name, false) {
+            c.report(&at, problem);
         } else if ch.name.contains(['.', '[', ']']) {
             c.report(&at, format!("\"{}\" contains '.', '[' or ']', which parameter ids use as separators", ch.name));
         } else if !seen.insert(ch.name.as_str()) {

@@ -17,6 +17,7 @@ use crate::automation::recorder::{self, Recorder};
 use crate::control::learn::Learn;
 use crate::control::link::{self, Links};
 use crate::engine::Command;
+use crate::files::lock::SessionLock;
 use crate::session::schema::SessionDoc;
 use crate::session::{load, templates};
 
@@ -35,6 +36,9 @@ pub struct Executor<'a> {
     /// Wait for the recorder after asking it something, so the next command sees the result
     /// (typed commands); the console does not wait.
     in_order: bool,
+    /// The locks of session folders this run saved a layout into (it holds them as it holds
+    /// the one it opened).
+    made_folders: Vec<SessionLock>,
 }
 
 impl<'a> Executor<'a> {
@@ -54,6 +58,7 @@ impl<'a> Executor<'a> {
             unsent: VecDeque::new(),
             history_seen: u64::MAX,
             in_order,
+            made_folders: Vec::new(),
         }
     }
 
@@ -162,7 +167,16 @@ impl<'a> Executor<'a> {
                 view.loop_on.store(on, Ordering::Relaxed);
                 None
             }
-            Effect::Save { file, version, doc, new_folder } => Some(Msg::Saved(save(&file, version, doc, new_folder))),
+            Effect::Save { file, version, doc, new_folder } => {
+                let made_folder = new_folder.is_some();
+                let saved = save(&file, version, doc, new_folder);
+                // Made just now, so no one else holds it (unless they opened it in between,
+                // and then they hold it).
+                if made_folder && saved.is_ok() {
+                    self.made_folders.extend(SessionLock::take(&file).ok());
+                }
+                Some(Msg::Saved(saved))
+            }
             Effect::Learn(request) => {
                 self.learn.arm(request);
                 None

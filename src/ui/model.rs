@@ -511,7 +511,7 @@ impl App {
             (self.file.clone(), None)
         } else {
             // A layout is a template: the mix goes to a session folder of its own, next to where we run.
-            let dir = PathBuf::from(&self.name);
+            let dir = PathBuf::from(crate::files::names::file_name(&self.name));
             if dir.exists() {
                 return self.say(
                     format!(
