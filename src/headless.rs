@@ -19,7 +19,7 @@ use crate::ui::shell::{Ending, Surfaces, read_engine};
 
 /// One line of status: transport, DSP load, xruns, master peak and loudness.
 /// `peak` is the master's since the last line.
-pub fn status_line(session: &JackSession, readings: &Readings, peak: f32) -> String {
+pub fn status_line(session: &JackSession, readings: &Readings, peak: f32, automation_unsaved: bool) -> String {
     let seconds = readings.frame as f64 / session.sample_rate as f64;
     let state = if readings.rolling { "▶" } else { "■" };
     // Below -120 dBFS (reverb tails decaying away) reads as silence; so does loudness under
@@ -27,6 +27,7 @@ pub fn status_line(session: &JackSession, readings: &Readings, peak: f32) -> Str
     let peak_db = if peak > 1e-6 { format!("{:6.1}", 20.0 * peak.log10()) } else { "  -inf".to_string() };
     let lufs = |v: f32| if v > -70.0 { format!("{v:5.1}") } else { "  -  ".to_string() };
     let l = &readings.loudness;
+    let unsaved = if automation_unsaved { "  AUTOMATION NOT SAVED" } else { "" };
     let unconnected = match readings.unconnected.len() {
         0 => String::new(),
         n => format!("  unconnected {n}"),
@@ -36,7 +37,7 @@ pub fn status_line(session: &JackSession, readings: &Readings, peak: f32) -> Str
         .map(|(name, view)| format!("  {name} M {}", lufs(view.momentary_lufs.load())))
         .collect();
     format!(
-        "{state} {:02}:{:06.3}  DSP {:4.1}%  xruns {}{}{unconnected}  master {peak_db} dBFS  M {} S {} I {} LUFS{buses}",
+        "{state} {:02}:{:06.3}  DSP {:4.1}%  xruns {}{}{unconnected}{unsaved}  master {peak_db} dBFS  M {} S {} I {} LUFS{buses}",
         (seconds / 60.0) as u64,
         seconds % 60.0,
         readings.dsp_load,
@@ -116,7 +117,7 @@ pub fn run(
         if last_status.elapsed() >= status_every {
             last_status = Instant::now();
             let readings = read(&mut peak);
-            let line = status_line(session, &readings, std::mem::take(&mut peak));
+            let line = status_line(session, &readings, std::mem::take(&mut peak), app.automation_unsaved);
             executor.update(&mut app, Msg::Readings(readings));
             let mut out = std::io::stdout().lock();
             let _ = if tty { write!(out, "\r{line}\x1b[K") } else { writeln!(out, "{line}") };

@@ -177,6 +177,7 @@ pub fn play(args: &LiveOptions) -> Result<ExitCode, Box<dyn Error>> {
         }
     });
     jack.stop();
+    let automation_saved = recorder.finish();
     let view = &jack.view;
     println!(
         "stopped: {} xruns ({} seen by the engine's clock), {} stem underruns, {} stem read errors, {}",
@@ -188,6 +189,13 @@ pub fn play(args: &LiveOptions) -> Result<ExitCode, Box<dyn Error>> {
     );
     warn_of_losses(&jack, &telemetry);
     outcome?;
+    if !automation_saved {
+        eprintln!(
+            "headroom: {}: the automation of this run is NOT saved: the disk refused it to the end",
+            automation::file::path_for(&loaded.file).display()
+        );
+        return Ok(ExitCode::FAILURE);
+    }
     Ok(ExitCode::SUCCESS)
 }
 

@@ -111,6 +111,16 @@ impl Journal {
         self.path = path;
     }
 
+    /// The pass ended but the automation file could not take it: the journal is written
+    /// out and closed, and stays until [`Journal::end`], so a crash before the file is
+    /// saved still finds the pass (and nothing holds the disk open for writing meanwhile).
+    pub(super) fn close(&mut self) {
+        if let Some(mut out) = self.out.take() {
+            let _ = out.flush();
+            let _ = out.get_ref().sync_data();
+        }
+    }
+
     /// The pass is safe in the automation file: the journal goes.
     pub(super) fn end(&mut self) {
         self.out = None;

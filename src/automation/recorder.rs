@@ -22,6 +22,8 @@ use crate::engine::params::{ParamIndex, ParamTable};
 use crate::session::load::LoadError;
 
 const TICK: Duration = Duration::from_millis(10);
+/// How often automation the disk refused is offered to it again.
+const SAVE_RETRY: Duration = Duration::from_secs(2);
 
 /// What the console (or the headless loop) asks of the automation.
 #[derive(Clone, Debug, PartialEq)]
@@ -203,6 +205,9 @@ pub struct Recorder {
     pub store: Arc<Mutex<Store>>,
     /// Counts the changes to `store`, so a reader knows when to look again.
     pub changes: Arc<AtomicU64>,
+    /// The history differs from the automation file: the disk refused the last save (full,
+    /// read-only), and it is kept here and offered again until it is taken.
+    pub unsaved: Arc<AtomicBool>,
     pub events: Receiver<Event>,
     /// Requests sent, and those the recorder has carried out: `settle` waits for the two to meet.
     asked: AtomicU64,
@@ -227,7 +232,10 @@ impl Recorder {
         let shared = Arc::new(Mutex::new(store.clone()));
         let changes = Arc::new(AtomicU64::new(0));
         let stop = Arc::new(AtomicBool::new(false));
+        let unsaved = Arc::new(AtomicBool::new(false));
         let mut keeper = Keeper {
+            unsaved: unsaved.clone(),
+            retry_at: None,
             journal: Journal::new(&path),
             path,
             store,
@@ -253,6 +261,7 @@ impl Recorder {
             requests,
             store: shared,
             changes,
+            unsaved,
             events,
             asked: AtomicU64::new(0),
             answered,
@@ -281,12 +290,24 @@ impl Recorder {
     }
 }
 
-impl Drop for Recorder {
-    fn drop(&mut self) {
+impl Recorder {
+    /// Stops the recorder, keeping a pass in progress; whether the file holds everything.
+    pub fn finish(mut self) -> bool {
+        self.stop_thread();
+        !self.unsaved.load(Ordering::Relaxed)
+    }
+
+    fn stop_thread(&mut self) {
         self.stop.store(true, Ordering::Relaxed);
         if let Some(thread) = self.thread.take() {
             let _ = thread.join();
         }
+    }
+}
+
+impl Drop for Recorder {
+    fn drop(&mut self) {
+        self.stop_thread();
     }
 }
 
@@ -304,6 +325,9 @@ struct Keeper {
     building: Option<PassBuilder>,
     journal: Journal,
     told: Sender<Event>,
+    /// Set while the file is behind the history; `retry_at` is when to try again.
+    unsaved: Arc<AtomicBool>,
+    retry_at: Option<std::time::Instant>,
 }
 
 impl Keeper {
@@ -327,6 +351,9 @@ impl Keeper {
             while self.link.retired.pop().is_ok() {}
             self.push_pending_lanes();
             self.journal.keep();
+            if self.retry_at.is_some_and(|at| at <= std::time::Instant::now()) {
+                self.save();
+            }
             std::thread::sleep(TICK);
         }
         // Quitting mid-pass: keep what was written.
@@ -387,6 +414,8 @@ impl Keeper {
         self.send_lanes(&changed);
         if self.save() {
             self.journal.end();
+        } else {
+            self.journal.close();
         }
         self.say(told);
     }
@@ -461,14 +490,35 @@ impl Keeper {
         }
     }
 
-    /// Writes the file and shows the history; false (and says why) when it could not.
+    /// Writes the file and shows the history; false when the disk refused it. Then the
+    /// history is kept here and offered again every [`SAVE_RETRY`], and the front ends are
+    /// told once that it is unsaved, and once that it was saved after all.
     fn save(&mut self) -> bool {
         *self.shared.lock().unwrap_or_else(PoisonError::into_inner) = self.store.clone();
         self.changes.fetch_add(1, Ordering::Relaxed);
+        let was_unsaved = self.unsaved.load(Ordering::Relaxed);
         match file::save(&self.path, &self.store, &self.table) {
-            Ok(()) => true,
+            Ok(()) => {
+                self.retry_at = None;
+                self.unsaved.store(false, Ordering::Relaxed);
+                if was_unsaved {
+                    // The pass the disk refused is in the file now: its journal can go.
+                    if self.building.is_none() {
+                        self.journal.end();
+                    }
+                    self.say(format!("automation saved in {} (the disk took it again)", self.path.display()));
+                }
+                true
+            }
             Err(e) => {
-                self.problem(format!("{}: cannot save the automation: {e}", self.path.display()));
+                self.retry_at = Some(std::time::Instant::now() + SAVE_RETRY);
+                self.unsaved.store(true, Ordering::Relaxed);
+                if !was_unsaved {
+                    self.problem(format!(
+                        "{}: cannot save the automation ({e}); it is kept here and saved as soon as the disk allows",
+                        self.path.display()
+                    ));
+                }
                 false
             }
         }

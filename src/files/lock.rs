@@ -3,7 +3,7 @@
 //! dies however it dies, so a crash leaves no lock to break; the file names its holder
 //! (pid, host, since when, the command) for the refusal a second instance gets.
 
-use std::io::{Read, Seek, Write};
+use std::io::Read;
 use std::os::fd::AsRawFd;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
@@ -12,7 +12,8 @@ use std::path::{Path, PathBuf};
 #[derive(Debug)]
 pub struct SessionLock {
     path: PathBuf,
-    file: std::fs::File,
+    /// Open for as long as the lock is held: the kernel's lock lives with the descriptor.
+    _held: std::fs::File,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -38,13 +39,14 @@ impl SessionLock {
         let path = lock_path(session);
         let io = |source| LockError::Io { lock: path.clone(), source };
         loop {
-            let mut file = std::fs::OpenOptions::new()
-                .read(true)
-                .write(true)
-                .create(true)
-                .truncate(false)
-                .open(&path)
-                .map_err(io)?;
+            // Held open for reading only: a lock must not keep the disk from going read-only.
+            let mut file = match std::fs::File::open(&path) {
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                    std::fs::OpenOptions::new().write(true).create(true).truncate(false).open(&path).map_err(io)?;
+                    continue;
+                }
+                opened => opened.map_err(io)?,
+            };
             // SAFETY: flock on a descriptor this function owns; no memory is involved.
             if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } != 0 {
                 let error = std::io::Error::last_os_error();
@@ -66,11 +68,9 @@ impl SessionLock {
             if !same {
                 continue;
             }
-            let _ = file.set_len(0);
-            let _ = file.rewind();
-            let _ = file.write_all(holder_text().as_bytes());
-            let _ = file.sync_data();
-            return Ok(SessionLock { path, file });
+            // Who holds it, for the refusal another instance gets (a full disk may keep it empty).
+            let _ = std::fs::write(&path, holder_text());
+            return Ok(SessionLock { path, _held: file });
         }
     }
 
@@ -83,7 +83,6 @@ impl Drop for SessionLock {
     fn drop(&mut self) {
         // Removed while still held, so no one takes a file that is on its way out.
         let _ = std::fs::remove_file(&self.path);
-        let _ = self.file.as_raw_fd();
     }
 }
 

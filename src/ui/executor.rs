@@ -31,8 +31,10 @@ pub struct Executor<'a> {
     pub links: Links,
     commands: rtrb::Producer<Command>,
     unsent: VecDeque<Command>,
-    /// The recorder's history as last passed on (it counts its changes).
+    /// The recorder's history as last passed on (it counts its changes), and whether it was
+    /// saved.
     history_seen: u64,
+    unsaved_seen: bool,
     /// Wait for the recorder after asking it something, so the next command sees the result
     /// (typed commands); the console does not wait.
     in_order: bool,
@@ -57,6 +59,7 @@ impl<'a> Executor<'a> {
             commands,
             unsent: VecDeque::new(),
             history_seen: u64::MAX,
+            unsaved_seen: false,
             in_order,
             made_folders: Vec::new(),
         }
@@ -118,6 +121,11 @@ impl<'a> Executor<'a> {
             self.history_seen = changes;
             let store = self.recorder.store.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
             msgs.push(Msg::Passes(Box::new(store)));
+        }
+        let unsaved = self.recorder.unsaved.load(Ordering::Relaxed);
+        if unsaved != self.unsaved_seen {
+            self.unsaved_seen = unsaved;
+            msgs.push(Msg::AutomationUnsaved(unsaved));
         }
         msgs
     }

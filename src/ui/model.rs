@@ -153,6 +153,8 @@ pub enum Msg {
     Surface(SurfaceEvent),
     /// The automation history changed (a pass kept, taken back, named, a mode set).
     Passes(Box<Store>),
+    /// The automation file is behind the history (the disk refused a save), or caught up.
+    AutomationUnsaved(bool),
     /// A command typed as a line (headless standard input).
     Typed(Typed),
     /// The JACK server went away, came back, or cannot be joined.
@@ -240,6 +242,9 @@ impl Default for PeakTarget {
     }
 }
 
+/// What a quit is told while the disk refuses the automation.
+pub(crate) const AUTOMATION_UNSAVED: &str = "automation not saved: the disk refused it (full or read-only); it is kept here and saved as soon as the disk allows. Free space or make it writable";
+
 const STATUS_S: f64 = 4.0;
 const NUDGE_S: f64 = 1.0;
 /// The shortest loop: the transport wraps at the end of a period, so a loop spans several.
@@ -270,6 +275,8 @@ pub struct App {
     pub info: EngineInfo,
     /// No JACK server: the engine waits in memory for the next one.
     pub jack_gone: bool,
+    /// The disk refused the automation: passes are kept in memory only, and retried.
+    pub automation_unsaved: bool,
     pub target: PeakTarget,
     pub loop_on: bool,
     pub loop_start: Option<u64>,
@@ -317,6 +324,7 @@ impl App {
             readings: Readings::default(),
             info,
             jack_gone: false,
+            automation_unsaved: false,
             target: PeakTarget::default(),
             loop_on: false,
             loop_start: None,
@@ -404,6 +412,7 @@ impl App {
             Msg::SurfaceDevices(Err(e)) => self.say(format!("cannot list MIDI devices: {e}"), true),
             Msg::Surface(event) => self.surface_event(event, &mut effects),
             Msg::Passes(store) => self.take_store(*store),
+            Msg::AutomationUnsaved(unsaved) => self.automation_unsaved = unsaved,
             Msg::Typed(typed) => self.typed(typed, &mut effects),
             Msg::Server(news) => self.server_news(news),
         }

@@ -134,6 +134,9 @@ fn top_bar(app: &App, theme: &Theme, width: u16) -> Paragraph<'static> {
     if app.is_dirty() {
         name.push(Span::styled(" ● unsaved", theme.warn()));
     }
+    if app.automation_unsaved {
+        name.push(Span::styled(" ✗ automation not saved", theme.error()));
+    }
     let (state, state_style) = match (app.jack_gone, r.rolling) {
         (true, _) => ("✗ JACK gone, waiting for a server", theme.error()),
         (false, true) => ("▶ play", theme.good()),

@@ -5,6 +5,7 @@ mod alsa_build;
 mod automation;
 mod console;
 mod engine;
+mod files;
 mod jack;
 mod pipewire;
 mod ports;

@@ -145,7 +145,10 @@ impl App {
             | Action::GlideTime
             | Action::IdleTime => {}
             Action::Quit => {
-                if self.is_dirty() && !self.quit_armed {
+                if self.automation_unsaved && !self.quit_armed {
+                    self.quit_armed = true;
+                    self.say(format!("{AUTOMATION_UNSAVED}; q again quits and loses it"), true);
+                } else if self.is_dirty() && !self.quit_armed {
                     self.quit_armed = true;
                     self.say("unsaved changes: q again quits without saving, Ctrl-S saves".into(), true);
                 } else {

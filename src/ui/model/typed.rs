@@ -67,11 +67,42 @@ pub enum Typed {
 
 const COMMANDS: &str = "play, stop, locate SECONDS, loop START END, loop on|off, set PARAM VALUE, get PARAM, move PARAM VALUE, touch PARAM, \
      release PARAM, undo, redo, save, save-version NAME, quit, quit!, mode PARAM|CHANNEL MODE, write on|off, passes, \
-     undo pass, redo pass, toggle N, name N TEXT";
+     undo pass, redo pass, toggle N, name N TEXT (an id with spaces in double quotes: \"strip.Lead Vox.fader\")";
+
+/// The words of a line: split at whitespace, except inside double quotes, which keep an id
+/// with spaces whole (`touch "strip.Lead Vox.fader"`); `\"` and `\\` stand for themselves.
+fn words(line: &str) -> Result<Vec<String>, String> {
+    let (mut words, mut word, mut quoted, mut in_word) = (Vec::new(), String::new(), false, false);
+    let mut chars = line.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' => (quoted, in_word) = (!quoted, true),
+            '\\' if quoted => word.push(chars.next().unwrap_or('\\')),
+            c if c.is_whitespace() && !quoted => {
+                if in_word {
+                    words.push(std::mem::take(&mut word));
+                }
+                in_word = false;
+            }
+            c => {
+                word.push(c);
+                in_word = true;
+            }
+        }
+    }
+    if quoted {
+        return Err(format!("a \" opens a quoted word but nothing closes it: {}", line.trim()));
+    }
+    if in_word {
+        words.push(word);
+    }
+    Ok(words)
+}
 
 /// Reads one command line; `Err` says what was expected.
 pub fn parse_line(line: &str) -> Result<Option<Typed>, String> {
-    let words: Vec<&str> = line.split_whitespace().collect();
+    let owned = words(line)?;
+    let words: Vec<&str> = owned.iter().map(String::as_str).collect();
     let number = |w: &str, what: &str| w.parse::<f64>().map_err(|_| format!("expected {what}, found \"{w}\""));
     Ok(Some(match words.as_slice() {
         [] => return Ok(None),
@@ -179,6 +210,9 @@ impl App {
             Typed::Automation(request) => effects.push(Effect::Automation(request)),
             Typed::Save => self.save(None, effects),
             Typed::SaveVersion(name) => self.save_version(&name, effects),
+            Typed::Quit { discard: false } if self.automation_unsaved => {
+                return Err(format!("{}; `quit!` quits and loses it", super::AUTOMATION_UNSAVED));
+            }
             Typed::Quit { discard: false } if self.is_dirty() => {
                 return Err("unsaved changes: `save` keeps them, `quit!` quits without saving".into());
             }
@@ -219,5 +253,23 @@ impl App {
             Some(owner) => Ok(automation::channel_params(&self.table, owner)),
             None => Err(format!("no parameter or channel \"{target}\"; `headroom params SESSION` lists them")),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_id_with_spaces_is_one_word_in_double_quotes() {
+        let touch = parse_line("touch \"strip.Lead Vox.fader\"").unwrap().unwrap();
+        assert_eq!(touch, Typed::Touch { id: "strip.Lead Vox.fader".into(), on: true });
+        let set = parse_line("  set \"strip.Say \\\"hi\\\".pan\" -0.5 ").unwrap().unwrap();
+        assert_eq!(set, Typed::Set { id: "strip.Say \"hi\".pan".into(), value: "-0.5".into() });
+        assert_eq!(
+            parse_line("mode strip.V.fader touch").unwrap(),
+            Some(Typed::Mode { target: "strip.V.fader".into(), mode: Mode::Touch })
+        );
+        assert!(parse_line("get \"strip.Lead").unwrap_err().contains("nothing closes it"));
     }
 }
