@@ -314,25 +314,32 @@ pub fn run(parts: &[Part], work_dir: &Path, render_seconds: f64) -> Result<(), S
 
 fn print_engine() {
     let noise = noise_floor(50_000);
-    println!(
+    crate::say!(
         "machine jitter, a fixed loop: median {:6.1} µs   p99 {:6.1} µs   p99.9 {:6.1} µs   max {:7.1} µs",
-        noise.median_us, noise.p99_us, noise.p999_us, noise.max_us
+        noise.median_us,
+        noise.p99_us,
+        noise.p999_us,
+        noise.max_us
     );
-    println!("engine cost per 64-frame block at 48 kHz (budget 1333 µs), full strips + 4 buses + master:");
+    crate::say!("engine cost per 64-frame block at 48 kHz (budget 1333 µs), full strips + 4 buses + master:");
     for strips in [16, 64] {
         let c = block_cost(strips, 50_000);
-        println!(
+        crate::say!(
             "  {:>2} stereo strips: median {:6.1} µs   p99 {:6.1} µs   p99.9 {:6.1} µs   max {:7.1} µs",
-            c.strips, c.median_us, c.p99_us, c.p999_us, c.max_us
+            c.strips,
+            c.median_us,
+            c.p99_us,
+            c.p999_us,
+            c.max_us
         );
     }
 }
 
 fn print_console() {
-    println!("console redraw, 30 frames a second, meters moving / at rest:");
+    crate::say!("console redraw, 30 frames a second, meters moving / at rest:");
     for size in [(200, 50), (80, 24)] {
         let c = console_cost(64, size, 900);
-        println!(
+        crate::say!(
             "  64 strips at {}x{}: median {:6.0} µs   p99 {:6.0} µs   {:6.1} kB/s moving   {:5.0} B/s idle",
             size.0,
             size.1,
@@ -345,10 +352,10 @@ fn print_console() {
 }
 
 fn print_render(work_dir: &Path, render_seconds: f64) -> Result<(), String> {
-    println!("offline render of a {render_seconds:.0} s session, 24-bit out, 24-bit stems read from disk:");
+    crate::say!("offline render of a {render_seconds:.0} s session, 24-bit out, 24-bit stems read from disk:");
     for (strips, channels) in [(16, Channels::Stereo), (64, Channels::Stereo), (64, Channels::Mono)] {
         let r = render_speed(work_dir, strips, render_seconds, channels)?;
-        println!(
+        crate::say!(
             "  {:>2} {:<6} strips: {:6.2} s for {:.0} s = {:5.1}x real time",
             r.strips,
             stem_prefix(channels),

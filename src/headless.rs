@@ -3,7 +3,7 @@
 //! console's own model and update, so a typed `set` can be undone, marks the session
 //! unsaved, is saved by `save`, and `quit` will not lose it; answers come in order.
 
-use std::io::{BufRead, IsTerminal, Write};
+use std::io::{BufRead, IsTerminal, Read, Write};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
@@ -49,7 +49,54 @@ pub fn status_line(session: &JackSession, readings: &Readings, peak: f32, automa
     )
 }
 
-/// Runs until `quit` or a signal; a JACK server that goes away is waited for.
+/// The longest command line read; a longer one is skipped with an error, not kept growing.
+const MOST_LINE_BYTES: u64 = 64 << 10;
+
+/// What standard input brought.
+enum Input {
+    Line(String),
+    /// Line N was not one to read (not UTF-8, or longer than [`MOST_LINE_BYTES`]).
+    Unreadable {
+        line: u64,
+        why: &'static str,
+    },
+    /// The end of input: end of file, or a terminal that hung up (EIO).
+    End,
+}
+
+/// Reads standard input on a thread of its own, a line at a time, into `lines`.
+fn read_input(lines: mpsc::Sender<Input>) {
+    let mut stdin = std::io::stdin().lock();
+    let mut buf = Vec::new();
+    for number in 1.. {
+        buf.clear();
+        let input = match (&mut stdin).take(MOST_LINE_BYTES).read_until(b'\n', &mut buf) {
+            Ok(0) | Err(_) => Input::End,
+            Ok(_) if !buf.ends_with(b"\n") && buf.len() as u64 == MOST_LINE_BYTES => {
+                // The rest of the line is read and dropped.
+                let mut rest = Vec::new();
+                while (&mut stdin).take(MOST_LINE_BYTES).read_until(b'\n', &mut rest).is_ok_and(|n| n > 0)
+                    && !rest.ends_with(b"\n")
+                {
+                    rest.clear();
+                }
+                Input::Unreadable { line: number, why: "is longer than 64 KiB" }
+            }
+            Ok(_) => match std::str::from_utf8(&buf) {
+                Ok(text) => Input::Line(text.trim_end_matches(['\n', '\r']).to_string()),
+                Err(_) => Input::Unreadable { line: number, why: "is not UTF-8 text" },
+            },
+        };
+        let ended = matches!(input, Input::End);
+        if lines.send(input).is_err() || ended {
+            return;
+        }
+    }
+}
+
+/// Runs until `quit`, a signal, or the end of standard input (unless `keep_running`); a
+/// JACK server that goes away is waited for.
+#[allow(clippy::too_many_arguments)]
 pub fn run(
     mut app: App,
     session: &mut JackSession,
@@ -58,19 +105,14 @@ pub fn run(
     surfaces: Surfaces,
     recorder: &Recorder,
     stop_requested: &AtomicBool,
+    keep_running: bool,
 ) -> Result<Ending, String> {
     let (lines_tx, lines) = mpsc::channel();
     std::thread::Builder::new()
         .name("headroom-stdin".into())
-        .spawn(move || {
-            for line in std::io::stdin().lock().lines() {
-                let Ok(line) = line else { break };
-                if lines_tx.send(line).is_err() {
-                    break;
-                }
-            }
-        })
+        .spawn(move || read_input(lines_tx))
         .map_err(|e| e.to_string())?;
+    let mut input_open = true;
     let Surfaces { events, selected, learn, links } = surfaces;
     app.keep_replies();
     let session = &*session;
@@ -88,18 +130,37 @@ pub fn run(
         *peak = peak.max(master);
         readings
     };
-    let quit = loop {
+    let ending = loop {
         if stop_requested.load(Ordering::Relaxed) {
-            break false;
+            break Ending::Signalled { autosaved: None };
         }
         executor.tend_server(&mut app);
-        let line = lines.recv_timeout(Duration::from_millis(20)).ok();
+        let line = if input_open {
+            match lines.recv_timeout(Duration::from_millis(20)) {
+                Ok(Input::Line(line)) => Some(line),
+                Ok(Input::Unreadable { line, why }) => {
+                    crate::say_err!("line {line} of standard input {why}: skipped");
+                    None
+                }
+                Ok(Input::End) | Err(mpsc::RecvTimeoutError::Disconnected) if keep_running => {
+                    input_open = false;
+                    None
+                }
+                Ok(Input::End) | Err(mpsc::RecvTimeoutError::Disconnected) => {
+                    break Ending::InputEnded { autosaved: None };
+                }
+                Err(mpsc::RecvTimeoutError::Timeout) => None,
+            }
+        } else {
+            std::thread::sleep(Duration::from_millis(20));
+            None
+        };
         // What the surfaces and the recorder did first: a line typed after them sees it.
         let mut msgs: Vec<Msg> = events.try_iter().map(Msg::Surface).collect();
         msgs.extend(executor.recorder_news());
         match line.as_deref().map(parse_line) {
             Some(Ok(Some(typed))) => msgs.extend([Msg::Readings(read(&mut peak)), Msg::Typed(typed)]),
-            Some(Err(message)) => eprintln!("{message}"),
+            Some(Err(message)) => crate::say_err!("{message}"),
             Some(Ok(None)) | None => {}
         }
         let mut quit = false;
@@ -109,10 +170,10 @@ pub fn run(
         executor.flush();
         selected.store(app.selected, Ordering::Relaxed);
         for reply in app.take_replies() {
-            if reply.problem { eprintln!("{}", reply.text) } else { println!("{}", reply.text) }
+            if reply.problem { crate::say_err!("{}", reply.text) } else { crate::say!("{}", reply.text) }
         }
         if quit {
-            break true;
+            break Ending::Quit;
         }
         if last_status.elapsed() >= status_every {
             last_status = Instant::now();
@@ -125,7 +186,11 @@ pub fn run(
         }
     };
     if tty {
-        println!();
+        crate::say!();
     }
-    if quit { Ok(Ending::Quit) } else { Ok(Ending::Signalled { autosaved: autosave(&app)? }) }
+    Ok(match ending {
+        Ending::Quit => Ending::Quit,
+        Ending::Signalled { .. } => Ending::Signalled { autosaved: autosave(&app)? },
+        Ending::InputEnded { .. } => Ending::InputEnded { autosaved: autosave(&app)? },
+    })
 }

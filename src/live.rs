@@ -42,6 +42,9 @@ pub struct LiveOptions {
     pub controllers: Vec<String>,
     /// Port patterns for the surfaces, in the order of `controllers`.
     pub surfaces: Vec<String>,
+    /// Headless: play on after standard input ends (else that ends the session, as `quit`
+    /// would, keeping unsaved changes beside the session).
+    pub keep_running: bool,
 }
 
 pub fn play(args: &LiveOptions) -> Result<ExitCode, Box<dyn Error>> {
@@ -52,6 +55,16 @@ pub fn play(args: &LiveOptions) -> Result<ExitCode, Box<dyn Error>> {
     // One process a session: a second would keep its own passes and take the first's live
     // journal for a crash's. Held until the end of this function.
     let _lock = SessionLock::take(&loaded.file)?;
+    // Every file named on the command line is read before JACK is touched: a bad one is
+    // named first, whatever the server's state.
+    let maps: Vec<_> = link::choose_maps(&args.controllers, &args.surfaces)?
+        .into_iter()
+        .map(|m| {
+            let (m, problem) = learn::with_user_bindings(m);
+            problem.iter().for_each(|p| crate::say_err!("warning: {p}"));
+            m
+        })
+        .collect();
     let _dummy = if args.spawn_dummy && jack_backend::open_client("headroom-probe").is_err() {
         let name = format!("headroom-{}", std::process::id());
         // Realtime scheduling keeps the dummy driver on time; without the rights for it, run without.
@@ -59,7 +72,10 @@ pub fn play(args: &LiveOptions) -> Result<ExitCode, Box<dyn Error>> {
             DummyServer::start(&name, 48_000, 256, true).or_else(|_| DummyServer::start(&name, 48_000, 256, false))?;
         // SAFETY: no other thread exists yet that could read the environment concurrently.
         unsafe { std::env::set_var("JACK_DEFAULT_SERVER", &name) };
-        println!("started a private JACK server \"{name}\" (dummy driver, 48 kHz, 256 frames; pid {})", server.pid());
+        crate::say!(
+            "started a private JACK server \"{name}\" (dummy driver, 48 kHz, 256 frames; pid {})",
+            server.pid()
+        );
         Some(server)
     } else {
         None
@@ -70,18 +86,10 @@ pub fn play(args: &LiveOptions) -> Result<ExitCode, Box<dyn Error>> {
     let stems = match open_stems(&loaded, rate) {
         Ok(stems) => stems,
         Err(problems) => {
-            problems.iter().for_each(|p| eprintln!("{p}"));
+            problems.iter().for_each(|p| crate::say_err!("{p}"));
             return Ok(ExitCode::FAILURE);
         }
     };
-    let maps: Vec<_> = link::choose_maps(&args.controllers, &args.surfaces)?
-        .into_iter()
-        .map(|m| {
-            let (m, problem) = learn::with_user_bindings(m);
-            problem.iter().for_each(|p| eprintln!("warning: {p}"));
-            m
-        })
-        .collect();
     // Each producer of commands gets a ring of its own, by name: the console (or the headless
     // loop), the automation, and every surface, at launch or connected later.
     let Built { engine, params, values, telemetry, mut rings, automation: automation_link, .. } =
@@ -90,12 +98,12 @@ pub fn play(args: &LiveOptions) -> Result<ExitCode, Box<dyn Error>> {
     let (store, recovered) = match automation::recorder::open(&automation_file, &params, rate) {
         Ok(opened) => opened,
         Err(e) => {
-            eprintln!("{e}");
+            crate::say_err!("{e}");
             return Ok(ExitCode::FAILURE);
         }
     };
     if let Some(recovered) = recovered {
-        println!("{recovered}");
+        crate::say!("{recovered}");
     }
     let commands = rings.open("console")?;
     let automation_ring = rings.open("automation")?;
@@ -128,7 +136,7 @@ pub fn play(args: &LiveOptions) -> Result<ExitCode, Box<dyn Error>> {
     };
     let links = link::Links::start_all(maps, &args.surfaces, &params, &shared, rings, &surface_tx);
     let surfaces = shell::Surfaces { events: surface_events, selected, learn: shared.learn.clone(), links };
-    println!(
+    crate::say!(
         "{} on JACK as \"{}\": {} Hz, {} frames a period; {} strips, {} buses",
         loaded.file.display(),
         jack.client_name(),
@@ -139,7 +147,7 @@ pub fn play(args: &LiveOptions) -> Result<ExitCode, Box<dyn Error>> {
     );
     let unconnected = jack.unconnected();
     for refused in unconnected.iter().filter_map(|u| u.refused.as_ref()) {
-        eprintln!("warning: {refused}");
+        crate::say_err!("warning: {refused}");
     }
     if !unconnected.is_empty() {
         // One line, not one a port: the console and the status line keep the count, and
@@ -149,7 +157,7 @@ pub fn play(args: &LiveOptions) -> Result<ExitCode, Box<dyn Error>> {
             n => format!("{n} connections are"),
         };
         let names: Vec<String> = unconnected.iter().map(|u| format!("{} → {}", u.from, u.to)).collect();
-        eprintln!("warning: {count} not made: {}", names.join(", "));
+        crate::say_err!("warning: {count} not made: {}", names.join(", "));
     }
     if let Some(seconds) = args.from {
         jack.transport(|t| t.locate((seconds * rate as f64) as u32))?;
@@ -169,17 +177,22 @@ pub fn play(args: &LiveOptions) -> Result<ExitCode, Box<dyn Error>> {
         app.monochrome = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
         shell::run(app, &mut jack, &telemetry, commands, surfaces, &recorder, &stop)
     } else {
-        headless::run(app, &mut jack, &telemetry, commands, surfaces, &recorder, &stop)
+        headless::run(app, &mut jack, &telemetry, commands, surfaces, &recorder, &stop, args.keep_running)
     };
-    let outcome = ending.map(|ending| {
-        if let Ending::Signalled { autosaved: Some(file) } = ending {
-            println!("stopped by a signal; unsaved changes kept in {}", file.display());
+    let outcome = ending.map(|ending| match ending {
+        Ending::Signalled { autosaved: Some(file) } => {
+            crate::say!("stopped by a signal; unsaved changes kept in {}", file.display())
         }
+        Ending::InputEnded { autosaved } => crate::say!(
+            "standard input ended: stopping (`--keep-running` plays on){}",
+            autosaved.map(|f| format!("; unsaved changes kept in {}", f.display())).unwrap_or_default()
+        ),
+        _ => {}
     });
     jack.stop();
     let automation_saved = recorder.finish();
     let view = &jack.view;
-    println!(
+    crate::say!(
         "stopped: {} xruns ({} seen by the engine's clock), {} stem underruns, {} stem read errors, {}",
         jack.xruns.load(Ordering::Relaxed),
         view.late_cycles.load(Ordering::Relaxed),
@@ -190,7 +203,7 @@ pub fn play(args: &LiveOptions) -> Result<ExitCode, Box<dyn Error>> {
     warn_of_losses(&jack, &telemetry);
     outcome?;
     if !automation_saved {
-        eprintln!(
+        crate::say_err!(
             "headroom: {}: the automation of this run is NOT saved: the disk refused it to the end",
             automation::file::path_for(&loaded.file).display()
         );
@@ -203,26 +216,26 @@ pub fn play(args: &LiveOptions) -> Result<ExitCode, Box<dyn Error>> {
 fn warn_of_losses(jack: &JackSession, telemetry: &Telemetry) {
     let surface_drops = telemetry.surface_drops.load(Ordering::Relaxed);
     if surface_drops > 0 {
-        eprintln!(
+        crate::say_err!(
             "warning: {surface_drops} control surface messages were dropped (a ring was full: the surface sent faster than the engine or its motors took them)"
         );
     }
     let kept = jack.stem_chunks_kept();
     if kept > 0 {
-        eprintln!(
+        crate::say_err!(
             "warning: {kept} stem chunks were kept by the audio thread instead of being freed (a ring was too small)"
         );
     }
     let automation = &telemetry.automation;
     let dropped = automation.record_overflows.load(Ordering::Relaxed);
     if dropped > 0 {
-        eprintln!(
+        crate::say_err!(
             "warning: {dropped} automation values were dropped (the pass recorder fell behind); passes may have gaps"
         );
     }
     let leaked = automation.lanes_leaked.load(Ordering::Relaxed);
     if leaked > 0 {
-        eprintln!(
+        crate::say_err!(
             "warning: {leaked} old automation lanes could not be handed back by the audio thread and were kept in memory"
         );
     }

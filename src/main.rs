@@ -54,6 +54,10 @@ struct OpenArgs {
     /// Repeatable: the first --surface goes with the first --controller, and so on.
     #[arg(long = "surface", value_name = "PORT")]
     surfaces: Vec<String>,
+    /// Headless: play on after standard input ends (a service with no input); without it the
+    /// end of input stops the session, keeping unsaved changes beside it.
+    #[arg(long)]
+    keep_running: bool,
 }
 
 impl From<OpenArgs> for headroom::live::LiveOptions {
@@ -66,6 +70,7 @@ impl From<OpenArgs> for headroom::live::LiveOptions {
             from: a.from,
             controllers: a.controllers,
             surfaces: a.surfaces,
+            keep_running: a.keep_running,
         }
     }
 }
@@ -139,7 +144,7 @@ enum FormatArg {
 
 fn list_ports(session: Option<&std::path::Path>) -> anyhow::Result<ExitCode> {
     let doc = session.map(|s| headroom::session::load::load(s).map(|loaded| loaded.doc)).transpose()?;
-    print!("{}", headroom::audio::port_report::report(doc.as_ref())?);
+    let _ = write!(std::io::stdout(), "{}", headroom::audio::port_report::report(doc.as_ref())?);
     Ok(ExitCode::SUCCESS)
 }
 
@@ -157,9 +162,9 @@ fn main() -> ExitCode {
         Command::Ports { session } => list_ports(session.as_deref()),
         Command::Targets => {
             for target in headroom::control::targets::all() {
-                println!("{:<24} {}", target.id, target.help);
+                headroom::say!("{:<24} {}", target.id, target.help);
             }
-            println!("{:<24} any parameter of the session by id (`headroom params SESSION`)", "param.ID");
+            headroom::say!("{:<24} any parameter of the session by id (`headroom params SESSION`)", "param.ID");
             Ok(ExitCode::SUCCESS)
         }
         Command::Bench { seconds, only } => {
@@ -186,7 +191,7 @@ fn main() -> ExitCode {
         Ok(code) => code,
         Err(e) => {
             // Every error of ours names its cause in its own message; no chain to print.
-            eprintln!("headroom: {e}");
+            headroom::say_err!("headroom: {e}");
             ExitCode::FAILURE
         }
     }
@@ -198,11 +203,16 @@ fn check(files: &[PathBuf], rate: u32) -> Result<ExitCode> {
         if map::is_controller_map(file) {
             match map::load(file) {
                 Ok(m) => {
-                    println!("{}: ok (controller map for {}, {} controls)", file.display(), m.device, m.controls.len())
+                    headroom::say!(
+                        "{}: ok (controller map for {}, {} controls)",
+                        file.display(),
+                        m.device,
+                        m.controls.len()
+                    )
                 }
                 Err(e) => {
                     failed = true;
-                    eprintln!("{e}");
+                    headroom::say_err!("{e}");
                 }
             }
             continue;
@@ -215,17 +225,17 @@ fn check(files: &[PathBuf], rate: u32) -> Result<ExitCode> {
             Ok(read) => read,
             Err(e) => {
                 failed = true;
-                eprintln!("{e}");
+                headroom::say_err!("{e}");
                 continue;
             }
         };
-        problems.iter().for_each(|p| eprintln!("{p}"));
+        problems.iter().for_each(|p| headroom::say_err!("{p}"));
         let Some(loaded) = loaded else {
             failed = true;
             continue;
         };
         match (open_stems(&loaded, rate), check_automation(&loaded, rate)) {
-            (Ok(opened), Ok(automation)) if problems.is_empty() => println!(
+            (Ok(opened), Ok(automation)) if problems.is_empty() => headroom::say!(
                 "{}: ok ({} strips, {} buses, {} stems{automation})",
                 loaded.file.display(),
                 loaded.doc.strips.len(),
@@ -234,8 +244,8 @@ fn check(files: &[PathBuf], rate: u32) -> Result<ExitCode> {
             ),
             (stems, automation) => {
                 failed = true;
-                stems.err().into_iter().flatten().for_each(|p| eprintln!("{p}"));
-                automation.err().into_iter().for_each(|e| eprintln!("{e}"));
+                stems.err().into_iter().flatten().for_each(|p| headroom::say_err!("{p}"));
+                automation.err().into_iter().for_each(|e| headroom::say_err!("{e}"));
             }
         }
     }
@@ -289,8 +299,8 @@ fn list_params(session: &Path) -> Result<ExitCode> {
 
 fn new_session(dir: &Path, layout: &str) -> Result<ExitCode> {
     let file = templates::new_session(dir, layout)?;
-    println!("created {} from layout {layout}", file.display());
-    println!("play it with `headroom play {}`, print it with `headroom render {}`", dir.display(), dir.display());
+    headroom::say!("created {} from layout {layout}", file.display());
+    headroom::say!("play it with `headroom play {}`, print it with `headroom render {}`", dir.display(), dir.display());
     Ok(ExitCode::SUCCESS)
 }
 
@@ -314,16 +324,22 @@ fn render(session: &Path, output: Option<PathBuf>, opts: &RenderOptions) -> Resu
     let mut progress = |done: f64| {
         if tty {
             let filled = (done * 30.0) as usize;
-            eprint!("\r[{}{}] {:3.0}%", "#".repeat(filled), " ".repeat(30 - filled), done * 100.0);
+            let _ = write!(
+                std::io::stderr(),
+                "\r[{}{}] {:3.0}%",
+                "#".repeat(filled),
+                " ".repeat(30 - filled),
+                done * 100.0
+            );
             let _ = std::io::stderr().flush();
         }
     };
     let report = offline::render(&loaded, &out, opts, &mut progress)?;
     if tty {
-        eprintln!();
+        headroom::say_err!();
     }
     let l = &report.loudness;
-    println!(
+    headroom::say!(
         "{}: {:.1} s at {} Hz in {:.2} s ({:.0}x real time)",
         out.display(),
         report.frames as f64 / opts.sample_rate as f64,
@@ -331,7 +347,7 @@ fn render(session: &Path, output: Option<PathBuf>, opts: &RenderOptions) -> Resu
         report.wall_seconds,
         report.realtime_factor(opts.sample_rate)
     );
-    println!(
+    headroom::say!(
         "peak {:.2} dBFS, true peak {:.2} dBTP, integrated {:.1} LUFS, range {:.1} LU, max short-term {:.1} LUFS, max momentary {:.1} LUFS",
         report.sample_peak_dbfs,
         l.true_peak_dbtp,

@@ -67,7 +67,7 @@ impl Drop for DummyServer {
             }
             std::thread::sleep(Duration::from_millis(20));
         }
-        eprintln!("warning: jackd -n {} did not stop within 5 s of SIGTERM; killing it", self.name);
+        crate::say_err!("warning: jackd -n {} did not stop within 5 s of SIGTERM; killing it", self.name);
         let _ = self.child.kill();
         let _ = self.child.wait();
     }

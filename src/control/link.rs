@@ -160,7 +160,7 @@ impl Links {
                 (BankGroup::new(map.strips), 0)
             };
             if let Err(e) = links.add(map, ports.get(i).map(String::as_str), bank, offset) {
-                eprintln!("warning: {e}");
+                crate::say_err!("warning: {e}");
             }
         }
         links

@@ -149,6 +149,10 @@ fn parse_all<T: serde::de::DeserializeOwned>(
     file: &Path,
     check: impl FnOnce(&T) -> Vec<Finding>,
 ) -> (Option<(T, Locations)>, Vec<Problem>) {
+    if let Some((line, column)) = too_deep(text) {
+        let message = format!("nested deeper than {MOST_NESTING} levels of [ and {{; no headroom file nests so deep");
+        return (None, vec![Problem { file: file.to_path_buf(), line, column, path: String::new(), message }]);
+    }
     let mut tree: serde_yaml::Value = match serde_yaml::from_str(text) {
         Ok(tree) => tree,
         Err(e) => return (None, vec![syntax_problem(&e, file)]),
@@ -188,6 +192,59 @@ fn parse_all<T: serde::de::DeserializeOwned>(
         check(&doc).into_iter().filter(|f| !related(&f.path)).map(|f| problem(&f.path, &f.path, f.message, None)),
     );
     (Some((doc, locations)), problems)
+}
+
+/// The deepest nesting of flow collections (`[` and `{`) a file may have: the deepest real
+/// one is 3 (a send's list in a strip's map); the YAML parsers take time that grows with the
+/// square of the depth (100 000 levels kept one busy for minutes).
+const MOST_NESTING: usize = 64;
+
+/// Where the text first opens a flow collection deeper than [`MOST_NESTING`] (1-based line
+/// and column). Quoted strings and comments are skipped as YAML reads them: a quote opens a
+/// string only where a value starts (after `[ { , : - ?` or at the start of a line), so the
+/// apostrophe of `Don't` is a letter.
+fn too_deep(text: &str) -> Option<(usize, usize)> {
+    let (mut depth, mut line, mut column) = (0usize, 1, 0);
+    let (mut quote, mut escaped, mut comment) = (None, false, false);
+    // The last character that was not whitespace on this line ('\n' at its start), and
+    // whether whitespace came after it.
+    let (mut last, mut spaced) = ('\n', true);
+    for c in text.chars() {
+        column += 1;
+        if c == '\n' && quote.is_none() {
+            (line, column, comment, last, spaced) = (line + 1, 0, false, '\n', true);
+            continue;
+        }
+        if c == '\n' {
+            (line, column) = (line + 1, 0);
+        }
+        match quote {
+            _ if comment => {}
+            Some('"') if escaped => escaped = false,
+            Some('"') if c == '\\' => escaped = true,
+            Some(q) if c == q => quote = None,
+            Some(_) => {}
+            None => match c {
+                '#' if spaced => comment = true,
+                '"' | '\'' if "[{,:-?\n".contains(last) => quote = Some(c),
+                '[' | '{' => {
+                    depth += 1;
+                    if depth > MOST_NESTING {
+                        return Some((line, column));
+                    }
+                }
+                ']' | '}' => depth = depth.saturating_sub(1),
+                _ => {}
+            },
+        }
+        if quote.is_none() && !comment {
+            spaced = c.is_whitespace();
+            if !spaced {
+                last = c;
+            }
+        }
+    }
+    None
 }
 
 /// serde_yaml leads a message with the YAML path of the value it is about
@@ -273,6 +330,24 @@ mod tests {
         let shown = problems[0].to_string();
         assert!(shown.starts_with("my.yaml:5:5: "), "{shown}");
         assert!(shown.contains("unknown field `fadr_db`"), "{shown}");
+    }
+
+    #[test]
+    fn nesting_past_the_limit_is_refused_at_once_where_it_goes_too_deep() {
+        let deep = format!("version: 1\nname: x\nstrips: {}", "[".repeat(100_000));
+        let started = std::time::Instant::now();
+        let LoadError::Invalid { problems } = parse(&deep, Path::new("deep.yaml")).unwrap_err() else { panic!() };
+        assert!(started.elapsed() < std::time::Duration::from_secs(1), "took {:?}", started.elapsed());
+        assert_eq!(
+            problems[0].to_string(),
+            "deep.yaml:3:73: nested deeper than 64 levels of [ and {; no headroom file nests so deep"
+        );
+        // Brackets in quotes and comments do not count.
+        let quoted = format!("version: 1\nname: \"{}\"\n# {}\nstrips: []\n", "[".repeat(100), "{".repeat(100));
+        assert!(too_deep(&quoted).is_none());
+        // An apostrophe in a plain value opens no string that could hide the nesting after it.
+        let hidden = format!("version: 1\nname: Don't\nstrips: {}", "[\"]\" ".repeat(100));
+        assert_eq!(too_deep(&hidden), Some((3, 8 + 5 * 64 + 1)));
     }
 
     #[test]

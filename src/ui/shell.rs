@@ -64,6 +64,8 @@ pub enum Ending {
     Quit,
     /// A signal asked us to stop; unsaved changes (if any) were written to this file.
     Signalled { autosaved: Option<PathBuf> },
+    /// Standard input ended (headless, without `--keep-running`); unsaved changes as above.
+    InputEnded { autosaved: Option<PathBuf> },
 }
 
 /// Runs the console until the user quits, a signal arrives or the JACK server goes away.

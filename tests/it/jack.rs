@@ -192,6 +192,12 @@ impl Headroom {
         assert!(missing.is_empty(), "headroom never said {missing:?}; it said:\n{}", seen.join("\n"));
     }
 
+    /// Writes `bytes` to headroom's standard input as they are.
+    pub(crate) fn send_bytes(&mut self, bytes: &[u8]) {
+        self.stdin.write_all(bytes).unwrap();
+        self.stdin.flush().unwrap();
+    }
+
     pub(crate) fn send(&mut self, line: &str) {
         writeln!(self.stdin, "{line}").unwrap();
         self.stdin.flush().unwrap();

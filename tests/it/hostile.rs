@@ -1,0 +1,232 @@
+//! Hostile input through the `headroom` command, as someone trying to break it would give
+//! it: FIFOs, devices and huge files where a file is expected, deep nesting, bytes that are
+//! not UTF-8, control characters and paths in names, and a reader that goes away. Each must
+//! end at once with an error that says where and what, or run to its end: never hang, grow
+//! without bound, panic or write outside the session.
+
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use super::jack::{Headroom, ONE_SERVER_AT_A_TIME, layout_in, private_server};
+
+/// Runs headroom with `args` in `cwd`; fails the test if it is still running after 10 s.
+fn headroom_in(cwd: &Path, args: &[&str]) -> Output {
+    let child = Command::new(env!("CARGO_BIN_EXE_headroom"))
+        .current_dir(cwd)
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    let started = Instant::now();
+    let (done, finished) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = done.send(child.wait_with_output().unwrap());
+    });
+    match finished.recv_timeout(Duration::from_secs(10)) {
+        Ok(out) => out,
+        Err(_) => {
+            // SAFETY: kill(2) on our own child.
+            unsafe { libc::kill(pid as i32, libc::SIGKILL) };
+            panic!("`headroom {}` hung ({:?})", args.join(" "), started.elapsed());
+        }
+    }
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+fn mkfifo(path: &Path) {
+    let c = std::ffi::CString::new(path.as_os_str().as_encoded_bytes()).unwrap();
+    // SAFETY: a valid NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o644) }, 0);
+}
+
+#[test]
+fn fifos_devices_and_huge_files_where_a_file_is_expected_are_refused_at_once_by_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    mkfifo(&d.join("fifo.yaml"));
+    mkfifo(&d.join("stem.wav"));
+    mkfifo(&d.join("map.yaml"));
+    std::fs::write(
+        d.join("plays-a-fifo.yaml"),
+        "version: 1\nname: f\nstrips:\n  - {name: A, input: {file: stem.wav}}\n",
+    )
+    .unwrap();
+    std::fs::File::create(d.join("huge.yaml")).unwrap().set_len(1 << 30).unwrap();
+    let cases: [(&[&str], &str); 6] = [
+        (&["check", "fifo.yaml"], "fifo.yaml: cannot read: expected a file, found a FIFO (named pipe)"),
+        (&["check", "/dev/zero"], "/dev/zero: cannot read: expected a file, found a character device"),
+        (&["check", "plays-a-fifo.yaml"], "stem.wav: cannot read: expected a file, found a FIFO (named pipe)"),
+        (&["check", "huge.yaml"], "huge.yaml: cannot read: 1073741824 bytes is more than the 67108864"),
+        (&["play", "--headless", "fifo.yaml"], "fifo.yaml: cannot read: expected a file, found a FIFO"),
+        (
+            &["play", "--headless", "plays-a-fifo.yaml", "--controller", "map.yaml"],
+            "map.yaml: cannot read: expected a file, found a FIFO",
+        ),
+    ];
+    for (args, said) in cases {
+        let started = Instant::now();
+        let out = headroom_in(d, args);
+        assert!(!out.status.success(), "{args:?}");
+        assert!(stderr(&out).contains(said), "{args:?}: {}", stderr(&out));
+        assert!(started.elapsed() < Duration::from_secs(3), "{args:?} took {:?}", started.elapsed());
+    }
+}
+
+#[test]
+fn deep_nesting_and_bytes_that_are_not_utf8_are_refused_where_they_are() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(d.join("deep.yaml"), format!("version: 1\nname: x\nstrips: {}", "[".repeat(100_000))).unwrap();
+    std::fs::write(d.join("latin1.yaml"), b"version: 1\nname: Caf\xe9\nstrips: []\n").unwrap();
+    std::fs::write(d.join("binary.yaml"), [0x7f, b'E', b'L', b'F', 0xff, 0xfe, 0, 1]).unwrap();
+    let cases = [
+        ("deep.yaml", "deep.yaml:3:73: nested deeper than 64 levels"),
+        ("latin1.yaml", "latin1.yaml:2:10: expected UTF-8 text, found byte 0xe9 that is not"),
+        ("binary.yaml", "binary.yaml:1:5: expected UTF-8 text, found byte 0xff that is not"),
+    ];
+    for (file, said) in cases {
+        let out = headroom_in(d, &["check", file]);
+        assert!(!out.status.success());
+        assert!(stderr(&out).starts_with(said), "{file}: {}", stderr(&out));
+    }
+}
+
+#[test]
+fn names_with_control_characters_separators_or_past_the_limit_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let long = "x".repeat(65 * 1024);
+    let layout = format!(
+        "version: 1\nname: ../../X\nstrips:\n  - {{name: \"Lead\\e[31mVox\", input: {{ports: [a:b]}}}}\n  - {{name: \"Bell\\a\", input: {{ports: [a:b]}}}}\n  - {{name: {long}, input: {{ports: [a:b]}}}}\n"
+    );
+    std::fs::write(d.join("names.yaml"), layout).unwrap();
+    let out = headroom_in(d, &["check", "names.yaml"]);
+    let said = stderr(&out);
+    let lines: Vec<&str> = said.lines().collect();
+    assert_eq!(lines.len(), 4, "{said}");
+    assert!(
+        lines[0].starts_with("names.yaml:2:1: name: a session name becomes a folder and file name: it cannot hold '/'")
+    );
+    assert!(
+        lines[1].starts_with("names.yaml:4:6: strips[0].name: a name cannot hold control characters (found U+001B)")
+    );
+    assert!(
+        lines[2].starts_with("names.yaml:5:6: strips[1].name: a name cannot hold control characters (found U+0007)")
+    );
+    assert!(
+        lines[3].starts_with("names.yaml:6:6: strips[2].name: a name has at most 64 characters; this one has 66560")
+    );
+    assert!(!said.contains('\x1b') && !said.contains('\x07'), "nothing raw reaches the terminal");
+    // `new` refuses a folder name no session can have.
+    let out = headroom_in(d, &["new", &"y".repeat(69)]);
+    assert!(stderr(&out).contains("the folder's name is the session's name, and a name has at most 64 characters"));
+    assert!(!d.join("y".repeat(69)).exists());
+}
+
+#[test]
+fn every_subcommand_whose_reader_goes_away_ends_cleanly() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let layouts = concat!(env!("CARGO_MANIFEST_DIR"), "/layouts");
+    let demo = format!("{layouts}/demo.yaml");
+    let band = format!("{layouts}/band-16.yaml");
+    let render_to = d.join("print.wav");
+    let render_to = render_to.to_str().unwrap();
+    let session = d.join("fresh");
+    let cases: [&[&str]; 6] = [
+        &["check", &demo, &band, &demo, &band],
+        &["targets"],
+        &["params", &band],
+        &["render", &demo, "--length", "2", "-o", render_to],
+        &["new", session.to_str().unwrap()],
+        &["--help"],
+    ];
+    for args in cases {
+        // A reader that reads nothing and goes away, as `| head -0` does.
+        let mut child = Command::new(env!("CARGO_BIN_EXE_headroom"))
+            .current_dir(d)
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        drop(child.stdout.take());
+        let out = child.wait_with_output().unwrap();
+        let said = stderr(&out);
+        assert!(!said.contains("panicked"), "{args:?}: {said}");
+        assert!(out.status.success(), "{args:?}: {} {said}", out.status);
+    }
+    assert!(Path::new(render_to).exists(), "the render was written whole although nobody read what it said");
+    assert!(session.join("session.yaml").exists());
+}
+
+/// CPU time (user and system) the process `pid` has used, in seconds.
+fn cpu_seconds(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    let fields: Vec<&str> = stat.rsplit_once(") ").unwrap().1.split_whitespace().collect();
+    // utime and stime are fields 14 and 15 of stat(5), 12 and 13 after the name.
+    let ticks: f64 = fields[11].parse::<f64>().unwrap() + fields[12].parse::<f64>().unwrap();
+    // SAFETY: sysconf has no preconditions.
+    ticks / unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as f64
+}
+
+const ONE_STRIP: &str = "version: 1\nname: hostile\nstrips:\n  - {name: A, input: {ports: [\"probe:out\"]}}\n";
+
+#[test]
+fn headless_ends_cleanly_at_the_end_of_input_idles_with_keep_running_and_reads_on_past_a_bad_line() {
+    let _turn = ONE_SERVER_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let server = private_server("stdin");
+    let dir = tempfile::tempdir().unwrap();
+    let layout = layout_in(dir.path(), "hostile.yaml", ONE_STRIP);
+    let play = |extra: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_headroom"))
+            .arg("play")
+            .arg(&layout)
+            .args(extra)
+            .env("JACK_DEFAULT_SERVER", &server.name)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    // Closed input: the session ends as `quit` would, at once.
+    let started = Instant::now();
+    let out = play(&[]).wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("standard input ended: stopping"));
+    assert!(started.elapsed() < Duration::from_secs(8), "{:?}", started.elapsed());
+
+    // With --keep-running it plays on, idle, until a signal.
+    let child = play(&["--keep-running"]);
+    std::thread::sleep(Duration::from_secs(2));
+    let before = cpu_seconds(child.id());
+    std::thread::sleep(Duration::from_secs(2));
+    let used = (cpu_seconds(child.id()) - before) / 2.0;
+    assert!(used < 0.3, "after the end of input it uses {:.0} % of a core", used * 100.0);
+    // SAFETY: kill(2) on our own child.
+    unsafe { libc::kill(child.id() as i32, libc::SIGHUP) };
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success() && !stderr(&out).contains("panicked"), "{}", stderr(&out));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("stopped:"));
+
+    // A line that is not UTF-8 is an error line; the next ones are read and obeyed.
+    let mut headroom = Headroom::play(&server, &layout, &[]);
+    headroom.expect_line("on JACK as");
+    headroom.send_bytes(b"set strip.A.fader \xff\xfe-3\n");
+    headroom.send("get strip.A.fader");
+    headroom.expect_lines(&["line 1 of standard input is not UTF-8 text: skipped", "strip.A.fader = +0.0 dB"]);
+    headroom.send(&"x".repeat(100_000));
+    headroom.expect_line("line 3 of standard input is longer than 64 KiB: skipped");
+    headroom.send("get strip.A.fader");
+    headroom.expect_line("strip.A.fader = +0.0 dB");
+    headroom.quit();
+}
