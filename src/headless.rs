@@ -13,7 +13,7 @@ use crate::audio::jack_backend::JackSession;
 use crate::automation::recorder::Recorder;
 use crate::engine::Command;
 use crate::engine::telemetry::{PeakReader, Telemetry};
-use crate::ui::executor::{Executor, autosave};
+use crate::ui::executor::{Executor, autosave, autosave_on_panic};
 use crate::ui::model::{App, Msg, Readings, parse_line};
 use crate::ui::shell::{Ending, Surfaces, read_engine};
 
@@ -130,61 +130,63 @@ pub fn run(
         *peak = peak.max(master);
         readings
     };
-    let ending = loop {
-        if stop_requested.load(Ordering::Relaxed) {
-            break Ending::Signalled { autosaved: None };
-        }
-        executor.tend_server(&mut app);
-        let line = if input_open {
-            match lines.recv_timeout(Duration::from_millis(20)) {
-                Ok(Input::Line(line)) => Some(line),
-                Ok(Input::Unreadable { line, why }) => {
-                    crate::say_err!("line {line} of standard input {why}: skipped");
-                    None
-                }
-                Ok(Input::End) | Err(mpsc::RecvTimeoutError::Disconnected) if keep_running => {
-                    input_open = false;
-                    None
-                }
-                Ok(Input::End) | Err(mpsc::RecvTimeoutError::Disconnected) => {
-                    break Ending::InputEnded { autosaved: None };
-                }
-                Err(mpsc::RecvTimeoutError::Timeout) => None,
+    let ending = autosave_on_panic(&mut app, |app| {
+        loop {
+            if stop_requested.load(Ordering::Relaxed) {
+                break Ending::Signalled { autosaved: None };
             }
-        } else {
-            std::thread::sleep(Duration::from_millis(20));
-            None
-        };
-        // What the surfaces and the recorder did first: a line typed after them sees it.
-        let mut msgs: Vec<Msg> = events.try_iter().map(Msg::Surface).collect();
-        msgs.extend(executor.recorder_news());
-        match line.as_deref().map(parse_line) {
-            Some(Ok(Some(typed))) => msgs.extend([Msg::Readings(read(&mut peak)), Msg::Typed(typed)]),
-            Some(Err(message)) => crate::say_err!("{message}"),
-            Some(Ok(None)) | None => {}
+            executor.tend_server(app);
+            let line = if input_open {
+                match lines.recv_timeout(Duration::from_millis(20)) {
+                    Ok(Input::Line(line)) => Some(line),
+                    Ok(Input::Unreadable { line, why }) => {
+                        crate::say_err!("line {line} of standard input {why}: skipped");
+                        None
+                    }
+                    Ok(Input::End) | Err(mpsc::RecvTimeoutError::Disconnected) if keep_running => {
+                        input_open = false;
+                        None
+                    }
+                    Ok(Input::End) | Err(mpsc::RecvTimeoutError::Disconnected) => {
+                        break Ending::InputEnded { autosaved: None };
+                    }
+                    Err(mpsc::RecvTimeoutError::Timeout) => None,
+                }
+            } else {
+                std::thread::sleep(Duration::from_millis(20));
+                None
+            };
+            // What the surfaces and the recorder did first: a line typed after them sees it.
+            let mut msgs: Vec<Msg> = events.try_iter().map(Msg::Surface).collect();
+            msgs.extend(executor.recorder_news());
+            match line.as_deref().map(parse_line) {
+                Some(Ok(Some(typed))) => msgs.extend([Msg::Readings(read(&mut peak)), Msg::Typed(typed)]),
+                Some(Err(message)) => crate::say_err!("{message}"),
+                Some(Ok(None)) | None => {}
+            }
+            let mut quit = false;
+            for msg in msgs {
+                quit |= executor.update(app, msg);
+            }
+            executor.flush();
+            selected.store(app.selected, Ordering::Relaxed);
+            for reply in app.take_replies() {
+                if reply.problem { crate::say_err!("{}", reply.text) } else { crate::say!("{}", reply.text) }
+            }
+            if quit {
+                break Ending::Quit;
+            }
+            if last_status.elapsed() >= status_every {
+                last_status = Instant::now();
+                let readings = read(&mut peak);
+                let line = status_line(session, &readings, std::mem::take(&mut peak), app.automation_unsaved);
+                executor.update(app, Msg::Readings(readings));
+                let mut out = std::io::stdout().lock();
+                let _ = if tty { write!(out, "\r{line}\x1b[K") } else { writeln!(out, "{line}") };
+                let _ = out.flush();
+            }
         }
-        let mut quit = false;
-        for msg in msgs {
-            quit |= executor.update(&mut app, msg);
-        }
-        executor.flush();
-        selected.store(app.selected, Ordering::Relaxed);
-        for reply in app.take_replies() {
-            if reply.problem { crate::say_err!("{}", reply.text) } else { crate::say!("{}", reply.text) }
-        }
-        if quit {
-            break Ending::Quit;
-        }
-        if last_status.elapsed() >= status_every {
-            last_status = Instant::now();
-            let readings = read(&mut peak);
-            let line = status_line(session, &readings, std::mem::take(&mut peak), app.automation_unsaved);
-            executor.update(&mut app, Msg::Readings(readings));
-            let mut out = std::io::stdout().lock();
-            let _ = if tty { write!(out, "\r{line}\x1b[K") } else { writeln!(out, "{line}") };
-            let _ = out.flush();
-        }
-    };
+    });
     if tty {
         crate::say!();
     }

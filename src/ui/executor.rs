@@ -240,6 +240,22 @@ fn autosave_path(file: &Path) -> PathBuf {
     file.with_file_name(format!("{stem}.autosave.yaml"))
 }
 
+/// Runs a front end's loop over `app`; should it panic, unsaved changes are written beside
+/// the session (as on a signal) before the panic goes on, so a bug costs no work.
+pub fn autosave_on_panic<T>(app: &mut App, front_end: impl FnOnce(&mut App) -> T) -> T {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| front_end(app))) {
+        Ok(done) => done,
+        Err(panic) => {
+            match autosave(app) {
+                Ok(Some(file)) => crate::say_err!("headroom failed; unsaved changes kept in {}", file.display()),
+                Ok(None) => {}
+                Err(e) => crate::say_err!("headroom failed, and {e}"),
+            }
+            std::panic::resume_unwind(panic)
+        }
+    }
+}
+
 /// On a forced stop with unsaved changes, keeps them beside the session (never over it).
 pub fn autosave(app: &App) -> Result<Option<PathBuf>, String> {
     if !app.is_dirty() {

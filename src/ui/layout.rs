@@ -15,6 +15,9 @@ const RULER_MIN_WIDTH: u16 = 100;
 /// From this size on the detail docks under the strips instead of covering them.
 const DOCKED_DETAIL: (u16, u16) = (100, 40);
 const DETAIL_H: u16 = 18;
+/// The smallest terminal the console draws in (one strip beside the master, a strip's rows);
+/// a smaller one gets a note saying so.
+pub const SMALLEST_CONSOLE: (u16, u16) = (40, 12);
 
 /// Where everything sits on screen.
 #[derive(Clone, Debug, PartialEq)]

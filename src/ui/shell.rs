@@ -25,7 +25,7 @@ use ratatui::crossterm::event::{self, DisableMouseCapture, EnableMouseCapture, E
 use ratatui::crossterm::terminal::{self, EnterAlternateScreen, LeaveAlternateScreen};
 use ratatui::crossterm::{cursor, execute};
 
-use super::executor::{Executor, autosave};
+use super::executor::{Executor, autosave, autosave_on_panic};
 use super::model::{App, AutomationReading, ChannelReading, Loudness, Msg, Readings};
 use super::view;
 use crate::audio::jack_backend::JackSession;
@@ -91,7 +91,7 @@ pub fn run(
         let mut terminal =
             Terminal::new(CrosstermBackend::new(std::io::stdout())).map_err(|e| format!("terminal: {e}"))?;
         let engine = EngineLink { session, telemetry, recorder };
-        event_loop(&mut app, &mut terminal, &engine, commands, surfaces, stop_requested)
+        autosave_on_panic(&mut app, |app| event_loop(app, &mut terminal, &engine, commands, surfaces, stop_requested))
     })();
     restore_terminal();
     let _ = std::panic::take_hook();

@@ -86,6 +86,15 @@ impl Theme {
 
 pub fn draw(frame: &mut Frame, app: &App) {
     let area = frame.area();
+    let (least_w, least_h) = super::layout::SMALLEST_CONSOLE;
+    if area.width < least_w || area.height < least_h {
+        let note = format!(
+            "terminal too small for the console: {}×{}, it needs {least_w}×{least_h}; headroom plays on",
+            area.width, area.height
+        );
+        frame.render_widget(Paragraph::new(note).wrap(ratatui::widgets::Wrap { trim: true }), area);
+        return;
+    }
     let layout = app.layout(area);
     let theme = Theme::of(app);
     frame.render_widget(top_bar(app, &theme, area.width), layout.top);

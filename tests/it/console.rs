@@ -710,6 +710,55 @@ fn the_console_survives_a_hundred_resizes_with_every_view_open() {
 }
 
 #[test]
+fn every_size_down_to_one_by_one_draws_with_every_view_open() {
+    let mut app = app_on(load::load(Path::new("layouts/band-16.yaml")).unwrap());
+    playing(&mut app, 0.0, 0.4);
+    let views: [&[KeyCode]; 6] = [
+        &[],
+        &[KeyCode::Char('d')],
+        &[KeyCode::Char('A')],
+        &[KeyCode::Char('?')],
+        &[KeyCode::Char('r')],
+        &[KeyCode::Char('=')],
+    ];
+    let mut terminal = Terminal::new(TestBackend::new(1, 1)).unwrap();
+    for codes in views {
+        key(&mut app, KeyCode::Esc);
+        for &code in codes {
+            key(&mut app, code);
+        }
+        for width in (1..=40).chain([60, 80]) {
+            for height in (1..=14).chain([60]) {
+                terminal.backend_mut().resize(width, height);
+                terminal.draw(|f| view::draw(f, &app)).unwrap();
+                app.update(Msg::Resize(width, height));
+                terminal.draw(|f| view::draw(f, &app)).unwrap();
+            }
+        }
+    }
+    // Too small for a console: it says so rather than drawing a broken one.
+    let small = screen(&mut app, 30, 8);
+    let said = small.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(said.contains("terminal too small for the console: 30×8, it needs 40×12"), "{small}");
+}
+
+#[test]
+fn a_panic_in_the_console_still_keeps_unsaved_changes_beside_the_session() {
+    let dir = tempfile::tempdir().unwrap();
+    let layout = dir.path().join("demo.yaml");
+    std::fs::copy("layouts/demo.yaml", &layout).unwrap();
+    let mut app = app_on(load::load(&layout).unwrap());
+    key(&mut app, KeyCode::Up);
+    assert!(app.is_dirty());
+    let panicked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        headroom::ui::executor::autosave_on_panic(&mut app, |_| panic!("a bug in a view"))
+    }));
+    assert!(panicked.is_err(), "the panic goes on");
+    let kept = load::load(&dir.path().join("demo.autosave.yaml")).unwrap();
+    assert_eq!(kept.doc, app.current_doc(), "what was unsaved is in the autosave");
+}
+
+#[test]
 fn connections_not_made_are_counted_marked_on_their_strips_and_listed_with_why() {
     use headroom::audio::jack_backend::Unconnected;
     let mut app = app_on(load::load(Path::new("layouts/band-16.yaml")).unwrap());
