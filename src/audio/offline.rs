@@ -84,6 +84,52 @@ pub enum RenderError {
         "{count} reads of stem files failed during the render (a file changed or a disk error); nothing was written"
     )]
     StemReads { count: u32 },
+    #[error("{0}")]
+    Options(String),
+    #[error(
+        "{}: a print of {} would be {:.2} GiB, and a WAV file holds at most 4 GiB; print a shorter stretch with --length",
+        path.display(), duration(*frames, *rate), *bytes as f64 / GIB
+    )]
+    TooLong { path: PathBuf, frames: u64, rate: u32, bytes: u64 },
+    #[error("{}: the print needs {:.1} MB and that disk has {:.1} MB free; nothing was written", path.display(), *needed as f64 / 1e6, *free as f64 / 1e6)]
+    NoRoom { path: PathBuf, needed: u64, free: u64 },
+}
+
+const GIB: f64 = (1u64 << 30) as f64;
+
+/// "1:02:03.5" of `frames` at `rate`.
+fn duration(frames: u64, rate: u32) -> String {
+    let seconds = frames as f64 / rate.max(1) as f64;
+    let (h, m, s) = ((seconds / 3600.0) as u64, (seconds / 60.0) as u64 % 60, seconds % 60.0);
+    if h > 0 { format!("{h}:{m:02}:{s:04.1}") } else { format!("{m}:{s:04.1}") }
+}
+
+/// The largest data chunk a WAV file can describe: its RIFF size is 32 bits, and counts the
+/// 36 bytes of header before the samples.
+const MOST_WAV_DATA_BYTES: u64 = u32::MAX as u64 - 36;
+
+/// The bytes free to this user on the disk that holds `dir`.
+fn free_bytes(dir: &Path) -> Option<u64> {
+    let c = std::ffi::CString::new(dir.as_os_str().as_encoded_bytes()).ok()?;
+    let mut stat = std::mem::MaybeUninit::<libc::statvfs>::uninit();
+    // SAFETY: a NUL-terminated path and room for the answer; statvfs fills it on success.
+    let stat = unsafe { (libc::statvfs(c.as_ptr(), stat.as_mut_ptr()) == 0).then(|| stat.assume_init())? };
+    Some(stat.f_bavail as u64 * stat.f_frsize as u64)
+}
+
+/// Refuses a print the WAV format or the disk cannot hold, before a sample is written.
+fn check_print_fits(out: &Path, frames: u64, spec: hound::WavSpec) -> Result<(), RenderError> {
+    let bytes = frames.saturating_mul(u64::from(spec.channels) * u64::from(spec.bits_per_sample / 8));
+    if bytes > MOST_WAV_DATA_BYTES {
+        return Err(RenderError::TooLong { path: out.to_path_buf(), frames, rate: spec.sample_rate, bytes });
+    }
+    let dir = out.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    match free_bytes(dir) {
+        Some(free) if free < bytes + 44 => {
+            Err(RenderError::NoRoom { path: out.to_path_buf(), needed: bytes + 44, free })
+        }
+        _ => Ok(()),
+    }
 }
 
 /// The mix as printed without master processing: every master insert bypassed.
@@ -139,11 +185,20 @@ pub fn render(
 ) -> Result<RenderReport, RenderError> {
     let mix = if opts.no_master_fx { without_master_fx(&loaded.doc) } else { mix_setup(&loaded.doc) };
     let opened = open_stems(loaded, opts.sample_rate).map_err(|problems| RenderError::Inputs { problems })?;
+    for (what, value, least) in
+        [("--length", opts.length_seconds, f64::MIN_POSITIVE), ("--tail", Some(opts.tail_seconds), 0.0)]
+    {
+        if let Some(v) = value.filter(|v| !v.is_finite() || *v < least) {
+            let range = if least > 0.0 { "more than 0" } else { "0 or more" };
+            return Err(RenderError::Options(format!("{what} {v}: expected seconds, {range}")));
+        }
+    }
     let frames = match opts.length_seconds {
         Some(s) => (s * opts.sample_rate as f64) as u64,
         None if opened.stems.is_empty() => return Err(RenderError::NoLength { file: loaded.file.clone() }),
         None => opened.longest_frames() + (opts.tail_seconds * opts.sample_rate as f64) as u64,
     };
+    check_print_fits(out, frames, opts.format.spec(opts.sample_rate))?;
     let mut built = Engine::build(&mix, opts.sample_rate as f32, 0)?;
     play_automation(&mut built, &file::path_for(&loaded.file))?;
     let latency = built.engine.latency_frames() as u64;

@@ -105,3 +105,38 @@ fn the_print_without_master_fx_differs_only_by_the_master_processing() {
     twice.master.bypass_processing();
     assert_eq!(twice, without_master_fx(&loaded.doc), "bypassing twice changes nothing");
 }
+
+#[test]
+fn a_print_the_wav_format_or_the_disk_cannot_hold_is_refused_before_a_sample_is_written() {
+    let demo = load::load(Path::new("layouts/demo.yaml")).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("long.wav");
+    let mut opts = options(Some(1e12));
+    let started = std::time::Instant::now();
+    let err = render(&demo, &out, &opts, &mut |_| {}).unwrap_err().to_string();
+    assert!(err.contains("GiB, and a WAV file holds at most 4 GiB"), "{err}");
+    // 6 h 10 min of 32-bit stereo: past the 4 GiB a RIFF size can count (it would wrap).
+    opts.length_seconds = Some(6.0 * 3600.0 + 600.0);
+    let err = render(&demo, &out, &opts, &mut |_| {}).unwrap_err().to_string();
+    assert!(err.contains("a print of 6:10:00.0 would be 7.94 GiB"), "{err}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(5), "refused before rendering");
+    for bad in [f64::NAN, -1.0, 0.0, f64::INFINITY] {
+        opts.length_seconds = Some(bad);
+        let err = render(&demo, &out, &opts, &mut |_| {}).unwrap_err().to_string();
+        assert!(err.starts_with("--length ") && err.contains("expected seconds, more than 0"), "{err}");
+    }
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0, "nothing was written");
+
+    // A real disk of 2 MB (a tmpfs; the tests run as root) cannot hold a minute of the demo.
+    let disk = dir.path().join("disk");
+    std::fs::create_dir(&disk).unwrap();
+    let mounted =
+        std::process::Command::new("mount").args(["-t", "tmpfs", "-o", "size=2m", "tmpfs"]).arg(&disk).status();
+    assert!(mounted.unwrap().success(), "mounting a small tmpfs needs root (CI runs as root)");
+    opts.length_seconds = Some(60.0);
+    let err = render(&demo, &disk.join("mix.wav"), &opts, &mut |_| {}).unwrap_err().to_string();
+    let count = std::fs::read_dir(&disk).unwrap().count();
+    let _ = std::process::Command::new("umount").arg("-l").arg(&disk).status();
+    assert!(err.contains("the print needs 23.0 MB and that disk has 2.1 MB free; nothing was written"), "{err}");
+    assert_eq!(count, 0, "no partial file is left");
+}
