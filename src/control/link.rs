@@ -72,6 +72,7 @@ impl Receiver {
             },
             m => generic.feed(m, &mut collect),
         });
+        self.bytes.end_of_event();
         generic.flush(&mut collect);
         // A full ring drops rather than waits (this thread must keep up with the device), and
         // counts what it dropped.

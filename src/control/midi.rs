@@ -67,6 +67,15 @@ impl Decoder {
         }
     }
 
+    /// The end of one event as the MIDI system delivers it (ALSA and JACK hand over whole
+    /// messages): a channel message it left half done was truncated, and its bytes must not
+    /// pair up with the next event's, which would misalign every message after it. Running
+    /// status stays, and so does a SysEx, which may come in parts.
+    pub fn end_of_event(&mut self) {
+        self.have = 0;
+        self.skip = 0;
+    }
+
     fn byte(&mut self, b: u8, emit: &mut impl FnMut(MidiMessage<'_>)) {
         match b {
             // Real time (clock, start, stop, active sensing, reset): may interrupt anything, changes nothing.
@@ -297,4 +306,25 @@ mod tests {
         }
         assert!(count > 10_000, "the stream formed messages: {count}");
     }
+
+    #[test]
+    fn a_truncated_event_does_not_misalign_the_events_after_it() {
+        let mut decoder = Decoder::default();
+        let mut got = Vec::new();
+        // Truncated pitch bends (the MSB lost), then a sweep in running status, event by event.
+        for _ in 0..50 {
+            decoder.feed(&[0xE0, 0x10], |m| got.push(format!("{m:?}")));
+            decoder.end_of_event();
+        }
+        for msb in [0x00u8, 0x20, 0x40, 0x7F] {
+            decoder.feed(&[0x00, msb], |m| got.push(format!("{m:?}")));
+            decoder.end_of_event();
+        }
+        let values: Vec<String> = [0u16, 0x20 << 7, 0x40 << 7, 0x7F << 7]
+            .iter()
+            .map(|v| format!("{:?}", MidiMessage::PitchBend { channel: 0, value: *v }))
+            .collect();
+        assert_eq!(got, values, "every position of the sweep lands, none shifted by a byte");
+    }
+
 }
