@@ -17,8 +17,9 @@ use std::time::Duration;
 
 use super::wav::WavStem;
 
-/// Frames in one chunk. A power of two, so blocks of any power-of-two size up to it
-/// that start where a chunk starts never straddle two chunks.
+/// Frames in one chunk, and the longest block played from them. A block of a period that
+/// does not divide it (480 and 1000 frames, as USB interfaces and PipeWire use) runs from
+/// the end of one chunk into the next, and is played from both.
 pub const CHUNK_FRAMES: usize = 8192;
 /// Chunks in flight: the prefetch is CHUNKS × CHUNK_FRAMES (2.7 s at 48 kHz).
 pub const CHUNKS: usize = 16;
@@ -41,6 +42,12 @@ struct Chunk {
     data: Box<[f32]>,
 }
 
+impl Chunk {
+    fn end(&self) -> u64 {
+        self.start + CHUNK_FRAMES as u64
+    }
+}
+
 struct Shared {
     seek: AtomicU64,
     stop: AtomicBool,
@@ -60,11 +67,15 @@ pub struct StemPlayer {
     spent: rtrb::Producer<Box<Chunk>>,
     shared: Arc<Shared>,
     current: Option<Box<Chunk>>,
+    /// The chunk after `current`, in hand while a block runs from one into the other.
+    next: Option<Box<Chunk>>,
     generation: u32,
     expected_pos: Option<u64>,
     pos: u64,
     ready: bool,
     rolling: bool,
+    /// Frames of the current block.
+    frames: usize,
     /// Blocks played as silence because the disk had not delivered yet.
     pub underruns: u64,
 }
@@ -160,10 +171,12 @@ pub fn start(stems: Vec<WavStem>, strip_stem: &[Option<usize>], start: u64) -> (
         spent,
         shared: shared.clone(),
         current: None,
+        next: None,
         generation: 0,
         expected_pos: Some(start),
         pos: start,
         ready: false,
+        frames: 0,
         rolling: false,
         underruns: 0,
     };
@@ -185,34 +198,55 @@ fn fill(stems: &mut [WavStem], data: &mut [f32], start: u64, shared: &Shared) {
 }
 
 impl StemPlayer {
-    /// Lines up the chunk for frames `pos..pos + frames`. Returns whether stem audio is
-    /// available for the block; if not, strips play silence (the disk is catching up).
+    /// Lines up the chunk (or the two chunks) for frames `pos..pos + frames` (at most
+    /// [`CHUNK_FRAMES`]). Returns whether stem audio is available for the block; if not,
+    /// strips play silence (the disk is catching up).
     pub fn begin_block(&mut self, pos: u64, frames: usize, rolling: bool) -> bool {
         self.pos = pos;
         self.rolling = rolling;
+        self.frames = frames;
         if self.expected_pos != Some(pos) && !self.holds(pos, frames) {
             // The transport jumped (locate, loop): ask for the new position.
             self.request(pos);
         }
         self.expected_pos = Some(if rolling { pos + frames as u64 } else { pos });
+        let end = pos + frames as u64;
         self.ready = loop {
-            if let Some(chunk) = &self.current {
-                if self.holds(pos, frames) {
+            let Some(chunk) = &self.current else {
+                match self.next.take().or_else(|| self.incoming.pop().ok()) {
+                    Some(chunk) => self.current = Some(chunk),
+                    None => break false,
+                }
+                continue;
+            };
+            let fresh = chunk.generation == self.generation;
+            if fresh && chunk.start <= pos && pos < chunk.end() {
+                if end <= chunk.end() {
                     break true;
                 }
-                let behind = chunk.generation == self.generation && chunk.start + CHUNK_FRAMES as u64 <= pos;
-                let stale = chunk.generation != self.generation;
-                if !(behind || stale) {
-                    // Ahead of us in this generation, or straddling: start over at pos.
-                    self.request(pos);
+                // The block runs on into the next chunk, which must follow this one.
+                if self.next.is_none() {
+                    self.next = self.incoming.pop().ok();
                 }
-                self.retire_current();
-                continue;
+                match &self.next {
+                    None => break false,
+                    Some(next) if next.generation == self.generation && next.start == chunk.end() => break true,
+                    Some(next) => {
+                        if next.generation == self.generation {
+                            // This generation's chunks do not follow on: start over at pos.
+                            self.request(pos);
+                        }
+                        self.retire(false);
+                        continue;
+                    }
+                }
             }
-            match self.incoming.pop() {
-                Ok(chunk) => self.current = Some(chunk),
-                Err(_) => break false,
+            let behind = fresh && chunk.end() <= pos;
+            if !(behind || !fresh) {
+                // Ahead of us in this generation: start over at pos.
+                self.request(pos);
             }
+            self.retire(true);
         };
         if rolling && !self.ready {
             self.underruns += 1;
@@ -230,9 +264,14 @@ impl StemPlayer {
         }
     }
 
+    /// Whether the chunks in hand hold frames `pos..pos + frames` of this generation.
     fn holds(&self, pos: u64, frames: usize) -> bool {
+        let end = pos + frames as u64;
         self.current.as_ref().is_some_and(|c| {
-            c.generation == self.generation && c.start <= pos && pos + frames as u64 <= c.start + CHUNK_FRAMES as u64
+            c.generation == self.generation
+                && c.start <= pos
+                && (end <= c.end()
+                    || self.next.as_ref().is_some_and(|n| n.generation == self.generation && n.start == c.end()))
         })
     }
 
@@ -241,8 +280,10 @@ impl StemPlayer {
         self.shared.seek.store(pack(self.generation, pos), Ordering::Release);
     }
 
-    fn retire_current(&mut self) {
-        if let Some(chunk) = self.current.take()
+    /// Hands a chunk back to the disk thread: the current one (the next moves up), or the next.
+    fn retire(&mut self, current: bool) {
+        let chunk = if current { std::mem::replace(&mut self.current, self.next.take()) } else { self.next.take() };
+        if let Some(chunk) = chunk
             && let Err(rtrb::PushError::Full(chunk)) = self.spent.push(chunk)
         {
             std::mem::forget(chunk);
@@ -259,15 +300,20 @@ impl StemPlayer {
     /// The current block's audio as plain shared data, readable from several threads at once.
     pub fn view(&self) -> StemView<'_> {
         let chunk = self.current.as_ref().filter(|_| self.ready && self.rolling);
-        StemView { chunk: chunk.map(|c| (&c.data[..], (self.pos - c.start) as usize)), strip_slots: &self.strip_slots }
+        let span = chunk.map(|c| {
+            let then = self.next.as_ref().filter(|_| self.pos + self.frames as u64 > c.end());
+            (&c.data[..], (self.pos - c.start) as usize, then.map(|n| &n.data[..]))
+        });
+        StemView { chunk: span, strip_slots: &self.strip_slots }
     }
 }
 
 /// Read-only access to the stems of the current block.
 #[derive(Clone, Copy)]
 pub struct StemView<'a> {
-    /// The chunk's samples and where the block starts in it; None plays silence.
-    chunk: Option<(&'a [f32], usize)>,
+    /// The chunk's samples, where the block starts in it, and the next chunk's samples when
+    /// the block runs on into it; None plays silence.
+    chunk: Option<(&'a [f32], usize, Option<&'a [f32]>)>,
     strip_slots: &'a [Option<(usize, usize)>],
 }
 
@@ -280,10 +326,20 @@ impl StemView<'_> {
     /// See `StemPlayer::read`.
     pub fn read(&self, strip: usize, channel: usize, offset: usize, out: &mut [f32]) {
         match (self.chunk, self.strip_slots[strip]) {
-            (Some((data, start)), Some((first, channels))) => {
+            (Some((data, start, then)), Some((first, channels))) => {
                 let slot = first + channel.min(channels - 1);
-                let at = slot * CHUNK_FRAMES + start + offset;
-                out.copy_from_slice(&data[at..at + out.len()]);
+                let from = start + offset;
+                // What is left of this chunk, then the start of the next.
+                let here = out.len().min(CHUNK_FRAMES.saturating_sub(from));
+                let (this_part, next_part) = out.split_at_mut(here);
+                this_part.copy_from_slice(&data[slot * CHUNK_FRAMES + from..][..here]);
+                match then {
+                    Some(next) => {
+                        let at = slot * CHUNK_FRAMES + (from + here).saturating_sub(CHUNK_FRAMES);
+                        next_part.copy_from_slice(&next[at..at + next_part.len()]);
+                    }
+                    None => next_part.fill(0.0),
+                }
             }
             _ => out.fill(0.0),
         }
@@ -354,5 +410,26 @@ mod tests {
         player.read(0, 0, 0, &mut out);
         assert!(out.iter().all(|&x| x == 0.0));
         assert_eq!(play(&mut player, 4096, 64)[0], 4096.0);
+    }
+
+    #[test]
+    fn blocks_of_periods_that_do_not_divide_a_chunk_play_across_chunks_without_a_gap() {
+        let dir = tempfile::tempdir().unwrap();
+        for period in [480usize, 1000, 1024, 64] {
+            let (mut player, _disk) = start(vec![counting_stem(dir.path(), 200_000)], &[Some(0)], 0);
+            play(&mut player, 0, period);
+            // The disk reads ahead as it does while the transport rolls; the blocks then come as
+            // in real time, without waiting, across the whole prefetch.
+            std::thread::sleep(Duration::from_millis(200));
+            let mut pos = 0u64;
+            while pos + (period as u64) < (CHUNKS * CHUNK_FRAMES) as u64 - 8192 {
+                assert!(player.begin_block(pos, period, true), "period {period}: underrun at {pos}");
+                let mut got = vec![0.0; period];
+                player.read(0, 0, 0, &mut got);
+                let want: Vec<f32> = (pos..pos + period as u64).map(|f| f as f32).collect();
+                assert_eq!(got, want, "period {period} at {pos}");
+                pos += period as u64;
+            }
+        }
     }
 }

@@ -326,5 +326,4 @@ mod tests {
             .collect();
         assert_eq!(got, values, "every position of the sweep lands, none shifted by a byte");
     }
-
 }
