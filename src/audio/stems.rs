@@ -242,7 +242,7 @@ impl StemPlayer {
                 }
             }
             let behind = fresh && chunk.end() <= pos;
-            if !(behind || !fresh) {
+            if fresh && !behind {
                 // Ahead of us in this generation: start over at pos.
                 self.request(pos);
             }
@@ -302,18 +302,26 @@ impl StemPlayer {
         let chunk = self.current.as_ref().filter(|_| self.ready && self.rolling);
         let span = chunk.map(|c| {
             let then = self.next.as_ref().filter(|_| self.pos + self.frames as u64 > c.end());
-            (&c.data[..], (self.pos - c.start) as usize, then.map(|n| &n.data[..]))
+            BlockSpan { data: &c.data[..], start: (self.pos - c.start) as usize, then: then.map(|n| &n.data[..]) }
         });
         StemView { chunk: span, strip_slots: &self.strip_slots }
     }
 }
 
+/// The chunk's samples, where the block starts in it, and the next chunk's samples when the
+/// block runs on into it.
+#[derive(Clone, Copy)]
+struct BlockSpan<'a> {
+    data: &'a [f32],
+    start: usize,
+    then: Option<&'a [f32]>,
+}
+
 /// Read-only access to the stems of the current block.
 #[derive(Clone, Copy)]
 pub struct StemView<'a> {
-    /// The chunk's samples, where the block starts in it, and the next chunk's samples when
-    /// the block runs on into it; None plays silence.
-    chunk: Option<(&'a [f32], usize, Option<&'a [f32]>)>,
+    /// Where the block's samples are; None plays silence.
+    chunk: Option<BlockSpan<'a>>,
     strip_slots: &'a [Option<(usize, usize)>],
 }
 
@@ -326,7 +334,7 @@ impl StemView<'_> {
     /// See `StemPlayer::read`.
     pub fn read(&self, strip: usize, channel: usize, offset: usize, out: &mut [f32]) {
         match (self.chunk, self.strip_slots[strip]) {
-            (Some((data, start, then)), Some((first, channels))) => {
+            (Some(BlockSpan { data, start, then }), Some((first, channels))) => {
                 let slot = first + channel.min(channels - 1);
                 let from = start + offset;
                 // What is left of this chunk, then the start of the next.
