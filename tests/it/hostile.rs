@@ -230,3 +230,18 @@ fn headless_ends_cleanly_at_the_end_of_input_idles_with_keep_running_and_reads_o
     headroom.expect_line("strip.A.fader = +0.0 dB");
     headroom.quit();
 }
+
+#[test]
+fn a_session_name_longer_than_jack_takes_plays_under_a_shortened_client_name() {
+    let _turn = ONE_SERVER_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let server = private_server("longname");
+    let dir = tempfile::tempdir().unwrap();
+    // 64 characters, 128 bytes: a name a layout may have, twice what JACK takes.
+    let name = "é".repeat(64);
+    let layout = layout_in(dir.path(), "long.yaml", &ONE_STRIP.replace("name: hostile", &format!("name: {name}")));
+    let headroom = Headroom::play(&server, &layout, &[]);
+    let line = headroom.expect_line("on JACK as");
+    let client = line.split('"').nth(1).unwrap().to_string();
+    assert!(client.len() <= 60 && client.starts_with("éé") && client.contains('~'), "{line}");
+    headroom.quit();
+}

@@ -6,6 +6,7 @@ mod automation;
 mod console;
 mod engine;
 mod files;
+mod fuzz;
 mod hostile;
 mod jack;
 mod pipewire;
