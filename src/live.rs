@@ -133,6 +133,7 @@ pub fn play(args: &LiveOptions) -> Result<ExitCode, Box<dyn Error>> {
         selected: selected.clone(),
         learn: Arc::new(Learn::default()),
         jack_losses: jack.losses.clone(),
+        port_arrivals: jack.arrivals.clone(),
     };
     let links = link::Links::start_all(maps, &args.surfaces, &params, &shared, rings, &surface_tx);
     let surfaces = shell::Surfaces { events: surface_events, selected, learn: shared.learn.clone(), links };

@@ -228,6 +228,41 @@ struct Notifications {
     xruns: Arc<AtomicU32>,
     losses: Arc<AtomicU32>,
     ports_changed: Arc<AtomicBool>,
+    arrivals: Arc<PortArrivals>,
+}
+
+/// The ports that registered on the server, by name, numbered as they came (the last few
+/// hundred): a surface's thread learns from it that its device went and came back between
+/// two of its looks, which its port's name alone cannot tell (JACK drops the connection).
+#[derive(Debug, Default)]
+pub struct PortArrivals {
+    count: AtomicU64,
+    names: Mutex<std::collections::VecDeque<(u64, String)>>,
+}
+
+/// Arrivals remembered: far more than a second of plugging brings.
+const ARRIVALS_KEPT: usize = 256;
+
+impl PortArrivals {
+    fn arrived(&self, name: String) {
+        let mut names = self.names.lock().unwrap_or_else(PoisonError::into_inner);
+        let number = self.count.fetch_add(1, Ordering::Relaxed) + 1;
+        names.push_back((number, name));
+        if names.len() > ARRIVALS_KEPT {
+            names.pop_front();
+        }
+    }
+
+    /// How many ports have registered so far.
+    pub fn count(&self) -> u64 {
+        self.count.load(Ordering::Relaxed)
+    }
+
+    /// Whether port `name` registered after arrival number `since`.
+    pub fn came_since(&self, since: u64, name: &str) -> bool {
+        let names = self.names.lock().unwrap_or_else(PoisonError::into_inner);
+        names.iter().any(|(number, came)| *number > since && came == name)
+    }
 }
 
 impl jack::NotificationHandler for Notifications {
@@ -238,9 +273,12 @@ impl jack::NotificationHandler for Notifications {
 
     /// A port came (a device plugged in, a client started): connections still wanted may
     /// be made now.
-    fn port_registration(&mut self, _: &Client, _: jack::PortId, registered: bool) {
+    fn port_registration(&mut self, client: &Client, id: jack::PortId, registered: bool) {
         if registered {
             self.ports_changed.store(true, Ordering::Relaxed);
+            if let Some(name) = client.port_by_id(id).and_then(|port| port.name().ok()) {
+                self.arrivals.arrived(name);
+            }
         }
     }
 
@@ -288,6 +326,8 @@ pub struct JackSession {
     /// when that changes anything, so readers share one list.
     unconnected: Mutex<Arc<[Unconnected]>>,
     ports_changed: Arc<AtomicBool>,
+    /// Ports that registered, for the surfaces to notice a device plugged back.
+    pub arrivals: Arc<PortArrivals>,
     disk: Option<DiskReader>,
     loudness_stop: Arc<AtomicBool>,
     loudness_thread: Option<JoinHandle<()>>,
@@ -480,6 +520,7 @@ struct Shared<'a> {
     xruns: &'a Arc<AtomicU32>,
     losses: &'a Arc<AtomicU32>,
     ports_changed: &'a Arc<AtomicBool>,
+    arrivals: &'a Arc<PortArrivals>,
 }
 
 /// Registers the plan's ports on `client`, activates it playing `playing`, and asks for every
@@ -521,6 +562,7 @@ fn attach(
         xruns: shared.xruns.clone(),
         losses: shared.losses.clone(),
         ports_changed: shared.ports_changed.clone(),
+        arrivals: shared.arrivals.clone(),
     };
     let client = client.activate_async(notifications, processor).map_err(jack_err("activating the client"))?;
     let ports = audio_ports(client.as_client());
@@ -569,10 +611,11 @@ impl JackSession {
             let (p, d) = stems::start(stems.stems, &stems.strip_stem, start_frame);
             (Some(p), Some(d))
         };
-        let (xruns, losses, ports_changed) = Default::default();
+        let (xruns, losses, ports_changed, arrivals) = Default::default();
         let plan = PortPlan::of(doc);
         let (home_address, home) = mpsc::channel();
-        let shared = Shared { view: &view, xruns: &xruns, losses: &losses, ports_changed: &ports_changed };
+        let shared =
+            Shared { view: &view, xruns: &xruns, losses: &losses, ports_changed: &ports_changed, arrivals: &arrivals };
         let Joined { attached, unconnected } =
             attach(client, &plan, Playing { engine, player }, home_address.clone(), shared)?;
         Ok(JackSession {
@@ -595,6 +638,7 @@ impl JackSession {
             losses,
             unconnected: Mutex::new(unconnected.into()),
             ports_changed,
+            arrivals,
             disk,
             loudness_stop,
             loudness_thread: Some(loudness_thread),
@@ -642,6 +686,7 @@ impl JackSession {
                 xruns: &self.xruns,
                 losses: &self.losses,
                 ports_changed: &self.ports_changed,
+                arrivals: &self.arrivals,
             };
             match attach(client, &self.plan, playing, link.home_address.clone(), shared) {
                 Ok(Joined { attached, unconnected }) => {

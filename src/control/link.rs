@@ -18,6 +18,7 @@ use super::map::{self, ControlDoc, ControllerMap, Message};
 use super::midi::{Decoder, MidiMessage};
 use super::midi_system::{self, OnServer};
 use super::surface::{Action, BankGroup, Binding, LinkState, Mapper, SurfaceEvent};
+use crate::audio::jack_backend::PortArrivals;
 use crate::engine::params::ParamTable;
 use crate::engine::targets::ParamTargets;
 use crate::engine::telemetry::Telemetry;
@@ -123,6 +124,9 @@ pub struct Shared {
     pub learn: Arc<Learn>,
     /// JACK servers lost so far: JACK MIDI clients made before a loss are dead.
     pub jack_losses: Arc<AtomicU32>,
+    /// Ports that registered on the JACK server: a device port that came again while
+    /// connected was unplugged and plugged back, and its connection is gone with it.
+    pub port_arrivals: Arc<PortArrivals>,
 }
 
 /// Every surface being kept connected, and what it takes to start another.
@@ -283,6 +287,8 @@ struct Keeper {
 
 struct Connection {
     port: String,
+    /// Ports that had registered on the server when it was made.
+    arrivals_seen: u64,
     input: OnServer<midir::MidiInputConnection<Arc<Mutex<Receiver>>>>,
     output: Option<OnServer<midir::MidiOutputConnection>>,
 }
@@ -359,16 +365,22 @@ impl Keeper {
     fn check_ports(&mut self, input: &midir::MidiInput, output: &midir::MidiOutput) {
         let sources = device_ports(input.ports().iter().filter_map(|p| input.port_name(p).ok()), &self.pattern);
         if let Some(connection) = &self.connection {
-            if !sources.contains(&connection.port) {
-                if midi_system::server_died(output, SURFACE_CLIENT)
-                    && let Some(dead) = &mut self.connection
-                {
-                    dead.abandon();
-                }
-                self.connection = None;
-                self.report(LinkState::Waiting { pattern: self.pattern.clone() });
+            // Unplugged and plugged back between two looks: its port came again, and the
+            // connection went with the old one. Connected again at once.
+            let replugged = self.shared.port_arrivals.came_since(connection.arrivals_seen, &connection.port);
+            if sources.contains(&connection.port) && !replugged {
+                return;
             }
-            return;
+            if !replugged
+                && midi_system::server_died(output, SURFACE_CLIENT)
+                && let Some(dead) = &mut self.connection
+            {
+                dead.abandon();
+            }
+            self.connection = None;
+            if !replugged {
+                return self.report(LinkState::Waiting { pattern: self.pattern.clone() });
+            }
         }
         let Some(port) = sources.first() else {
             return self.report(LinkState::Waiting { pattern: self.pattern.clone() });
@@ -389,6 +401,7 @@ impl Keeper {
     }
 
     fn connect(&self, port_name: &str, scanner_out: &midir::MidiOutput) -> Result<Connection, String> {
+        let arrivals_seen = self.shared.port_arrivals.count();
         let mut input = midi_system::input(SURFACE_CLIENT)?;
         input.ignore(midir::Ignore::TimeAndActiveSense);
         let port = input
@@ -420,6 +433,7 @@ impl Keeper {
         let losses = &self.shared.jack_losses;
         Ok(Connection {
             port: port_name.to_string(),
+            arrivals_seen,
             input: OnServer::new(connection, losses),
             output: output.map(|o| OnServer::new(o, losses)),
         })

@@ -673,6 +673,17 @@ fn after_a_touch_ride_switched_to_write_the_console_shows_saves_and_writes_the_s
 /// before the console hears of it. Drawn at 100 sizes from 40×12 to 250×70, each first with
 /// the size the console last heard of and then with the new one, with each view open in
 /// turn, the console never draws outside its buffer.
+/// The keys that open each view in turn: the strips, the detail, the automation view, help,
+/// the route prompt and the typed-level prompt.
+const EVERY_VIEW: [&[KeyCode]; 6] = [
+    &[],
+    &[KeyCode::Char('d')],
+    &[KeyCode::Char('A')],
+    &[KeyCode::Char('?')],
+    &[KeyCode::Char('r')],
+    &[KeyCode::Char('=')],
+];
+
 #[test]
 fn the_console_survives_a_hundred_resizes_with_every_view_open() {
     let mut app = app_on(load::load(Path::new("layouts/band-16.yaml")).unwrap());
@@ -685,21 +696,13 @@ fn the_console_survives_a_hundred_resizes_with_every_view_open() {
         seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12_345);
         (seed >> 16) % range
     };
-    let views: [&[KeyCode]; 6] = [
-        &[],
-        &[KeyCode::Char('d')],
-        &[KeyCode::Char('A')],
-        &[KeyCode::Char('?')],
-        &[KeyCode::Char('r')],
-        &[KeyCode::Char('=')],
-    ];
     for step in 0..100 {
         let (width, height) = (40 + next(211) as u16, 12 + next(59) as u16);
         for _ in 0..next(20) {
             key(&mut app, KeyCode::Right);
         }
         key(&mut app, KeyCode::Esc);
-        for &code in views[step % views.len()] {
+        for &code in EVERY_VIEW[step % EVERY_VIEW.len()] {
             key(&mut app, code);
         }
         terminal.backend_mut().resize(width, height);
@@ -713,16 +716,8 @@ fn the_console_survives_a_hundred_resizes_with_every_view_open() {
 fn every_size_down_to_one_by_one_draws_with_every_view_open() {
     let mut app = app_on(load::load(Path::new("layouts/band-16.yaml")).unwrap());
     playing(&mut app, 0.0, 0.4);
-    let views: [&[KeyCode]; 6] = [
-        &[],
-        &[KeyCode::Char('d')],
-        &[KeyCode::Char('A')],
-        &[KeyCode::Char('?')],
-        &[KeyCode::Char('r')],
-        &[KeyCode::Char('=')],
-    ];
     let mut terminal = Terminal::new(TestBackend::new(1, 1)).unwrap();
-    for codes in views {
+    for codes in EVERY_VIEW {
         key(&mut app, KeyCode::Esc);
         for &code in codes {
             key(&mut app, code);

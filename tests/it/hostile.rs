@@ -10,16 +10,21 @@ use std::time::{Duration, Instant};
 
 use super::jack::{Headroom, ONE_SERVER_AT_A_TIME, layout_in, private_server};
 
-/// Runs headroom with `args` in `cwd`; fails the test if it is still running after 10 s.
-fn headroom_in(cwd: &Path, args: &[&str]) -> Output {
-    let child = Command::new(env!("CARGO_BIN_EXE_headroom"))
+/// headroom started with `args` in `cwd`, no input, its output piped.
+fn spawn_in(cwd: &Path, args: &[&str]) -> std::process::Child {
+    Command::new(env!("CARGO_BIN_EXE_headroom"))
         .current_dir(cwd)
         .args(args)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .unwrap();
+        .unwrap()
+}
+
+/// Runs headroom with `args` in `cwd`; fails the test if it is still running after 10 s.
+fn headroom_in(cwd: &Path, args: &[&str]) -> Output {
+    let child = spawn_in(cwd, args);
     let pid = child.id();
     let started = Instant::now();
     let (done, finished) = std::sync::mpsc::channel();
@@ -150,14 +155,7 @@ fn every_subcommand_whose_reader_goes_away_ends_cleanly() {
     ];
     for args in cases {
         // A reader that reads nothing and goes away, as `| head -0` does.
-        let mut child = Command::new(env!("CARGO_BIN_EXE_headroom"))
-            .current_dir(d)
-            .args(args)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
+        let mut child = spawn_in(d, args);
         drop(child.stdout.take());
         let out = child.wait_with_output().unwrap();
         let said = stderr(&out);
@@ -244,4 +242,109 @@ fn a_session_name_longer_than_jack_takes_plays_under_a_shortened_client_name() {
     let client = line.split('"').nth(1).unwrap().to_string();
     assert!(client.len() <= 60 && client.starts_with("éé") && client.contains('~'), "{line}");
     headroom.quit();
+}
+
+/// A MIDI device as JACK shows one: a client of its own with an output port `out`, which
+/// sends each line of hex bytes read on standard input as one event. A process of its own,
+/// so that it can be unplugged (killed: JACK removes its client and port) and plugged back
+/// under the very same name, as a USB device is.
+#[cfg(feature = "midi-jack")]
+const FAKE_DEVICE_C: &str = r#"
+#include <jack/jack.h>
+#include <jack/midiport.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+static jack_port_t *port;
+static unsigned char events[256][3];
+static volatile unsigned written = 0, sent = 0;
+static int process(jack_nframes_t frames, void *arg) {
+    void *buffer = jack_port_get_buffer(port, frames);
+    jack_midi_clear_buffer(buffer);
+    while (sent != written) {
+        jack_midi_event_write(buffer, 0, events[sent % 256], 3);
+        __sync_synchronize();
+        sent++;
+    }
+    return 0;
+}
+int main(int argc, char **argv) {
+    jack_client_t *client = jack_client_open(argv[1], JackNoStartServer | JackUseExactName, NULL);
+    if (!client) return 1;
+    port = jack_port_register(client, "out", JACK_DEFAULT_MIDI_TYPE, JackPortIsOutput, 0);
+    jack_set_process_callback(client, process, NULL);
+    if (jack_activate(client)) return 1;
+    printf("ready\n");
+    fflush(stdout);
+    unsigned a, b, c;
+    while (scanf("%x %x %x", &a, &b, &c) == 3) {
+        events[written % 256][0] = a; events[written % 256][1] = b; events[written % 256][2] = c;
+        __sync_synchronize();
+        written++;
+    }
+    return 0;
+}
+"#;
+
+#[cfg(feature = "midi-jack")]
+struct FakeDevice(std::process::Child);
+
+#[cfg(feature = "midi-jack")]
+impl FakeDevice {
+    fn plug(binary: &Path, name: &str, server: &headroom::audio::jack_server::DummyServer) -> FakeDevice {
+        use std::io::BufRead;
+        let mut child = Command::new(binary)
+            .arg(name)
+            .env("JACK_DEFAULT_SERVER", &server.name)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut ready = String::new();
+        std::io::BufReader::new(child.stdout.take().unwrap()).read_line(&mut ready).unwrap();
+        assert_eq!(ready, "ready\n", "the fake device joined JACK");
+        FakeDevice(child)
+    }
+
+    fn send(&mut self, bytes: [u8; 3]) {
+        use std::io::Write;
+        let stdin = self.0.stdin.as_mut().unwrap();
+        writeln!(stdin, "{:x} {:x} {:x}", bytes[0], bytes[1], bytes[2]).unwrap();
+        stdin.flush().unwrap();
+    }
+
+    fn unplug(mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[cfg(feature = "midi-jack")]
+#[test]
+fn a_surface_unplugged_and_plugged_back_between_two_port_checks_is_connected_again() {
+    let _turn = ONE_SERVER_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let server = private_server("replug");
+    let dir = tempfile::tempdir().unwrap();
+    let source = dir.path().join("fake_device.c");
+    std::fs::write(&source, FAKE_DEVICE_C).unwrap();
+    let binary = dir.path().join("fake_device");
+    let built = Command::new("cc").arg("-O2").arg("-o").arg(&binary).arg(&source).arg("-ljack").status();
+    assert!(built.expect("a C compiler (cc)").success(), "the fake device did not build");
+    let layout = layout_in(dir.path(), "hostile.yaml", ONE_STRIP);
+    let device = FakeDevice::plug(&binary, "nanoKONTROL2-x", &server);
+    let mut headroom = Headroom::play(&server, &layout, &["--controller", "korg-nanokontrol2"]);
+    headroom.expect_line("Korg nanoKONTROL2 connected on nanoKONTROL2-x:out");
+    // Out and back in within a few milliseconds: well inside the half second between looks.
+    device.unplug();
+    let mut device = FakeDevice::plug(&binary, "nanoKONTROL2-x", &server);
+    std::thread::sleep(Duration::from_millis(1200));
+    // M1 pressed and released.
+    device.send([0xB0, 48, 127]);
+    device.send([0xB0, 48, 0]);
+    std::thread::sleep(Duration::from_millis(200));
+    headroom.send("get strip.A.mute");
+    headroom.expect_line("strip.A.mute = on");
+    headroom.quit();
+    device.unplug();
 }
