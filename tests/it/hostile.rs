@@ -8,7 +8,7 @@ use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use super::jack::{Headroom, ONE_SERVER_AT_A_TIME, layout_in, private_server};
+use super::jack::{Headroom, ONE_SERVER_AT_A_TIME, Tmux, layout_in, private_server};
 
 /// headroom started with `args` in `cwd`, no input, its output piped.
 fn spawn_in(cwd: &Path, args: &[&str]) -> std::process::Child {
@@ -196,6 +196,19 @@ fn headless_ends_cleanly_at_the_end_of_input_idles_with_keep_running_and_reads_o
             .spawn()
             .unwrap()
     };
+    // `ports` lists the server's ports to a reader that went away, and ends cleanly.
+    let mut ports = Command::new(env!("CARGO_BIN_EXE_headroom"))
+        .args(["ports"])
+        .arg(&layout)
+        .env("JACK_DEFAULT_SERVER", &server.name)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(ports.stdout.take());
+    let out = ports.wait_with_output().unwrap();
+    assert!(out.status.success() && !stderr(&out).contains("panicked"), "{}", stderr(&out));
+
     // Closed input: the session ends as `quit` would, at once.
     let started = Instant::now();
     let out = play(&[]).wait_with_output().unwrap();
@@ -347,4 +360,32 @@ fn a_surface_unplugged_and_plugged_back_between_two_port_checks_is_connected_aga
     headroom.expect_line("strip.A.mute = on");
     headroom.quit();
     device.unplug();
+}
+
+#[test]
+fn the_console_whose_terminal_hangs_up_keeps_unsaved_changes_and_exits_without_a_panic() {
+    let _turn = ONE_SERVER_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let server = private_server("hangup");
+    let dir = tempfile::tempdir().unwrap();
+    let layout = layout_in(dir.path(), "hostile.yaml", ONE_STRIP);
+    let said = dir.path().join("said.txt");
+    let command = format!("{} {} 2> {}", env!("CARGO_BIN_EXE_headroom"), layout.display(), said.display());
+    let term = Tmux::start("hangup", (100, 30), &[("JACK_DEFAULT_SERVER", &server.name)], &command);
+    term.wait_for("■ stop");
+    term.keys(&["J"]);
+    term.wait_for("● unsaved");
+    // The terminal goes away under it, as an SSH connection that drops: SIGHUP, then no tty.
+    drop(term);
+    let lock = dir.path().join("hostile.yaml.lock");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while lock.exists() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(!lock.exists(), "headroom ended (its lock went with it)");
+    let said = std::fs::read_to_string(&said).unwrap_or_default();
+    assert!(!said.contains("panicked"), "{said}");
+    let kept = dir.path().join("hostile.autosave.yaml");
+    let original = headroom::session::load::load(&layout).unwrap().doc;
+    assert_ne!(headroom::session::load::load(&kept).unwrap().doc, original, "the fader move is in the autosave");
+    assert!(std::fs::read_to_string(&kept).unwrap().contains("fader_db: -"));
 }
