@@ -452,7 +452,11 @@ impl Keeper {
                 let verb = if active == Some(true) { "brought back" } else { "took out" };
                 self.history(|s| s.toggle(id), verb, &format!("no pass {id}"))
             }
-            Request::Rename(id, name) => self.history(|s| s.rename(id, &name), "named", &format!("no pass {id}")),
+            Request::Rename(id, name) => match crate::files::names::name_problem(name.trim(), false) {
+                // The file would refuse it at the next open: refused here instead.
+                Some(problem) => self.problem(format!("pass {id} keeps its name: {problem}")),
+                None => self.history(|s| s.rename(id, &name), "named", &format!("no pass {id}")),
+            },
         }
     }
 
@@ -671,5 +675,30 @@ mod tests {
         let err = open(&path, &table, 48_000).unwrap_err().to_string();
         assert!(err.contains("(nothing was removed)") || err.contains("expected a file"), "{err}");
         assert!(journal_path(&path).exists(), "the journal stays until its pass is safe");
+    }
+
+    #[test]
+    fn a_pass_name_the_file_would_refuse_is_refused_when_given() {
+        let yaml = "version: 1\nname: t\nstrips:\n  - {name: V, input: {ports: [x:v]}}\n";
+        let doc = crate::session::load::parse(yaml, Path::new("t.yaml")).unwrap().0;
+        let mut built = build_engine(&doc, 48_000.0, 1).unwrap();
+        let table = built.params.clone();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(file::FILE_NAME);
+        let mut pass = PassBuilder::new(0, "2026-12-03 10:00:00".into());
+        pass.value(table.lookup("strip.V.fader").unwrap(), 0, -10.0);
+        let mut store = Store::default();
+        store.add(pass.finish(64, 1, &table).unwrap());
+        let ring = built.command_producers.remove(0);
+        let recorder = Recorder::start(path.clone(), store, table.clone(), 48_000, built.automation, ring);
+        recorder.request(Request::Rename(1, "verse\x1b[31m".into()));
+        let said = recorder.events.recv_timeout(Duration::from_secs(5)).unwrap();
+        assert_eq!(
+            said,
+            Event::Problem("pass 1 keeps its name: a name cannot hold control characters (found U+001B)".into())
+        );
+        recorder.request(Request::Rename(1, "verse ride".into()));
+        assert!(matches!(recorder.events.recv_timeout(Duration::from_secs(5)).unwrap(), Event::Said(_)));
+        assert_eq!(file::load(&path, &table).unwrap().passes()[0].name.as_deref(), Some("verse ride"));
     }
 }
