@@ -7,7 +7,10 @@
 //! Short-term loudness, and momentary loudness when the hop is a whole number of
 //! 20 ms blocks (a render), are added up from the energies of 20 ms blocks rather
 //! than re-read from seconds of audio at every step.
-//! This runs off the real-time thread (ebur128 allocates as it grows its histories).
+//! Integrated loudness is gated over the exact list of 400 ms blocks (the crate's histogram
+//! mode rounds it to 0.1 LU bin centres). Loudness range is computed here from short-term
+//! loudness every 100 ms, as EBU Tech 3342 asks (the crate takes it once a second).
+//! This runs off the real-time thread (the histories grow as the programme goes on).
 
 use ebur128::{EbuR128, Mode};
 
@@ -39,7 +42,14 @@ pub struct LoudnessMeter {
     momentary_from_blocks: bool,
     max_momentary: f64,
     max_short_term: f64,
+    /// 20 ms blocks measured since the start (or the last reset).
+    blocks_seen: u64,
+    /// The mean energy of every 3 s window, one every 100 ms: what the range is taken from.
+    short_term_history: Vec<f64>,
 }
+
+/// Short-term values for the loudness range are taken every this many blocks (100 ms).
+const RANGE_HOP_BLOCKS: u64 = 5;
 
 /// A block of the energy ring, in ms.
 const BLOCK_MS: u32 = 20;
@@ -59,7 +69,7 @@ fn energy_of(lufs: f64) -> f64 {
 impl LoudnessMeter {
     /// A stereo meter.
     pub fn new(sample_rate: u32, hop_frames: usize) -> Self {
-        let meter = EbuR128::new(2, sample_rate, Mode::I | Mode::LRA | Mode::TRUE_PEAK | Mode::HISTOGRAM)
+        let meter = EbuR128::new(2, sample_rate, Mode::I | Mode::S | Mode::TRUE_PEAK)
             .expect("stereo at a supported sample rate");
         let block_frames = (sample_rate * BLOCK_MS / 1000) as usize;
         let hop_frames = hop_frames.max(1);
@@ -74,6 +84,8 @@ impl LoudnessMeter {
             momentary_from_blocks: hop_frames.is_multiple_of(block_frames),
             max_momentary: f64::NEG_INFINITY,
             max_short_term: f64::NEG_INFINITY,
+            blocks_seen: 0,
+            short_term_history: Vec::new(),
         }
     }
 
@@ -95,8 +107,13 @@ impl LoudnessMeter {
                 self.block_energy[self.block_cursor] = energy_of(block);
                 self.block_cursor = (self.block_cursor + 1) % SHORT_TERM_BLOCKS;
                 // Summed afresh from the ring: no drift, and still next to nothing.
-                let short_term = loudness_of(self.block_energy.iter().sum::<f64>() / SHORT_TERM_BLOCKS as f64);
-                self.max_short_term = self.max_short_term.max(short_term);
+                let energy = self.block_energy.iter().sum::<f64>() / SHORT_TERM_BLOCKS as f64;
+                self.max_short_term = self.max_short_term.max(loudness_of(energy));
+                self.blocks_seen += 1;
+                // Once a whole 3 s window has been heard, every 100 ms.
+                if self.blocks_seen >= SHORT_TERM_BLOCKS as u64 && self.blocks_seen.is_multiple_of(RANGE_HOP_BLOCKS) {
+                    self.short_term_history.push(energy);
+                }
             }
             if self.since_momentary == self.hop_frames {
                 self.since_momentary = 0;
@@ -119,7 +136,7 @@ impl LoudnessMeter {
             momentary_lufs: self.meter.loudness_momentary().unwrap_or(f64::NEG_INFINITY),
             short_term_lufs: self.meter.loudness_shortterm().unwrap_or(f64::NEG_INFINITY),
             integrated_lufs: self.meter.loudness_global().unwrap_or(f64::NEG_INFINITY),
-            range_lu: self.meter.loudness_range().unwrap_or(0.0),
+            range_lu: loudness_range(&self.short_term_history),
             true_peak_dbtp: 20.0 * tp.log10(),
             max_momentary_lufs: self.max_momentary,
             max_short_term_lufs: self.max_short_term,
@@ -134,7 +151,23 @@ impl LoudnessMeter {
         self.block_cursor = 0;
         self.max_momentary = f64::NEG_INFINITY;
         self.max_short_term = f64::NEG_INFINITY;
+        self.blocks_seen = 0;
+        self.short_term_history.clear();
     }
+}
+
+/// EBU Tech 3342's loudness range of short-term window energies: those above -70 LUFS, then
+/// those less than 20 LU below their mean, and the spread from their 10th to 95th percentile.
+fn loudness_range(energies: &[f64]) -> f64 {
+    let loud: Vec<f64> = energies.iter().copied().filter(|&e| loudness_of(e) > -70.0).collect();
+    if loud.is_empty() {
+        return 0.0;
+    }
+    let relative_gate = loudness_of(loud.iter().sum::<f64>() / loud.len() as f64) - 20.0;
+    let mut kept: Vec<f64> = loud.into_iter().map(loudness_of).filter(|&l| l > relative_gate).collect();
+    kept.sort_by(f64::total_cmp);
+    let percentile = |p: f64| kept[((kept.len() - 1) as f64 * p).round() as usize];
+    percentile(0.95) - percentile(0.10)
 }
 
 #[cfg(test)]
@@ -242,6 +275,29 @@ mod tests {
         // edges, so at most 10·log10(390/400) = 0.11 LU under.
         let render = measure(&signal, 960);
         assert!((render.max_momentary_lufs + 20.0).abs() <= 0.12, "{render:?}");
+    }
+
+    #[test]
+    fn integrated_loudness_is_exact_not_a_histogram_bin() {
+        // A steady tone's integrated loudness is its momentary loudness, to the thousandth
+        // (K-weighting lifts 1 kHz by 0.007 dB); the histogram put -23.013 at -23.1.
+        for db in [-23.013, -23.0, -18.47] {
+            let r = measure(&sine_segments(&[(20.0, db)], 1000.0), 960);
+            assert!((r.integrated_lufs - r.max_momentary_lufs).abs() < 0.001, "{db}: {r:?}");
+            assert!((r.integrated_lufs - (db + 0.0067)).abs() < 0.002, "{db}: {r:?}");
+        }
+    }
+
+    #[test]
+    fn the_range_is_taken_from_short_term_loudness_every_100_ms() {
+        // Short-term values from 3 s on, ten a second.
+        let mut m = LoudnessMeter::new(FS, 960);
+        for chunk in sine_segments(&[(10.0, -20.0)], 1000.0).chunks(2 * 960) {
+            m.add_interleaved(chunk);
+        }
+        assert_eq!(m.short_term_history.len(), 71, "3.0 s, 3.1 s, … 10.0 s");
+        // A steady tone has no range; a two-level one has the levels' difference.
+        assert!(m.reading().range_lu.abs() < 0.01);
     }
 
     #[test]
