@@ -356,5 +356,17 @@ fn render(session: &Path, output: Option<PathBuf>, opts: &RenderOptions) -> Resu
         l.max_short_term_lufs,
         l.max_momentary_lufs
     );
+    if report.clipped_samples > 0 {
+        headroom::say_err!(
+            "warning: {} samples CLIPPED: the mix peaks at {:+.2} dBFS and a {} print cannot go over 0 dBFS; print with --format f32 (which keeps them), or pull the master down by {:.1} dB",
+            report.clipped_samples,
+            report.sample_peak_dbfs,
+            match opts.format {
+                Format::Int16 => "16-bit",
+                _ => "24-bit",
+            },
+            report.sample_peak_dbfs.max(0.1)
+        );
+    }
     Ok(ExitCode::SUCCESS)
 }

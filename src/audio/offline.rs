@@ -60,6 +60,9 @@ pub struct RenderReport {
     pub wall_seconds: f64,
     pub sample_peak_dbfs: f64,
     pub loudness: LoudnessReading,
+    /// Samples an integer print could not hold (the mix went over full scale), written at
+    /// full scale: 0 for a float print, which keeps them.
+    pub clipped_samples: u64,
 }
 
 impl RenderReport {
@@ -235,7 +238,7 @@ pub fn render(
     drop(to_writer);
     let written = writing.join().expect("writer thread");
     let failed_reads = disk.read_errors();
-    let (peak, loudness) = match written {
+    let (peak, loudness, clipped_samples) = match written {
         Ok(_) if failed_reads > 0 => {
             // A print with holes is worse than none: keep nothing and say why.
             let _ = std::fs::remove_file(&partial);
@@ -254,6 +257,7 @@ pub fn render(
         wall_seconds: started.elapsed().as_secs_f64(),
         sample_peak_dbfs: 20.0 * (peak as f64).log10(),
         loudness,
+        clipped_samples,
     })
 }
 
@@ -263,7 +267,7 @@ fn write_and_measure(
     spec: hound::WavSpec,
     sample_rate: u32,
     blocks: std::sync::mpsc::Receiver<Vec<f32>>,
-) -> Result<(f32, LoudnessReading), hound::Error> {
+) -> Result<(f32, LoudnessReading, u64), hound::Error> {
     let mut sink = SampleSink::new(spec);
     let mut meter = LoudnessMeter::new(sample_rate, (sample_rate / LOUDNESS_HOPS_PER_S) as usize);
     let mut peak = 0.0f32;
@@ -275,7 +279,7 @@ fn write_and_measure(
         meter.add_interleaved(&samples);
     }
     writer.finalize()?;
-    Ok((peak, meter.reading()))
+    Ok((peak, meter.reading(), sink.clipped))
 }
 
 /// The next free dated name in `dir`: `<session>-<YYYY-MM-DD>-<n>.wav`, n counting from 1.

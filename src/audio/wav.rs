@@ -410,11 +410,14 @@ pub fn write_wav(
 }
 
 /// Converts float samples to the writer's format: float as is, integers scaled,
-/// rounded and clipped (no dither: that is the mastering engineer's call).
+/// rounded and clipped (no dither: that is the mastering engineer's call), the clipped ones
+/// counted.
 pub struct SampleSink {
     float: bool,
     scale: f32,
     max: i32,
+    /// Samples an integer format could not hold, written at full scale instead.
+    pub clipped: u64,
 }
 
 impl SampleSink {
@@ -425,6 +428,7 @@ impl SampleSink {
             float: spec.sample_format == hound::SampleFormat::Float,
             scale: full,
             max: ((1i64 << (bits - 1)) - 1) as i32,
+            clipped: 0,
         }
     }
 
@@ -436,8 +440,12 @@ impl SampleSink {
         if self.float {
             w.write_sample(sample)
         } else {
-            let v = (sample as f64 * self.scale as f64).round().clamp(-(self.max as f64) - 1.0, self.max as f64) as i32;
-            w.write_sample(v)
+            let scaled = (sample as f64 * self.scale as f64).round();
+            let (lowest, highest) = (-(self.max as f64) - 1.0, self.max as f64);
+            if !(lowest..=highest).contains(&scaled) {
+                self.clipped += 1;
+            }
+            w.write_sample(scaled.clamp(lowest, highest) as i32)
         }
     }
 }

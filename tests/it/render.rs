@@ -140,3 +140,44 @@ fn a_print_the_wav_format_or_the_disk_cannot_hold_is_refused_before_a_sample_is_
     assert!(err.contains("the print needs 23.0 MB and that disk has 2.1 MB free; nothing was written"), "{err}");
     assert_eq!(count, 0, "no partial file is left");
 }
+
+#[test]
+fn an_integer_print_of_a_mix_over_full_scale_counts_the_samples_it_clipped() {
+    let dir = tempfile::tempdir().unwrap();
+    // A stereo 1 kHz sine at +3 dBFS (a float stem holds it), through a unity strip.
+    let amp = 10f32.powf(3.0 / 20.0);
+    let sine: Vec<f32> = (0..96_000)
+        .flat_map(|n| {
+            let x = amp * (n as f32 * std::f32::consts::TAU * 1000.0 / 48_000.0).sin();
+            [x, x]
+        })
+        .collect();
+    write_wav(&dir.path().join("hot.wav"), 2, 48_000, 32, true, &sine).unwrap();
+    let yaml = "version: 1\nname: hot\nstrips:\n  - {name: Hot, channels: stereo, input: {file: hot.wav}}\n";
+    std::fs::write(dir.path().join("hot.yaml"), yaml).unwrap();
+    let loaded = load::load(&dir.path().join("hot.yaml")).unwrap();
+    let float = render(&loaded, &dir.path().join("f32.wav"), &options(None), &mut |_| {}).unwrap();
+    assert_eq!(float.clipped_samples, 0, "a float print keeps what is over full scale");
+    let kept = read_f32(&dir.path().join("f32.wav"));
+    let over =
+        kept.iter().filter(|x| (**x as f64 * 8_388_608.0).round().abs() > 8_388_607.0 + f64::from(**x < 0.0)).count();
+    assert!(over > 80_000, "{over} samples are over full scale");
+    let mut opts = options(None);
+    opts.format = Format::Int24;
+    let int = render(&loaded, &dir.path().join("s24.wav"), &opts, &mut |_| {}).unwrap();
+    assert_eq!(int.clipped_samples, over as u64, "every sample over full scale is counted");
+    assert!((int.sample_peak_dbfs - 3.0).abs() < 0.01);
+    // The command says so.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_headroom"))
+        .args([
+            "render",
+            dir.path().join("hot.yaml").to_str().unwrap(),
+            "-o",
+            dir.path().join("cli.wav").to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(said.contains(&format!("warning: {over} samples CLIPPED: the mix peaks at +3.00 dBFS and a 24-bit print cannot go over 0 dBFS; print with --format f32")), "{said}");
+    assert!(said.contains("or pull the master down by 3.0 dB"), "{said}");
+}
