@@ -319,10 +319,6 @@ impl Channel {
                 InsertKind::Reverb => self.reverb.as_mut().map_or((), |r| r.process(&mut self.work)),
             }
         }
-        if let Some(limiter) = &mut self.limiter {
-            reduction = reduction.max(limiter.process(&mut self.work));
-        }
-        self.gain_reduction_db = self.gain_reduction_db.max(reduction);
 
         // Pre-fader sends: after the inserts, before the fader, gated by mute and solo.
         for s in 0..self.sends.len() {
@@ -338,6 +334,12 @@ impl Channel {
         for (side, source) in [(0, 0), (1, right_source)] {
             self.out_gain[side].apply_gain_into(self.work.channel(source), self.out.channel_mut(side));
         }
+        // The master's limiter is the last thing before its outputs and the print: its
+        // ceiling holds whatever the master fader and balance do.
+        if let Some(limiter) = &mut self.limiter {
+            reduction = reduction.max(limiter.process(&mut self.out));
+        }
+        self.gain_reduction_db = self.gain_reduction_db.max(reduction);
         if self.meter_output {
             self.output_meter.measure(&self.out);
         }

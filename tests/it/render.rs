@@ -181,3 +181,29 @@ fn an_integer_print_of_a_mix_over_full_scale_counts_the_samples_it_clipped() {
     assert!(said.contains(&format!("warning: {over} samples CLIPPED: the mix peaks at +3.00 dBFS and a 24-bit print cannot go over 0 dBFS; print with --format f32")), "{said}");
     assert!(said.contains("or pull the master down by 3.0 dB"), "{said}");
 }
+
+#[test]
+fn the_limiter_ceiling_holds_whatever_the_master_fader_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let sine: Vec<f32> = (0..96_000)
+        .flat_map(|n| {
+            let x = (n as f32 * std::f32::consts::TAU * 1000.0 / 48_000.0).sin();
+            [x, x]
+        })
+        .collect();
+    write_wav(&dir.path().join("full.wav"), 2, 48_000, 32, true, &sine).unwrap();
+    // A 0 dBFS sine, the master fader 6 dB up, a brickwall at -1 dBFS.
+    let yaml = "version: 1\nname: loud\nstrips:\n  - {name: S, channels: stereo, input: {file: full.wav}}\nmaster: {fader_db: 6, limiter: {ceiling_db: -1.0}}\n";
+    std::fs::write(dir.path().join("loud.yaml"), yaml).unwrap();
+    let loaded = load::load(&dir.path().join("loud.yaml")).unwrap();
+    let out = dir.path().join("out.wav");
+    let report = render(&loaded, &out, &options(None), &mut |_| {}).unwrap();
+    let ceiling = 10f32.powf(-1.0 / 20.0);
+    let over = read_f32(&out).iter().filter(|x| x.abs() > ceiling * 1.0001).count();
+    assert_eq!(over, 0, "samples over the ceiling (peak {:.2} dBFS)", report.sample_peak_dbfs);
+    assert!(
+        (report.sample_peak_dbfs + 1.0).abs() < 0.05,
+        "the print sits at the ceiling: {:.2}",
+        report.sample_peak_dbfs
+    );
+}
