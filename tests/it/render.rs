@@ -207,3 +207,32 @@ fn the_limiter_ceiling_holds_whatever_the_master_fader_does() {
         report.sample_peak_dbfs
     );
 }
+
+#[test]
+fn a_lane_on_the_master_fader_plays_at_the_same_frames_as_on_a_strip_fader() {
+    let dir = tempfile::tempdir().unwrap();
+    let tone: Vec<f32> = (0..96_000)
+        .flat_map(|n| {
+            let x = 0.5 * (n as f32 * std::f32::consts::TAU * 440.0 / 48_000.0).sin();
+            [x, x]
+        })
+        .collect();
+    write_wav(&dir.path().join("tone.wav"), 2, 48_000, 32, true, &tone).unwrap();
+    let mut prints = Vec::new();
+    for (name, id) in [("strip", "strip.S.fader"), ("master", "master.fader")] {
+        let session = dir.path().join(name);
+        std::fs::create_dir(&session).unwrap();
+        let yaml = "version: 1\nname: a\nstrips:\n  - {name: S, channels: stereo, input: {file: ../tone.wav}}\n";
+        std::fs::write(session.join("session.yaml"), yaml).unwrap();
+        let lane = format!(
+            "version: 1\nmodes:\n  {id}: read\npasses:\n  - id: 1\n    made: now\n    start: 0\n    end: 96000\n    writes:\n      {id}: [\"0 0, 48000 0, 48001 -20\"]\n"
+        );
+        std::fs::write(session.join("automation.yaml"), lane).unwrap();
+        let loaded = load::load(&session).unwrap();
+        let out = session.join("out.wav");
+        render(&loaded, &out, &options(None), &mut |_| {}).unwrap();
+        prints.push(read_f32(&out));
+    }
+    let worst = prints[0].iter().zip(&prints[1]).map(|(a, b)| (a - b).abs()).fold(0.0f32, f32::max);
+    assert!(worst < 1e-6, "the master's lane plays apart from the strip's: differs by {worst}");
+}
