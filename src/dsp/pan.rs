@@ -13,14 +13,21 @@ use std::f32::consts::{FRAC_PI_2, FRAC_PI_4};
 
 /// (left, right) gains for a mono source at `position`.
 pub fn constant_power(position: f32) -> (f32, f32) {
-    let theta = (position.clamp(-1.0, 1.0) + 1.0) * FRAC_PI_4;
-    (theta.cos(), theta.sin())
+    // Hard left and right are exact: cos(π/2) in f32 is 4.4e-8 (-147 dB), not silence.
+    match position {
+        p if p <= -1.0 => (1.0, 0.0),
+        p if p >= 1.0 => (0.0, 1.0),
+        p => {
+            let theta = (p + 1.0) * FRAC_PI_4;
+            (theta.cos(), theta.sin())
+        }
+    }
 }
 
 /// (left, right) gains for a stereo source at balance `position`.
 pub fn balance(position: f32) -> (f32, f32) {
     let p = position.clamp(-1.0, 1.0);
-    let far_side = (p.abs() * FRAC_PI_2).cos();
+    let far_side = if p.abs() >= 1.0 { 0.0 } else { (p.abs() * FRAC_PI_2).cos() };
     if p > 0.0 { (far_side, 1.0) } else { (1.0, far_side) }
 }
 
@@ -33,10 +40,9 @@ mod tests {
         let (l, r) = constant_power(0.0);
         assert!((20.0 * l.log10() + 3.0103).abs() < 1e-3);
         assert!((l - r).abs() < 1e-7);
-        let (l, r) = constant_power(-1.0);
-        assert!((l - 1.0).abs() < 1e-7 && r.abs() < 1e-7);
-        let (l, r) = constant_power(1.0);
-        assert!(l.abs() < 1e-7 && (r - 1.0).abs() < 1e-7);
+        // Hard positions are exact: the far side is silent, not -147 dB.
+        assert_eq!(constant_power(-1.0), (1.0, 0.0));
+        assert_eq!(constant_power(1.0), (0.0, 1.0));
     }
 
     #[test]
@@ -50,8 +56,8 @@ mod tests {
     #[test]
     fn balance_is_unity_at_centre_and_silences_the_far_side() {
         assert_eq!(balance(0.0), (1.0, 1.0));
-        let (l, r) = balance(1.0);
-        assert!(l.abs() < 1e-7 && r == 1.0);
+        assert_eq!(balance(1.0), (0.0, 1.0));
+        assert_eq!(balance(-1.0), (1.0, 0.0));
         let (l, r) = balance(-0.5);
         assert!(l == 1.0 && (r - std::f32::consts::FRAC_1_SQRT_2).abs() < 1e-6);
     }
