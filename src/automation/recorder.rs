@@ -667,13 +667,18 @@ mod tests {
     fn a_journal_is_kept_when_its_pass_cannot_be_saved() {
         let (table, names) = awkward_table();
         let dir = tempfile::tempdir().unwrap();
-        // The automation file's place is taken by a folder: the save fails as on a broken disk.
+        // The automation file is a symlink into a folder that is gone: there is no automation
+        // yet to read, and the save of the recovered pass fails as on a broken disk.
         let path = dir.path().join(file::FILE_NAME);
+        std::os::unix::fs::symlink("gone/automation.yaml", &path).unwrap();
         let id = format!("strip.{}.fader", names[1]).replace(' ', "%20");
         std::fs::write(journal_path(&path), format!("pass 0 now\nv {id} 0 -3\nv {id} 64 -4\n")).unwrap();
-        std::fs::create_dir(&path).unwrap();
         let err = open(&path, &table, 48_000).unwrap_err().to_string();
-        assert!(err.contains("(nothing was removed)") || err.contains("expected a file"), "{err}");
+        assert!(err.contains("cannot save the pass recovered from its journal"), "{err}");
+        assert!(
+            err.ends_with(&format!("the pass is still in {} (nothing was removed)", journal_path(&path).display())),
+            "{err}"
+        );
         assert!(journal_path(&path).exists(), "the journal stays until its pass is safe");
     }
 

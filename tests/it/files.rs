@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use headroom::automation::file;
 
-use super::jack::{Headroom, ONE_SERVER_AT_A_TIME, RATE, layout_in, private_server};
+use super::jack::{Headroom, ONE_SERVER_AT_A_TIME, RATE, headroom_on, layout_in, private_server};
 
 const LAYOUT: &str = "version: 1
 name: safe
@@ -58,12 +58,7 @@ fn a_second_headroom_on_an_open_session_is_refused_naming_the_first_and_leaves_i
     std::thread::sleep(Duration::from_millis(400));
     let journal = dir.path().join("safe.automation.yaml.journal");
     assert!(journal.exists(), "the pass in progress is journaled");
-    let second = Command::new(env!("CARGO_BIN_EXE_headroom"))
-        .args(["play", "--headless"])
-        .arg(&layout)
-        .env("JACK_DEFAULT_SERVER", &server.name)
-        .output()
-        .unwrap();
+    let second = headroom_on(&server).args(["play", "--headless"]).arg(&layout).output().unwrap();
     let said = String::from_utf8_lossy(&second.stderr);
     assert!(!second.status.success());
     let pid = first.child.id();

@@ -8,7 +8,7 @@ use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use super::jack::{Headroom, ONE_SERVER_AT_A_TIME, Tmux, layout_in, private_server};
+use super::jack::{Headroom, ONE_SERVER_AT_A_TIME, Tmux, headroom_on, layout_in, private_server};
 
 /// headroom started with `args` in `cwd`, no input, its output piped.
 fn spawn_in(cwd: &Path, args: &[&str]) -> std::process::Child {
@@ -185,11 +185,10 @@ fn headless_ends_cleanly_at_the_end_of_input_idles_with_keep_running_and_reads_o
     let dir = tempfile::tempdir().unwrap();
     let layout = layout_in(dir.path(), "hostile.yaml", ONE_STRIP);
     let play = |extra: &[&str]| {
-        Command::new(env!("CARGO_BIN_EXE_headroom"))
+        headroom_on(&server)
             .arg("play")
             .arg(&layout)
             .args(extra)
-            .env("JACK_DEFAULT_SERVER", &server.name)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -197,10 +196,9 @@ fn headless_ends_cleanly_at_the_end_of_input_idles_with_keep_running_and_reads_o
             .unwrap()
     };
     // `ports` lists the server's ports to a reader that went away, and ends cleanly.
-    let mut ports = Command::new(env!("CARGO_BIN_EXE_headroom"))
+    let mut ports = headroom_on(&server)
         .args(["ports"])
         .arg(&layout)
-        .env("JACK_DEFAULT_SERVER", &server.name)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()

@@ -42,6 +42,13 @@ pub(crate) fn private_server(test: &str) -> DummyServer {
     server
 }
 
+/// The `headroom` command, on `server`.
+pub(crate) fn headroom_on(server: &DummyServer) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_headroom"));
+    command.env("JACK_DEFAULT_SERVER", &server.name);
+    command
+}
+
 /// Writes layout `text` as `file` in `dir`; returns its path.
 pub(crate) fn layout_in(dir: &Path, file: &str, text: &str) -> std::path::PathBuf {
     let layout = dir.join(file);
