@@ -16,25 +16,8 @@ use jack::{AudioIn, AudioOut, Client, ClientOptions, Control, ProcessScope};
 pub(crate) static ONE_SERVER_AT_A_TIME: Mutex<()> = Mutex::new(());
 pub(crate) const RATE: usize = 48_000;
 
-/// Whether a JACK server runs on the machine.
-fn jack_server_running() -> bool {
-    std::fs::read_dir("/proc").into_iter().flatten().flatten().any(|entry| {
-        std::fs::read_to_string(entry.path().join("comm")).is_ok_and(|c| matches!(c.trim(), "jackd" | "jackdbus"))
-    })
-}
-
 pub(crate) fn private_server(test: &str) -> DummyServer {
     static COUNT: AtomicU32 = AtomicU32::new(0);
-    // A jackd that died uncleanly keeps its slot in JACK's shared registry (eight in all), and
-    // every test's server has a name of its own: with no server running (the tests take turns),
-    // the registry is cleared, as `.ci/test` does before the run.
-    if !jack_server_running() {
-        for entry in std::fs::read_dir("/dev/shm").into_iter().flatten().flatten() {
-            if entry.file_name().to_string_lossy().starts_with("jack") {
-                let _ = std::fs::remove_file(entry.path()).or_else(|_| std::fs::remove_dir_all(entry.path()));
-            }
-        }
-    }
     let name = format!("hr-{}-{}-{test}", std::process::id(), COUNT.fetch_add(1, Ordering::Relaxed));
     let server = DummyServer::start(&name, RATE as u32, 256, false).expect("jackd starts");
     // SAFETY: tests touching JACK hold ONE_SERVER_AT_A_TIME; nothing else reads this variable concurrently.
