@@ -16,6 +16,7 @@ pub mod pan;
 pub mod param;
 pub mod reverb;
 pub mod smoothing;
+pub mod true_peak;
 
 /// The engine processes audio in sub-blocks of at most this many frames; control-rate
 /// work (coefficient updates, parameter reads) happens once per sub-block.

@@ -1,5 +1,5 @@
 //! EBU R128 loudness (momentary, short-term, integrated, range) and true peak,
-//! measured by the `ebur128` crate.
+//! measured by the `ebur128` crate (the true peak by `true_peak`).
 //!
 //! Momentary loudness is re-evaluated after every `hop_frames` of input (the
 //! JACK period in real time), not on a 100 ms grid: a 100 ms hop misses the
@@ -13,6 +13,8 @@
 //! This runs off the real-time thread (the histories grow as the programme goes on).
 
 use ebur128::{EbuR128, Mode};
+
+use super::true_peak::TruePeakMeter;
 
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct LoudnessReading {
@@ -28,6 +30,7 @@ pub struct LoudnessReading {
 
 pub struct LoudnessMeter {
     meter: EbuR128,
+    true_peak: TruePeakMeter,
     hop_frames: usize,
     /// Frames since the last momentary evaluation.
     since_momentary: usize,
@@ -69,12 +72,12 @@ fn energy_of(lufs: f64) -> f64 {
 impl LoudnessMeter {
     /// A stereo meter.
     pub fn new(sample_rate: u32, hop_frames: usize) -> Self {
-        let meter = EbuR128::new(2, sample_rate, Mode::I | Mode::S | Mode::TRUE_PEAK)
-            .expect("stereo at a supported sample rate");
+        let meter = EbuR128::new(2, sample_rate, Mode::I | Mode::S).expect("stereo at a supported sample rate");
         let block_frames = (sample_rate * BLOCK_MS / 1000) as usize;
         let hop_frames = hop_frames.max(1);
         Self {
             meter,
+            true_peak: TruePeakMeter::new(2),
             hop_frames,
             since_momentary: 0,
             block_frames,
@@ -91,6 +94,7 @@ impl LoudnessMeter {
 
     /// Feeds interleaved stereo frames.
     pub fn add_interleaved(&mut self, frames: &[f32]) {
+        self.true_peak.add_interleaved(frames);
         let mut rest = frames;
         while !rest.is_empty() {
             // Stop at whichever comes first: the next momentary hop or the next 100 ms block.
@@ -131,13 +135,12 @@ impl LoudnessMeter {
     }
 
     pub fn reading(&self) -> LoudnessReading {
-        let tp = (0..2).map(|ch| self.meter.true_peak(ch).unwrap_or(0.0)).fold(0.0f64, f64::max);
         LoudnessReading {
             momentary_lufs: self.meter.loudness_momentary().unwrap_or(f64::NEG_INFINITY),
             short_term_lufs: self.meter.loudness_shortterm().unwrap_or(f64::NEG_INFINITY),
             integrated_lufs: self.meter.loudness_global().unwrap_or(f64::NEG_INFINITY),
             range_lu: loudness_range(&self.short_term_history),
-            true_peak_dbtp: 20.0 * tp.log10(),
+            true_peak_dbtp: self.true_peak.dbtp(),
             max_momentary_lufs: self.max_momentary,
             max_short_term_lufs: self.max_short_term,
         }
@@ -145,6 +148,7 @@ impl LoudnessMeter {
 
     pub fn reset(&mut self) {
         self.meter.reset();
+        self.true_peak.reset();
         self.since_momentary = 0;
         self.since_block = 0;
         self.block_energy = [0.0; SHORT_TERM_BLOCKS];
