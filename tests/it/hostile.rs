@@ -257,8 +257,10 @@ fn a_session_name_longer_than_jack_takes_plays_under_a_shortened_client_name() {
 
 /// A MIDI device as JACK shows one: a client of its own with an output port `out`, which
 /// sends each line of hex bytes read on standard input as one event. A process of its own,
-/// so that it can be unplugged (killed: JACK removes its client and port) and plugged back
-/// under the very same name, as a USB device is.
+/// so that it can be unplugged (its input ends: it leaves JACK, and its port goes) and
+/// plugged back under the very same name, as a USB device is. It leaves JACK properly: a
+/// client killed outright kept its server from stopping, and a server killed in turn keeps
+/// one of the eight places in JACK's shared registry until the machine restarts.
 #[cfg(feature = "midi-jack")]
 const FAKE_DEVICE_C: &str = r#"
 #include <jack/jack.h>
@@ -293,6 +295,7 @@ int main(int argc, char **argv) {
         __sync_synchronize();
         written++;
     }
+    jack_client_close(client);
     return 0;
 }
 "#;
@@ -326,7 +329,7 @@ impl FakeDevice {
     }
 
     fn unplug(mut self) {
-        let _ = self.0.kill();
+        drop(self.0.stdin.take());
         let _ = self.0.wait();
     }
 }
