@@ -25,7 +25,7 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
 use automation::{Automation, AutomationLink, Transport};
-use channel::{BusSum, Channel, ChannelContext};
+use channel::{BusSum, Channel, ChannelContext, MeterPoint};
 use params::{Declarer, ParamIndex, ParamTable, ParamValues, Role};
 pub use rings::{CommandRings, MAX_COMMAND_RINGS};
 use routing::Routing;
@@ -442,10 +442,13 @@ impl Engine {
         for (channel, meters) in self.channels.iter_mut().zip(self.telemetry.channels.iter()) {
             let input = channel.input_meter.take();
             meters.input_peak.raise_to(input.peak[0].max(input.peak[1]));
-            let output = channel.output_meter.take();
+            let output = if channel.meter_point == MeterPoint::Input { input } else { channel.output_meter.take() };
             for side in 0..2 {
                 meters.peak[side].raise(window, output.peak[side]);
                 meters.rms[side].store(output.rms[side]);
+            }
+            if output.overs > 0 {
+                meters.overs.fetch_add(output.overs as u64, Ordering::Relaxed);
             }
             meters.gain_reduction_db.raise_to(std::mem::take(&mut channel.gain_reduction_db));
             resets += std::mem::take(&mut channel.nan_resets);

@@ -13,6 +13,9 @@ pub struct MeterReading {
     pub peak: [f32; 2],
     /// Running RMS per channel.
     pub rms: [f32; 2],
+    /// Samples at or over full scale (of either channel) since the last reading: what an
+    /// integer file or a converter would clip.
+    pub overs: u32,
 }
 
 pub struct LevelMeter {
@@ -22,6 +25,7 @@ pub struct LevelMeter {
     pole_block: f32,
     pole_frames: usize,
     peak: [f32; 2],
+    overs: u32,
 }
 
 impl LevelMeter {
@@ -32,6 +36,7 @@ impl LevelMeter {
             pole_block: 1.0,
             pole_frames: 0,
             peak: [0.0; 2],
+            overs: 0,
         }
     }
 
@@ -57,7 +62,7 @@ impl LevelMeter {
         for ch in 0..block.channels() {
             let samples = &block.channel(ch)[..frames];
             // Eight running lanes: a single float sum cannot be reordered, eight can be vectorised.
-            let (mut peaks, mut sums) = ([0.0f32; 8], [0.0f32; 8]);
+            let (mut peaks, mut sums, mut overs) = ([0.0f32; 8], [0.0f32; 8], [0u32; 8]);
             let chunks = samples.chunks_exact(8);
             let rest = chunks.remainder();
             for chunk in chunks {
@@ -65,11 +70,13 @@ impl LevelMeter {
                     let a = chunk[k].abs();
                     peaks[k] = if a > peaks[k] { a } else { peaks[k] };
                     sums[k] += chunk[k] * chunk[k];
+                    overs[k] += (a >= 1.0) as u32;
                 }
             }
             for (k, &x) in rest.iter().enumerate() {
                 peaks[k] = peaks[k].max(x.abs());
                 sums[k] += x * x;
+                overs[k] += (x.abs() >= 1.0) as u32;
             }
             let peak = peaks.iter().fold(self.peak[ch], |m, &p| m.max(p));
             let block_ms = sums.iter().sum::<f32>() / frames.max(1) as f32;
@@ -77,6 +84,7 @@ impl LevelMeter {
                 return false;
             }
             self.peak[ch] = peak;
+            self.overs += overs.iter().sum::<u32>();
             self.mean_square[ch] = block_ms + (self.mean_square[ch] - block_ms) * self.pole_block;
         }
         if block.channels() == 1 {
@@ -88,8 +96,9 @@ impl LevelMeter {
 
     /// The reading since the last call; peaks restart from zero.
     pub fn take(&mut self) -> MeterReading {
-        let reading = MeterReading { peak: self.peak, rms: self.mean_square.map(f32::sqrt) };
+        let reading = MeterReading { peak: self.peak, rms: self.mean_square.map(f32::sqrt), overs: self.overs };
         self.peak = [0.0; 2];
+        self.overs = 0;
         reading
     }
 }
@@ -118,5 +127,20 @@ mod tests {
         assert!((r.rms[0] - 0.5 / 2f32.sqrt()).abs() < 5e-3, "{:?}", r.rms);
         assert!((r.rms[1] - 0.25 / 2f32.sqrt()).abs() < 5e-3);
         assert_eq!(meter.take().peak, [0.0; 2]);
+    }
+
+    #[test]
+    fn samples_at_or_over_full_scale_are_counted_once_each() {
+        let mut meter = LevelMeter::new(48_000.0);
+        let mut block = AudioBlock::new(2);
+        block.set_frames(37);
+        block.channel_mut(0)[..37].copy_from_slice(&[0.5; 37]);
+        block.channel_mut(1)[..37].copy_from_slice(&[0.5; 37]);
+        block.channel_mut(0)[3] = 1.0;
+        block.channel_mut(0)[30] = -1.5;
+        block.channel_mut(1)[36] = 2.0;
+        meter.measure(&block);
+        assert_eq!(meter.take().overs, 3);
+        assert_eq!(meter.take().overs, 0);
     }
 }

@@ -42,6 +42,8 @@ pub enum Role {
     SendLevel,
     SendPre,
     SendMute,
+    /// Where a channel's meter reads.
+    MeterPoint,
     /// On switches its section out (a bypass). A section the session lacks starts switched out.
     Bypass,
     /// On switches its section in. A section the session lacks starts switched off.
@@ -64,6 +66,7 @@ impl Role {
             Role::SendLevel => "send",
             Role::SendPre => "send-pre",
             Role::SendMute => "send-mute",
+            Role::MeterPoint => "meter-point",
             Role::Bypass => "bypass",
             Role::Enable => "enable",
             Role::Setting => "setting",

@@ -1,7 +1,7 @@
 //! One channel of the mix (a strip, a bus or the master): its processors, and how it
 //! adds itself into the buses it feeds. Its parameters' tables are in `channel_params`.
 
-use super::channel_params::{ChannelParams, INPUT_PARAMS, OUTPUT_PARAMS, SEND_PARAMS, SendParams};
+use super::channel_params::{ChannelParams, INPUT_PARAMS, METER_PARAMS, OUTPUT_PARAMS, SEND_PARAMS, SendParams};
 use super::channel_params::{declare, declare_section};
 use super::params::{Declarer, ParamIndex, Section, fader_gain};
 use super::setup::{ChannelKind, ChannelSetup, InsertKind};
@@ -32,6 +32,28 @@ struct SectionsAt {
     reverb: Option<usize>,
     limiter: Option<usize>,
     output: usize,
+    meter: Option<usize>,
+}
+
+/// Where the channel's meter reads (the values of `METER_POINTS`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MeterPoint {
+    /// What arrives, before the trim.
+    Input,
+    /// After the inserts, before the fader.
+    PreFader,
+    /// After fader, pan (and the master's limiter): what leaves.
+    PostFader,
+}
+
+impl MeterPoint {
+    fn from_value(value: f32) -> Self {
+        match value.round() as i32 {
+            0 => MeterPoint::Input,
+            1 => MeterPoint::PreFader,
+            _ => MeterPoint::PostFader,
+        }
+    }
 }
 
 struct Send {
@@ -67,8 +89,11 @@ pub struct Channel {
     pub work: AudioBlock,
     /// After fader and pan, always stereo.
     pub out: AudioBlock,
+    /// Before the trim, always (it is also the check for NaN on the input).
     pub input_meter: LevelMeter,
+    /// At the meter point, unless that is the input (then `input_meter` is the meter).
     pub output_meter: LevelMeter,
+    pub meter_point: MeterPoint,
     /// Off in offline renders, where nobody watches the meters.
     pub meter_output: bool,
     /// Deepest gain reduction (dynamics and limiter) since telemetry last took it.
@@ -112,6 +137,8 @@ impl Channel {
         let limiter = (kind == ChannelKind::Master)
             .then(|| declare_section(d, setup, Section::Limiter, "limiter", &LIMITER_PARAMS));
         let [fader, pan, mute, solo, solo_safe] = declare(d, setup, Section::Output, "", &OUTPUT_PARAMS);
+        // The master's meter reads what leaves it, always: the peaks judged against the target.
+        let meter = (kind != ChannelKind::Master).then(|| declare(d, setup, Section::Meter, "", &METER_PARAMS)[0]);
         let sends: Vec<Send> = ctx
             .send_targets
             .iter()
@@ -131,6 +158,7 @@ impl Channel {
             mute,
             solo,
             solo_safe,
+            meter,
             sends: sends.iter().map(|s| s.params).collect(),
             sections: [
                 (Section::Input, Some(trim.0 as usize)),
@@ -145,6 +173,7 @@ impl Channel {
                 (Section::Reverb, reverb),
                 (Section::Limiter, limiter),
                 (Section::Output, Some(fader.0 as usize)),
+                (Section::Meter, meter.map(|m| m.0 as usize)),
             ]
             .into_iter()
             .filter_map(|(section, first)| first.map(|f| (section, ParamIndex(f as u32))))
@@ -174,6 +203,7 @@ impl Channel {
                 reverb,
                 limiter,
                 output: fader.0 as usize,
+                meter: meter.map(|m| m.0 as usize),
             },
             params,
             trim_gain: Smoother::new(1.0, GAIN_GLIDE_MS, fs),
@@ -194,6 +224,7 @@ impl Channel {
             out: AudioBlock::new(2),
             input_meter: LevelMeter::new(fs),
             output_meter: LevelMeter::new(fs),
+            meter_point: MeterPoint::PostFader,
             meter_output: true,
             gain_reduction_db: 0.0,
             nan_resets: 0,
@@ -224,6 +255,7 @@ impl Channel {
         if let (Some(limiter), Some(first)) = (&mut self.limiter, at.limiter) {
             limiter.set(LimiterSettings::from_values(section_values(v, first)));
         }
+        self.meter_point = at.meter.map_or(MeterPoint::PostFader, |m| MeterPoint::from_value(v[m]));
     }
 
     /// Sets the gain targets from fader, pan, mute and whether solo lets the channel through.
@@ -320,6 +352,9 @@ impl Channel {
             }
         }
 
+        if self.meter_output && self.meter_point == MeterPoint::PreFader {
+            self.output_meter.measure(&self.work);
+        }
         // Pre-fader sends: after the inserts, before the fader, gated by mute and solo.
         for s in 0..self.sends.len() {
             if self.is_pre(&self.sends[s], v) {
@@ -340,7 +375,7 @@ impl Channel {
             reduction = reduction.max(limiter.process(&mut self.out));
         }
         self.gain_reduction_db = self.gain_reduction_db.max(reduction);
-        if self.meter_output {
+        if self.meter_output && self.meter_point == MeterPoint::PostFader {
             self.output_meter.measure(&self.out);
         }
 

@@ -30,6 +30,21 @@ pub const OUTPUT_PARAMS: [ParamDef; 5] = [
         .with_role(Role::SoloSafe),
 ];
 
+/// Where the meter of a strip or a bus reads, like Ardour's meter point: what arrives (before
+/// the trim), what the fader gets (after the inserts), or what leaves (after fader and pan).
+pub const METER_PARAMS: [ParamDef; 1] = [ParamDef::setting(
+    "meter",
+    "meter",
+    Unit::Choice(METER_POINTS),
+    (0.0, 2.0),
+    2.0,
+    "where the meter reads: input, pre-fader or post-fader",
+)
+.with_role(Role::MeterPoint)];
+
+/// The meter points, in the order of their values.
+pub const METER_POINTS: &[&str] = &["input", "pre-fader", "post-fader"];
+
 /// A send to one bus, in the order `apply_gains` reads them.
 pub const SEND_PARAMS: [ParamDef; 3] = [
     ParamDef::setting("", "level_db", Unit::Db, (FADER_FLOOR_DB, FADER_MAX_DB), 0.0, "send level; the floor is -inf")
@@ -51,6 +66,7 @@ pub fn defs_of(section: Section) -> &'static [ParamDef] {
         Section::Reverb => &REVERB_PARAMS,
         Section::Limiter => &LIMITER_PARAMS,
         Section::Output => &OUTPUT_PARAMS,
+        Section::Meter => &METER_PARAMS,
         Section::Send(_) => &SEND_PARAMS,
     }
 }
@@ -133,6 +149,8 @@ pub struct ChannelParams {
     pub mute: ParamIndex,
     pub solo: ParamIndex,
     pub solo_safe: ParamIndex,
+    /// Strips and buses: where the meter reads.
+    pub meter: Option<ParamIndex>,
     /// One per bus this channel can send to, in layout order of the buses.
     pub sends: Vec<SendParams>,
     /// The first parameter of each section the channel has, in signal order; a section's

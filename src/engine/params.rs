@@ -32,6 +32,8 @@ pub enum Section {
     Limiter,
     /// Fader, pan, mute and solo, after the inserts.
     Output,
+    /// Where a strip's or bus's meter reads (the master's reads its outputs).
+    Meter,
     /// The send to bus `n` (layout order).
     Send(u16),
 }

@@ -81,6 +81,9 @@ pub struct ChannelMeters {
     /// Left and right output peaks, for any number of readers.
     pub peak: [PeakHistory; 2],
     pub rms: [AtomicLevel; 2],
+    /// Samples at or over full scale at the meter point since the engine started (readers
+    /// count from where they last looked).
+    pub overs: AtomicU64,
     pub gain_reduction_db: AtomicLevel,
 }
 

@@ -42,6 +42,9 @@ fn channel_setup(doc: &SessionDoc, ch: &ChannelDoc, kind: ChannelKind) -> Channe
     };
     add(Section::Input, &ch.values);
     add(Section::Output, &ch.values);
+    if kind != ChannelKind::Master {
+        add(Section::Meter, &ch.values);
+    }
     // Every band is there, flat, whether the file lists it or not: any can be dialled in.
     for band in 0..4u8 {
         add(Section::Band(band), ch.eq.get(band as usize).unwrap_or(&no_values));

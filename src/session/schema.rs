@@ -9,7 +9,7 @@ use std::sync::OnceLock;
 use serde::{Deserialize, Serialize};
 
 pub use crate::engine::MASTER;
-use crate::engine::channel_params::{INPUT_PARAMS, OUTPUT_PARAMS, SEND_PARAMS};
+use crate::engine::channel_params::{INPUT_PARAMS, METER_PARAMS, OUTPUT_PARAMS, SEND_PARAMS};
 use crate::engine::params::Section;
 
 pub const FORMAT_VERSION: u32 = 1;
@@ -127,7 +127,7 @@ impl ChannelDoc {
     /// The section of the file holding the values of `section`, if it has one.
     pub fn section(&self, section: Section, bus_names: &[&str]) -> Option<&Values> {
         match section {
-            Section::Input | Section::Output => Some(&self.values),
+            Section::Input | Section::Output | Section::Meter => Some(&self.values),
             Section::Hpf => self.hpf.as_ref(),
             Section::Band(b) => self.eq.get(b as usize),
             Section::Gate => self.gate.as_ref(),
@@ -145,7 +145,7 @@ impl ChannelDoc {
     /// The section of the file for `section`, made (empty) if the file lacks it.
     pub fn section_mut(&mut self, section: Section, bus_names: &[&str]) -> &mut Values {
         let slot = match section {
-            Section::Input | Section::Output => return &mut self.values,
+            Section::Input | Section::Output | Section::Meter => return &mut self.values,
             Section::Band(b) => {
                 if self.eq.len() <= b as usize {
                     self.eq.resize(b as usize + 1, Values::default());
@@ -184,7 +184,7 @@ const CHANNEL_KEYS: [&str; 16] = [
 fn channel_fields() -> &'static [&'static str] {
     static FIELDS: OnceLock<Vec<&'static str>> = OnceLock::new();
     FIELDS.get_or_init(|| {
-        let params = INPUT_PARAMS.iter().chain(&OUTPUT_PARAMS).map(|p| p.file_key);
+        let params = INPUT_PARAMS.iter().chain(&OUTPUT_PARAMS).chain(&METER_PARAMS).map(|p| p.file_key);
         CHANNEL_KEYS[..4].iter().copied().chain(params).chain(CHANNEL_KEYS[4..].iter().copied()).collect()
     })
 }

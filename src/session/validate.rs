@@ -8,7 +8,7 @@ use super::resolve::{BadValue, choice_token, decode, scalar_text};
 use super::schema::{ChannelDoc, FORMAT_VERSION, MASTER, Scalar, SessionDoc, TEMPO_BPM, Values, note_value_ms};
 use crate::dsp::delay::DELAY_PARAMS;
 use crate::dsp::limiter::LOOKAHEAD_MS;
-use crate::engine::channel_params::{INPUT_PARAMS, OUTPUT_PARAMS, SEND_PARAMS, defs_of};
+use crate::engine::channel_params::{INPUT_PARAMS, METER_PARAMS, OUTPUT_PARAMS, SEND_PARAMS, defs_of};
 use crate::engine::params::{ParamDef, Section, Unit};
 use crate::engine::setup::InsertKind;
 use crate::files::names::name_problem;
@@ -283,7 +283,17 @@ fn check_channel(c: &mut Checker, at: &str, ch: &ChannelDoc, bus_names: &[&str],
         }
         c.values(&sp, &send.values, &[&SEND_PARAMS], &[]);
     }
-    c.values(at, &ch.values, &[&INPUT_PARAMS, &OUTPUT_PARAMS], &[]);
+    if at == "master" {
+        if ch.values.get("meter").is_some() {
+            c.report(
+                "master.meter",
+                "the master's meter reads its outputs, always; meter points are for strips and buses",
+            );
+        }
+        c.values(at, &ch.values, &[&INPUT_PARAMS, &OUTPUT_PARAMS], &["meter"]);
+    } else {
+        c.values(at, &ch.values, &[&INPUT_PARAMS, &OUTPUT_PARAMS, &METER_PARAMS], &[]);
+    }
     // In the order a file lists them: the high-pass, the EQ bands, then the others.
     let [hpf, others @ ..] = ch.processor_sections();
     for (section, written) in [hpf].into_iter().chain([(Section::Band(0), &None)]).chain(others) {

@@ -259,6 +259,49 @@ buses:
 }
 
 #[test]
+fn a_strips_meter_reads_at_its_meter_point_and_counts_samples_over_full_scale() {
+    // A mono 1 kHz sine at -6 dBFS peak, trimmed +12 dB (over full scale inside the strip,
+    // which a float path carries), faded to -20 dB and panned centre (-3 dB a side).
+    let doc = session(
+        "
+version: 1
+name: t
+strips:
+  - {name: A, input: {ports: [x:a]}, trim_db: 12, fader_db: -20, meter: input}
+",
+    );
+    let mut built = build_engine(&doc, FS, 1).unwrap();
+    let meter = built.params.lookup("strip.A.meter").unwrap();
+    assert!(built.params.lookup("master.meter").is_err(), "the master always meters its outputs");
+    let telemetry = built.telemetry.clone();
+    let mut io = io(|_, _, f| sine(1000.0, 0.5, f));
+    let mut peaks = headroom::engine::telemetry::PeakReader::default();
+    let mut read = |built: &mut headroom::engine::Built, io: &mut TestIo<_>| {
+        // A reader sees the window it last looked at again: the first window of the new
+        // point (whole windows each time) is read once and left out.
+        run(&mut built.engine, io, 256, 64);
+        peaks.peaks(&telemetry, 0);
+        run(&mut built.engine, io, 4864, 64);
+        let [left, right] = peaks.peaks(&telemetry, 0);
+        (20.0 * left.max(right).log10(), telemetry.channels[0].overs.load(std::sync::atomic::Ordering::Relaxed))
+    };
+    let (input_db, overs) = read(&mut built, &mut io);
+    assert!((input_db + 6.02).abs() < 0.01, "input: {input_db}");
+    assert_eq!(overs, 0, "nothing over full scale arrives");
+    built.command_producers[0].push(Command::SetParam { param: meter, value: 1.0 }).unwrap();
+    let (pre_db, overs) = read(&mut built, &mut io);
+    assert!((pre_db - 5.98).abs() < 0.01, "pre-fader: {pre_db}");
+    // The crest is 1.99 inside the strip: the samples of that period at or over full scale.
+    let trim = 10f32.powf(12.0 / 20.0);
+    let expected = (5120..10240).filter(|&f| (sine(1000.0, 0.5, f) * trim).abs() >= 1.0).count() as u64;
+    assert!(expected > 2000 && overs.abs_diff(expected) <= 2, "{overs} samples over, {expected} expected");
+    built.command_producers[0].push(Command::SetParam { param: meter, value: 2.0 }).unwrap();
+    let (post_db, more) = read(&mut built, &mut io);
+    assert!((post_db - (5.98 - 20.0 - 3.01)).abs() < 0.02, "post-fader: {post_db}");
+    assert_eq!(more, overs, "after the fader nothing is over");
+}
+
+#[test]
 fn insert_order_decides_whether_the_compressor_hears_the_eq() {
     // A +12 dB bell at 1 kHz before a hard compressor is squashed back; after it, it is not.
     let strip = |order: &str| {
