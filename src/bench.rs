@@ -59,6 +59,7 @@ pub fn full_session(strips: usize, stems: usize, channels: Channels) -> SessionD
             limiter: Some(Values::default()),
             ..ChannelDoc::default()
         },
+        meters: Default::default(),
     }
 }
 
@@ -254,11 +255,7 @@ pub fn console_cost(strips: usize, (width, height): (u16, u16), frames: usize) -
         let readings = Readings {
             now_s: t,
             channels: (0..channels)
-                .map(|c| ChannelReading {
-                    input_peak: level(c),
-                    peak: [level(c), level(c + 1)],
-                    gain_reduction_db: 0.0,
-                })
+                .map(|c| ChannelReading { peak: [level(c), level(c + 1)], overs: 0, gain_reduction_db: 0.0 })
                 .collect(),
             frame: if moving { (t * RATE as f64) as u64 } else { 0 },
             rolling: moving,

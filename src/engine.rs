@@ -441,7 +441,6 @@ impl Engine {
         let mut resets = 0;
         for (channel, meters) in self.channels.iter_mut().zip(self.telemetry.channels.iter()) {
             let input = channel.input_meter.take();
-            meters.input_peak.raise_to(input.peak[0].max(input.peak[1]));
             let output = if channel.meter_point == MeterPoint::Input { input } else { channel.output_meter.take() };
             for side in 0..2 {
                 meters.peak[side].raise(window, output.peak[side]);

@@ -14,12 +14,14 @@ use crate::automation::recorder::Recorder;
 use crate::engine::Command;
 use crate::engine::telemetry::{PeakReader, Telemetry};
 use crate::ui::executor::{Executor, autosave, autosave_on_panic};
-use crate::ui::model::{App, Msg, Readings, parse_line};
+use crate::ui::model::{App, Msg, parse_line};
 use crate::ui::shell::{Ending, Surfaces, read_engine};
 
-/// One line of status: transport, DSP load, xruns, master peak and loudness.
-/// `peak` is the master's since the last line.
-pub fn status_line(session: &JackSession, readings: &Readings, peak: f32, automation_unsaved: bool) -> String {
+/// One line of status: transport, DSP load, xruns, master peak and loudness, and the
+/// master's samples over full scale since the meters were reset. `peak` is the master's
+/// since the last line.
+pub fn status_line(session: &JackSession, app: &App, peak: f32) -> String {
+    let readings = &app.readings;
     let seconds = readings.frame as f64 / session.sample_rate as f64;
     let state = if readings.rolling { "▶" } else { "■" };
     // Below -120 dBFS (reverb tails decaying away) reads as silence; so does loudness under
@@ -27,7 +29,11 @@ pub fn status_line(session: &JackSession, readings: &Readings, peak: f32, automa
     let peak_db = if peak > 1e-6 { format!("{:6.1}", 20.0 * peak.log10()) } else { "  -inf".to_string() };
     let lufs = |v: f32| if v > -70.0 { format!("{v:5.1}") } else { "  -  ".to_string() };
     let l = &readings.loudness;
-    let unsaved = if automation_unsaved { "  AUTOMATION NOT SAVED" } else { "" };
+    let unsaved = if app.automation_unsaved { "  AUTOMATION NOT SAVED" } else { "" };
+    let clipped = match app.meters.last().map_or(0, |m| m.overs()) {
+        0 => String::new(),
+        n => format!("  CLIPPED {n}"),
+    };
     let unconnected = match readings.unconnected.len() {
         0 => String::new(),
         n => format!("  unconnected {n}"),
@@ -37,7 +43,7 @@ pub fn status_line(session: &JackSession, readings: &Readings, peak: f32, automa
         .map(|(name, view)| format!("  {name} M {}", lufs(view.momentary_lufs.load())))
         .collect();
     format!(
-        "{state} {:02}:{:06.3}  DSP {:4.1}%  xruns {}{}{unconnected}{unsaved}  master {peak_db} dBFS  M {} S {} I {} LUFS{buses}",
+        "{state} {:02}:{:06.3}  DSP {:4.1}%  xruns {}{}{unconnected}{unsaved}  master {peak_db} dBFS{clipped}  M {} S {} I {} LUFS{buses}",
         (seconds / 60.0) as u64,
         seconds % 60.0,
         readings.dsp_load,
@@ -179,8 +185,8 @@ pub fn run(
             if last_status.elapsed() >= status_every {
                 last_status = Instant::now();
                 let readings = read(&mut peak);
-                let line = status_line(session, &readings, std::mem::take(&mut peak), app.automation_unsaved);
                 executor.update(app, Msg::Readings(readings));
+                let line = status_line(session, app, std::mem::take(&mut peak));
                 let mut out = std::io::stdout().lock();
                 let _ = if tty { write!(out, "\r{line}\x1b[K") } else { writeln!(out, "{line}") };
                 let _ = out.flush();

@@ -274,7 +274,7 @@ fn list_params(session: &Path) -> Result<ExitCode> {
     let mut out = std::io::stdout().lock();
     // A reader that stops early (`| head`) ends the listing quietly.
     let mut line = |text: String| writeln!(out, "{}", text.trim_end()).is_ok();
-    line(format!("{:<36} {:>10}  {:<22} {:>10}  {:<10} what it does", "id", "value", "range", "default", "role"));
+    line(format!("{:<36} {:>10}  {:<30} {:>10}  {:<11} what it does", "id", "value", "range", "default", "role"));
     for (i, spec) in built.params.specs().iter().enumerate() {
         let value = built.values.get(headroom::engine::params::ParamIndex(i as u32));
         let range = match spec.unit {
@@ -282,7 +282,7 @@ fn list_params(session: &Path) -> Result<ExitCode> {
             _ => format!("{} .. {}", spec.format(spec.min), spec.format(spec.max)),
         };
         let shown = format!(
-            "{:<36} {:>10}  {:<22} {:>10}  {:<10} {}",
+            "{:<36} {:>10}  {:<30} {:>10}  {:<11} {}",
             spec.id,
             spec.format(value),
             range,

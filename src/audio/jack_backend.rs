@@ -13,7 +13,7 @@ use jack::{AudioIn, AudioOut, Client, ClientOptions, Control, Port, PortSpec, Pr
 
 use super::inputs::OpenedStems;
 use super::stems::{self, DiskReader, StemPlayer};
-use crate::dsp::loudness::LoudnessMeter;
+use crate::dsp::loudness::{LoudnessMeter, LoudnessReading};
 use crate::engine::automation::Transport;
 use crate::engine::telemetry::AtomicLevel;
 use crate::engine::{AudioIo, Command, Engine};
@@ -75,7 +75,20 @@ pub struct LoudnessView {
     pub momentary_lufs: AtomicLevel,
     pub short_term_lufs: AtomicLevel,
     pub integrated_lufs: AtomicLevel,
+    pub range_lu: AtomicLevel,
     pub true_peak_dbtp: AtomicLevel,
+    /// Asks the meter to start again (integrated loudness, range and true peak forget the past).
+    pub reset: AtomicBool,
+}
+
+impl LoudnessView {
+    fn show(&self, r: &LoudnessReading) {
+        self.momentary_lufs.store(r.momentary_lufs as f32);
+        self.short_term_lufs.store(r.short_term_lufs as f32);
+        self.integrated_lufs.store(r.integrated_lufs as f32);
+        self.range_lu.store(r.range_lu as f32);
+        self.true_peak_dbtp.store(r.true_peak_dbtp as f32);
+    }
 }
 
 /// What the process callback plays with, and what outlives its JACK client: when a client
@@ -763,6 +776,13 @@ impl JackSession {
         self.disk.as_ref().map_or(0, DiskReader::chunks_kept)
     }
 
+    /// Starts every loudness meter again (integrated loudness, range, true peak).
+    pub fn reset_loudness(&self) {
+        for (_, view) in &self.loudness {
+            view.reset.store(true, Ordering::Relaxed);
+        }
+    }
+
     /// DSP load of the whole JACK graph, percent.
     pub fn cpu_load(&self) -> f32 {
         lock(&self.link).attached.as_ref().map_or(0.0, |a| a.client.as_client().cpu_load())
@@ -804,6 +824,10 @@ fn spawn_loudness_meters(
             while !stop.load(Ordering::Relaxed) {
                 let mut idle = true;
                 for (tap, view, meter) in &mut taps {
+                    if view.reset.swap(false, Ordering::Relaxed) {
+                        meter.reset();
+                        view.show(&meter.reading());
+                    }
                     let available = tap.slots() & !1;
                     let Ok(chunk) = tap.read_chunk(available) else { continue };
                     if available == 0 {
@@ -814,11 +838,7 @@ fn spawn_loudness_meters(
                     meter.add_interleaved(a);
                     meter.add_interleaved(b);
                     chunk.commit_all();
-                    let r = meter.reading();
-                    view.momentary_lufs.store(r.momentary_lufs as f32);
-                    view.short_term_lufs.store(r.short_term_lufs as f32);
-                    view.integrated_lufs.store(r.integrated_lufs as f32);
-                    view.true_peak_dbtp.store(r.true_peak_dbtp as f32);
+                    view.show(&meter.reading());
                 }
                 if idle {
                     std::thread::sleep(Duration::from_millis(5));

@@ -77,7 +77,6 @@ impl PeakHistory {
 
 #[derive(Default, Debug)]
 pub struct ChannelMeters {
-    pub input_peak: AtomicLevel,
     /// Left and right output peaks, for any number of readers.
     pub peak: [PeakHistory; 2],
     pub rms: [AtomicLevel; 2],

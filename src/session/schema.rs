@@ -30,6 +30,36 @@ pub struct SessionDoc {
     pub buses: Vec<ChannelDoc>,
     #[serde(default)]
     pub master: ChannelDoc,
+    /// The master's peak target and when the meters start again.
+    #[serde(default, skip_serializing_if = "MetersDoc::is_default")]
+    pub meters: MetersDoc,
+}
+
+/// `meters: {peak_target_db: [-10, -6], reset_on_roll_from_start: true}`.
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct MetersDoc {
+    /// Where the mix's peaks should sit, low then high, in dBFS: room left for mastering.
+    pub peak_target_db: [f32; 2],
+    /// Peaks, clip counts, integrated loudness, range and true peak start again whenever the
+    /// transport rolls from the very start (a whole play-through is measured, not the
+    /// passes before it).
+    pub reset_on_roll_from_start: bool,
+}
+
+/// Where a target's levels may lie, in dBFS.
+pub const PEAK_TARGET_RANGE_DB: (f32, f32) = (-60.0, 0.0);
+
+impl Default for MetersDoc {
+    fn default() -> Self {
+        Self { peak_target_db: [-10.0, -6.0], reset_on_roll_from_start: false }
+    }
+}
+
+impl MetersDoc {
+    fn is_default(&self) -> bool {
+        *self == Self::default()
+    }
 }
 
 impl SessionDoc {

@@ -193,6 +193,10 @@ impl<'a> Executor<'a> {
                 self.learn.cancel();
                 None
             }
+            Effect::ResetLoudness => {
+                self.session.reset_loudness();
+                None
+            }
             Effect::ListSurfaceDevices => Some(Msg::SurfaceDevices(link::devices())),
             Effect::ConnectSurface(device) => Some(match self.links.connect(&device) {
                 Ok(told) => Msg::Info(told),

@@ -10,6 +10,8 @@
 mod actions;
 mod automation;
 mod history;
+mod metering;
+pub use metering::Verdict;
 mod mouse;
 mod prompts;
 mod routing;
@@ -107,8 +109,9 @@ pub struct Readings {
 
 #[derive(Clone, Copy, Debug, Default)]
 pub struct ChannelReading {
-    pub input_peak: f32,
     pub peak: [f32; 2],
+    /// Samples at or over full scale at the meter point, counted since the engine started.
+    pub overs: u64,
     pub gain_reduction_db: f32,
 }
 
@@ -118,12 +121,19 @@ pub struct Loudness {
     pub momentary_lufs: f32,
     pub short_term_lufs: f32,
     pub integrated_lufs: f32,
+    pub range_lu: f32,
     pub true_peak_dbtp: f32,
 }
 
 impl Default for Loudness {
     fn default() -> Self {
-        Self { momentary_lufs: -120.0, short_term_lufs: -120.0, integrated_lufs: -120.0, true_peak_dbtp: -120.0 }
+        Self {
+            momentary_lufs: -120.0,
+            short_term_lufs: -120.0,
+            integrated_lufs: -120.0,
+            range_lu: 0.0,
+            true_peak_dbtp: -120.0,
+        }
     }
 }
 
@@ -201,6 +211,8 @@ pub enum Effect {
     ConnectSurface(String),
     /// Ask the automation (modes, write enable, pass history, times).
     Automation(Request),
+    /// Start the loudness meters again (integrated loudness, range, true peak).
+    ResetLoudness,
     Quit,
 }
 
@@ -221,12 +233,36 @@ pub struct Status {
     until_s: f64,
 }
 
-/// Meter state of one channel, with UI-side ballistics.
-#[derive(Clone, Copy, Debug, Default)]
+/// Meter state of one channel, with UI-side ballistics, and its figures since the meters
+/// were last reset (`metering`).
+#[derive(Clone, Copy, Debug)]
 pub struct ChannelMeter {
     pub sides: [PeakMeter; 2],
-    pub input: PeakMeter,
     pub gain_reduction_db: f32,
+    /// The largest peak since the reset, dBFS.
+    pub max_db: f32,
+    /// The engine's count of samples over full scale at the reset, and now.
+    overs_at_reset: u64,
+    overs_now: u64,
+}
+
+impl Default for ChannelMeter {
+    fn default() -> Self {
+        Self {
+            sides: Default::default(),
+            gain_reduction_db: 0.0,
+            max_db: super::meters::FLOOR_DB,
+            overs_at_reset: 0,
+            overs_now: 0,
+        }
+    }
+}
+
+impl ChannelMeter {
+    /// Samples at or over full scale since the reset.
+    pub fn overs(&self) -> u64 {
+        self.overs_now - self.overs_at_reset
+    }
 }
 
 /// Peaks the master should reach: the mix leaves room for mastering.
@@ -234,12 +270,6 @@ pub struct ChannelMeter {
 pub struct PeakTarget {
     pub low_db: f32,
     pub high_db: f32,
-}
-
-impl Default for PeakTarget {
-    fn default() -> Self {
-        Self { low_db: -10.0, high_db: -6.0 }
-    }
 }
 
 /// What a quit is told while the disk refuses the automation.
@@ -277,7 +307,6 @@ pub struct App {
     pub jack_gone: bool,
     /// The disk refused the automation: passes are kept in memory only, and retried.
     pub automation_unsaved: bool,
-    pub target: PeakTarget,
     pub loop_on: bool,
     pub loop_start: Option<u64>,
     pub loop_end: Option<u64>,
@@ -325,7 +354,6 @@ impl App {
             info,
             jack_gone: false,
             automation_unsaved: false,
-            target: PeakTarget::default(),
             loop_on: false,
             loop_start: None,
             loop_end: None,
@@ -396,7 +424,7 @@ impl App {
                 self.size = (w, h);
                 self.follow_selection();
             }
-            Msg::Readings(r) => self.take_readings(r),
+            Msg::Readings(r) => self.take_readings(r, &mut effects),
             Msg::Saved(Ok((files, doc))) => {
                 self.saved_values = self.targets.snapshot();
                 self.file = files[0].clone();
@@ -454,15 +482,8 @@ impl App {
         self.replies.as_mut().map(std::mem::take).unwrap_or_default()
     }
 
-    fn take_readings(&mut self, r: Readings) {
-        let dt = (r.now_s - self.readings.now_s).clamp(0.0, 0.5) as f32;
-        for (meter, reading) in self.meters.iter_mut().zip(&r.channels) {
-            for (side, peak) in meter.sides.iter_mut().zip(reading.peak) {
-                side.update(peak, dt);
-            }
-            meter.input.update(reading.input_peak, dt);
-            meter.gain_reduction_db = reading.gain_reduction_db;
-        }
+    fn take_readings(&mut self, r: Readings, effects: &mut Vec<Effect>) {
+        self.take_meters(&r, effects);
         if self.status.as_ref().is_some_and(|s| r.now_s > s.until_s) {
             self.status = None;
         }
@@ -498,6 +519,12 @@ impl App {
                 _ => true,
             })
             .collect()
+    }
+
+    /// The session's peak target for the master (`meters.peak_target_db`).
+    pub fn target(&self) -> PeakTarget {
+        let [low_db, high_db] = self.doc.meters.peak_target_db;
+        PeakTarget { low_db, high_db }
     }
 
     /// The session document with the mix as it stands.

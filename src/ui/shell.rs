@@ -233,8 +233,8 @@ pub fn read_engine(session: &JackSession, telemetry: &Telemetry, started: Instan
             .iter()
             .enumerate()
             .map(|(c, m)| ChannelReading {
-                input_peak: m.input_peak.take(),
                 peak: peaks.peaks(telemetry, c),
+                overs: m.overs.load(Ordering::Relaxed),
                 gain_reduction_db: m.gain_reduction_db.take(),
             })
             .collect(),
@@ -242,6 +242,7 @@ pub fn read_engine(session: &JackSession, telemetry: &Telemetry, started: Instan
             momentary_lufs: loudness.momentary_lufs.load(),
             short_term_lufs: loudness.short_term_lufs.load(),
             integrated_lufs: loudness.integrated_lufs.load(),
+            range_lu: loudness.range_lu.load(),
             true_peak_dbtp: loudness.true_peak_dbtp.load(),
         },
         frame: view.frame.load(Ordering::Relaxed),

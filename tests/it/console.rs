@@ -39,11 +39,7 @@ fn playing(app: &mut App, now_s: f64, master_peak: f32) {
     let channels = (0..count)
         .map(|i| {
             let peak = if i == count - 1 { master_peak } else { 0.05 + 0.08 * i as f32 };
-            ChannelReading {
-                input_peak: peak,
-                peak: [peak, peak * 0.8],
-                gain_reduction_db: if i == 1 { 4.5 } else { 0.0 },
-            }
+            ChannelReading { peak: [peak, peak * 0.8], overs: 0, gain_reduction_db: if i == 1 { 4.5 } else { 0.0 } }
         })
         .collect();
     app.update(Msg::Readings(Readings {
@@ -53,6 +49,7 @@ fn playing(app: &mut App, now_s: f64, master_peak: f32) {
             momentary_lufs: -14.2,
             short_term_lufs: -15.0,
             integrated_lufs: -16.1,
+            range_lu: 5.2,
             true_peak_dbtp: -1.4,
         },
         frame: 12 * 48_000 + 24_000,
@@ -783,4 +780,129 @@ fn connections_not_made_are_counted_marked_on_their_strips_and_listed_with_why()
     assert!(line_with(&listed, "master_out_R").contains("is an output port"), "{listed}");
     key(&mut app, KeyCode::Char('P'));
     assert!(!screen(&mut app, 200, 50).contains("not made"), "P closes the list");
+}
+
+/// The demo playing with the master at `master_peak` and `master_overs` samples over full
+/// scale counted by the engine so far; the transport at `frame`.
+fn master_at(app: &mut App, now_s: f64, master_peak: f32, master_overs: u64, frame: u64, rolling: bool) {
+    let count = app.channels.len();
+    let channels = (0..count)
+        .map(|i| {
+            let peak = if i == count - 1 { master_peak } else { 0.1 };
+            ChannelReading {
+                peak: [peak, peak],
+                overs: if i == count - 1 { master_overs } else { 0 },
+                ..Default::default()
+            }
+        })
+        .collect();
+    app.update(Msg::Readings(Readings { now_s, channels, frame, rolling, ..Readings::default() }));
+}
+
+#[test]
+fn the_master_is_judged_on_its_peak_since_the_reset_not_the_held_peak_and_shows_both() {
+    let mut app = demo_app();
+    app.keep_replies();
+    // A chorus peak at -4.4 dBFS, then four seconds around -8: the 2-second hold has let go,
+    // the song's peak has not.
+    master_at(&mut app, 0.0, 0.6, 0, 48_000, true);
+    for k in 1..=40 {
+        master_at(&mut app, k as f64 * 0.1, 0.4, 0, 48_000 + k * 4_800, true);
+    }
+    let master = app.meters.last().unwrap();
+    assert!((master.sides[0].hold_db + 7.96).abs() < 0.05, "held {}", master.sides[0].hold_db);
+    assert!((master.max_db + 4.44).abs() < 0.01, "max {}", master.max_db);
+    let text = screen(&mut app, 200, 50);
+    assert!(text.contains("pk  -8.0") && text.contains("max -4.4"), "{text}");
+    assert!(text.contains("+1.6 hot"), "judged on -4.4 against -6: {text}");
+    // The typed report says the same.
+    line(&mut app, "meters");
+    let report: Vec<String> = app.take_replies().into_iter().map(|r| r.text).collect();
+    let last = report.last().unwrap();
+    assert!(last.starts_with("master target -10 .. -6 dBFS: +1.6 dB hot;"), "{report:?}");
+    // A reset starts the song's peak again, and the loudness meters with it.
+    let effects = key(&mut app, KeyCode::Char('c'));
+    assert!(effects.contains(&headroom::ui::model::Effect::ResetLoudness), "{effects:?}");
+    master_at(&mut app, 4.1, 0.35, 0, 48_000 + 41 * 4_800, true);
+    assert!(screen(&mut app, 200, 50).contains("in range"));
+}
+
+#[test]
+fn samples_over_full_scale_on_the_master_are_counted_from_the_reset_and_shown() {
+    let mut app = demo_app();
+    app.keep_replies();
+    master_at(&mut app, 0.0, 0.5, 40, 0, true);
+    key(&mut app, KeyCode::Char('c'));
+    master_at(&mut app, 0.1, 1.3, 52, 4_800, true);
+    assert_eq!(app.meters.last().unwrap().overs(), 12, "counted since the reset");
+    let text = screen(&mut app, 200, 50);
+    assert!(text.contains("CLIP 12"), "{text}");
+    line(&mut app, "meters");
+    let report: Vec<String> = app.take_replies().into_iter().map(|r| r.text).collect();
+    assert!(report.iter().any(|l| l.starts_with("master") && l.contains("over 12")), "{report:?}");
+}
+
+#[test]
+fn meters_reset_when_the_transport_rolls_from_the_start_if_the_session_asks() {
+    use headroom::ui::model::Effect;
+    let resets = |app: &mut App| {
+        master_at(app, 0.0, 0.2, 0, 0, false);
+        master_at(app, 0.1, 0.2, 0, 4_800, true);
+        // Stopped half way and rolled again: not from the start.
+        master_at(app, 0.2, 0.2, 0, 9_600, false);
+        let again =
+            app.update(Msg::Readings(Readings { now_s: 0.3, frame: 14_400, rolling: true, ..Readings::default() }));
+        assert!(!again.contains(&Effect::ResetLoudness));
+    };
+    let mut plain = demo_app();
+    resets(&mut plain);
+    assert!(plain.meters.last().unwrap().max_db > -20.0, "no reset asked: the peak stays");
+
+    let mut loaded = load::load(Path::new("layouts/demo.yaml")).unwrap();
+    loaded.doc.meters.reset_on_roll_from_start = true;
+    let mut app = app_on(loaded);
+    master_at(&mut app, 0.0, 0.9, 0, 0, false);
+    let count = app.channels.len();
+    let effects = app.update(Msg::Readings(Readings {
+        now_s: 0.1,
+        channels: vec![ChannelReading { peak: [0.1, 0.1], ..Default::default() }; count],
+        frame: 4_800,
+        rolling: true,
+        ..Readings::default()
+    }));
+    assert!(effects.contains(&Effect::ResetLoudness), "{effects:?}");
+    assert!((app.meters.last().unwrap().max_db + 20.0).abs() < 0.01, "the peak before the roll is forgotten");
+}
+
+#[test]
+fn the_peak_target_is_the_sessions_and_a_bad_one_is_refused_with_the_expected_form() {
+    let mut app = demo_app();
+    app.keep_replies();
+    line(&mut app, "target -12 -8");
+    assert!(app.is_dirty(), "the target is saved with the session");
+    assert_eq!(app.current_doc().meters.peak_target_db, [-12.0, -8.0]);
+    line(&mut app, "target -6 -10");
+    line(&mut app, "target loud");
+    let replies: Vec<String> = app.take_replies().into_iter().map(|r| r.text).collect();
+    assert_eq!(replies[0], "peak target -12 .. -8 dBFS");
+    assert!(replies[1].contains("low then high, from -60 to 0") && replies[1].ends_with("found -6 -10"), "{replies:?}");
+    assert!(replies[2].contains("found \"loud\""), "{replies:?}");
+    assert_eq!(app.current_doc().meters.peak_target_db, [-12.0, -8.0], "refused targets change nothing");
+}
+
+#[test]
+fn p_moves_every_meter_round_its_points_and_the_detail_shows_point_peak_and_overs() {
+    let mut app = demo_app();
+    let points: Vec<ParamIndex> = app.channels.iter().filter_map(|ch| ch.meter).collect();
+    assert_eq!(points.len(), app.channels.len() - 1, "every strip and bus, not the master");
+    key(&mut app, KeyCode::Char('p'));
+    assert!(points.iter().all(|&p| app.targets.get(p) == 0.0), "post-fader → input");
+    key(&mut app, KeyCode::Char('p'));
+    assert!(points.iter().all(|&p| app.targets.get(p) == 1.0), "input → pre-fader");
+    master_at(&mut app, 0.0, 0.5, 0, 0, true);
+    key(&mut app, KeyCode::Char('d'));
+    let text = screen(&mut app, 120, 40);
+    assert!(text.contains("meter pre-fader  peak -20.0 dBFS"), "{text}");
+    key(&mut app, KeyCode::Char('p'));
+    assert!(points.iter().all(|&p| app.targets.get(p) == 2.0), "pre-fader → post-fader, where it began");
 }

@@ -173,14 +173,14 @@ fn params_lists_every_parameter_and_an_unwritten_session_sits_at_the_tables_defa
     let mut listed = Vec::new();
     for row in rows {
         let (id, value, range, default, role) =
-            (column(row, 0, 36), column(row, 37, 47), column(row, 49, 71), column(row, 72, 82), column(row, 84, 94));
+            (column(row, 0, 36), column(row, 37, 47), column(row, 49, 79), column(row, 80, 90), column(row, 92, 103));
         let switched_out = match role.as_str() {
             "enable" => value == "off",
             "bypass" => value == "on",
             _ => false,
         };
         assert!(value == default || switched_out, "{id} does not sit at its default: {row}");
-        assert!(!range.is_empty() && !role.is_empty() && row.len() > 95, "{id} lacks a range, role or doc: {row}");
+        assert!(!range.is_empty() && !role.is_empty() && row.len() > 104, "{id} lacks a range, role or doc: {row}");
         listed.push(id);
     }
     for id in ["strip.Vox.fader", "strip.Vox.comp.mix", "strip.Vox.send.Verb", "bus.Verb.fader", "master.fader"] {

@@ -111,14 +111,11 @@ impl App {
             }
             Action::Undo => self.undo(effects),
             Action::Redo => self.redo(effects),
-            Action::ClearClips => {
-                for m in &mut self.meters {
-                    m.sides.iter_mut().chain([&mut m.input]).for_each(|s| s.clipped = false);
-                }
-                self.say("clip lights cleared".into(), false);
-            }
+            Action::ResetMeters => self.reset_meters(effects),
+            Action::NextMeterPoint => self.next_meter_point(effects),
             Action::SetTarget => {
-                let text = format!("{} {}", self.target.low_db, self.target.high_db);
+                let target = self.target();
+                let text = format!("{} {}", target.low_db, target.high_db);
                 self.prompt = Prompt::typed(PromptFor::Target, text);
             }
             Action::Help => self.overlay = if self.overlay == Overlay::Help { Overlay::None } else { Overlay::Help },

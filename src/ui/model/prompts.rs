@@ -117,18 +117,8 @@ impl App {
             PromptFor::GlideTime => self.set_time(true, text, effects),
             PromptFor::IdleTime => self.set_time(false, text, effects),
             PromptFor::Target => {
-                let numbers: Vec<f32> = text.split_whitespace().filter_map(|w| w.parse().ok()).collect();
-                match numbers.as_slice() {
-                    &[low, high] if low < high && high <= 0.0 => {
-                        self.target = PeakTarget { low_db: low, high_db: high };
-                        self.say(format!("peak target {low} .. {high} dBFS"), false);
-                    }
-                    _ => self.say(
-                        format!(
-                            "expected two levels in dBFS, low then high, at most 0 (e.g. -10 -6), found \"{text}\""
-                        ),
-                        true,
-                    ),
+                if let Err(problem) = self.set_target(text) {
+                    self.say(problem, true);
                 }
             }
         }

@@ -6,6 +6,7 @@
 //! play | stop | locate SECONDS | loop START END | loop on|off | set PARAM-ID VALUE | get PARAM-ID
 //! move PARAM-ID VALUE | touch PARAM-ID | release PARAM-ID       (a hand on a control)
 //! undo | redo | save | save-version NAME | quit | quit!
+//! meters | meters reset | target LOW HIGH
 //! mode PARAM-ID|CHANNEL MODE | write on|off | passes | undo pass | redo pass | toggle N | name N TEXT
 //! ```
 
@@ -59,6 +60,11 @@ pub enum Typed {
     Automation(Request),
     Save,
     SaveVersion(String),
+    /// Each channel's peak and overs since the reset, and the master's loudness.
+    Meters,
+    ResetMeters,
+    /// The master's peak target, low then high, in dBFS.
+    Target(String),
     /// `quit` refuses while changes are unsaved; `quit!` discards them.
     Quit {
         discard: bool,
@@ -67,7 +73,7 @@ pub enum Typed {
 
 const COMMANDS: &str = "play, stop, locate SECONDS, loop START END, loop on|off, set PARAM VALUE, get PARAM, move PARAM VALUE, touch PARAM, \
      release PARAM, undo, redo, save, save-version NAME, quit, quit!, mode PARAM|CHANNEL MODE, write on|off, passes, \
-     undo pass, redo pass, toggle N, name N TEXT (an id with spaces in double quotes: \"strip.Lead Vox.fader\")";
+     undo pass, redo pass, toggle N, name N TEXT, meters, meters reset, target LOW HIGH (an id with spaces in double quotes: \"strip.Lead Vox.fader\")";
 
 /// The words of a line: split at whitespace, except inside double quotes, which keep an id
 /// with spaces whole (`touch "strip.Lead Vox.fader"`); `\"` and `\\` stand for themselves.
@@ -132,6 +138,9 @@ pub fn parse_line(line: &str) -> Result<Option<Typed>, String> {
         ["write", "on"] => Typed::WriteEnable(true),
         ["write", "off"] => Typed::WriteEnable(false),
         ["passes"] => Typed::Passes,
+        ["meters"] => Typed::Meters,
+        ["meters", "reset"] => Typed::ResetMeters,
+        ["target", levels @ ..] if !levels.is_empty() => Typed::Target(levels.join(" ")),
         ["undo"] => Typed::Undo,
         ["redo"] => Typed::Redo,
         ["undo", "pass"] => Typed::Automation(Request::Undo),
@@ -205,6 +214,13 @@ impl App {
                 }
                 lines.into_iter().for_each(|line| self.say(line, false));
             }
+            Typed::Meters => {
+                for line in self.meters_report() {
+                    self.say(line, false);
+                }
+            }
+            Typed::ResetMeters => self.reset_meters(effects),
+            Typed::Target(levels) => self.set_target(&levels)?,
             Typed::Undo => self.step_history(false, effects),
             Typed::Redo => self.step_history(true, effects),
             Typed::Automation(request) => effects.push(Effect::Automation(request)),

@@ -12,6 +12,7 @@ use super::automation::{mode_mark, mode_style, value_style};
 use super::{Theme, list_and_panel, listed_params};
 use crate::dsp::eq::{BandSettings, HighPassSettings, HpfSlope, front_response_db};
 use crate::engine::params::{Section, SendParams};
+use crate::ui::meters::FLOOR_DB;
 use crate::ui::model::{App, ChannelInfo, short_id};
 
 const CURVE_DB: (f64, f64) = (-24.0, 18.0);
@@ -54,17 +55,32 @@ fn parameter_lines(app: &App, height: usize, theme: &Theme) -> Vec<Line<'static>
         .collect()
 }
 
-/// Gain reduction, sends and routing under the curve.
+/// The meter's point, the peak and the samples over full scale since the reset, gain
+/// reduction, sends and routing under the curve.
 fn info_lines(app: &App, ch: &ChannelInfo, width: u16, theme: &Theme) -> Vec<Line<'static>> {
-    let gr = app.meters[app.selected].gain_reduction_db;
+    let meter = &app.meters[app.selected];
+    let peak = if meter.max_db > FLOOR_DB { format!("{:.1} dBFS", meter.max_db) } else { "-inf".into() };
+    let over_style = if meter.overs() > 0 { theme.error() } else { theme.plain() };
+    let metering = Line::from(vec![
+        Span::styled("meter ", theme.dim()),
+        Span::raw(format!("{:<11}", app.meter_point(app.selected))),
+        Span::styled("peak ", theme.dim()),
+        Span::raw(format!("{peak:<11}")),
+        Span::styled("over ", theme.dim()),
+        Span::styled(meter.overs().to_string(), over_style),
+    ]);
+    let gr = meter.gain_reduction_db;
     let bar_w = (width as usize).saturating_sub(16).min(24);
     let filled = ((gr / 24.0).clamp(0.0, 1.0) * bar_w as f32).round() as usize;
-    let mut lines = vec![Line::from(vec![
-        Span::styled("GR ", theme.dim()),
-        Span::styled("█".repeat(filled), theme.warn()),
-        Span::styled("░".repeat(bar_w - filled), theme.dim()),
-        Span::raw(format!(" {:5.1} dB", -gr)),
-    ])];
+    let mut lines = vec![
+        metering,
+        Line::from(vec![
+            Span::styled("GR ", theme.dim()),
+            Span::styled("█".repeat(filled), theme.warn()),
+            Span::styled("░".repeat(bar_w - filled), theme.dim()),
+            Span::raw(format!(" {:5.1} dB", -gr)),
+        ]),
+    ];
     for (bus, SendParams { level, pre, mute, .. }) in app.sends_in_use(app.selected) {
         let mut spans = vec![
             Span::styled(format!("send {bus:<8}"), theme.dim()),

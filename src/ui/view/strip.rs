@@ -12,7 +12,7 @@ use super::{StripRows, Theme, strip_rows};
 use crate::automation::Mode;
 use crate::engine::params::ParamSpec;
 use crate::ui::meters::{FADER_MARKS, FLOOR_DB, METER, METER_MARKS, PeakMeter};
-use crate::ui::model::{App, ChannelInfo, ChannelKind};
+use crate::ui::model::{App, ChannelInfo, ChannelKind, Verdict};
 
 const EIGHTHS: [&str; 9] = [" ", "▁", "▂", "▃", "▄", "▅", "▆", "▇", "█"];
 
@@ -235,34 +235,38 @@ pub fn draw_master(frame: &mut Frame, rect: Rect, app: &App, theme: &Theme) {
     draw_foot(frame, &rows, app, index, theme);
 }
 
-/// Loudness, true peak, held peak and where the peaks sit against the target.
-fn master_readout(app: &App, peak_db: f32, theme: &Theme) -> Vec<Line<'static>> {
+/// Loudness, true peak, the held peak and the peak since the meters were reset, where that
+/// sits against the target, and the samples over full scale (what an integer print clips).
+fn master_readout(app: &App, held_db: f32, theme: &Theme) -> Vec<Line<'static>> {
     let l = &app.readings.loudness;
+    let meter = &app.meters[app.channels.len() - 1];
     let lufs = |v: f32| if v > -70.0 { format!("{v:5.1}") } else { "  -  ".into() };
+    let db = |v: f32| if v > FLOOR_DB { format!("{v:5.1}") } else { " -inf".into() };
     let value = |label: &'static str, text: String| Line::from(vec![Span::styled(label, theme.dim()), Span::raw(text)]);
     let tp_style = if l.true_peak_dbtp > -1.0 { theme.error() } else { theme.plain() };
-    let target = app.target;
-    let (verdict, style) = if peak_db <= FLOOR_DB {
-        ("  -".to_string(), theme.dim())
-    } else if peak_db > target.high_db {
-        (format!("+{:.1} hot", peak_db - target.high_db), theme.error())
-    } else if peak_db < target.low_db {
+    let target = app.target();
+    let (verdict, style) = match app.master_verdict() {
+        Verdict::Silent => ("  -".to_string(), theme.dim()),
+        Verdict::Hot(over) => (format!("+{over:.1} hot"), theme.error()),
         // Whole dB once the gap is large, so the verdict fits the column.
-        let under = peak_db - target.low_db;
-        (format!("{:.*} low", if under <= -10.0 { 0 } else { 1 }, under), theme.warn())
-    } else {
-        ("in range".to_string(), theme.good())
+        Verdict::Low(under) => (format!("{:.*} low", if under <= -10.0 { 0 } else { 1 }, under), theme.warn()),
+        Verdict::InRange => ("in range".to_string(), theme.good()),
     };
-    let peak = if peak_db > FLOOR_DB { format!("{peak_db:5.1}") } else { " -inf".into() };
-    vec![
+    let mut lines = vec![
         Line::from(Span::styled("LUFS", theme.dim())),
-        value("M ", lufs(l.momentary_lufs)),
-        value("S ", lufs(l.short_term_lufs)),
-        value("I ", lufs(l.integrated_lufs)),
-        Line::from(vec![Span::styled("TP", theme.dim()), Span::styled(lufs(l.true_peak_dbtp), tp_style)]),
+        value("M  ", lufs(l.momentary_lufs)),
+        value("S  ", lufs(l.short_term_lufs)),
+        value("I  ", lufs(l.integrated_lufs)),
+        value("LRA", format!("{:5.1}", l.range_lu)),
+        Line::from(vec![Span::styled("TP ", theme.dim()), Span::styled(lufs(l.true_peak_dbtp), tp_style)]),
         Line::raw(""),
-        value("pk", peak),
+        value("pk ", db(held_db)),
+        value("max", db(meter.max_db)),
         Line::from(Span::styled(format!("{:.0}..{:.0}", target.low_db, target.high_db), theme.dim())),
         Line::from(Span::styled(verdict, style)),
-    ]
+    ];
+    if meter.overs() > 0 {
+        lines.push(Line::from(Span::styled(format!("CLIP {}", meter.overs()), theme.error())));
+    }
+    lines
 }
