@@ -7,5 +7,6 @@ pub mod jack_library;
 pub mod jack_server;
 pub mod offline;
 pub mod port_report;
+pub mod print_set;
 pub mod stems;
 pub mod wav;

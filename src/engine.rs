@@ -13,6 +13,7 @@ mod commands;
 pub mod lane;
 mod mode;
 pub mod params;
+mod prints;
 mod rings;
 mod routing;
 pub mod setup;
@@ -27,6 +28,7 @@ use std::sync::atomic::Ordering;
 use automation::{Automation, AutomationLink, Transport};
 use channel::{BusSum, Channel, ChannelContext, MeterPoint};
 use params::{Declarer, ParamIndex, ParamTable, ParamValues, Role};
+use prints::BareMaster;
 pub use rings::{CommandRings, MAX_COMMAND_RINGS};
 use routing::Routing;
 use setup::{ChannelKind, ChannelSetup, MixSetup};
@@ -70,6 +72,11 @@ pub trait AudioIo {
     fn read_strip(&self, strip: usize, channel: usize, offset: usize, out: &mut [f32]);
     /// Receives master frames `offset..offset + left.len()` of the block.
     fn write_master(&mut self, offset: usize, left: &[f32], right: &[f32]);
+    /// Once `start_prints` asked for them: the output of bus `bus` (layout order) as it feeds on,
+    /// frames `offset..` of the block.
+    fn write_bus(&mut self, _bus: usize, _offset: usize, _left: &[f32], _right: &[f32]) {}
+    /// Once `start_prints` asked for it: the master's output with its processing switched out.
+    fn write_bare_master(&mut self, _offset: usize, _left: &[f32], _right: &[f32]) {}
 }
 
 /// Frames one pass of the strips covers before the buses run; longer calls are split.
@@ -143,6 +150,9 @@ pub struct Engine {
     /// Whether this callback may still work the bus order out again (once a callback, for a
     /// command or for automation; what would take a second waits for the next).
     reroute_left: bool,
+    /// A render's prints beside the mix (`start_prints`): the bare master, and the buses' outputs.
+    bare_master: Option<BareMaster>,
+    print_buses: bool,
 }
 
 /// An engine ready to run, with what the other threads need to talk to it.
@@ -237,6 +247,8 @@ impl Engine {
             loudness_taps: Vec::new(),
             automation,
             reroute_left: true,
+            bare_master: None,
+            print_buses: false,
         };
         if !engine.routing.update(&engine.channels, &engine.params.values) {
             let names: Vec<&str> = mix.buses.iter().map(|bus| bus.name.as_str()).collect();
@@ -375,6 +387,11 @@ impl Engine {
             if dirty || solo_changed {
                 let audible = !any_solo || self.passes_solo(c);
                 self.channels[c].apply_gains(&self.params.values, audible);
+                if c == self.channels.len() - 1
+                    && let Some(bare) = &mut self.bare_master
+                {
+                    bare.follow(&self.params.values, audible);
+                }
             }
         }
     }
@@ -414,6 +431,19 @@ impl Engine {
             for i in 0..self.routing.bus_count() {
                 let b = self.routing.bus_at(i);
                 self.run_bus(self.strip_count + b, b + 1, at, n);
+                if self.print_buses {
+                    let out = &self.channels[self.strip_count + b].out;
+                    io.write_bus(b, offset + at, out.channel(0), out.channel(1));
+                }
+            }
+            if let Some(bare) = &mut self.bare_master {
+                // The master's input, before `run_bus` takes it from the sum.
+                bare.channel.work.set_frames(n);
+                for side in 0..2 {
+                    bare.channel.work.channel_mut(side).copy_from_slice(self.sums[0].side(side, at, n));
+                }
+                bare.channel.process(&bare.values, &mut self.sums, at);
+                io.write_bare_master(offset + at, bare.channel.out.channel(0), bare.channel.out.channel(1));
             }
             self.run_bus(self.channels.len() - 1, 0, at, n);
             let master = self.channels.last().expect("master");
@@ -473,6 +503,18 @@ impl Engine {
     /// Sends each listed channel's output, interleaved, into its ring (for the loudness meter thread).
     pub fn set_loudness_taps(&mut self, taps: Vec<(usize, rtrb::Producer<f32>)>) {
         self.loudness_taps = taps;
+    }
+
+    /// Makes a render's prints beside the mix, from the next block on: every bus's output
+    /// (`AudioIo::write_bus`) and the master with its processing switched out
+    /// (`write_bare_master`), both lined up with the mix. Allocates: not for real time.
+    pub fn start_prints(&mut self, master: &ChannelSetup, sample_rate: f32) {
+        let master_first = self.channels.last().expect("master").params.trim.0 as usize;
+        let mut bare = BareMaster::build(master, master_first, sample_rate);
+        bare.follow(&self.params.values, true);
+        bare.channel.settle();
+        self.bare_master = Some(bare);
+        self.print_buses = true;
     }
 
     /// Frames between an input and its effect at the master output (look-ahead of the master limiter).

@@ -129,6 +129,11 @@ enum Command {
         /// Render exactly this many seconds.
         #[arg(long)]
         length: Option<f64>,
+        /// Print a set for mastering in one pass: the mix, the copy without master processing,
+        /// and these buses as stems (`all`, or none named: every bus), lined up sample for
+        /// sample in renders/<session>-<date>-<n>/ with a report of each file's levels.
+        #[arg(long, value_name = "BUS,…", num_args = 0.., value_delimiter = ',', conflicts_with = "no_master_fx")]
+        stems: Option<Vec<String>>,
     },
 }
 
@@ -176,7 +181,7 @@ fn main() -> ExitCode {
             })
         }
         Command::New { name, layout } => new_session(&name, &layout),
-        Command::Render { session, output, format, no_master_fx, rate, tail, length } => {
+        Command::Render { session, output, format, no_master_fx, rate, tail, length, stems } => {
             let format = match format {
                 FormatArg::S24 => Format::Int24,
                 FormatArg::F32 => Format::Float32,
@@ -184,7 +189,10 @@ fn main() -> ExitCode {
             };
             let opts =
                 RenderOptions { sample_rate: rate, format, no_master_fx, tail_seconds: tail, length_seconds: length };
-            render(&session, output, &opts)
+            match stems {
+                Some(buses) => render_set(&session, output, &buses, &opts),
+                None => render(&session, output, &opts),
+            }
         }
     };
     match result {
@@ -304,40 +312,74 @@ fn new_session(dir: &Path, layout: &str) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// Where a session's prints go: a session folder keeps them in renders/, a bare layout file
+/// prints into ./renders/.
+fn renders_dir(session: &Path) -> Result<PathBuf> {
+    let dir = if session.is_dir() { session.join("renders") } else { PathBuf::from("renders") };
+    std::fs::create_dir_all(&dir).map_err(|e| anyhow::anyhow!("{}: cannot create: {e}", dir.display()))?;
+    Ok(dir)
+}
+
+fn today() -> String {
+    chrono::Local::now().format("%Y-%m-%d").to_string()
+}
+
+/// A progress bar on standard error when it is a terminal; `finish` ends its line.
+struct Progress {
+    tty: bool,
+}
+
+impl Progress {
+    fn new() -> Self {
+        Self { tty: std::io::stderr().is_terminal() }
+    }
+
+    fn show(&self, done: f64) {
+        if self.tty {
+            let filled = (done * 30.0) as usize;
+            let bar = format!("\r[{}{}] {:3.0}%", "#".repeat(filled), " ".repeat(30 - filled), done * 100.0);
+            let _ = write!(std::io::stderr(), "{bar}");
+            let _ = std::io::stderr().flush();
+        }
+    }
+
+    fn finish(&self) {
+        if self.tty {
+            headroom::say_err!();
+        }
+    }
+}
+
+/// Says loudly when an integer print clipped, and what to do about it.
+fn warn_if_clipped(what: &Path, report: &offline::RenderReport, format: Format) {
+    if report.clipped_samples > 0 {
+        headroom::say_err!(
+            "warning: {}: {} samples CLIPPED: it peaks at {:+.2} dBFS and a {} file cannot go over 0 dBFS; print with --format f32 (which keeps them), or pull the master down by {:.1} dB",
+            what.display(),
+            report.clipped_samples,
+            report.sample_peak_dbfs,
+            headroom::audio::print_set::format_name(format),
+            report.sample_peak_dbfs.max(0.1)
+        );
+    }
+}
+
 fn render(session: &Path, output: Option<PathBuf>, opts: &RenderOptions) -> Result<ExitCode> {
     let loaded = load::load(session)?;
     let out = match output {
         Some(path) => path,
         None => {
-            // A session folder keeps its prints in renders/; a bare layout file prints into ./renders/.
-            let dir = if session.is_dir() { session.join("renders") } else { PathBuf::from("renders") };
-            std::fs::create_dir_all(&dir).map_err(|e| anyhow::anyhow!("{}: cannot create: {e}", dir.display()))?;
-            let date = chrono::Local::now().format("%Y-%m-%d").to_string();
             let suffix = if opts.no_master_fx { "-no-master-fx" } else { "" };
-            offline::dated_render_path(&dir, &headroom::files::names::file_name(&loaded.doc.name), &date, suffix)
+            let name = headroom::files::names::file_name(&loaded.doc.name);
+            offline::dated_render_path(&renders_dir(session)?, &name, &today(), suffix)
         }
     };
     if out.exists() {
         bail!("{}: already exists; renders never overwrite (pick another -o or remove it)", out.display());
     }
-    let tty = std::io::stderr().is_terminal();
-    let mut progress = |done: f64| {
-        if tty {
-            let filled = (done * 30.0) as usize;
-            let _ = write!(
-                std::io::stderr(),
-                "\r[{}{}] {:3.0}%",
-                "#".repeat(filled),
-                " ".repeat(30 - filled),
-                done * 100.0
-            );
-            let _ = std::io::stderr().flush();
-        }
-    };
-    let report = offline::render(&loaded, &out, opts, &mut progress)?;
-    if tty {
-        headroom::say_err!();
-    }
+    let progress = Progress::new();
+    let report = offline::render(&loaded, &out, opts, &mut |done| progress.show(done))?;
+    progress.finish();
     let l = &report.loudness;
     headroom::say!(
         "{}: {:.1} s at {} Hz in {:.2} s ({:.0}x real time)",
@@ -356,17 +398,42 @@ fn render(session: &Path, output: Option<PathBuf>, opts: &RenderOptions) -> Resu
         l.max_short_term_lufs,
         l.max_momentary_lufs
     );
-    if report.clipped_samples > 0 {
-        headroom::say_err!(
-            "warning: {} samples CLIPPED: the mix peaks at {:+.2} dBFS and a {} print cannot go over 0 dBFS; print with --format f32 (which keeps them), or pull the master down by {:.1} dB",
-            report.clipped_samples,
-            report.sample_peak_dbfs,
-            match opts.format {
-                Format::Int16 => "16-bit",
-                _ => "24-bit",
-            },
-            report.sample_peak_dbfs.max(0.1)
-        );
+    headroom::say!("{}", headroom::audio::print_set::target_check(&loaded.doc, report.sample_peak_dbfs));
+    warn_if_clipped(&out, &report, opts.format);
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `render --stems`: the mix, the copy without master processing and the buses' stems.
+fn render_set(session: &Path, output: Option<PathBuf>, buses: &[String], opts: &RenderOptions) -> Result<ExitCode> {
+    use headroom::audio::print_set;
+    let loaded = load::load(session)?;
+    let buses = print_set::choose_buses(&loaded.doc, buses)?;
+    let folder = match output {
+        Some(path) => path,
+        None => {
+            let name = headroom::files::names::file_name(&loaded.doc.name);
+            offline::dated_render_folder(&renders_dir(session)?, &name, &today())
+        }
+    };
+    if folder.exists() {
+        bail!("{}: already exists; renders never overwrite (pick another -o or remove it)", folder.display());
+    }
+    let progress = Progress::new();
+    let (printed, report) = print_set::render_set(&loaded, &folder, &buses, opts, &mut |done| progress.show(done))?;
+    progress.finish();
+    let first = &printed[0].report;
+    headroom::say!(
+        "{}/: {} files, {:.1} s at {} Hz in {:.2} s ({:.0}x real time)",
+        folder.display(),
+        printed.len(),
+        first.frames as f64 / opts.sample_rate as f64,
+        opts.sample_rate,
+        first.wall_seconds,
+        first.realtime_factor(opts.sample_rate)
+    );
+    headroom::say!("{}", report.trim_end());
+    for p in &printed {
+        warn_if_clipped(&p.path, &p.report, opts.format);
     }
     Ok(ExitCode::SUCCESS)
 }

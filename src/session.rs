@@ -6,6 +6,7 @@ pub mod locate;
 pub mod port_pattern;
 pub mod resolve;
 pub mod schema;
+pub mod target;
 pub mod templates;
 pub mod validate;
 pub mod write_back;

@@ -120,17 +120,18 @@ fn free_bytes(dir: &Path) -> Option<u64> {
     Some(stat.f_bavail as u64 * stat.f_frsize as u64)
 }
 
-/// Refuses a print the WAV format or the disk cannot hold, before a sample is written.
-fn check_print_fits(out: &Path, frames: u64, spec: hound::WavSpec) -> Result<(), RenderError> {
+/// Refuses prints the WAV format or the disk cannot hold, before a sample is written.
+fn check_prints_fit(outs: &[&Path], frames: u64, spec: hound::WavSpec) -> Result<(), RenderError> {
     let bytes = frames.saturating_mul(u64::from(spec.channels) * u64::from(spec.bits_per_sample / 8));
+    let Some(first) = outs.first() else { return Ok(()) };
     if bytes > MOST_WAV_DATA_BYTES {
-        return Err(RenderError::TooLong { path: out.to_path_buf(), frames, rate: spec.sample_rate, bytes });
+        return Err(RenderError::TooLong { path: first.to_path_buf(), frames, rate: spec.sample_rate, bytes });
     }
-    let dir = out.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    // The prints of one render go to one folder, so to one disk.
+    let needed = (bytes + 44) * outs.len() as u64;
+    let dir = first.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
     match free_bytes(dir) {
-        Some(free) if free < bytes + 44 => {
-            Err(RenderError::NoRoom { path: out.to_path_buf(), needed: bytes + 44, free })
-        }
+        Some(free) if free < needed => Err(RenderError::NoRoom { path: first.to_path_buf(), needed, free }),
         _ => Ok(()),
     }
 }
@@ -142,9 +143,31 @@ pub fn without_master_fx(doc: &SessionDoc) -> MixSetup {
     mix
 }
 
+/// What one file of a render holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Print {
+    /// The master's outputs.
+    Mix,
+    /// The master with its processing switched out, lined up with the mix.
+    WithoutMasterFx,
+    /// Bus `n` (layout order) as it feeds the master or the bus it routes to, lined up with the mix.
+    Bus(usize),
+}
+
 struct OfflineIo<'a> {
     stems: StemView<'a>,
-    interleaved: &'a mut [f32],
+    /// Interleaved blocks: the master's, the bare master's, and each bus's (empty: not printed).
+    master: &'a mut [f32],
+    bare_master: &'a mut [f32],
+    buses: &'a mut [Vec<f32>],
+}
+
+/// Writes `left`/`right` into `block` interleaved from frame `offset`.
+fn interleave(block: &mut [f32], offset: usize, left: &[f32], right: &[f32]) {
+    for (i, (l, r)) in left.iter().zip(right).enumerate() {
+        block[(offset + i) * 2] = *l;
+        block[(offset + i) * 2 + 1] = *r;
+    }
 }
 
 impl AudioIo for OfflineIo<'_> {
@@ -158,10 +181,17 @@ impl AudioIo for OfflineIo<'_> {
     }
 
     fn write_master(&mut self, offset: usize, left: &[f32], right: &[f32]) {
-        for (i, (l, r)) in left.iter().zip(right).enumerate() {
-            self.interleaved[(offset + i) * 2] = *l;
-            self.interleaved[(offset + i) * 2 + 1] = *r;
+        interleave(self.master, offset, left, right);
+    }
+
+    fn write_bus(&mut self, bus: usize, offset: usize, left: &[f32], right: &[f32]) {
+        if let Some(block) = self.buses.get_mut(bus).filter(|b| !b.is_empty()) {
+            interleave(block, offset, left, right);
         }
+    }
+
+    fn write_bare_master(&mut self, offset: usize, left: &[f32], right: &[f32]) {
+        interleave(self.bare_master, offset, left, right);
     }
 }
 
@@ -187,6 +217,20 @@ pub fn render(
     progress: &mut dyn FnMut(f64),
 ) -> Result<RenderReport, RenderError> {
     let mix = if opts.no_master_fx { without_master_fx(&loaded.doc) } else { mix_setup(&loaded.doc) };
+    let mut reports = render_prints(loaded, &mix, &[(out.to_path_buf(), Print::Mix)], opts, progress)?;
+    Ok(reports.remove(0))
+}
+
+/// Renders `mix` of `loaded` once into every file of `prints`, each lined up with the mix
+/// (the master's look-ahead taken off the start of those that pass through the master, the
+/// same length for all). Each file appears under its name only when all are complete.
+pub fn render_prints(
+    loaded: &Loaded,
+    mix: &MixSetup,
+    prints: &[(PathBuf, Print)],
+    opts: &RenderOptions,
+    progress: &mut dyn FnMut(f64),
+) -> Result<Vec<RenderReport>, RenderError> {
     let opened = open_stems(loaded, opts.sample_rate).map_err(|problems| RenderError::Inputs { problems })?;
     for (what, value, least) in
         [("--length", opts.length_seconds, f64::MIN_POSITIVE), ("--tail", Some(opts.tail_seconds), 0.0)]
@@ -201,75 +245,156 @@ pub fn render(
         None if opened.stems.is_empty() => return Err(RenderError::NoLength { file: loaded.file.clone() }),
         None => opened.longest_frames() + (opts.tail_seconds * opts.sample_rate as f64) as u64,
     };
-    check_print_fits(out, frames, opts.format.spec(opts.sample_rate))?;
-    let mut built = Engine::build(&mix, opts.sample_rate as f32, 0)?;
+    let spec = opts.format.spec(opts.sample_rate);
+    let paths: Vec<&Path> = prints.iter().map(|(path, _)| path.as_path()).collect();
+    check_prints_fit(&paths, frames, spec)?;
+    let mut built = Engine::build(mix, opts.sample_rate as f32, 0)?;
     play_automation(&mut built, &file::path_for(&loaded.file))?;
     let latency = built.engine.latency_frames() as u64;
     built.engine.set_output_metering(false);
+    if prints.iter().any(|(_, print)| *print != Print::Mix) {
+        built.engine.start_prints(&mix.master, opts.sample_rate as f32);
+    }
     let (mut player, disk) = stems::start(opened.stems, &opened.strip_stem, 0);
 
-    let partial = out.with_file_name(format!(".{}.partial", out.file_name().unwrap_or_default().to_string_lossy()));
-    let write_err = |source| RenderError::Write { path: out.to_path_buf(), source };
-    let spec = opts.format.spec(opts.sample_rate);
-    let writer = hound::WavWriter::create(&partial, spec).map_err(write_err)?;
-    // Writing and loudness measurement run on their own thread, beside the engine.
-    let (to_writer, blocks) = std::sync::mpsc::sync_channel::<Vec<f32>>(32);
-    let sample_rate = opts.sample_rate;
-    let writing = std::thread::spawn(move || write_and_measure(writer, spec, sample_rate, blocks));
-    let mut block = vec![0.0f32; RENDER_BLOCK * 2];
+    let partial_of =
+        |out: &Path| out.with_file_name(format!(".{}.partial", out.file_name().unwrap_or_default().to_string_lossy()));
+    let mut writers = Vec::new();
+    for (out, _) in prints {
+        let partial = partial_of(out);
+        let writer = match hound::WavWriter::create(&partial, spec) {
+            Ok(writer) => writer,
+            Err(source) => {
+                writers.into_iter().for_each(|w: PrintWriter| w.abandon());
+                return Err(RenderError::Write { path: out.clone(), source });
+            }
+        };
+        writers.push(PrintWriter::start(writer, partial, out.clone(), spec));
+    }
+    let mut master = vec![0.0f32; RENDER_BLOCK * 2];
+    let mut bare_master = vec![0.0f32; RENDER_BLOCK * 2];
+    let mut buses: Vec<Vec<f32>> = vec![Vec::new(); mix.buses.len()];
+    for (_, print) in prints {
+        if let Print::Bus(b) = *print {
+            buses[b] = vec![0.0f32; RENDER_BLOCK * 2];
+        }
+    }
     let started = Instant::now();
     let mut pos = 0u64;
     let total = frames + latency;
-    while pos < total {
+    'blocks: while pos < total {
         player.wait_block(pos, RENDER_BLOCK);
-        let mut io = OfflineIo { stems: player.view(), interleaved: &mut block };
+        let mut io =
+            OfflineIo { stems: player.view(), master: &mut master, bare_master: &mut bare_master, buses: &mut buses };
         built.engine.process_parallel(RENDER_BLOCK, Transport { frame: pos, rolling: true, late_frames: 0 }, &mut io);
-        // Drop the look-ahead delay at the start so the print lines up with the stems.
-        let skip = latency.saturating_sub(pos).min(RENDER_BLOCK as u64) as usize;
-        let keep = ((total - pos).min(RENDER_BLOCK as u64) as usize).saturating_sub(skip);
-        if to_writer.send(block[skip * 2..(skip + keep) * 2].to_vec()).is_err() {
-            break; // the writer failed; its error is reported below
+        for ((_, print), writer) in prints.iter().zip(&writers) {
+            let (block, delayed) = match *print {
+                Print::Mix => (&master, true),
+                Print::WithoutMasterFx => (&bare_master, true),
+                Print::Bus(b) => (&buses[b], false),
+            };
+            // What passed through the master is late by its look-ahead: drop that much at the
+            // start so every print lines up with the stems.
+            let (from, until) = if delayed { (latency, total) } else { (0, frames) };
+            let skip = from.saturating_sub(pos).min(RENDER_BLOCK as u64) as usize;
+            let keep = (until.saturating_sub(pos).min(RENDER_BLOCK as u64) as usize).saturating_sub(skip);
+            if keep > 0 && !writer.send(block[skip * 2..(skip + keep) * 2].to_vec()) {
+                break 'blocks; // that writer failed; its error is reported below
+            }
         }
         pos += RENDER_BLOCK as u64;
         if (pos / RENDER_BLOCK as u64).is_multiple_of(64) {
             progress((pos as f64 / total as f64).min(1.0));
         }
     }
-    drop(to_writer);
-    let written = writing.join().expect("writer thread");
+    let written: Vec<_> = writers.into_iter().map(PrintWriter::finish).collect();
     let failed_reads = disk.read_errors();
-    let (peak, loudness, clipped_samples) = match written {
-        Ok(_) if failed_reads > 0 => {
-            // A print with holes is worse than none: keep nothing and say why.
-            let _ = std::fs::remove_file(&partial);
-            return Err(RenderError::StemReads { count: failed_reads });
+    let failed = written.iter().find_map(|w| w.result.as_ref().err().map(|e| (w.out.clone(), e.to_string())));
+    if failed_reads > 0 || failed.is_some() {
+        // A print with holes is worse than none: keep nothing and say why.
+        for w in &written {
+            let _ = std::fs::remove_file(&w.partial);
         }
-        Ok(done) => done,
-        Err(e) => {
-            let _ = std::fs::remove_file(&partial);
-            return Err(write_err(e));
-        }
-    };
-    std::fs::rename(&partial, out).map_err(|e| write_err(hound::Error::IoError(e)))?;
+        return Err(match failed {
+            Some((path, message)) => {
+                RenderError::Write { path, source: hound::Error::IoError(std::io::Error::other(message)) }
+            }
+            None => RenderError::StemReads { count: failed_reads },
+        });
+    }
+    let wall_seconds = started.elapsed().as_secs_f64();
+    let mut reports = Vec::new();
+    for w in written {
+        std::fs::rename(&w.partial, &w.out)
+            .map_err(|e| RenderError::Write { path: w.out.clone(), source: hound::Error::IoError(e) })?;
+        let (peak, loudness, clipped_samples) = w.result.expect("checked above");
+        reports.push(RenderReport {
+            frames,
+            wall_seconds,
+            sample_peak_dbfs: 20.0 * (peak as f64).log10(),
+            loudness,
+            clipped_samples,
+        });
+    }
     progress(1.0);
-    Ok(RenderReport {
-        frames,
-        wall_seconds: started.elapsed().as_secs_f64(),
-        sample_peak_dbfs: 20.0 * (peak as f64).log10(),
-        loudness,
-        clipped_samples,
-    })
+    Ok(reports)
+}
+
+/// One file being written and measured on a thread of its own, beside the engine.
+struct PrintWriter {
+    blocks: std::sync::mpsc::SyncSender<Vec<f32>>,
+    writing: std::thread::JoinHandle<Result<Measured, hound::Error>>,
+    partial: PathBuf,
+    out: PathBuf,
+}
+
+/// Sample peak, R128 loudness and the samples an integer file clipped.
+type Measured = (f32, LoudnessReading, u64);
+
+struct Written {
+    result: Result<Measured, hound::Error>,
+    partial: PathBuf,
+    out: PathBuf,
+}
+
+impl PrintWriter {
+    fn start(
+        writer: hound::WavWriter<std::io::BufWriter<std::fs::File>>,
+        partial: PathBuf,
+        out: PathBuf,
+        spec: hound::WavSpec,
+    ) -> Self {
+        let (blocks, received) = std::sync::mpsc::sync_channel::<Vec<f32>>(32);
+        let writing = std::thread::spawn(move || write_and_measure(writer, spec, received));
+        Self { blocks, writing, partial, out }
+    }
+
+    /// False once the writer has failed (it stopped taking blocks).
+    fn send(&self, block: Vec<f32>) -> bool {
+        self.blocks.send(block).is_ok()
+    }
+
+    fn finish(self) -> Written {
+        drop(self.blocks);
+        let result = self.writing.join().expect("writer thread");
+        Written { result, partial: self.partial, out: self.out }
+    }
+
+    /// Stops and removes what was written.
+    fn abandon(self) {
+        let finished = self.finish();
+        let _ = std::fs::remove_file(finished.partial);
+    }
 }
 
 /// Writes the blocks to the WAV file and measures them: sample peak and R128 loudness.
 fn write_and_measure(
     mut writer: hound::WavWriter<std::io::BufWriter<std::fs::File>>,
     spec: hound::WavSpec,
-    sample_rate: u32,
     blocks: std::sync::mpsc::Receiver<Vec<f32>>,
-) -> Result<(f32, LoudnessReading, u64), hound::Error> {
+) -> Result<Measured, hound::Error> {
     let mut sink = SampleSink::new(spec);
-    let mut meter = LoudnessMeter::new(sample_rate, (sample_rate / LOUDNESS_HOPS_PER_S) as usize);
+    let mut meter = LoudnessMeter::new(spec.sample_rate, (spec.sample_rate / LOUDNESS_HOPS_PER_S) as usize);
     let mut peak = 0.0f32;
     for samples in blocks {
         for &s in &samples {
@@ -282,10 +407,22 @@ fn write_and_measure(
     Ok((peak, meter.reading(), sink.clipped))
 }
 
-/// The next free dated name in `dir`: `<session>-<YYYY-MM-DD>-<n>.wav`, n counting from 1.
+/// The next free dated name in `dir`: `<session>-<YYYY-MM-DD>-<n><suffix>.wav`, n counting
+/// from 1 and shared with the folders of print sets (`dated_render_folder`).
 pub fn dated_render_path(dir: &Path, session: &str, date: &str, suffix: &str) -> PathBuf {
     (1..)
-        .map(|n| dir.join(format!("{session}-{date}-{n}{suffix}.wav")))
-        .find(|p| !p.exists())
+        .map(|n| (dir.join(format!("{session}-{date}-{n}{suffix}.wav")), dir.join(format!("{session}-{date}-{n}"))))
+        .find(|(file, set)| !file.exists() && !set.exists())
         .expect("some number is free")
+        .0
+}
+
+/// The next free dated folder for a print set in `dir`: `<session>-<YYYY-MM-DD>-<n>`, whose
+/// number no print in `dir` has either.
+pub fn dated_render_folder(dir: &Path, session: &str, date: &str) -> PathBuf {
+    (1..)
+        .map(|n| (dir.join(format!("{session}-{date}-{n}")), dir.join(format!("{session}-{date}-{n}.wav"))))
+        .find(|(set, mix)| !set.exists() && !mix.exists())
+        .expect("some number is free")
+        .0
 }

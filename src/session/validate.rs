@@ -5,9 +5,8 @@ use super::port_pattern::PortPattern;
 use std::collections::HashSet;
 
 use super::resolve::{BadValue, choice_token, decode, scalar_text};
-use super::schema::{
-    ChannelDoc, FORMAT_VERSION, MASTER, PEAK_TARGET_RANGE_DB, Scalar, SessionDoc, TEMPO_BPM, Values, note_value_ms,
-};
+use super::schema::{ChannelDoc, FORMAT_VERSION, MASTER, Scalar, SessionDoc, TEMPO_BPM, Values, note_value_ms};
+use super::target::target_problem;
 use crate::dsp::delay::DELAY_PARAMS;
 use crate::dsp::limiter::LOOKAHEAD_MS;
 use crate::engine::channel_params::{INPUT_PARAMS, METER_PARAMS, OUTPUT_PARAMS, SEND_PARAMS, defs_of};
@@ -96,15 +95,6 @@ impl Checker {
 }
 
 /// `-90 to 10 dB`, `-inf or -90 to 10 dB` for levels, `-1 to 1 (-1 left, 1 right)`.
-/// What is wrong with a peak target, low then high (`None`: nothing).
-pub fn peak_target_problem([low, high]: [f32; 2]) -> Option<String> {
-    let (min, max) = PEAK_TARGET_RANGE_DB;
-    let within = |v: f32| (min..=max).contains(&v);
-    (!(within(low) && within(high) && low < high)).then(|| {
-        format!("expected two levels in dBFS, low then high, from {min} to {max} (e.g. -10 -6); found {low} {high}")
-    })
-}
-
 fn range_text(def: &ParamDef) -> String {
     let unit = match def.unit {
         Unit::Db => " dB",
@@ -221,7 +211,7 @@ pub fn validate(doc: &SessionDoc) -> Vec<Finding> {
     }
     let m = &doc.master;
     check_channel(&mut c, "master", m, &bus_names, doc.tempo_bpm);
-    if let Some(problem) = peak_target_problem(doc.meters.peak_target_db) {
+    if let Some(problem) = target_problem(doc.meters.peak_target_db) {
         c.report("meters.peak_target_db", problem);
     }
     for (key, present) in [

@@ -11,7 +11,7 @@ mod actions;
 mod automation;
 mod history;
 mod metering;
-pub use metering::Verdict;
+pub use crate::session::target::{PeakTarget, Verdict};
 mod mouse;
 mod prompts;
 mod routing;
@@ -265,13 +265,6 @@ impl ChannelMeter {
     }
 }
 
-/// Peaks the master should reach: the mix leaves room for mastering.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct PeakTarget {
-    pub low_db: f32,
-    pub high_db: f32,
-}
-
 /// What a quit is told while the disk refuses the automation.
 pub(crate) const AUTOMATION_UNSAVED: &str = "automation not saved: the disk refused it (full or read-only); it is kept here and saved as soon as the disk allows. Free space or make it writable";
 
@@ -523,8 +516,7 @@ impl App {
 
     /// The session's peak target for the master (`meters.peak_target_db`).
     pub fn target(&self) -> PeakTarget {
-        let [low_db, high_db] = self.doc.meters.peak_target_db;
-        PeakTarget { low_db, high_db }
+        PeakTarget::of(self.doc.meters.peak_target_db)
     }
 
     /// The session document with the mix as it stands.

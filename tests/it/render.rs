@@ -178,7 +178,7 @@ fn an_integer_print_of_a_mix_over_full_scale_counts_the_samples_it_clipped() {
         .output()
         .unwrap();
     let said = String::from_utf8_lossy(&out.stderr);
-    assert!(said.contains(&format!("warning: {over} samples CLIPPED: the mix peaks at +3.00 dBFS and a 24-bit print cannot go over 0 dBFS; print with --format f32")), "{said}");
+    assert!(said.contains(&format!("cli.wav: {over} samples CLIPPED: it peaks at +3.00 dBFS and a 24-bit file cannot go over 0 dBFS; print with --format f32")), "{said}");
     assert!(said.contains("or pull the master down by 3.0 dB"), "{said}");
 }
 
@@ -235,4 +235,145 @@ fn a_lane_on_the_master_fader_plays_at_the_same_frames_as_on_a_strip_fader() {
     }
     let worst = prints[0].iter().zip(&prints[1]).map(|(a, b)| (a - b).abs()).fold(0.0f32, f32::max);
     assert!(worst < 1e-6, "the master's lane plays apart from the strip's: differs by {worst}");
+}
+
+/// Three strips through two groups and an FX return, with master processing that the
+/// stems never see: the stems of the three buses sum to the print without master processing.
+const THREE_BUSES: &str = "
+version: 1
+name: set
+strips:
+  - {name: Kick, input: {file: a.wav}, output: Drums, comp: {threshold_db: -20, ratio: 4}}
+  - {name: Keys, channels: stereo, input: {file: st.wav}, output: Music, pan: 0.3}
+  - {name: Vox, input: {file: b.wav}, output: Music, sends: [{bus: Verb, level_db: -6}]}
+buses:
+  - {name: Drums, kind: group, fader_db: -2}
+  - {name: Music, kind: group, pan: -0.2}
+  - {name: Verb, kind: fx, reverb: {}}
+master:
+  eq: [{gain_db: 3}]
+  comp: {threshold_db: -12, ratio: 3}
+  limiter: {ceiling_db: -1}
+meters: {peak_target_db: [-10, -6]}
+";
+
+fn three_bus_session(dir: &Path) -> Loaded {
+    let frames = 48_000 * 3;
+    write_wav(&dir.join("st.wav"), 2, 48_000, 32, true, &noise(1, frames * 2)).unwrap();
+    write_wav(&dir.join("a.wav"), 1, 48_000, 32, true, &noise(2, frames)).unwrap();
+    write_wav(&dir.join("b.wav"), 1, 48_000, 32, true, &noise(3, frames)).unwrap();
+    std::fs::write(dir.join("set.yaml"), THREE_BUSES).unwrap();
+    load::load(&dir.join("set.yaml")).unwrap()
+}
+
+#[test]
+fn the_stems_of_every_bus_sum_to_the_print_without_master_processing_and_line_up_with_the_mix() {
+    use headroom::audio::print_set::{choose_buses, render_set};
+    let dir = tempfile::tempdir().unwrap();
+    let loaded = three_bus_session(dir.path());
+    let folder = dir.path().join("renders").join("set-1");
+    std::fs::create_dir_all(folder.parent().unwrap()).unwrap();
+    let buses = choose_buses(&loaded.doc, &["all".to_string()]).unwrap();
+    let opts = RenderOptions { tail_seconds: 1.0, ..options(None) };
+    let (printed, report) = render_set(&loaded, &folder, &buses, &opts, &mut |_| {}).unwrap();
+    let names: Vec<String> =
+        printed.iter().map(|p| p.path.file_name().unwrap().to_string_lossy().into_owned()).collect();
+    assert_eq!(
+        names,
+        ["set-1.wav", "set-1-no-master-fx.wav", "set-1-stem-Drums.wav", "set-1-stem-Music.wav", "set-1-stem-Verb.wav"]
+    );
+    assert!(folder.join("set-1-report.txt").is_file() && !dir.path().join("renders/.set-1.partial").exists());
+    let read = |name: &str| read_f32(&folder.join(name));
+    let (mix, bare) = (read("set-1.wav"), read("set-1-no-master-fx.wav"));
+    let stems: Vec<Vec<f32>> = names[2..].iter().map(|n| read(n)).collect();
+    assert_eq!(mix.len(), 48_000 * 4 * 2, "stems plus the tail, interleaved");
+    assert!(stems.iter().all(|s| s.len() == mix.len()) && bare.len() == mix.len());
+    // The stems add up to what the master receives, which the bare master passes at unity.
+    let worst = (0..mix.len())
+        .map(|i| (stems.iter().map(|s| s[i] as f64).sum::<f64>() - bare[i] as f64).abs())
+        .fold(0.0, f64::max);
+    assert!(20.0 * worst.log10() <= -120.0, "the stems' sum is {:.1} dBFS off", 20.0 * worst.log10());
+    assert!(stems.iter().all(|s| s.iter().any(|x| x.abs() > 0.01)), "every stem plays");
+    // One pass or three: the mix and the bare copy are the prints `render` makes on its own.
+    let alone = dir.path().join("alone.wav");
+    render(&loaded, &alone, &opts, &mut |_| {}).unwrap();
+    assert!(read_f32(&alone) == mix, "the set's mix is the plain print");
+    render(
+        &loaded,
+        &alone.with_file_name("bare.wav"),
+        &RenderOptions { no_master_fx: true, ..opts.clone() },
+        &mut |_| {},
+    )
+    .unwrap();
+    assert!(read_f32(&alone.with_file_name("bare.wav")) == bare, "the set's copy is --no-master-fx's");
+    // The report lists every file and judges the two prints of the whole mix by the target.
+    assert_eq!(report.lines().filter(|l| l.starts_with("set-1")).count(), 5, "{report}");
+    let mix_peak = printed[0].report.sample_peak_dbfs;
+    let verdict = headroom::audio::print_set::target_check(&loaded.doc, mix_peak);
+    assert!(verdict.ends_with("in range of the session's peak target -10 .. -6 dBFS"), "{verdict}");
+    assert!(report.contains(&format!("the mix: {verdict}")), "{report}");
+}
+
+#[test]
+fn stems_of_a_bus_the_session_lacks_are_refused_naming_its_buses() {
+    let dir = tempfile::tempdir().unwrap();
+    let loaded = three_bus_session(dir.path());
+    let err = headroom::audio::print_set::choose_buses(&loaded.doc, &["Drums".into(), "Strings".into()]).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "--stems Strings: no bus of that name; the session's buses: Drums, Music, Verb (or all)"
+    );
+    let two = headroom::audio::print_set::choose_buses(&loaded.doc, &["Verb".into(), "Drums".into()]).unwrap();
+    assert_eq!(two, [0, 2], "in layout order");
+}
+
+#[test]
+fn render_stems_on_the_command_line_makes_a_dated_folder_of_its_own_each_time() {
+    let dir = tempfile::tempdir().unwrap();
+    three_bus_session(dir.path());
+    let run = || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_headroom"))
+            .current_dir(dir.path())
+            .args(["render", "set.yaml", "--stems", "Verb,Drums", "--length", "1"])
+            .output()
+            .unwrap()
+    };
+    let date = chrono::Local::now().format("%Y-%m-%d").to_string();
+    for n in [1, 2] {
+        let out = run();
+        let said = String::from_utf8_lossy(&out.stdout);
+        assert!(out.status.success(), "{said}{}", String::from_utf8_lossy(&out.stderr));
+        let folder = dir.path().join(format!("renders/set-{date}-{n}"));
+        assert!(said.starts_with(&format!("renders/set-{date}-{n}/: 4 files, 1.0 s at 48000 Hz")), "{said}");
+        let mut files: Vec<String> = std::fs::read_dir(&folder)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        files.sort();
+        let base = format!("set-{date}-{n}");
+        assert_eq!(
+            files,
+            [
+                format!("{base}-no-master-fx.wav"),
+                format!("{base}-report.txt"),
+                format!("{base}-stem-Drums.wav"),
+                format!("{base}-stem-Verb.wav"),
+                format!("{base}.wav")
+            ]
+        );
+        let report = std::fs::read_to_string(folder.join(format!("{base}-report.txt"))).unwrap();
+        assert!(said.contains(report.trim_end()), "the report printed is the report kept");
+    }
+    // With --no-master-fx the set would hold two copies of it: refused.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_headroom"))
+        .current_dir(dir.path())
+        .args(["render", "set.yaml", "--stems", "--no-master-fx"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("cannot be used with"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }

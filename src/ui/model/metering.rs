@@ -3,37 +3,11 @@
 //! its verdict, and the reset itself (which starts the loudness meters again too). The
 //! console draws them; the typed `meters` command prints them.
 
-use super::{App, Effect, PeakTarget, Readings};
+use super::{App, Effect, Readings, Verdict};
 use crate::engine::channel_params::METER_POINTS;
 use crate::engine::params::ParamIndex;
-use crate::session::validate::peak_target_problem;
+use crate::session::target::target_problem;
 use crate::ui::meters::{FLOOR_DB, gain_to_db};
-
-/// Where a peak sits against the target.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub enum Verdict {
-    /// Nothing played since the reset.
-    Silent,
-    /// Above the target's top by this many dB.
-    Hot(f32),
-    /// Below the target's bottom by this many dB (negative).
-    Low(f32),
-    InRange,
-}
-
-impl PeakTarget {
-    pub fn judge(&self, peak_db: f32) -> Verdict {
-        if peak_db <= FLOOR_DB {
-            Verdict::Silent
-        } else if peak_db > self.high_db {
-            Verdict::Hot(peak_db - self.high_db)
-        } else if peak_db < self.low_db {
-            Verdict::Low(peak_db - self.low_db)
-        } else {
-            Verdict::InRange
-        }
-    }
-}
 
 impl App {
     /// Takes a reading's peaks into the meters' ballistics and the since-reset figures, and
@@ -76,7 +50,7 @@ impl App {
         let &[low, high] = numbers.as_slice() else {
             return Err(format!("expected two levels in dBFS, low then high (e.g. -10 -6), found \"{}\"", text.trim()));
         };
-        if let Some(problem) = peak_target_problem([low, high]) {
+        if let Some(problem) = target_problem([low, high]) {
             return Err(problem);
         }
         self.doc.meters.peak_target_db = [low, high];
@@ -88,7 +62,7 @@ impl App {
     /// and goes; the song's peak is what a print will have).
     pub fn master_verdict(&self) -> Verdict {
         let master = self.meters.last().map_or(FLOOR_DB, |m| m.max_db);
-        self.target().judge(master)
+        self.target().judge(master, FLOOR_DB)
     }
 
     /// Where channel `index`'s meter reads, by name.
