@@ -160,8 +160,15 @@ pub fn write_stems(dir: &Path, count: usize, seconds: f64, channels: Channels) -
 }
 
 /// Renders a `seconds`-long session of `strips` full strips (playing 8 distinct stems) to a
-/// 24-bit file in `dir`, reading the stems from disk as a real render does.
-pub fn render_speed(dir: &Path, strips: usize, seconds: f64, channels: Channels) -> Result<RenderSpeed, String> {
+/// 24-bit file in `dir`, reading the stems from disk as a real render does; with `stems`, the
+/// whole set (`render --stems all`: mix, copy without master processing, every bus).
+pub fn render_speed(
+    dir: &Path,
+    strips: usize,
+    seconds: f64,
+    channels: Channels,
+    stems: bool,
+) -> Result<RenderSpeed, String> {
     const DISTINCT_STEMS: usize = 8;
     write_stems(dir, DISTINCT_STEMS, seconds, channels).map_err(|e| e.to_string())?;
     let doc = full_session(strips, DISTINCT_STEMS, channels);
@@ -177,8 +184,19 @@ pub fn render_speed(dir: &Path, strips: usize, seconds: f64, channels: Channels)
         tail_seconds: 0.0,
         length_seconds: None,
     };
-    let report = render(&loaded, &out, &opts, &mut |_| {}).map_err(|e| e.to_string())?;
-    let _ = std::fs::remove_file(&out);
+    let report = if stems {
+        let folder = dir.join(format!("bench-{strips}-set"));
+        let _ = std::fs::remove_dir_all(&folder);
+        let buses: Vec<usize> = (0..loaded.doc.buses.len()).collect();
+        let (printed, _) = crate::audio::print_set::render_set(&loaded, &folder, &buses, &opts, &mut |_| {})
+            .map_err(|e| e.to_string())?;
+        let _ = std::fs::remove_dir_all(&folder);
+        printed.into_iter().next().expect("a mix").report
+    } else {
+        let report = render(&loaded, &out, &opts, &mut |_| {}).map_err(|e| e.to_string())?;
+        let _ = std::fs::remove_file(&out);
+        report
+    };
     Ok(RenderSpeed { strips, seconds: report.frames as f64 / RATE as f64, wall_seconds: report.wall_seconds })
 }
 
@@ -350,8 +368,9 @@ fn print_console() {
 
 fn print_render(work_dir: &Path, render_seconds: f64) -> Result<(), String> {
     crate::say!("offline render of a {render_seconds:.0} s session, 24-bit out, 24-bit stems read from disk:");
+    let mut plain_64_stereo = None;
     for (strips, channels) in [(16, Channels::Stereo), (64, Channels::Stereo), (64, Channels::Mono)] {
-        let r = render_speed(work_dir, strips, render_seconds, channels)?;
+        let r = render_speed(work_dir, strips, render_seconds, channels, false)?;
         crate::say!(
             "  {:>2} {:<6} strips: {:6.2} s for {:.0} s = {:5.1}x real time",
             r.strips,
@@ -360,6 +379,16 @@ fn print_render(work_dir: &Path, render_seconds: f64) -> Result<(), String> {
             r.seconds,
             r.realtime()
         );
+        if strips == 64 && channels == Channels::Stereo {
+            plain_64_stereo = Some(r.realtime());
+        }
     }
+    let set = render_speed(work_dir, 64, render_seconds, Channels::Stereo, true)?;
+    crate::say!(
+        "  64 stereo strips, --stems all (mix, no-master-fx copy, 4 bus stems): {:6.2} s = {:5.1}x real time, {:.0}% of the plain render's speed",
+        set.wall_seconds,
+        set.realtime(),
+        100.0 * set.realtime() / plain_64_stereo.unwrap_or(set.realtime())
+    );
     Ok(())
 }
