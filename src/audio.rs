@@ -5,6 +5,7 @@ pub mod inputs;
 pub mod jack_backend;
 pub mod jack_library;
 pub mod jack_server;
+pub mod live_print;
 pub mod offline;
 pub mod port_report;
 pub mod print_set;

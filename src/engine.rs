@@ -505,6 +505,11 @@ impl Engine {
         self.loudness_taps = taps;
     }
 
+    /// Hands every bus's output to `AudioIo::write_bus` (a real-time print of buses), or not.
+    pub fn print_buses(&mut self, on: bool) {
+        self.print_buses = on;
+    }
+
     /// Makes a render's prints beside the mix, from the next block on: every bus's output
     /// (`AudioIo::write_bus`) and the master with its processing switched out
     /// (`write_bare_master`), both lined up with the mix. Allocates: not for real time.

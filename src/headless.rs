@@ -34,6 +34,11 @@ pub fn status_line(session: &JackSession, app: &App, peak: f32) -> String {
         0 => String::new(),
         n => format!("  CLIPPED {n}"),
     };
+    let printing = match readings.print {
+        Some(p) if p.armed => "  PRINT armed".to_string(),
+        Some(p) => format!("  PRINT {:.1} s", p.seconds),
+        None => String::new(),
+    };
     let unconnected = match readings.unconnected.len() {
         0 => String::new(),
         n => format!("  unconnected {n}"),
@@ -43,7 +48,7 @@ pub fn status_line(session: &JackSession, app: &App, peak: f32) -> String {
         .map(|(name, view)| format!("  {name} M {}", lufs(view.momentary_lufs.load())))
         .collect();
     format!(
-        "{state} {:02}:{:06.3}  DSP {:4.1}%  xruns {}{}{unconnected}{unsaved}  master {peak_db} dBFS{clipped}  M {} S {} I {} LUFS{buses}",
+        "{state} {:02}:{:06.3}{printing}  DSP {:4.1}%  xruns {}{}{unconnected}{unsaved}  master {peak_db} dBFS{clipped}  M {} S {} I {} LUFS{buses}",
         (seconds / 60.0) as u64,
         seconds % 60.0,
         readings.dsp_load,
@@ -164,7 +169,7 @@ pub fn run(
             };
             // What the surfaces and the recorder did first: a line typed after them sees it.
             let mut msgs: Vec<Msg> = events.try_iter().map(Msg::Surface).collect();
-            msgs.extend(executor.recorder_news());
+            msgs.extend(executor.news());
             match line.as_deref().map(parse_line) {
                 Some(Ok(Some(typed))) => msgs.extend([Msg::Readings(read(&mut peak)), Msg::Typed(typed)]),
                 Some(Err(message)) => crate::say_err!("{message}"),

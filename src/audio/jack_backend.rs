@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 use jack::{AudioIn, AudioOut, Client, ClientOptions, Control, Port, PortSpec, ProcessScope};
 
 use super::inputs::OpenedStems;
+use super::live_print::{PrintFiles, PrintJob, PrintNews, PrintTap};
 use super::stems::{self, DiskReader, StemPlayer};
 use crate::dsp::loudness::{LoudnessMeter, LoudnessReading};
 use crate::engine::automation::Transport;
@@ -97,6 +98,36 @@ impl LoudnessView {
 pub struct Playing {
     engine: Engine,
     player: Option<StemPlayer>,
+    prints: PrintSlot,
+}
+
+/// The audio thread's side of real-time prints: taps arrive through one ring and, once done,
+/// leave through the other, to be dropped off the audio thread.
+struct PrintSlot {
+    incoming: rtrb::Consumer<Box<PrintTap>>,
+    outgoing: rtrb::Producer<Box<PrintTap>>,
+    current: Option<Box<PrintTap>>,
+    /// A finished tap the outgoing ring had no room for; offered again next cycle.
+    leaving: Option<Box<PrintTap>>,
+}
+
+impl PrintSlot {
+    /// The start of a cycle: takes a new print, lets a finished one go. Returns the tap recording.
+    fn begin_cycle(&mut self, rolling: bool, frame: u64, frames: usize, xruns: u32) -> Option<&mut PrintTap> {
+        if let Some(done) = self.leaving.take() {
+            self.leaving = self.outgoing.push(done).err().map(|rtrb::PushError::Full(back)| back);
+        }
+        if self.current.is_none() {
+            self.current = self.incoming.pop().ok();
+        }
+        if let Some(tap) = &mut self.current
+            && !tap.begin_cycle(rolling, frame, frames, xruns)
+        {
+            let done = self.current.take().expect("there");
+            self.leaving = self.outgoing.push(done).err().map(|rtrb::PushError::Full(back)| back);
+        }
+        self.current.as_deref_mut()
+    }
 }
 
 struct Processor {
@@ -108,6 +139,8 @@ struct Processor {
     master_ports: [Port<AudioOut>; 2],
     transport: jack::Transport,
     view: Arc<TransportView>,
+    /// Xruns the server reported (a print notes where each fell).
+    xruns: Arc<AtomicU32>,
     /// The server's frame time expected at the next cycle (this one's plus its length).
     next_cycle: Option<u32>,
     /// Frames missed in each of the last cycles, latest at `late_at`: in a burst of xruns
@@ -134,6 +167,7 @@ struct JackIo<'a> {
     strip_ports: &'a [Vec<Port<AudioIn>>],
     master_ports: &'a mut [Port<AudioOut>; 2],
     player: Option<&'a StemPlayer>,
+    print: Option<&'a mut PrintTap>,
 }
 
 impl AudioIo for JackIo<'_> {
@@ -148,6 +182,15 @@ impl AudioIo for JackIo<'_> {
     fn write_master(&mut self, offset: usize, left: &[f32], right: &[f32]) {
         for (port, data) in self.master_ports.iter_mut().zip([left, right]) {
             port.as_mut_slice(self.scope)[offset..offset + data.len()].copy_from_slice(data);
+        }
+        if let Some(print) = &mut self.print {
+            print.put_master(left, right);
+        }
+    }
+
+    fn write_bus(&mut self, bus: usize, _offset: usize, left: &[f32], right: &[f32]) {
+        if let Some(print) = &mut self.print {
+            print.put_bus(bus, left, right);
         }
     }
 }
@@ -167,7 +210,7 @@ impl jack::ProcessHandler for Processor {
     }
 
     fn process(&mut self, _: &Client, scope: &ProcessScope) -> Control {
-        let Some(Playing { engine, player }) = &mut self.playing else { return Control::Continue };
+        let Some(Playing { engine, player, prints }) = &mut self.playing else { return Control::Continue };
         let frames = scope.n_frames() as usize;
         let (rolling, frame, bbt) = match self.transport.query() {
             Ok(t) => (t.state == jack::TransportState::Rolling, t.pos.frame() as u64, t.pos.bbt()),
@@ -183,12 +226,6 @@ impl jack::ProcessHandler for Processor {
         {
             self.view.stem_underruns.fetch_add(1, Ordering::Relaxed);
         }
-        let mut io = JackIo {
-            scope,
-            strip_ports: &self.strip_ports,
-            master_ports: &mut self.master_ports,
-            player: player.as_ref(),
-        };
         // Periods missed since the last cycle (an xrun): the server's clock went on without us.
         let cycle = scope.last_frame_time();
         let late_frames = self.next_cycle.map_or(0, |expected| cycle.wrapping_sub(expected) as i32).max(0) as u64;
@@ -197,6 +234,17 @@ impl jack::ProcessHandler for Processor {
             self.view.late_cycles.fetch_add(1, Ordering::Relaxed);
             self.view.last_late_frame.store(frame + 1, Ordering::Relaxed);
         }
+        // Either count moving is an xrun a print must note.
+        let xruns = self.xruns.load(Ordering::Relaxed).wrapping_add(self.view.late_cycles.load(Ordering::Relaxed));
+        let print = prints.begin_cycle(rolling, frame, frames, xruns);
+        engine.print_buses(print.as_ref().is_some_and(|p| p.has_buses()));
+        let mut io = JackIo {
+            scope,
+            strip_ports: &self.strip_ports,
+            master_ports: &mut self.master_ports,
+            player: player.as_ref(),
+            print,
+        };
         self.late_at = (self.late_at + 1) % LATE_MEMORY;
         self.recent_late[self.late_at] = late_frames;
         let transport = Transport { frame, rolling, late_frames: self.recent_late.iter().sum() };
@@ -344,6 +392,28 @@ pub struct JackSession {
     disk: Option<DiskReader>,
     loudness_stop: Arc<AtomicBool>,
     loudness_thread: Option<JoinHandle<()>>,
+    prints: Mutex<PrintControl>,
+    bus_count: usize,
+    /// The master's look-ahead, frames (fixed when the session opens).
+    latency: usize,
+}
+
+/// Room in the rings that carry print taps to the audio thread and back (one print at a time).
+const PRINT_RING: usize = 4;
+
+/// The real-time print, from this side: the rings to the audio thread, and the print under way.
+struct PrintControl {
+    to_audio: rtrb::Producer<Box<PrintTap>>,
+    from_audio: rtrb::Consumer<Box<PrintTap>>,
+    job: Option<PrintJob>,
+}
+
+/// Where a real-time print stands, for the console.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct PrintStatus {
+    /// Waiting for the transport to roll.
+    pub armed: bool,
+    pub seconds: f64,
 }
 
 /// The session's hold on JACK: a client running the engine, or the engine waiting for a server.
@@ -567,6 +637,7 @@ fn attach(
         master_ports,
         transport: client.transport(),
         view: shared.view.clone(),
+        xruns: shared.xruns.clone(),
         next_cycle: None,
         recent_late: [0; LATE_MEMORY],
         late_at: 0,
@@ -626,11 +697,15 @@ impl JackSession {
         };
         let (xruns, losses, ports_changed, arrivals) = Default::default();
         let plan = PortPlan::of(doc);
+        let latency = engine.latency_frames();
+        let (to_audio, incoming) = rtrb::RingBuffer::new(PRINT_RING);
+        let (outgoing, from_audio) = rtrb::RingBuffer::new(PRINT_RING);
+        let prints = PrintSlot { incoming, outgoing, current: None, leaving: None };
         let (home_address, home) = mpsc::channel();
         let shared =
             Shared { view: &view, xruns: &xruns, losses: &losses, ports_changed: &ports_changed, arrivals: &arrivals };
         let Joined { attached, unconnected } =
-            attach(client, &plan, Playing { engine, player }, home_address.clone(), shared)?;
+            attach(client, &plan, Playing { engine, player, prints }, home_address.clone(), shared)?;
         Ok(JackSession {
             requested_name: doc.name.clone(),
             plan,
@@ -655,6 +730,9 @@ impl JackSession {
             disk,
             loudness_stop,
             loudness_thread: Some(loudness_thread),
+            prints: Mutex::new(PrintControl { to_audio, from_audio, job: None }),
+            bus_count: doc.buses.len(),
+            latency,
         })
     }
 
@@ -774,6 +852,57 @@ impl JackSession {
     /// Stem chunks the audio thread kept rather than free (see `stems`); 0 unless a ring was too small.
     pub fn stem_chunks_kept(&self) -> u32 {
         self.disk.as_ref().map_or(0, DiskReader::chunks_kept)
+    }
+
+    /// Arms a real-time print into `files`: it starts at the next rolling cycle and ends when
+    /// the transport stops (or `stop_print`). Refused while one is under way.
+    pub fn start_print(&self, files: PrintFiles) -> Result<(), String> {
+        let mut prints = lock(&self.prints);
+        // Taps the audio thread is done with are dropped here, off it.
+        while prints.from_audio.pop().is_ok() {}
+        if prints.job.as_ref().is_some_and(|job| !job.is_finished()) {
+            return Err("a real-time print is under way; stop it first".into());
+        }
+        let (job, tap) = PrintJob::start(files, self.bus_count, self.sample_rate, self.latency);
+        prints.to_audio.push(tap).map_err(|_| "the audio thread has not taken the last print back yet; try again")?;
+        prints.job = Some(job);
+        Ok(())
+    }
+
+    /// Ends the real-time print under way; false if there is none.
+    pub fn stop_print(&self) -> bool {
+        let prints = lock(&self.prints);
+        match &prints.job {
+            Some(job) if !job.shared.ended.load(Ordering::Relaxed) => {
+                job.stop();
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// What the print said since the last call; once it is done, it is let go.
+    pub fn print_news(&self) -> Vec<PrintNews> {
+        let mut prints = lock(&self.prints);
+        let Some(job) = &prints.job else { return Vec::new() };
+        let news: Vec<PrintNews> = job.said.try_iter().collect();
+        if news.iter().any(PrintNews::is_last) {
+            prints.job = None;
+        }
+        news
+    }
+
+    /// The print under way, if any.
+    pub fn print_status(&self) -> Option<PrintStatus> {
+        let prints = lock(&self.prints);
+        let shared = &prints.job.as_ref()?.shared;
+        if shared.ended.load(Ordering::Relaxed) {
+            return None;
+        }
+        Some(PrintStatus {
+            armed: !shared.started.load(Ordering::Relaxed),
+            seconds: shared.frames.load(Ordering::Relaxed) as f64 / self.sample_rate as f64,
+        })
     }
 
     /// Starts every loudness meter again (integrated loudness, range, true peak).

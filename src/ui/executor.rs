@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use super::model::{App, Effect, Msg, TransportRequest};
 use crate::audio::jack_backend::{JackSession, ServerNews, send};
+use crate::audio::live_print::{PrintFiles, PrintNews};
 use crate::automation::file as automation_file;
 use crate::automation::recorder::{self, Recorder};
 use crate::control::learn::Learn;
@@ -98,15 +99,16 @@ impl<'a> Executor<'a> {
                 if !self.recorder.settle(RECORDER_ANSWERS_WITHIN) {
                     messages.push_back(Msg::Problem("the automation recorder is slow to answer".into()));
                 }
-                messages.extend(self.recorder_news());
+                messages.extend(self.news());
             }
         }
         self.flush();
         quit
     }
 
-    /// What the recorder said, and its history when it changed, as messages for the app.
-    pub fn recorder_news(&mut self) -> Vec<Msg> {
+    /// What the recorder said, and its history when it changed, and what the real-time print
+    /// said, as messages for the app.
+    pub fn news(&mut self) -> Vec<Msg> {
         let mut msgs: Vec<Msg> = self
             .recorder
             .events
@@ -116,6 +118,10 @@ impl<'a> Executor<'a> {
                 recorder::Event::Problem(text) => Msg::Problem(text),
             })
             .collect();
+        msgs.extend(self.session.print_news().into_iter().map(|news| match news {
+            PrintNews::Note(text) | PrintNews::Kept(text) => Msg::Info(text),
+            PrintNews::Problem(text) | PrintNews::Failed(text) => Msg::Problem(text),
+        }));
         let changes = self.recorder.changes.load(Ordering::Relaxed);
         if changes != self.history_seen {
             self.history_seen = changes;
@@ -193,6 +199,15 @@ impl<'a> Executor<'a> {
                 self.learn.cancel();
                 None
             }
+            Effect::StartPrint(files) => Some(match start_print(self.session, files) {
+                Ok(text) => Msg::Info(text),
+                Err(text) => Msg::Problem(text),
+            }),
+            Effect::StopPrint => Some(if self.session.stop_print() {
+                Msg::Info("real-time print stopping: the files are finished once the ring is written".into())
+            } else {
+                Msg::Problem("no real-time print is under way".into())
+            }),
             Effect::ResetLoudness => {
                 self.session.reset_loudness();
                 None
@@ -232,6 +247,19 @@ pub fn save(
         written.push(version);
     }
     Ok((written, doc))
+}
+
+/// Arms a real-time print, making its folder first.
+fn start_print(session: &JackSession, files: PrintFiles) -> Result<String, String> {
+    if let Some(dir) = files.master.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| format!("real-time print not armed: {}: {e}", dir.display()))?;
+    }
+    let names: Vec<String> = std::iter::once(&files.master)
+        .chain(files.buses.iter().map(|(_, p)| p))
+        .map(|p| p.display().to_string())
+        .collect();
+    session.start_print(files)?;
+    Ok(format!("real-time print armed: {} (starts when the transport rolls, ends when it stops)", names.join(", ")))
 }
 
 /// Where unsaved changes to `file` are kept: `autosave.yaml` in a session folder, and

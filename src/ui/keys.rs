@@ -43,6 +43,7 @@ pub enum Action {
     Redo,
     ResetMeters,
     NextMeterPoint,
+    RealTimePrint,
     SetTarget,
     Learn,
     ConnectSurface,
@@ -395,6 +396,13 @@ pub const BINDINGS: &[Binding] = &[
         label: "p",
         action: Action::NextMeterPoint,
         help: "all meters to the next point (in/pre/post)",
+    },
+    Binding {
+        scope: Scope::Global,
+        keys: &[(Char('R'), SHIFT), (Char('R'), NONE)],
+        label: "R",
+        action: Action::RealTimePrint,
+        help: "real-time print (master, buses): arm, stop",
     },
     Binding {
         scope: Scope::Global,

@@ -11,6 +11,7 @@ mod actions;
 mod automation;
 mod history;
 mod metering;
+mod printing;
 pub use crate::session::target::{PeakTarget, Verdict};
 mod mouse;
 mod prompts;
@@ -34,7 +35,8 @@ use ratatui::layout::{Position, Rect};
 use super::keys::{self, Action, Scope};
 use super::layout::{self, ConsoleLayout};
 use super::meters::PeakMeter;
-use crate::audio::jack_backend::{ServerNews, Unconnected};
+use crate::audio::jack_backend::{PrintStatus, ServerNews, Unconnected};
+use crate::audio::live_print::PrintFiles;
 use crate::automation::passes::Store;
 use crate::automation::recorder::Request;
 use crate::control::learn::LearnRequest;
@@ -105,6 +107,8 @@ pub struct Readings {
     pub write_enabled: bool,
     /// A pass is being written now.
     pub pass_open: bool,
+    /// A real-time print armed or under way.
+    pub print: Option<PrintStatus>,
 }
 
 #[derive(Clone, Copy, Debug, Default)]
@@ -213,6 +217,9 @@ pub enum Effect {
     Automation(Request),
     /// Start the loudness meters again (integrated loudness, range, true peak).
     ResetLoudness,
+    /// Arm a real-time print into these files; stop the one under way.
+    StartPrint(PrintFiles),
+    StopPrint,
     Quit,
 }
 

@@ -174,7 +174,7 @@ fn event_loop<W: Write>(
             Err(mpsc::RecvTimeoutError::Timeout) => {
                 next_frame = (next_frame + frame).max(Instant::now());
                 let mut msgs = vec![Msg::Readings(read_engine(session, telemetry, started, &mut peaks))];
-                msgs.extend(executor.recorder_news());
+                msgs.extend(executor.news());
                 msgs
             }
             Err(mpsc::RecvTimeoutError::Disconnected) => return Err("the terminal closed".into()),
@@ -256,5 +256,6 @@ pub fn read_engine(session: &JackSession, telemetry: &Telemetry, started: Instan
         automation: AutomationReading::all(automation),
         write_enabled: automation.write_enabled.load(Ordering::Relaxed),
         pass_open: automation.pass_open.load(Ordering::Relaxed),
+        print: session.print_status(),
     }
 }

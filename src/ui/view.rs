@@ -159,6 +159,11 @@ fn top_bar(app: &App, theme: &Theme, width: u16) -> Paragraph<'static> {
     if app.loop_on {
         transport.push(Span::styled(" ⟲ loop", theme.accent()));
     }
+    match r.print {
+        Some(p) if p.armed => transport.push(Span::styled(" ◌ PRINT armed", theme.warn())),
+        Some(p) => transport.push(Span::styled(format!(" ● PRINT {:.1} s", p.seconds), theme.error())),
+        None => {}
+    }
     let load_style = if r.dsp_load > 70.0 { theme.error() } else { theme.plain() };
     let xrun_style = if r.xruns > 0 { theme.error() } else { theme.plain() };
     let parts = [
@@ -237,6 +242,7 @@ fn status_line(app: &App, theme: &Theme) -> Paragraph<'static> {
             PromptFor::PassName(id) => format!("name pass {id}: "),
             PromptFor::GlideTime => "Touch/Trim glide back after release, ms: ".to_string(),
             PromptFor::IdleTime => "release a control without touch sensing after, ms: ".to_string(),
+            PromptFor::PrintBuses => "real-time print of the master, and of buses (names, all, or none): ".to_string(),
         };
         if !prompt.choices.is_empty() {
             let mut spans = vec![Span::styled(question, theme.accent())];

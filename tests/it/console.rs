@@ -906,3 +906,38 @@ fn p_moves_every_meter_round_its_points_and_the_detail_shows_point_peak_and_over
     key(&mut app, KeyCode::Char('p'));
     assert!(points.iter().all(|&p| app.targets.get(p) == 2.0), "pre-fader → post-fader, where it began");
 }
+
+#[test]
+fn r_arms_a_real_time_print_of_the_buses_typed_and_stops_the_one_under_way() {
+    use headroom::audio::jack_backend::PrintStatus;
+    use headroom::ui::model::Effect;
+    let mut app = demo_app();
+    key(&mut app, KeyCode::Char('R'));
+    assert!(screen(&mut app, 120, 30).contains("real-time print of the master, and of buses"));
+    for c in "DrumBus, Room".chars() {
+        key(&mut app, KeyCode::Char(c));
+    }
+    let effects = key(&mut app, KeyCode::Enter);
+    let Some(Effect::StartPrint(files)) = effects.last() else { panic!("a print: {effects:?}") };
+    let date = chrono::Local::now().format("%Y-%m-%d").to_string();
+    assert_eq!(
+        files.master,
+        Path::new("renders").join(format!("demo-{date}-1-live.wav")),
+        "a layout prints into ./renders"
+    );
+    let stems: Vec<String> =
+        files.buses.iter().map(|(_, p)| p.file_name().unwrap().to_string_lossy().into_owned()).collect();
+    assert_eq!(stems, [format!("demo-{date}-1-live-stem-DrumBus.wav"), format!("demo-{date}-1-live-stem-Room.wav")]);
+    // Under way: the top bar says so, and R stops it.
+    app.update(Msg::Readings(Readings {
+        print: Some(PrintStatus { armed: false, seconds: 3.25 }),
+        rolling: true,
+        ..Readings::default()
+    }));
+    assert!(screen(&mut app, 160, 30).contains("● PRINT 3.2 s"));
+    assert_eq!(key(&mut app, KeyCode::Char('R')), vec![Effect::StopPrint]);
+    // A bus the session lacks is refused, naming those it has.
+    app.keep_replies();
+    line(&mut app, "print Strings");
+    assert!(app.take_replies()[0].text.starts_with("no bus \"Strings\" to print; buses: DrumBus, Room, Echo"));
+}

@@ -9,6 +9,7 @@ mod files;
 mod fuzz;
 mod hostile;
 mod jack;
+mod live_print;
 mod pipewire;
 mod ports;
 mod render;

@@ -113,6 +113,7 @@ impl App {
             Action::Redo => self.redo(effects),
             Action::ResetMeters => self.reset_meters(effects),
             Action::NextMeterPoint => self.next_meter_point(effects),
+            Action::RealTimePrint => self.toggle_print(effects),
             Action::SetTarget => {
                 let target = self.target();
                 let text = format!("{} {}", target.low_db, target.high_db);

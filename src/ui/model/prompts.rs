@@ -17,6 +17,8 @@ pub enum PromptFor {
     PassName(u32),
     GlideTime,
     IdleTime,
+    /// Buses to print in real time beside the master.
+    PrintBuses,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -116,6 +118,12 @@ impl App {
             PromptFor::PassName(id) => effects.push(Effect::Automation(Request::Rename(id, text.to_string()))),
             PromptFor::GlideTime => self.set_time(true, text, effects),
             PromptFor::IdleTime => self.set_time(false, text, effects),
+            PromptFor::PrintBuses => {
+                let names: Vec<String> = text.split([',', ' ']).filter(|n| !n.is_empty()).map(str::to_string).collect();
+                if let Err(problem) = self.start_print(&names, effects) {
+                    self.say(problem, true);
+                }
+            }
             PromptFor::Target => {
                 if let Err(problem) = self.set_target(text) {
                     self.say(problem, true);

@@ -1,0 +1,57 @@
+//! Real-time prints from the console and typed commands: which buses go beside the master,
+//! and where the files go (dated, beside the session's renders).
+
+use std::path::{Path, PathBuf};
+
+use super::prompts::{Prompt, PromptFor};
+use super::{App, Effect};
+use crate::audio::live_print::PrintFiles;
+use crate::audio::offline::dated_render_path;
+use crate::files::names::file_name;
+
+impl App {
+    /// `R`: stops the print under way, or asks which buses to print beside the master.
+    pub(super) fn toggle_print(&mut self, effects: &mut Vec<Effect>) {
+        if self.readings.print.is_some() {
+            effects.push(Effect::StopPrint);
+        } else {
+            self.prompt = Prompt::typed(PromptFor::PrintBuses, String::new());
+        }
+    }
+
+    /// Arms a print of the master and the buses named (`all`: every bus; none: the master alone).
+    pub(super) fn start_print(&mut self, names: &[String], effects: &mut Vec<Effect>) -> Result<(), String> {
+        let buses: Vec<usize> = if names.iter().any(|n| n.eq_ignore_ascii_case("all")) {
+            (0..self.doc.buses.len()).collect()
+        } else {
+            names
+                .iter()
+                .map(|name| {
+                    self.doc.buses.iter().position(|b| b.name == *name).ok_or_else(|| {
+                        let known: Vec<&str> = self.doc.buses.iter().map(|b| b.name.as_str()).collect();
+                        format!("no bus \"{name}\" to print; buses: {} (or all)", known.join(", "))
+                    })
+                })
+                .collect::<Result<_, _>>()?
+        };
+        effects.push(Effect::StartPrint(self.print_files(&buses)));
+        Ok(())
+    }
+
+    /// `renders/<session>-<date>-<n>-live.wav`, and `…-live-stem-<bus>.wav` beside it: in the
+    /// session folder's renders/, or ./renders/ for a layout.
+    fn print_files(&self, buses: &[usize]) -> PrintFiles {
+        let dir = match self.file.file_name() {
+            Some(n) if n == "session.yaml" => self.file.parent().unwrap_or(Path::new(".")).join("renders"),
+            _ => PathBuf::from("renders"),
+        };
+        let date = chrono::Local::now().format("%Y-%m-%d").to_string();
+        let master = dated_render_path(&dir, &file_name(&self.name), &date, "-live");
+        let stem = master.file_stem().unwrap_or_default().to_string_lossy().into_owned();
+        let buses = buses
+            .iter()
+            .map(|&b| (b, dir.join(format!("{stem}-stem-{}.wav", file_name(&self.doc.buses[b].name)))))
+            .collect();
+        PrintFiles { master, buses }
+    }
+}
