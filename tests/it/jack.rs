@@ -220,10 +220,18 @@ impl Headroom {
     }
 }
 
-/// A test that fails part way leaves no headroom running behind it.
+/// A test that fails part way leaves no headroom running behind it. It is asked to stop
+/// first (SIGTERM), and killed only if it does not: a JACK client killed outright can keep
+/// its server from stopping, and a server killed in turn keeps a place in JACK's registry.
 impl Drop for Headroom {
     fn drop(&mut self) {
         if let Ok(None) = self.child.try_wait() {
+            // SAFETY: kill(2) on our own child.
+            unsafe { libc::kill(self.child.id() as libc::pid_t, libc::SIGTERM) };
+            let deadline = Instant::now() + Duration::from_secs(3);
+            while matches!(self.child.try_wait(), Ok(None)) && Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(20));
+            }
             let _ = self.child.kill();
             let _ = self.child.wait();
         }

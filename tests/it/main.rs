@@ -10,6 +10,7 @@ mod fuzz;
 mod hostile;
 mod jack;
 mod live_print;
+mod meters;
 mod pipewire;
 mod ports;
 mod render;
