@@ -1009,26 +1009,26 @@ fn an_mcu_on_jack_midi_moves_faders_pans_mutes_banks_and_the_transport() {
     // Three ticks of the pan's fine step (2%) each.
     device.send(&[0xB0, 0x11, 0x03]);
     let want = "strip.S2.pan = R6";
-    assert_eq!(get(&mut headroom, &want), want);
+    assert_eq!(get(&mut headroom, want), want);
     device.send(&[0xB0, 0x11, 0x43]);
     let want = "strip.S2.pan = C";
-    assert_eq!(get(&mut headroom, &want), want);
+    assert_eq!(get(&mut headroom, want), want);
     // Mute 3 pressed and released (note-on velocity 0 is the release).
     device.send(&[0x90, 0x12, 0x7F]);
     device.send(&[0x90, 0x12, 0x00]);
     let want = "strip.S3.mute = on";
-    assert_eq!(get(&mut headroom, &want), want);
+    assert_eq!(get(&mut headroom, want), want);
     // Bank right: ten strips, so the bank stops at the last full eight (S3..S10).
     device.send(&[0x90, 0x2F, 0x7F]);
     device.send(&[0x90, 0x2F, 0x00]);
     std::thread::sleep(Duration::from_millis(50));
     device.send(&[0xE7, 0x7F, 0x7F]);
     let want = "strip.S10.fader = +10.0 dB";
-    assert_eq!(get(&mut headroom, &want), want);
+    assert_eq!(get(&mut headroom, want), want);
     // The master fader is pitch bend on channel 9.
     device.send(&[0xE8, 0x00, 0x00]);
     let want = "master.fader = -inf dB";
-    assert_eq!(get(&mut headroom, &want), want);
+    assert_eq!(get(&mut headroom, want), want);
     // PLAY rolls the JACK transport.
     device.send(&[0x90, 0x5E, 0x7F]);
     device.send(&[0x90, 0x5E, 0x00]);
