@@ -505,6 +505,22 @@ impl Engine {
         self.loudness_taps = taps;
     }
 
+    /// Puts every automated parameter at its lane's value at `frame` and every glide where it
+    /// goes: a render starts as real time plays after the transport stood there, instead of
+    /// sweeping from the session's values over the first milliseconds.
+    pub fn start_at(&mut self, frame: u64) {
+        if self.automation.is_active() {
+            self.run_automation(frame, false);
+        }
+        self.refresh_settings();
+        for ch in &mut self.channels {
+            ch.settle();
+        }
+        if let Some(bare) = &mut self.bare_master {
+            bare.channel.settle();
+        }
+    }
+
     /// Hands every bus's output to `AudioIo::write_bus` (a real-time print of buses), or not.
     pub fn print_buses(&mut self, on: bool) {
         self.print_buses = on;
@@ -513,10 +529,12 @@ impl Engine {
     /// Makes a render's prints beside the mix, from the next block on: every bus's output
     /// (`AudioIo::write_bus`) and the master with its processing switched out
     /// (`write_bare_master`), both lined up with the mix. Allocates: not for real time.
-    pub fn start_prints(&mut self, master: &ChannelSetup, sample_rate: f32) {
-        let master_first = self.channels.last().expect("master").params.trim.0 as usize;
-        let mut bare = BareMaster::build(master, master_first, sample_rate);
-        bare.follow(&self.params.values, true);
+    pub fn start_prints(&mut self, master_setup: &ChannelSetup, sample_rate: f32) {
+        let master = self.channels.len() - 1;
+        let master_first = self.channels[master].params.trim.0 as usize;
+        let audible = !(0..self.channels.len()).any(|c| self.is_soloed(c)) || self.passes_solo(master);
+        let mut bare = BareMaster::build(master_setup, master_first, sample_rate);
+        bare.follow(&self.params.values, audible);
         bare.channel.settle();
         self.bare_master = Some(bare);
         self.print_buses = true;

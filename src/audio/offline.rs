@@ -255,6 +255,7 @@ pub fn render_prints(
     if prints.iter().any(|(_, print)| *print != Print::Mix) {
         built.engine.start_prints(&mix.master, opts.sample_rate as f32);
     }
+    built.engine.start_at(0);
     let (mut player, disk) = stems::start(opened.stems, &opened.strip_stem, 0);
 
     let partial_of =

@@ -1,6 +1,6 @@
 //! Real-time prints over a private JACK dummy server: twenty seconds of the demo printed
 //! while it rolls equal its offline render sample for sample (master and a bus stem), and an
-//! xrun made on purpose (headroom stopped for 60 ms) is said with where it fell in the print.
+//! xrun made on purpose (headroom stopped for 40 ms) is said with where it fell in the print.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -9,6 +9,7 @@ use headroom::audio::offline::{Format, RenderOptions};
 use headroom::audio::print_set::render_set;
 
 use super::jack::{Headroom, ONE_SERVER_AT_A_TIME, RATE, private_server};
+use super::xruns::freeze;
 
 fn read_f32(path: &Path) -> Vec<f32> {
     hound::WavReader::open(path).unwrap().into_samples::<f32>().map(Result::unwrap).collect()
@@ -108,12 +109,7 @@ fn an_xrun_during_a_real_time_print_is_said_with_where_it_fell() {
     headroom.expect_line("real-time print armed:");
     headroom.send("play");
     std::thread::sleep(Duration::from_millis(1000));
-    let pid = headroom.child.id() as libc::pid_t;
-    // SAFETY: kill(2) on our own child: stopped, JACK runs on without it; then it goes on.
-    unsafe { libc::kill(pid, libc::SIGSTOP) };
-    std::thread::sleep(Duration::from_millis(60));
-    // SAFETY: as above.
-    unsafe { libc::kill(pid, libc::SIGCONT) };
+    freeze(&headroom);
     std::thread::sleep(Duration::from_millis(1000));
     headroom.send("stop");
     let said = headroom.expect_line("real-time print: an xrun at ");

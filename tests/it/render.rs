@@ -237,6 +237,27 @@ fn a_lane_on_the_master_fader_plays_at_the_same_frames_as_on_a_strip_fader() {
     assert!(worst < 1e-6, "the master's lane plays apart from the strip's: differs by {worst}");
 }
 
+#[test]
+fn a_render_starts_at_the_lanes_values_without_a_sweep_from_the_sessions() {
+    // The fader sits at 0 dB in the session and its lane at -20 dB from the first frame: the
+    // print's first sample is already 20 dB down, as real time plays it after standing there.
+    let dir = tempfile::tempdir().unwrap();
+    let dc = vec![0.5f32; 2 * 9_600];
+    write_wav(&dir.path().join("dc.wav"), 2, 48_000, 32, true, &dc).unwrap();
+    let session = dir.path().join("s");
+    std::fs::create_dir(&session).unwrap();
+    let yaml = "version: 1\nname: a\nstrips:\n  - {name: S, channels: stereo, input: {file: ../dc.wav}}\n";
+    std::fs::write(session.join("session.yaml"), yaml).unwrap();
+    let lane = "version: 1\nmodes:\n  strip.S.fader: read\npasses:\n  - id: 1\n    made: now\n    start: 0\n    end: 9600\n    writes:\n      strip.S.fader: [\"0 -20, 9600 -20\"]\n";
+    std::fs::write(session.join("automation.yaml"), lane).unwrap();
+    let out = session.join("out.wav");
+    render(&load::load(&session).unwrap(), &out, &options(None), &mut |_| {}).unwrap();
+    let print = read_f32(&out);
+    let expected = 0.5 * 10f32.powf(-20.0 / 20.0);
+    let worst = print.iter().map(|x| (x - expected).abs()).fold(0.0f32, f32::max);
+    assert!(worst < 1e-6, "the print strays {worst} from the lane's level (first sample {})", print[0]);
+}
+
 /// Three strips through two groups and an FX return, with master processing that the
 /// stems never see: the stems of the three buses sum to the print without master processing.
 const THREE_BUSES: &str = "
@@ -257,6 +278,12 @@ master:
 meters: {peak_target_db: [-10, -6]}
 ";
 
+/// Renders of several files keep both cores busy for seconds: they wait for the JACK tests'
+/// turn, so that no recording beside them misses periods for want of a core.
+fn cores_to_itself() -> std::sync::MutexGuard<'static, ()> {
+    super::jack::ONE_SERVER_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 fn three_bus_session(dir: &Path) -> Loaded {
     let frames = 48_000 * 3;
     write_wav(&dir.join("st.wav"), 2, 48_000, 32, true, &noise(1, frames * 2)).unwrap();
@@ -269,6 +296,7 @@ fn three_bus_session(dir: &Path) -> Loaded {
 #[test]
 fn the_stems_of_every_bus_sum_to_the_print_without_master_processing_and_line_up_with_the_mix() {
     use headroom::audio::print_set::{choose_buses, render_set};
+    let _cpu = cores_to_itself();
     let dir = tempfile::tempdir().unwrap();
     let loaded = three_bus_session(dir.path());
     let folder = dir.path().join("renders").join("set-1");
@@ -329,6 +357,7 @@ fn stems_of_a_bus_the_session_lacks_are_refused_naming_its_buses() {
 
 #[test]
 fn render_stems_on_the_command_line_makes_a_dated_folder_of_its_own_each_time() {
+    let _cpu = cores_to_itself();
     let dir = tempfile::tempdir().unwrap();
     three_bus_session(dir.path());
     let run = || {

@@ -32,7 +32,7 @@ passes:
 ";
 
 /// Stops headroom for 40 ms: JACK misses its periods and goes on without it.
-fn freeze(headroom: &Headroom) {
+pub(crate) fn freeze(headroom: &Headroom) {
     let pid = headroom.child.id() as libc::pid_t;
     // SAFETY: plain kill(2) on our own child's pid.
     unsafe { libc::kill(pid, libc::SIGSTOP) };
