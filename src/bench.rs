@@ -273,7 +273,7 @@ pub fn console_cost(strips: usize, (width, height): (u16, u16), frames: usize) -
         let readings = Readings {
             now_s: t,
             channels: (0..channels)
-                .map(|c| ChannelReading { peak: [level(c), level(c + 1)], overs: 0, gain_reduction_db: 0.0 })
+                .map(|c| ChannelReading { peak: [level(c), level(c + 1)], ..Default::default() })
                 .collect(),
             frame: if moving { (t * RATE as f64) as u64 } else { 0 },
             rolling: moving,

@@ -10,6 +10,8 @@ pub mod automation;
 pub mod channel;
 pub mod channel_params;
 mod commands;
+mod compensation;
+pub mod hardware_insert;
 pub mod lane;
 mod mode;
 pub mod params;
@@ -27,6 +29,9 @@ use std::sync::atomic::Ordering;
 
 use automation::{Automation, AutomationLink, Transport};
 use channel::{BusSum, Channel, ChannelContext, MeterPoint};
+use compensation::Compensation;
+pub use compensation::MOST_DELAY as MOST_COMPENSATION;
+use hardware_insert::{HardwareInsert, Ping};
 use params::{Declarer, ParamIndex, ParamTable, ParamValues, Role};
 use prints::BareMaster;
 pub use rings::{CommandRings, MAX_COMMAND_RINGS};
@@ -64,6 +69,8 @@ pub enum Command {
     /// Route the output of engine channel `channel` (a strip or a bus) to bus `bus`
     /// (layout index), or to the master when `None`. Refused if it would close a loop.
     SetOutput { channel: usize, bus: Option<usize> },
+    /// Ping the hardware insert of engine channel `channel`: measure its round trip.
+    MeasureInsert { channel: usize },
 }
 
 /// Where the engine gets its strip inputs and puts the master output, for one block.
@@ -153,6 +160,9 @@ pub struct Engine {
     /// A render's prints beside the mix (`start_prints`): the bare master, and the buses' outputs.
     bare_master: Option<BareMaster>,
     print_buses: bool,
+    /// In a session with hardware inserts: how late each sum's paths arrive, and the delay of
+    /// the strips' part of each (see `compensation`).
+    compensation: Option<Compensation>,
 }
 
 /// An engine ready to run, with what the other threads need to talk to it.
@@ -190,9 +200,10 @@ impl Engine {
         let mut table = ParamTable::default();
         let mut values = Vec::new();
         let mut channels = Vec::new();
+        let compensated = mix.strips.iter().chain(&mix.buses).any(|c| c.hardware_insert.is_some());
         let mut add = |setup: &ChannelSetup, prefix: String, send_targets: &[(usize, &str, usize)]| {
             let destination = (setup.kind != ChannelKind::Master).then(|| sum_of(setup.output));
-            let ctx = ChannelContext { sample_rate, destination, send_targets };
+            let ctx = ChannelContext { sample_rate, destination, send_targets, compensated };
             let owner = channels.len();
             let mut declarer = Declarer { table: &mut table, values: &mut values, prefix, owner };
             channels.push(Channel::build(setup, &ctx, &mut declarer));
@@ -249,6 +260,7 @@ impl Engine {
             reroute_left: true,
             bare_master: None,
             print_buses: false,
+            compensation: compensated.then(|| Compensation::new(mix.buses.len() + 1)),
         };
         if !engine.routing.update(&engine.channels, &engine.params.values) {
             let names: Vec<&str> = mix.buses.iter().map(|bus| bus.name.as_str()).collect();
@@ -320,6 +332,9 @@ impl Engine {
     ) {
         let _denormals = FlushDenormals::new();
         self.reroute_left = true;
+        for insert in self.channels.iter_mut().filter_map(Channel::hardware_insert_mut) {
+            insert.begin_cycle();
+        }
         self.drain_commands();
         self.automation.begin_block(transport, frames);
         let mut offset = 0;
@@ -333,6 +348,7 @@ impl Engine {
                 self.run_automation(frame, transport.rolling);
             }
             self.refresh_settings();
+            self.compensate();
             let groups = StripGroups {
                 strips: self.channels[..self.strip_count].chunks_mut(self.group_size),
                 sums: self.strip_sums.iter_mut(),
@@ -423,6 +439,10 @@ impl Engine {
                     }
                 }
             }
+            if let Some(compensation) = &mut self.compensation {
+                let (left, right) = sum.both_mut(0, frames);
+                compensation.strip_part[s].run(&mut [left, right]);
+            }
         }
         let mut at = 0;
         while at < frames {
@@ -480,6 +500,14 @@ impl Engine {
                 meters.overs.fetch_add(output.overs as u64, Ordering::Relaxed);
             }
             meters.gain_reduction_db.raise_to(std::mem::take(&mut channel.gain_reduction_db));
+            if let Some(ping) = channel.ping.take() {
+                let frames = match ping {
+                    Ping::RoundTrip(frames) => frames,
+                    Ping::Silent => u32::MAX,
+                };
+                meters.insert_round_trip.store(frames, Ordering::Relaxed);
+                meters.insert_pings.fetch_add(1, Ordering::Relaxed);
+            }
             resets += std::mem::take(&mut channel.nan_resets);
         }
         if resets > 0 {
@@ -505,6 +533,42 @@ impl Engine {
         self.loudness_taps = taps;
     }
 
+    /// Lines every path up with the latest, in a session with hardware inserts: each strip's
+    /// input delayed to the latest strip insert's round trip, then, bus by bus in running
+    /// order, the strips' part of each sum and every bus's output delayed to the latest
+    /// arrival where it goes. Cheap (no allocation, a pass over strips and feeds), and
+    /// always up to date with routing and pings.
+    fn compensate(&mut self) {
+        let Some(compensation) = &mut self.compensation else { return };
+        let strips = self.strip_count;
+        let latest_strip = self.channels[..strips].iter().map(Channel::insert_latency).max().unwrap_or(0);
+        for strip in &mut self.channels[..strips] {
+            let own = strip.insert_latency();
+            strip.set_input_delay(latest_strip - own);
+        }
+        let arrival = &mut compensation.arrival;
+        arrival.fill(latest_strip);
+        for i in 0..self.routing.bus_count() {
+            let b = self.routing.bus_at(i);
+            let bus = &self.channels[strips + b];
+            let out = arrival[b + 1] + bus.insert_latency();
+            bus.for_each_feed(&self.params.values, |sum| arrival[sum] = arrival[sum].max(out));
+        }
+        for (line, &at) in compensation.strip_part.iter_mut().zip(arrival.iter()) {
+            line.set_delay(at - latest_strip);
+        }
+        for b in 0..self.routing.bus_count() {
+            let bus = &mut self.channels[strips + b];
+            let out = arrival[b + 1] + bus.insert_latency();
+            bus.set_output_delays(|sum| arrival[sum].saturating_sub(out));
+        }
+    }
+
+    /// Frames the mix is late at the master for its hardware inserts (0 without any).
+    pub fn compensation_frames(&self) -> usize {
+        self.compensation.as_ref().map_or(0, |c| c.arrival[0] as usize)
+    }
+
     /// Puts every automated parameter at its lane's value at `frame` and every glide where it
     /// goes: a render starts as real time plays after the transport stood there, instead of
     /// sweeping from the session's values over the first milliseconds.
@@ -519,6 +583,12 @@ impl Engine {
         if let Some(bare) = &mut self.bare_master {
             bare.channel.settle();
         }
+    }
+
+    /// The hardware inserts, by engine channel, for the JACK side to fill their returns before
+    /// a callback and empty their sends after it.
+    pub fn hardware_inserts_mut(&mut self) -> impl Iterator<Item = (usize, &mut HardwareInsert)> {
+        self.channels.iter_mut().enumerate().filter_map(|(c, ch)| ch.hardware_insert_mut().map(|h| (c, h)))
     }
 
     /// Hands every bus's output to `AudioIo::write_bus` (a real-time print of buses), or not.

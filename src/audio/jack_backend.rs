@@ -16,6 +16,7 @@ use super::live_print::{PrintFiles, PrintJob, PrintNews, PrintTap};
 use super::stems::{self, DiskReader, StemPlayer};
 use crate::dsp::loudness::{LoudnessMeter, LoudnessReading};
 use crate::engine::automation::Transport;
+use crate::engine::hardware_insert::MAX_CYCLE;
 use crate::engine::telemetry::AtomicLevel;
 use crate::engine::{AudioIo, Command, Engine};
 use crate::session::port_pattern::{PortFacts, PortPattern};
@@ -137,6 +138,8 @@ struct Processor {
     /// For each strip, its input ports (empty when it plays a file).
     strip_ports: Vec<Vec<Port<AudioIn>>>,
     master_ports: [Port<AudioOut>; 2],
+    /// The hardware inserts' ports, in engine channel order.
+    insert_ports: Vec<InsertPortsLive>,
     transport: jack::Transport,
     view: Arc<TransportView>,
     /// Xruns the server reported (a print notes where each fell).
@@ -147,6 +150,34 @@ struct Processor {
     /// JACK's transport has been seen to catch up a cycle or two after the late one.
     recent_late: [u64; LATE_MEMORY],
     late_at: usize,
+}
+
+struct InsertPortsLive {
+    channel: usize,
+    sends: Vec<Port<AudioOut>>,
+    returns: Vec<Port<AudioIn>>,
+}
+
+/// The hardware inserts' returns into the engine before a callback, or (`outgoing`) their
+/// sends out of it after; ports and inserts are both in engine channel order.
+fn exchange_inserts(engine: &mut Engine, ports: &mut [InsertPortsLive], scope: &ProcessScope, outgoing: bool) {
+    let frames = scope.n_frames() as usize;
+    if frames > MAX_CYCLE {
+        return;
+    }
+    let mut ports = ports.iter_mut();
+    for (channel, insert) in engine.hardware_inserts_mut() {
+        let Some(live) = ports.by_ref().find(|p| p.channel == channel) else { break };
+        if outgoing {
+            for (port, send) in live.sends.iter_mut().zip(&insert.send) {
+                port.as_mut_slice(scope).copy_from_slice(&send[..frames]);
+            }
+        } else {
+            for (port, back) in live.returns.iter().zip(&mut insert.ret) {
+                back[..frames].copy_from_slice(port.as_slice(scope));
+            }
+        }
+    }
 }
 
 /// How many cycles a missed period still explains a jump of the transport.
@@ -248,7 +279,9 @@ impl jack::ProcessHandler for Processor {
         self.late_at = (self.late_at + 1) % LATE_MEMORY;
         self.recent_late[self.late_at] = late_frames;
         let transport = Transport { frame, rolling, late_frames: self.recent_late.iter().sum() };
+        exchange_inserts(engine, &mut self.insert_ports, scope, false);
         run_checked(&self.view, || engine.process(frames, transport, &mut io));
+        exchange_inserts(engine, &mut self.insert_ports, scope, true);
         self.view.frame.store(frame, Ordering::Relaxed);
         self.view.rolling.store(rolling, Ordering::Relaxed);
         self.view.publish_bbt(bbt);
@@ -485,6 +518,15 @@ struct PortPlan {
     strips: Vec<Vec<(String, String)>>,
     /// Where master_out_L and master_out_R go.
     master: Vec<String>,
+    /// Each hardware insert, by engine channel: its send ports as (own name, where to), and
+    /// its return ports as (own name, where from).
+    inserts: Vec<InsertPorts>,
+}
+
+struct InsertPorts {
+    channel: usize,
+    sends: Vec<(String, String)>,
+    returns: Vec<(String, String)>,
 }
 
 impl PortPlan {
@@ -503,7 +545,26 @@ impl PortPlan {
                     .collect()
             })
             .collect();
-        PortPlan { strips, master: doc.master.ports.iter().take(2).cloned().collect() }
+        let channels = doc.strips.iter().map(|s| (s, "strip")).chain(doc.buses.iter().map(|b| (b, "bus")));
+        let inserts = channels
+            .enumerate()
+            .filter_map(|(channel, (ch, _))| {
+                let insert = ch.insert.as_ref()?;
+                let ports = |ends: &[String], way: &str| {
+                    let sides: &[&str] = if ends.len() == 2 { &["_L", "_R"] } else { &[""] };
+                    ends.iter()
+                        .zip(sides)
+                        .map(|(end, side)| (format!("{}_insert_{way}{side}", ch.name), end.clone()))
+                        .collect()
+                };
+                Some(InsertPorts {
+                    channel,
+                    sends: ports(&insert.send, "send"),
+                    returns: ports(&insert.back, "return"),
+                })
+            })
+            .collect();
+        PortPlan { strips, master: doc.master.ports.iter().take(2).cloned().collect(), inserts }
     }
 
     /// Every connection wanted, as (from, to), for a client named `client_name`.
@@ -515,7 +576,12 @@ impl PortPlan {
             .iter()
             .zip(["L", "R"])
             .map(|(dest, side)| (format!("{client_name}:master_out_{side}"), dest.clone()));
-        inputs.chain(outputs).collect()
+        let inserts = self.inserts.iter().flat_map(|i| {
+            let sends = i.sends.iter().map(|(port, dest)| (format!("{client_name}:{port}"), dest.clone()));
+            let returns = i.returns.iter().map(|(port, source)| (source.clone(), format!("{client_name}:{port}")));
+            sends.chain(returns).collect::<Vec<_>>()
+        });
+        inputs.chain(outputs).chain(inserts).collect()
     }
 }
 
@@ -628,6 +694,20 @@ fn attach(
         client.register_port("master_out_L", AudioOut::default()).map_err(jack_err("port master_out_L"))?,
         client.register_port("master_out_R", AudioOut::default()).map_err(jack_err("port master_out_R"))?,
     ];
+    let mut insert_ports = Vec::new();
+    for insert in &plan.inserts {
+        let sends: Result<Vec<_>, _> = insert
+            .sends
+            .iter()
+            .map(|(port, _)| client.register_port(port, AudioOut::default()).map_err(jack_err(format!("port {port}"))))
+            .collect();
+        let returns: Result<Vec<_>, _> = insert
+            .returns
+            .iter()
+            .map(|(port, _)| client.register_port(port, AudioIn::default()).map_err(jack_err(format!("port {port}"))))
+            .collect();
+        insert_ports.push(InsertPortsLive { channel: insert.channel, sends: sends?, returns: returns? });
+    }
     let period = client.buffer_size();
     let transport = client.transport();
     let processor = Processor {
@@ -635,6 +715,7 @@ fn attach(
         home,
         strip_ports,
         master_ports,
+        insert_ports,
         transport: client.transport(),
         view: shared.view.clone(),
         xruns: shared.xruns.clone(),

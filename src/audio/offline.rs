@@ -90,6 +90,10 @@ pub enum RenderError {
     #[error("{0}")]
     Options(String),
     #[error(
+        "\"{channel}\" has a hardware insert: an offline render cannot play through outboard gear; print in real time instead (`R` in the console, `print` typed: the master and any bus, as heard)"
+    )]
+    HardwareInsert { channel: String },
+    #[error(
         "{}: a print of {} would be {:.2} GiB, and a WAV file holds at most 4 GiB; print a shorter stretch with --length",
         path.display(), duration(*frames, *rate), *bytes as f64 / GIB
     )]
@@ -231,6 +235,9 @@ pub fn render_prints(
     opts: &RenderOptions,
     progress: &mut dyn FnMut(f64),
 ) -> Result<Vec<RenderReport>, RenderError> {
+    if let Some(ch) = mix.strips.iter().chain(&mix.buses).find(|ch| ch.hardware_insert.is_some()) {
+        return Err(RenderError::HardwareInsert { channel: ch.name.clone() });
+    }
     let opened = open_stems(loaded, opts.sample_rate).map_err(|problems| RenderError::Inputs { problems })?;
     for (what, value, least) in
         [("--length", opts.length_seconds, f64::MIN_POSITIVE), ("--tail", Some(opts.tail_seconds), 0.0)]

@@ -3,6 +3,8 @@
 
 use super::channel_params::{ChannelParams, INPUT_PARAMS, METER_PARAMS, OUTPUT_PARAMS, SEND_PARAMS, SendParams};
 use super::channel_params::{declare, declare_section};
+use super::compensation::DelayLine;
+use super::hardware_insert::{HardwareInsert, Ping};
 use super::params::{Declarer, ParamIndex, Section, fader_gain};
 use super::setup::{ChannelKind, ChannelSetup, InsertKind};
 pub use super::sums::BusSum;
@@ -61,6 +63,8 @@ struct Send {
     sum: usize,
     params: SendParams,
     gain: Smoother,
+    /// A bus's send, in a session with hardware inserts: its delay compensation.
+    delay: Option<DelayLine>,
 }
 
 pub struct Channel {
@@ -79,6 +83,7 @@ pub struct Channel {
     delay: Option<Delay>,
     reverb: Option<Reverb>,
     limiter: Option<Limiter>,
+    hardware: Option<HardwareInsert>,
     inserts: Vec<InsertKind>,
     out_gain: [Smoother; 2],
     /// Whether solo logic lets this channel through (and its pre-fader sends).
@@ -100,6 +105,14 @@ pub struct Channel {
     pub gain_reduction_db: f32,
     /// Processors reset after their state went non-finite.
     pub nan_resets: u32,
+    /// How the hardware insert's last ping ended, until telemetry takes it.
+    pub ping: Option<Ping>,
+    /// Delay compensation, in a session with hardware inserts (`compensation`): a strip's
+    /// at its input, a bus's on its output into the bus it routes to; `delayed` holds a
+    /// bus's delayed output for a moment.
+    input_delay: Option<DelayLine>,
+    route_delay: Option<DelayLine>,
+    delayed: AudioBlock,
 }
 
 /// Everything needed to build a channel besides its setup.
@@ -110,6 +123,8 @@ pub struct ChannelContext<'a> {
     /// Every bus the channel can send to, as (bus layout index, name, sum index): a send
     /// the setup does not have is declared too, at -inf, so one can be added while the mix plays.
     pub send_targets: &'a [(usize, &'a str, usize)],
+    /// The session has a hardware insert: paths get delay lines to line up with it.
+    pub compensated: bool,
 }
 
 impl Channel {
@@ -118,6 +133,8 @@ impl Channel {
     pub(crate) fn build(setup: &ChannelSetup, ctx: &ChannelContext, d: &mut Declarer) -> Channel {
         let fs = ctx.sample_rate;
         let kind = setup.kind;
+        let is_strip = matches!(kind, ChannelKind::Strip { .. });
+        let is_bus = ctx.compensated && matches!(kind, ChannelKind::GroupBus | ChannelKind::FxBus);
         let width = match kind {
             ChannelKind::Strip { stereo: false } => 1,
             _ => 2,
@@ -145,7 +162,12 @@ impl Channel {
             .map(|&(bus, name, sum)| {
                 let [level, pre, mute] =
                     declare(d, setup, Section::Send(bus as u16), &format!("send.{name}"), &SEND_PARAMS);
-                Send { sum, params: SendParams { bus, level, pre, mute }, gain: Smoother::new(0.0, GAIN_GLIDE_MS, fs) }
+                Send {
+                    sum,
+                    params: SendParams { bus, level, pre, mute },
+                    gain: Smoother::new(0.0, GAIN_GLIDE_MS, fs),
+                    delay: is_bus.then(DelayLine::new),
+                }
             })
             .collect();
         let params = ChannelParams {
@@ -216,6 +238,7 @@ impl Channel {
             limiter: limiter.map(|_| {
                 Limiter::new(LimiterSettings::from_values(&LIMITER_PARAMS.map(|p| p.default)), setup.lookahead_ms, fs)
             }),
+            hardware: setup.hardware_insert.map(|latency| HardwareInsert::new(width, latency, fs)),
             inserts: setup.inserts.clone(),
             out_gain: [Smoother::new(0.0, GAIN_GLIDE_MS, fs), Smoother::new(0.0, GAIN_GLIDE_MS, fs)],
             audible: Smoother::new(1.0, GAIN_GLIDE_MS, fs),
@@ -228,6 +251,10 @@ impl Channel {
             meter_output: true,
             gain_reduction_db: 0.0,
             nan_resets: 0,
+            ping: None,
+            input_delay: (ctx.compensated && is_strip).then(DelayLine::new),
+            route_delay: is_bus.then(DelayLine::new),
+            delayed: AudioBlock::new(2),
         }
     }
 
@@ -291,6 +318,35 @@ impl Channel {
         }
     }
 
+    /// The channel's hardware insert, if it has one.
+    pub fn hardware_insert_mut(&mut self) -> Option<&mut HardwareInsert> {
+        self.hardware.as_mut()
+    }
+
+    /// A strip's compensation: its input is delayed by `frames`.
+    pub fn set_input_delay(&mut self, frames: u32) {
+        if let Some(delay) = &mut self.input_delay {
+            delay.set_delay(frames);
+        }
+    }
+
+    /// A bus's compensation: what it adds into sum `s` is delayed by `delay_into(s)`.
+    pub fn set_output_delays(&mut self, delay_into: impl Fn(usize) -> u32) {
+        if let (Some(delay), Some(dest)) = (&mut self.route_delay, self.route.destination) {
+            delay.set_delay(delay_into(dest));
+        }
+        for send in &mut self.sends {
+            if let Some(delay) = &mut send.delay {
+                delay.set_delay(delay_into(send.sum));
+            }
+        }
+    }
+
+    /// The round trip of the channel's hardware insert, frames (0 without one).
+    pub fn insert_latency(&self) -> u32 {
+        self.hardware.as_ref().map_or(0, |h| h.latency)
+    }
+
     pub fn latency_frames(&self) -> usize {
         self.limiter.as_ref().map_or(0, Limiter::latency_frames)
     }
@@ -321,6 +377,15 @@ impl Channel {
             self.work.clear();
             self.nan_resets += 1;
         }
+        if let Some(delay) = &mut self.input_delay {
+            match self.width {
+                1 => delay.run(&mut [self.work.channel_mut(0)]),
+                _ => {
+                    let (left, right) = self.work.stereo_mut();
+                    delay.run(&mut [left, right]);
+                }
+            }
+        }
         apply_linked_gain(&mut self.trim_gain, &mut self.work);
         let eq_at = self.inserts.iter().position(|k| *k == InsertKind::Eq);
         let eq_follows_hpf =
@@ -349,6 +414,11 @@ impl Channel {
                 InsertKind::Comp => reduction = reduction.max(self.comp.process(&mut self.work)),
                 InsertKind::Delay => self.delay.as_mut().map_or((), |d| d.process(&mut self.work)),
                 InsertKind::Reverb => self.reverb.as_mut().map_or((), |r| r.process(&mut self.work)),
+                InsertKind::Hardware => {
+                    if let Some(ping) = self.hardware.as_mut().and_then(|h| h.process(&mut self.work)) {
+                        self.ping = Some(ping);
+                    }
+                }
             }
         }
 
@@ -359,7 +429,8 @@ impl Channel {
         for s in 0..self.sends.len() {
             if self.is_pre(&self.sends[s], v) {
                 let send = &mut self.sends[s];
-                add_scaled(&self.work, &mut sums[send.sum], at, &mut send.gain, Some(self.audible));
+                let from = compensated(&mut send.delay, &self.work, &mut self.delayed);
+                add_scaled(from, &mut sums[send.sum], at, &mut send.gain, Some(self.audible));
             }
         }
         self.audible.advance(frames);
@@ -382,15 +453,17 @@ impl Channel {
         for s in 0..self.sends.len() {
             if !self.is_pre(&self.sends[s], v) {
                 let send = &mut self.sends[s];
-                add_scaled(&self.out, &mut sums[send.sum], at, &mut send.gain, None);
+                let from = compensated(&mut send.delay, &self.out, &mut self.delayed);
+                add_scaled(from, &mut sums[send.sum], at, &mut send.gain, None);
             }
         }
         let route = &mut self.route;
+        let from = compensated(&mut self.route_delay, &self.out, &mut self.delayed);
         if let Some(dest) = route.destination {
-            add_scaled(&self.out, &mut sums[dest], at, &mut route.fade_in, None);
+            add_scaled(from, &mut sums[dest], at, &mut route.fade_in, None);
         }
         if let Some(old) = route.leaving {
-            add_scaled(&self.out, &mut sums[old], at, &mut route.fade_out, None);
+            add_scaled(from, &mut sums[old], at, &mut route.fade_out, None);
             if route.fade_out.is_settled() {
                 route.leaving = None;
             }
@@ -475,6 +548,21 @@ fn add_scaled(src: &AudioBlock, dst: &mut BusSum, at: usize, gain: &mut Smoother
         let r = src.channel(right_source)[i];
         dst.side_mut(0, at + i, 1)[0] += l * g;
         dst.side_mut(1, at + i, 1)[0] += r * g;
+    }
+}
+
+/// `block` through a compensation delay (into `scratch`), or as it is without one.
+fn compensated<'a>(
+    delay: &mut Option<DelayLine>,
+    block: &'a AudioBlock,
+    scratch: &'a mut AudioBlock,
+) -> &'a AudioBlock {
+    match delay {
+        Some(line) => {
+            line.run_into(block, scratch);
+            scratch
+        }
+        None => block,
     }
 }
 

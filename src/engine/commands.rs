@@ -99,6 +99,11 @@ impl Engine {
                 self.automation.set_times(glide_frames, idle_frames)
             }
             Command::SetOutput { channel, bus } => self.set_output(channel, bus),
+            Command::MeasureInsert { channel } => {
+                if let Some(insert) = self.channels.get_mut(channel).and_then(|c| c.hardware_insert_mut()) {
+                    insert.measure();
+                }
+            }
         }
     }
 

@@ -25,7 +25,7 @@ impl BareMaster {
         let mut bypassed = master.clone();
         bypassed.bypass_processing();
         let (mut table, mut values) = (ParamTable::default(), Vec::new());
-        let ctx = ChannelContext { sample_rate, destination: None, send_targets: &[] };
+        let ctx = ChannelContext { sample_rate, destination: None, send_targets: &[], compensated: false };
         let mut declarer = Declarer { table: &mut table, values: &mut values, prefix: "bare".into(), owner: 0 };
         let mut channel = Channel::build(&bypassed, &ctx, &mut declarer);
         let bypasses =

@@ -32,11 +32,19 @@ pub enum InsertKind {
     Comp,
     Delay,
     Reverb,
+    /// Out through JACK ports to outboard gear and back (`insert:` in a session).
+    Hardware,
 }
 
 impl InsertKind {
-    pub const ALL: [InsertKind; 5] =
-        [InsertKind::Gate, InsertKind::Eq, InsertKind::Comp, InsertKind::Delay, InsertKind::Reverb];
+    pub const ALL: [InsertKind; 6] = [
+        InsertKind::Gate,
+        InsertKind::Eq,
+        InsertKind::Comp,
+        InsertKind::Delay,
+        InsertKind::Reverb,
+        InsertKind::Hardware,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -45,6 +53,7 @@ impl InsertKind {
             InsertKind::Comp => "comp",
             InsertKind::Delay => "delay",
             InsertKind::Reverb => "reverb",
+            InsertKind::Hardware => "insert",
         }
     }
 
@@ -67,6 +76,9 @@ pub struct ChannelSetup {
     pub lookahead_ms: f32,
     /// Measure R128 loudness here (the master always is).
     pub loudness: bool,
+    /// A hardware insert (listed in `inserts` where it runs), with the round trip known so
+    /// far in frames (0: not measured yet).
+    pub hardware_insert: Option<u32>,
     /// Starting values by section, each in its table's order. A section missing here
     /// starts at its defaults, switched out: bypassed, disabled, a send at -inf.
     pub values: Vec<(Section, Vec<f32>)>,

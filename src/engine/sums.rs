@@ -19,6 +19,12 @@ impl BusSum {
         &mut self.sides[side][at..at + frames]
     }
 
+    /// Both sides mutably.
+    pub fn both_mut(&mut self, at: usize, frames: usize) -> (&mut [f32], &mut [f32]) {
+        let [left, right] = &mut self.sides;
+        (&mut left[at..at + frames], &mut right[at..at + frames])
+    }
+
     pub fn clear(&mut self, at: usize, frames: usize) {
         for side in 0..2 {
             self.side_mut(side, at, frames).fill(0.0);

@@ -84,6 +84,10 @@ pub struct ChannelMeters {
     /// count from where they last looked).
     pub overs: AtomicU64,
     pub gain_reduction_db: AtomicLevel,
+    /// The hardware insert's pings that have ended, and the last one's round trip in frames
+    /// (`u32::MAX`: nothing came back).
+    pub insert_pings: AtomicU32,
+    pub insert_round_trip: AtomicU32,
 }
 
 /// One reader's place in every channel's peak histories.

@@ -65,9 +65,10 @@ fn channel_setup(doc: &SessionDoc, ch: &ChannelDoc, kind: ChannelKind) -> Channe
     };
     let inserts = order
         .into_iter()
-        .filter(|kind| match kind {
+        .filter(|insert| match insert {
             InsertKind::Delay => ch.delay.is_some(),
             InsertKind::Reverb => ch.reverb.is_some(),
+            InsertKind::Hardware => ch.insert.is_some() && kind_has_insert(kind),
             _ => true,
         })
         .collect();
@@ -78,8 +79,14 @@ fn channel_setup(doc: &SessionDoc, ch: &ChannelDoc, kind: ChannelKind) -> Channe
         inserts,
         lookahead_ms: ch.limiter.as_ref().and_then(|l| l.number("lookahead_ms")).unwrap_or(DEFAULT_LOOKAHEAD_MS),
         loudness: ch.loudness,
+        hardware_insert: ch.insert.as_ref().filter(|_| kind_has_insert(kind)).map(|i| i.latency_frames.unwrap_or(0)),
         values,
     }
+}
+
+/// Strips and buses can have a hardware insert; the master cannot (validation says so).
+fn kind_has_insert(kind: ChannelKind) -> bool {
+    kind != ChannelKind::Master
 }
 
 /// A section's values in its table's order: as written, or the default where a key is

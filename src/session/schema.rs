@@ -130,7 +130,10 @@ pub struct ChannelDoc {
     pub reverb: Option<Values>,
     /// The master's; `lookahead_ms` sets its latency when the session opens.
     pub limiter: Option<Values>,
-    /// Order of the inserts after the high-pass by name; defaults to gate, eq, comp, delay, reverb.
+    /// Strips and buses: a hardware insert (outboard gear through JACK ports).
+    pub insert: Option<InsertDoc>,
+    /// Order of the inserts after the high-pass by name; defaults to gate, eq, comp, delay,
+    /// reverb, insert.
     pub order: Option<Vec<String>>,
     /// Bus this channel feeds; `master` when absent.
     pub output: Option<String>,
@@ -205,9 +208,9 @@ impl ChannelDoc {
 }
 
 /// The keys of a channel that are not parameter values, in the order they are written.
-const CHANNEL_KEYS: [&str; 16] = [
-    "name", "kind", "channels", "input", "hpf", "eq", "gate", "comp", "delay", "reverb", "limiter", "order", "output",
-    "sends", "ports", "loudness",
+const CHANNEL_KEYS: [&str; 17] = [
+    "name", "kind", "channels", "input", "hpf", "eq", "gate", "comp", "delay", "reverb", "limiter", "insert", "order",
+    "output", "sends", "ports", "loudness",
 ];
 
 /// Every key a channel can have, for the message about one it cannot.
@@ -272,6 +275,7 @@ impl<'de> Deserialize<'de> for ChannelDoc {
                         "delay" => ch.delay = map.next_value()?,
                         "reverb" => ch.reverb = map.next_value()?,
                         "limiter" => ch.limiter = map.next_value()?,
+                        "insert" => ch.insert = map.next_value()?,
                         "order" => ch.order = map.next_value()?,
                         "output" => ch.output = map.next_value()?,
                         "sends" => ch.sends = map.next_value()?,
@@ -327,6 +331,9 @@ impl Serialize for ChannelDoc {
                 map.serialize_entry(key, values)?;
             }
         }
+        if let Some(insert) = &self.insert {
+            map.serialize_entry("insert", insert)?;
+        }
         if let Some(order) = &self.order {
             map.serialize_entry("order", order)?;
         }
@@ -367,6 +374,18 @@ impl Channels {
             Channels::Stereo => 2,
         }
     }
+}
+
+/// A hardware insert: `insert: {send: [ports], return: [ports]}`, one port each way a
+/// channel of the strip or bus. `latency_frames` is its round trip as last measured (a ping).
+#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct InsertDoc {
+    pub send: Vec<String>,
+    #[serde(rename = "return")]
+    pub back: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latency_frames: Option<u32>,
 }
 
 /// Where a strip's audio comes from: exactly one of `ports` or `file`.

@@ -5,10 +5,13 @@ use super::port_pattern::PortPattern;
 use std::collections::HashSet;
 
 use super::resolve::{BadValue, choice_token, decode, scalar_text};
-use super::schema::{ChannelDoc, FORMAT_VERSION, MASTER, Scalar, SessionDoc, TEMPO_BPM, Values, note_value_ms};
+use super::schema::{
+    ChannelDoc, Channels, FORMAT_VERSION, InsertDoc, MASTER, Scalar, SessionDoc, TEMPO_BPM, Values, note_value_ms,
+};
 use super::target::target_problem;
 use crate::dsp::delay::DELAY_PARAMS;
 use crate::dsp::limiter::LOOKAHEAD_MS;
+use crate::engine::MOST_COMPENSATION;
 use crate::engine::channel_params::{INPUT_PARAMS, METER_PARAMS, OUTPUT_PARAMS, SEND_PARAMS, defs_of};
 use crate::engine::params::{ParamDef, Section, Unit};
 use crate::engine::setup::InsertKind;
@@ -262,6 +265,9 @@ fn check_channel(c: &mut Checker, at: &str, ch: &ChannelDoc, bus_names: &[&str],
             format!("{} ports given; the master has two outputs (left, right)", ch.ports.len()),
         );
     }
+    if let Some(insert) = &ch.insert {
+        check_insert(c, at, ch, insert);
+    }
     let known_bus = |name: &str| name == MASTER || bus_names.contains(&name);
     let bus_list = if bus_names.is_empty() {
         "there are no buses".to_string()
@@ -362,6 +368,32 @@ fn check_bands(c: &mut Checker, at: &str, eq: &[Values]) {
     }
     for (i, band) in eq.iter().enumerate().take(4) {
         c.values(&format!("{at}.eq[{i}]"), band, &[defs_of(Section::Band(i as u8))], &[]);
+    }
+}
+
+/// A hardware insert: on a strip or a bus, one port each way a channel, sends going to
+/// inputs and returns coming from outputs.
+fn check_insert(c: &mut Checker, at: &str, ch: &ChannelDoc, insert: &InsertDoc) {
+    if at == "master" {
+        let why =
+            "the master has no hardware insert (its limiter is the last thing before the print); put the gear on a bus";
+        c.report("master.insert", why);
+        return;
+    }
+    let width = if at.starts_with("strips") && ch.channels != Some(Channels::Stereo) { 1 } else { 2 };
+    let what = if width == 1 { "a mono strip's insert takes 1" } else { "a stereo insert takes 2 (left, right)" };
+    for (key, ports, sources) in [("send", &insert.send, false), ("return", &insert.back, true)] {
+        let path = format!("{at}.insert.{key}");
+        c.ports(&path, ports, sources);
+        if ports.len() != width {
+            c.report(path, format!("{} port(s) given; {what}", ports.len()));
+        }
+    }
+    if insert.latency_frames.is_some_and(|f| f as usize >= MOST_COMPENSATION) {
+        c.report(
+            format!("{at}.insert.latency_frames"),
+            format!("a round trip of more than {} frames cannot be compensated", MOST_COMPENSATION - 1),
+        );
     }
 }
 

@@ -44,6 +44,7 @@ pub enum Action {
     ResetMeters,
     NextMeterPoint,
     RealTimePrint,
+    MeasureInsert,
     SetTarget,
     Learn,
     ConnectSurface,
@@ -403,6 +404,13 @@ pub const BINDINGS: &[Binding] = &[
         label: "R",
         action: Action::RealTimePrint,
         help: "real-time print (master, buses): arm, stop",
+    },
+    Binding {
+        scope: Scope::Global,
+        keys: &[(Char('I'), SHIFT), (Char('I'), NONE)],
+        label: "I",
+        action: Action::MeasureInsert,
+        help: "ping the selected strip's hardware insert",
     },
     Binding {
         scope: Scope::Global,

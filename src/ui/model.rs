@@ -10,6 +10,7 @@
 mod actions;
 mod automation;
 mod history;
+mod inserts;
 mod metering;
 mod printing;
 pub use crate::session::target::{PeakTarget, Verdict};
@@ -116,6 +117,9 @@ pub struct ChannelReading {
     pub peak: [f32; 2],
     /// Samples at or over full scale at the meter point, counted since the engine started.
     pub overs: u64,
+    /// The hardware insert's pings ended so far, and the last one's round trip in frames
+    /// (`u32::MAX`: nothing came back).
+    pub insert_ping: (u32, u32),
     pub gain_reduction_db: f32,
 }
 
@@ -251,6 +255,8 @@ pub struct ChannelMeter {
     /// The engine's count of samples over full scale at the reset, and now.
     overs_at_reset: u64,
     overs_now: u64,
+    /// The hardware insert's pings already reported.
+    pings_seen: u32,
 }
 
 impl Default for ChannelMeter {
@@ -261,6 +267,7 @@ impl Default for ChannelMeter {
             max_db: super::meters::FLOOR_DB,
             overs_at_reset: 0,
             overs_now: 0,
+            pings_seen: 0,
         }
     }
 }
@@ -484,6 +491,7 @@ impl App {
 
     fn take_readings(&mut self, r: Readings, effects: &mut Vec<Effect>) {
         self.take_meters(&r, effects);
+        self.take_pings(&r);
         if self.status.as_ref().is_some_and(|s| r.now_s > s.until_s) {
             self.status = None;
         }

@@ -235,6 +235,7 @@ pub fn read_engine(session: &JackSession, telemetry: &Telemetry, started: Instan
             .map(|(c, m)| ChannelReading {
                 peak: peaks.peaks(telemetry, c),
                 overs: m.overs.load(Ordering::Relaxed),
+                insert_ping: (m.insert_pings.load(Ordering::Relaxed), m.insert_round_trip.load(Ordering::Relaxed)),
                 gain_reduction_db: m.gain_reduction_db.take(),
             })
             .collect(),

@@ -39,7 +39,11 @@ fn playing(app: &mut App, now_s: f64, master_peak: f32) {
     let channels = (0..count)
         .map(|i| {
             let peak = if i == count - 1 { master_peak } else { 0.05 + 0.08 * i as f32 };
-            ChannelReading { peak: [peak, peak * 0.8], overs: 0, gain_reduction_db: if i == 1 { 4.5 } else { 0.0 } }
+            ChannelReading {
+                peak: [peak, peak * 0.8],
+                gain_reduction_db: if i == 1 { 4.5 } else { 0.0 },
+                ..Default::default()
+            }
         })
         .collect();
     app.update(Msg::Readings(Readings {
@@ -940,4 +944,44 @@ fn r_arms_a_real_time_print_of_the_buses_typed_and_stops_the_one_under_way() {
     app.keep_replies();
     line(&mut app, "print Strings");
     assert!(app.take_replies()[0].text.starts_with("no bus \"Strings\" to print; buses: DrumBus, Room, Echo"));
+}
+
+#[test]
+fn a_ping_that_came_back_is_kept_in_the_session_and_one_that_did_not_says_what_to_check() {
+    use headroom::ui::model::Effect;
+    let dir = tempfile::tempdir().unwrap();
+    let layout = dir.path().join("gear.yaml");
+    std::fs::write(
+        &layout,
+        "version: 1\nname: gear\nstrips:\n  - {name: Vox, input: {ports: [x:a]}, insert: {send: [y:in], return: [y:out]}}\n  - {name: Gtr, input: {ports: [x:b]}}\n",
+    )
+    .unwrap();
+    let mut app = app_on(load::load(&layout).unwrap());
+    app.keep_replies();
+    let effects = line(&mut app, "insert measure strip.Vox");
+    assert_eq!(effects, vec![Effect::Engine(Command::MeasureInsert { channel: 0 })]);
+    line(&mut app, "insert measure strip.Gtr");
+    let ping = |app: &mut App, pings: u32, frames: u32| {
+        let channels = (0..app.channels.len())
+            .map(|c| ChannelReading {
+                insert_ping: if c == 0 { (pings, frames) } else { (0, 0) },
+                ..Default::default()
+            })
+            .collect();
+        app.update(Msg::Readings(Readings { channels, ..Readings::default() }));
+    };
+    ping(&mut app, 1, 356);
+    ping(&mut app, 1, 356);
+    ping(&mut app, 2, u32::MAX);
+    let said: Vec<String> = app.take_replies().into_iter().map(|r| r.text).collect();
+    assert_eq!(said[1], "Gtr has no hardware insert (`insert: {send: [...], return: [...]}` in the session)");
+    assert_eq!(said[2], "Vox: hardware insert round trip 356 frames (7.42 ms), compensated");
+    assert!(said[3].starts_with("Vox: the ping did not come back"), "{said:?}");
+    assert_eq!(said.len(), 4, "each ping is said once: {said:?}");
+    assert_eq!(
+        app.current_doc().strips[0].insert.as_ref().unwrap().latency_frames,
+        Some(356),
+        "kept for the next session"
+    );
+    assert!(app.is_dirty());
 }

@@ -8,6 +8,7 @@ mod engine;
 mod files;
 mod fuzz;
 mod hostile;
+mod inserts;
 mod jack;
 mod live_print;
 mod meters;

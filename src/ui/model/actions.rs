@@ -114,6 +114,11 @@ impl App {
             Action::ResetMeters => self.reset_meters(effects),
             Action::NextMeterPoint => self.next_meter_point(effects),
             Action::RealTimePrint => self.toggle_print(effects),
+            Action::MeasureInsert => {
+                if let Err(problem) = self.measure_insert_of(self.selected, effects) {
+                    self.say(problem, true);
+                }
+            }
             Action::SetTarget => {
                 let target = self.target();
                 let text = format!("{} {}", target.low_db, target.high_db);

@@ -6,7 +6,7 @@
 //! play | stop | locate SECONDS | loop START END | loop on|off | set PARAM-ID VALUE | get PARAM-ID
 //! move PARAM-ID VALUE | touch PARAM-ID | release PARAM-ID       (a hand on a control)
 //! undo | redo | save | save-version NAME | quit | quit!
-//! meters | meters reset | target LOW HIGH | print [BUS,…|all] | print stop
+//! meters | meters reset | target LOW HIGH | print [BUS,…|all] | print stop | insert measure CHANNEL
 //! mode PARAM-ID|CHANNEL MODE | write on|off | passes | undo pass | redo pass | toggle N | name N TEXT
 //! ```
 
@@ -68,6 +68,8 @@ pub enum Typed {
     /// Arms a real-time print of the master and these buses; `print stop` ends it.
     Print(Vec<String>),
     StopPrint,
+    /// Pings a channel's hardware insert (`strip.Gtr`) to measure its round trip.
+    MeasureInsert(String),
     /// `quit` refuses while changes are unsaved; `quit!` discards them.
     Quit {
         discard: bool,
@@ -76,7 +78,7 @@ pub enum Typed {
 
 const COMMANDS: &str = "play, stop, locate SECONDS, loop START END, loop on|off, set PARAM VALUE, get PARAM, move PARAM VALUE, touch PARAM, \
      release PARAM, undo, redo, save, save-version NAME, quit, quit!, mode PARAM|CHANNEL MODE, write on|off, passes, \
-     undo pass, redo pass, toggle N, name N TEXT, meters, meters reset, target LOW HIGH, print [BUS,…|all], print stop (an id with spaces in double quotes: \"strip.Lead Vox.fader\")";
+     undo pass, redo pass, toggle N, name N TEXT, meters, meters reset, target LOW HIGH, print [BUS,…|all], print stop, insert measure CHANNEL (an id with spaces in double quotes: \"strip.Lead Vox.fader\")";
 
 /// The words of a line: split at whitespace, except inside double quotes, which keep an id
 /// with spaces whole (`touch "strip.Lead Vox.fader"`); `\"` and `\\` stand for themselves.
@@ -145,6 +147,7 @@ pub fn parse_line(line: &str) -> Result<Option<Typed>, String> {
         ["meters", "reset"] => Typed::ResetMeters,
         ["target", levels @ ..] if !levels.is_empty() => Typed::Target(levels.join(" ")),
         ["print", "stop"] => Typed::StopPrint,
+        ["insert", "measure", channel] => Typed::MeasureInsert(channel.to_string()),
         ["print", buses @ ..] => Typed::Print(
             buses.iter().flat_map(|b| b.split(',')).filter(|b| !b.is_empty()).map(str::to_string).collect(),
         ),
@@ -230,6 +233,7 @@ impl App {
             Typed::Target(levels) => self.set_target(&levels)?,
             Typed::Print(buses) => self.start_print(&buses, effects)?,
             Typed::StopPrint => effects.push(Effect::StopPrint),
+            Typed::MeasureInsert(channel) => self.measure_insert(&channel, effects)?,
             Typed::Undo => self.step_history(false, effects),
             Typed::Redo => self.step_history(true, effects),
             Typed::Automation(request) => effects.push(Effect::Automation(request)),

@@ -1,0 +1,77 @@
+//! Delay compensation for hardware inserts: every path to the master is made as late as the
+//! latest, so what went through outboard gear lines up with what did not.
+//!
+//! Strips are delayed at their input by the latest strip insert's round trip less their own,
+//! so every strip's output is equally late. A bus hears the strips at that lateness and other
+//! buses' outputs each as late as its own path: the strips' part of its sum, and each
+//! bus-to-bus contribution, are delayed up to the latest of them. This is worked out on the
+//! audio thread whenever the bus order is, and whenever a ping changes a round trip, without
+//! allocating: the delay lines exist (and cost anything) only in a session with a hardware insert.
+
+use crate::dsp::AudioBlock;
+
+/// The longest delay a line holds (170 ms at 48 kHz): a longer round trip is held to it.
+pub const MOST_DELAY: usize = 8192;
+
+/// How late each bus sum's paths arrive, and the delay of the strips' part of each.
+pub(super) struct Compensation {
+    /// Per sum (0: the master's, then the buses'), in frames.
+    pub arrival: Box<[u32]>,
+    pub strip_part: Box<[DelayLine]>,
+}
+
+impl Compensation {
+    pub fn new(sums: usize) -> Self {
+        Compensation {
+            arrival: vec![0; sums].into_boxed_slice(),
+            strip_part: (0..sums).map(|_| DelayLine::new()).collect(),
+        }
+    }
+}
+
+/// A stereo delay line of a set length.
+pub struct DelayLine {
+    ring: [Box<[f32]>; 2],
+    pos: usize,
+    delay: usize,
+}
+
+impl DelayLine {
+    pub fn new() -> Self {
+        let ring = || vec![0.0; MOST_DELAY].into_boxed_slice();
+        DelayLine { ring: [ring(), ring()], pos: 0, delay: 0 }
+    }
+
+    pub fn set_delay(&mut self, frames: u32) {
+        self.delay = (frames as usize).min(MOST_DELAY - 1);
+    }
+
+    /// Delays `sides` in place (one slice per channel, each as long; the line keeps its
+    /// history even at no delay, so a delay set later plays what came before).
+    pub fn run(&mut self, sides: &mut [&mut [f32]]) {
+        let frames = sides.first().map_or(0, |s| s.len());
+        for (ring, side) in self.ring.iter_mut().zip(sides.iter_mut()) {
+            for (i, x) in side.iter_mut().enumerate() {
+                let write = (self.pos + i) % MOST_DELAY;
+                ring[write] = *x;
+                *x = ring[(write + MOST_DELAY - self.delay) % MOST_DELAY];
+            }
+        }
+        self.pos = (self.pos + frames) % MOST_DELAY;
+    }
+
+    /// Delays a copy of `block` into `out` (same channels and length).
+    pub fn run_into(&mut self, block: &AudioBlock, out: &mut AudioBlock) {
+        out.set_frames(block.frames());
+        for ch in 0..block.channels() {
+            out.channel_mut(ch).copy_from_slice(block.channel(ch));
+        }
+        match out.channels() {
+            1 => self.run(&mut [out.channel_mut(0)]),
+            _ => {
+                let (left, right) = out.stereo_mut();
+                self.run(&mut [left, right]);
+            }
+        }
+    }
+}
