@@ -8,6 +8,8 @@ use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
+#[cfg(feature = "midi-jack")]
+use super::jack::CClient;
 use super::jack::{Headroom, ONE_SERVER_AT_A_TIME, Tmux, headroom_on, layout_in, private_server};
 
 /// headroom started with `args` in `cwd`, no input, its output piped.
@@ -305,20 +307,8 @@ struct FakeDevice(std::process::Child);
 
 #[cfg(feature = "midi-jack")]
 impl FakeDevice {
-    fn plug(binary: &Path, name: &str, server: &headroom::audio::jack_server::DummyServer) -> FakeDevice {
-        use std::io::BufRead;
-        let mut child = Command::new(binary)
-            .arg(name)
-            .env("JACK_DEFAULT_SERVER", &server.name)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let mut ready = String::new();
-        std::io::BufReader::new(child.stdout.take().unwrap()).read_line(&mut ready).unwrap();
-        assert_eq!(ready, "ready\n", "the fake device joined JACK");
-        FakeDevice(child)
+    fn plug(binary: &CClient, name: &str, server: &headroom::audio::jack_server::DummyServer) -> FakeDevice {
+        FakeDevice(binary.start(server, &[name]))
     }
 
     fn send(&mut self, bytes: [u8; 3]) {
@@ -340,11 +330,7 @@ fn a_surface_unplugged_and_plugged_back_between_two_port_checks_is_connected_aga
     let _turn = ONE_SERVER_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     let server = private_server("replug");
     let dir = tempfile::tempdir().unwrap();
-    let source = dir.path().join("fake_device.c");
-    std::fs::write(&source, FAKE_DEVICE_C).unwrap();
-    let binary = dir.path().join("fake_device");
-    let built = Command::new("cc").arg("-O2").arg("-o").arg(&binary).arg(&source).arg("-ljack").status();
-    assert!(built.expect("a C compiler (cc)").success(), "the fake device did not build");
+    let binary = CClient::build(dir.path(), "fake_device", FAKE_DEVICE_C);
     let layout = layout_in(dir.path(), "hostile.yaml", ONE_STRIP);
     let device = FakeDevice::plug(&binary, "nanoKONTROL2-x", &server);
     let mut headroom = Headroom::play(&server, &layout, &["--controller", "korg-nanokontrol2"]);

@@ -3,11 +3,10 @@
 //! later. The ping measures the round trip to the sample, and once measured the strip
 //! through the loop lines up with one that is not: a polarity-inverted copy nulls it.
 
-use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 
-use super::jack::{Headroom, ONE_SERVER_AT_A_TIME, Probe, layout_in, private_server, rms};
+use super::jack::{CClient, Headroom, ONE_SERVER_AT_A_TIME, Probe, layout_in, private_server, rms};
 
 /// Copies its input `in` to its output `out` DELAY samples later (argv: name, delay).
 const LOOP_C: &str = r#"
@@ -49,24 +48,8 @@ int main(int argc, char **argv) {
 struct Loop(std::process::Child);
 
 impl Loop {
-    fn start(dir: &Path, server: &headroom::audio::jack_server::DummyServer, name: &str, delay: u32) -> Loop {
-        use std::io::BufRead;
-        let source = dir.join("loop.c");
-        std::fs::write(&source, LOOP_C).unwrap();
-        let binary = dir.join(format!("loop-{name}"));
-        let built = Command::new("cc").arg("-O2").arg("-o").arg(&binary).arg(&source).arg("-ljack").status();
-        assert!(built.expect("a C compiler (cc)").success(), "the loop did not build");
-        let mut child = Command::new(&binary)
-            .args([name, &delay.to_string()])
-            .env("JACK_DEFAULT_SERVER", &server.name)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut ready = String::new();
-        std::io::BufReader::new(child.stdout.take().unwrap()).read_line(&mut ready).unwrap();
-        assert_eq!(ready, "ready\n", "the loop joined JACK");
-        Loop(child)
+    fn start(binary: &CClient, server: &headroom::audio::jack_server::DummyServer, name: &str, delay: u32) -> Loop {
+        Loop(binary.start(server, &[name, &delay.to_string()]))
     }
 }
 
@@ -116,7 +99,8 @@ fn measures_and_nulls(layout_text: &str, target: &str, name: &str) {
     // 100 samples in the loop, and a period of graph feedback (the loop runs through headroom
     // and back): 356 frames, not a whole number of the probe's 1 kHz periods.
     let delay = 100;
-    let _gear = [Loop::start(dir.path(), &server, "loop", delay), Loop::start(dir.path(), &server, "loopR", delay)];
+    let binary = CClient::build(dir.path(), "loop", LOOP_C);
+    let _gear = [Loop::start(&binary, &server, "loop", delay), Loop::start(&binary, &server, "loopR", delay)];
     let mut probe = Probe::start();
     let layout = layout_in(dir.path(), "looped.yaml", layout_text);
     let mut headroom = Headroom::play(&server, &layout, &[]);

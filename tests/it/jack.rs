@@ -117,6 +117,39 @@ impl Probe {
     }
 }
 
+/// A JACK client of the test's own written in C (`source`), built with cc into `dir` as
+/// `name`; `start` runs it on `server` with `args` and waits for it to print "ready".
+/// It reads its standard input until it ends, then leaves JACK properly.
+pub(crate) struct CClient {
+    binary: std::path::PathBuf,
+}
+
+impl CClient {
+    pub(crate) fn build(dir: &Path, name: &str, source: &str) -> CClient {
+        let file = dir.join(format!("{name}.c"));
+        std::fs::write(&file, source).unwrap();
+        let binary = dir.join(name);
+        let built = Command::new("cc").arg("-O2").arg("-o").arg(&binary).arg(&file).arg("-ljack").status();
+        assert!(built.expect("a C compiler (cc)").success(), "{name} did not build");
+        CClient { binary }
+    }
+
+    pub(crate) fn start(&self, server: &DummyServer, args: &[&str]) -> Child {
+        let mut child = Command::new(&self.binary)
+            .args(args)
+            .env("JACK_DEFAULT_SERVER", &server.name)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut ready = String::new();
+        BufReader::new(child.stdout.take().unwrap()).read_line(&mut ready).unwrap();
+        assert_eq!(ready, "ready\n", "{} {args:?} joined JACK", self.binary.display());
+        child
+    }
+}
+
 /// The real `headroom play` process, with its standard input and output lines.
 pub(crate) struct Headroom {
     pub(crate) child: Child,
