@@ -562,6 +562,21 @@ impl Engine {
             let out = arrival[b + 1] + bus.insert_latency();
             bus.set_output_delays(|sum| arrival[sum].saturating_sub(out));
         }
+        // How long each bus's output takes to the master: its delay into where it goes, and
+        // on from there (a chain of buses ends at the master: the order proved no loop).
+        for b in 0..self.routing.bus_count() {
+            let (mut at, mut channel, mut frames) = (b + 1, strips + b, 0);
+            while let Some(dest) = self.channels[channel].destination() {
+                let out = arrival[at] + self.channels[channel].insert_latency();
+                frames += arrival[dest] - out;
+                if dest == 0 {
+                    break;
+                }
+                (at, channel) = (dest, strips + dest - 1);
+                frames += self.channels[channel].insert_latency();
+            }
+            self.telemetry.channels[strips + b].to_master_frames.store(frames, Ordering::Relaxed);
+        }
     }
 
     /// Frames the mix is late at the master for its hardware inserts (0 without any).

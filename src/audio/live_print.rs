@@ -145,11 +145,22 @@ impl PrintTap {
     }
 }
 
-/// Where a print's files go: the master's, and each printed bus's by layout index.
+/// Where a print's files go: the master's, and each printed bus's.
 #[derive(Clone, Debug, PartialEq)]
 pub struct PrintFiles {
     pub master: PathBuf,
-    pub buses: Vec<(usize, PathBuf)>,
+    pub buses: Vec<BusFile>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct BusFile {
+    /// The bus, by layout index.
+    pub bus: usize,
+    pub path: PathBuf,
+    /// Frames from the bus's output until the master plays it, besides the master's own
+    /// look-ahead (the compensation for hardware inserts on its way): its file is delayed by
+    /// them to line up with the master's.
+    pub to_master_frames: u32,
 }
 
 /// A print under way, off the audio thread: its disk thread and what it says.
@@ -184,8 +195,8 @@ impl PrintJob {
     pub fn start(files: PrintFiles, buses: usize, sample_rate: u32, latency: usize) -> (PrintJob, Box<PrintTap>) {
         let channels = 2 * (1 + files.buses.len());
         let mut bus_slot = vec![None; buses].into_boxed_slice();
-        for (slot, (bus, _)) in files.buses.iter().enumerate() {
-            bus_slot[*bus] = Some(slot + 1);
+        for (slot, file) in files.buses.iter().enumerate() {
+            bus_slot[file.bus] = Some(slot + 1);
         }
         let (samples, from_audio) = rtrb::RingBuffer::new(RING_SECONDS * sample_rate as usize * channels);
         let (notes, notes_in) = rtrb::RingBuffer::new(EVENT_ROOM);
@@ -260,10 +271,12 @@ fn write_print(
 ) -> PrintNews {
     let spec =
         hound::WavSpec { channels: 2, sample_rate, bits_per_sample: 32, sample_format: hound::SampleFormat::Float };
-    let paths: Vec<PathBuf> =
-        std::iter::once(files.master.clone()).chain(files.buses.iter().map(|(_, p)| p.clone())).collect();
+    // Each file with its delay: the master's none, a bus's the way to the master.
+    let paths: Vec<(PathBuf, usize)> = std::iter::once((files.master.clone(), 0))
+        .chain(files.buses.iter().map(|b| (b.path.clone(), latency + b.to_master_frames as usize)))
+        .collect();
     let mut out = Vec::new();
-    for (i, path) in paths.iter().enumerate() {
+    for (path, delay) in &paths {
         let partial =
             path.with_file_name(format!(".{}.partial", path.file_name().unwrap_or_default().to_string_lossy()));
         match hound::WavWriter::create(&partial, spec) {
@@ -274,7 +287,7 @@ fn write_print(
                 meter: LoudnessMeter::new(sample_rate, sample_rate as usize / 50),
                 peak: 0.0,
                 frame: Vec::with_capacity(MAX_BLOCK * 2),
-                delay: if i == 0 { Default::default() } else { std::iter::repeat_n(0.0, latency * 2).collect() },
+                delay: std::iter::repeat_n(0.0, delay * 2).collect(),
             }),
             Err(e) => {
                 out.into_iter().for_each(|f: PrintFile| drop(std::fs::remove_file(f.partial)));

@@ -88,6 +88,9 @@ pub struct ChannelMeters {
     /// (`u32::MAX`: nothing came back).
     pub insert_pings: AtomicU32,
     pub insert_round_trip: AtomicU32,
+    /// A bus: frames from its output until the master plays it, for compensation of
+    /// hardware inserts on the way (0 without any).
+    pub to_master_frames: AtomicU32,
 }
 
 /// One reader's place in every channel's peak histories.

@@ -255,7 +255,7 @@ fn start_print(session: &JackSession, files: PrintFiles) -> Result<String, Strin
         std::fs::create_dir_all(dir).map_err(|e| format!("real-time print not armed: {}: {e}", dir.display()))?;
     }
     let names: Vec<String> = std::iter::once(&files.master)
-        .chain(files.buses.iter().map(|(_, p)| p))
+        .chain(files.buses.iter().map(|b| &b.path))
         .map(|p| p.display().to_string())
         .collect();
     session.start_print(files)?;

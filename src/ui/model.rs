@@ -120,6 +120,8 @@ pub struct ChannelReading {
     /// The hardware insert's pings ended so far, and the last one's round trip in frames
     /// (`u32::MAX`: nothing came back).
     pub insert_ping: (u32, u32),
+    /// A bus: frames from its output until the master plays it (hardware insert compensation).
+    pub to_master_frames: u32,
     pub gain_reduction_db: f32,
 }
 

@@ -236,6 +236,7 @@ pub fn read_engine(session: &JackSession, telemetry: &Telemetry, started: Instan
                 peak: peaks.peaks(telemetry, c),
                 overs: m.overs.load(Ordering::Relaxed),
                 insert_ping: (m.insert_pings.load(Ordering::Relaxed), m.insert_round_trip.load(Ordering::Relaxed)),
+                to_master_frames: m.to_master_frames.load(Ordering::Relaxed),
                 gain_reduction_db: m.gain_reduction_db.take(),
             })
             .collect(),

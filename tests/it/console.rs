@@ -930,7 +930,7 @@ fn r_arms_a_real_time_print_of_the_buses_typed_and_stops_the_one_under_way() {
         "a layout prints into ./renders"
     );
     let stems: Vec<String> =
-        files.buses.iter().map(|(_, p)| p.file_name().unwrap().to_string_lossy().into_owned()).collect();
+        files.buses.iter().map(|b| b.path.file_name().unwrap().to_string_lossy().into_owned()).collect();
     assert_eq!(stems, [format!("demo-{date}-1-live-stem-DrumBus.wav"), format!("demo-{date}-1-live-stem-Room.wav")]);
     // Under way: the top bar says so, and R stops it.
     app.update(Msg::Readings(Readings {

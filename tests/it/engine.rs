@@ -578,3 +578,49 @@ fn a_command_ring_opened_while_the_engine_runs_is_read_from_the_next_callback() 
     let refused = built.rings.open("one too many").unwrap_err();
     assert!(refused.starts_with("no command ring left for one too many"), "{refused}");
 }
+
+#[test]
+fn with_a_hardware_insert_every_other_path_is_delayed_to_line_up_and_buses_say_how_far_they_are_from_the_master() {
+    // Gear's insert takes 300 frames (as measured before); Plain has none; Direct goes
+    // straight to the master. An impulse on every strip must reach the master at one moment.
+    let doc = session(
+        "
+version: 1
+name: t
+strips:
+  - {name: ThroughGear, input: {ports: [x:a]}, output: Gear}
+  - {name: ThroughPlain, input: {ports: [x:b]}, output: Plain}
+  - {name: Direct, input: {ports: [x:c]}}
+buses:
+  - {name: Gear, kind: group, insert: {send: [y:in, y:in], return: [y:out, y:out], latency_frames: 300}}
+  - {name: Plain, kind: group}
+",
+    );
+    let mut built = build_engine(&doc, FS, 0).unwrap();
+    // The insert's loop, played by hand between callbacks: what went out comes back 300 frames later.
+    let mut wire: Vec<[f32; 2]> = vec![[0.0; 2]; 300];
+    let mut io = io(|strip, _, f| if f == 1000 + 2000 * strip as u64 { 1.0 } else { 0.0 });
+    for _ in 0..(8192 / 64) {
+        let start = wire.len() - 300;
+        for (_, insert) in built.engine.hardware_inserts_mut() {
+            for i in 0..64 {
+                insert.ret[0][i] = wire[start + i][0];
+                insert.ret[1][i] = wire[start + i][1];
+            }
+        }
+        run(&mut built.engine, &mut io, 64, 64);
+        for (_, insert) in built.engine.hardware_inserts_mut() {
+            wire.extend((0..64).map(|i| [insert.send[0][i], insert.send[1][i]]));
+        }
+    }
+    let heard: Vec<usize> = io.left.iter().enumerate().filter(|(_, x)| x.abs() > 0.1).map(|(i, _)| i).collect();
+    let latency = built.engine.latency_frames();
+    assert_eq!(
+        heard,
+        [1000 + 300 + latency, 3000 + 300 + latency, 5000 + 300 + latency],
+        "each 300 frames late, none apart"
+    );
+    let plain = built.telemetry.channels[3 + 1].to_master_frames.load(std::sync::atomic::Ordering::Relaxed);
+    let gear = built.telemetry.channels[3].to_master_frames.load(std::sync::atomic::Ordering::Relaxed);
+    assert_eq!((gear, plain), (0, 300), "a real-time print delays Plain's stem by 300 to line up, Gear's by none");
+}

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use super::prompts::{Prompt, PromptFor};
 use super::{App, Effect};
-use crate::audio::live_print::PrintFiles;
+use crate::audio::live_print::{BusFile, PrintFiles};
 use crate::audio::offline::dated_render_path;
 use crate::files::names::file_name;
 
@@ -48,9 +48,14 @@ impl App {
         let date = chrono::Local::now().format("%Y-%m-%d").to_string();
         let master = dated_render_path(&dir, &file_name(&self.name), &date, "-live");
         let stem = master.file_stem().unwrap_or_default().to_string_lossy().into_owned();
+        let strips = self.doc.strips.len();
         let buses = buses
             .iter()
-            .map(|&b| (b, dir.join(format!("{stem}-stem-{}.wav", file_name(&self.doc.buses[b].name)))))
+            .map(|&bus| BusFile {
+                bus,
+                path: dir.join(format!("{stem}-stem-{}.wav", file_name(&self.doc.buses[bus].name))),
+                to_master_frames: self.readings.channels.get(strips + bus).map_or(0, |r| r.to_master_frames),
+            })
             .collect();
         PrintFiles { master, buses }
     }
