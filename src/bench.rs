@@ -144,7 +144,8 @@ pub fn write_stems(dir: &Path, count: usize, seconds: f64, channels: Channels) -
     let frames = (seconds * RATE as f64) as usize;
     for i in 0..count {
         let path = dir.join(format!("{}_{i}.wav", stem_prefix(channels)));
-        if path.exists() {
+        // Kept from an earlier run only if it is as long as this one wants.
+        if hound::WavReader::open(&path).is_ok_and(|r| r.duration() as usize == frames) {
             continue;
         }
         let left = noise(frames, 11 + i as u32);

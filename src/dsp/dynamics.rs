@@ -15,42 +15,50 @@ const GLIDE_MS: f32 = 30.0;
 /// The release starts when the hold ends.
 pub const PEAK_HOLD_MS: f32 = 20.0;
 
-/// The largest level of this step and the `PEAK_HOLD_MS` before it (a sliding maximum): it reads a steady
-/// tone's crest level whatever the tone's frequency, down to 25 Hz, and however its crests
-/// fall between samples; it lets go exactly one hold after the last loud step.
+/// The largest level of the `PEAK_HOLD_MS` before a block (a sliding maximum kept block by
+/// block): with the block's own levels on top, it reads a steady tone's crest level whatever
+/// the tone's frequency, down to 25 Hz, and however its crests fall between samples; it lets
+/// go one hold after the last loud block. Per block it costs a few comparisons, not one
+/// bookkeeping step a sample.
 #[derive(Clone, Debug)]
 struct PeakHold {
-    /// The candidates for the maximum, oldest first, each larger than all after it: a ring
-    /// of (step, level), with room for one per step of the window.
-    candidates: Box<[(u64, f32)]>,
-    first: usize,
-    len: usize,
-    step: u64,
+    /// Each recent block's largest level and length, newest at `newest`.
+    maxima: [f32; HOLD_BLOCKS],
+    frames: [u32; HOLD_BLOCKS],
+    newest: usize,
+    hold_frames: u32,
 }
 
+/// Blocks a hold remembers: 20 ms of blocks as short as 15 frames (sub-blocks are 64).
+const HOLD_BLOCKS: usize = 64;
+
 impl PeakHold {
-    /// One step is `step_frames` samples.
-    fn new(sample_rate: f32, step_frames: usize) -> Self {
-        let held = (PEAK_HOLD_MS * 0.001 * sample_rate / step_frames as f32).round() as usize;
-        Self { candidates: vec![(0, 0.0); held + 1].into_boxed_slice(), first: 0, len: 0, step: 0 }
+    fn new(sample_rate: f32) -> Self {
+        let hold_frames = (PEAK_HOLD_MS * 0.001 * sample_rate).round() as u32;
+        Self { maxima: [0.0; HOLD_BLOCKS], frames: [0; HOLD_BLOCKS], newest: 0, hold_frames }
     }
 
+    /// The largest level of the hold before this block.
     #[inline(always)]
-    fn next(&mut self, level: f32) -> f32 {
-        let room = self.candidates.len();
-        // A new level outlasts every smaller one before it: they can never be the maximum again.
-        while self.len > 0 && self.candidates[(self.first + self.len - 1) % room].1 <= level {
-            self.len -= 1;
+    fn before(&self) -> f32 {
+        let (mut held, mut covered, mut at) = (0.0f32, 0u32, self.newest);
+        for _ in 0..HOLD_BLOCKS {
+            if covered >= self.hold_frames {
+                break;
+            }
+            held = held.max(self.maxima[at]);
+            covered += self.frames[at];
+            at = (at + HOLD_BLOCKS - 1) % HOLD_BLOCKS;
         }
-        // The oldest leaves once it is a whole window old (there is then room for the new one).
-        if self.len > 0 && self.candidates[self.first].0 + room as u64 <= self.step {
-            self.first = (self.first + 1) % room;
-            self.len -= 1;
-        }
-        self.candidates[(self.first + self.len) % room] = (self.step, level);
-        self.len += 1;
-        self.step += 1;
-        self.candidates[self.first].1
+        held
+    }
+
+    /// After the block: its largest level and its length join the hold.
+    #[inline(always)]
+    fn push(&mut self, level: f32, frames: usize) {
+        self.newest = (self.newest + 1) % HOLD_BLOCKS;
+        self.maxima[self.newest] = level;
+        self.frames[self.newest] = frames as u32;
     }
 }
 
@@ -167,7 +175,7 @@ impl Compressor {
             release_pole: 0.0,
             rms_pole: pole_for(RMS_WINDOW_MS, sample_rate),
             mean_square: 0.0,
-            peak: PeakHold::new(sample_rate, GAIN_STEP),
+            peak: PeakHold::new(sample_rate),
             attack_pole_step: 0.0,
             release_pole_step: 0.0,
             reduction_db: 0.0,
@@ -236,9 +244,14 @@ impl Compressor {
         const GROUPS: usize = MAX_BLOCK / GAIN_STEP;
         let groups = frames.div_ceil(GAIN_STEP);
         let mut group_level = [0.0f32; GROUPS];
+        // The peak detector: each group's crest on top of the hold before the block.
+        let mut held = self.peak.before();
         for (g, group) in levels.chunks(GAIN_STEP).enumerate() {
             group_level[g] = match s.detector {
-                Detector::Peak => self.peak.next(group.iter().fold(0.0f32, |m, &l| if l > m { l } else { m })),
+                Detector::Peak => {
+                    held = held.max(group.iter().fold(0.0f32, |m, &l| if l > m { l } else { m }));
+                    held
+                }
                 Detector::Rms => {
                     for &l in group {
                         self.mean_square = l * l + (self.mean_square - l * l) * self.rms_pole;
@@ -246,6 +259,10 @@ impl Compressor {
                     self.mean_square
                 }
             };
+        }
+        if s.detector == Detector::Peak {
+            let block_peak = levels.iter().fold(0.0f32, |m, &l| if l > m { l } else { m });
+            self.peak.push(block_peak, frames);
         }
         // An RMS level is a mean square: half the dB of its value.
         let db_scale = if s.detector == Detector::Rms { 0.5 } else { 1.0 };
@@ -361,7 +378,7 @@ impl Gate {
         let mut g = Self {
             settings,
             sample_rate,
-            envelope: PeakHold::new(sample_rate, 1),
+            envelope: PeakHold::new(sample_rate),
             attack_pole: 0.0,
             release_pole: 0.0,
             hold_samples: 0,
@@ -390,9 +407,12 @@ impl Gate {
             return 0.0;
         }
         let mut deepest = 0.0f32;
+        let (mut held, mut block_peak) = (self.envelope.before(), 0.0f32);
         for i in 0..block.frames() {
             let level = (0..block.channels()).fold(0.0f32, |m, ch| m.max(block.channel(ch)[i].abs()));
-            let wanted = self.settings.static_gain_db(gain_to_db(self.envelope.next(level)));
+            block_peak = block_peak.max(level);
+            held = held.max(level);
+            let wanted = self.settings.static_gain_db(gain_to_db(held));
             if wanted >= self.gain_db {
                 self.held_for = 0;
                 self.gain_db = wanted + (self.gain_db - wanted) * self.attack_pole;
@@ -410,6 +430,7 @@ impl Gate {
                 block.channel_mut(ch)[i] *= gain;
             }
         }
+        self.envelope.push(block_peak, block.frames());
         -deepest
     }
 }

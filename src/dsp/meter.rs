@@ -62,7 +62,7 @@ impl LevelMeter {
         for ch in 0..block.channels() {
             let samples = &block.channel(ch)[..frames];
             // Eight running lanes: a single float sum cannot be reordered, eight can be vectorised.
-            let (mut peaks, mut sums, mut overs) = ([0.0f32; 8], [0.0f32; 8], [0u32; 8]);
+            let (mut peaks, mut sums) = ([0.0f32; 8], [0.0f32; 8]);
             let chunks = samples.chunks_exact(8);
             let rest = chunks.remainder();
             for chunk in chunks {
@@ -70,13 +70,11 @@ impl LevelMeter {
                     let a = chunk[k].abs();
                     peaks[k] = if a > peaks[k] { a } else { peaks[k] };
                     sums[k] += chunk[k] * chunk[k];
-                    overs[k] += (a >= 1.0) as u32;
                 }
             }
             for (k, &x) in rest.iter().enumerate() {
                 peaks[k] = peaks[k].max(x.abs());
                 sums[k] += x * x;
-                overs[k] += (x.abs() >= 1.0) as u32;
             }
             let peak = peaks.iter().fold(self.peak[ch], |m, &p| m.max(p));
             let block_ms = sums.iter().sum::<f32>() / frames.max(1) as f32;
@@ -84,7 +82,10 @@ impl LevelMeter {
                 return false;
             }
             self.peak[ch] = peak;
-            self.overs += overs.iter().sum::<u32>();
+            // Counted only in a block that reached full scale: the usual block pays nothing.
+            if peak >= 1.0 {
+                self.overs += samples.iter().filter(|x| x.abs() >= 1.0).count() as u32;
+            }
             self.mean_square[ch] = block_ms + (self.mean_square[ch] - block_ms) * self.pole_block;
         }
         if block.channels() == 1 {

@@ -108,11 +108,9 @@ pub struct Channel {
     /// How the hardware insert's last ping ended, until telemetry takes it.
     pub ping: Option<Ping>,
     /// Delay compensation, in a session with hardware inserts (`compensation`): a strip's
-    /// at its input, a bus's on its output into the bus it routes to; `delayed` holds a
-    /// bus's delayed output for a moment.
+    /// at its input, a bus's on its output into the bus it routes to.
     input_delay: Option<DelayLine>,
     route_delay: Option<DelayLine>,
-    delayed: AudioBlock,
 }
 
 /// Everything needed to build a channel besides its setup.
@@ -254,7 +252,6 @@ impl Channel {
             ping: None,
             input_delay: (ctx.compensated && is_strip).then(DelayLine::new),
             route_delay: is_bus.then(DelayLine::new),
-            delayed: AudioBlock::new(2),
         }
     }
 
@@ -429,7 +426,7 @@ impl Channel {
         for s in 0..self.sends.len() {
             if self.is_pre(&self.sends[s], v) {
                 let send = &mut self.sends[s];
-                let from = compensated(&mut send.delay, &self.work, &mut self.delayed);
+                let from = compensated(&mut send.delay, &self.work);
                 add_scaled(from, &mut sums[send.sum], at, &mut send.gain, Some(self.audible));
             }
         }
@@ -453,12 +450,12 @@ impl Channel {
         for s in 0..self.sends.len() {
             if !self.is_pre(&self.sends[s], v) {
                 let send = &mut self.sends[s];
-                let from = compensated(&mut send.delay, &self.out, &mut self.delayed);
+                let from = compensated(&mut send.delay, &self.out);
                 add_scaled(from, &mut sums[send.sum], at, &mut send.gain, None);
             }
         }
         let route = &mut self.route;
-        let from = compensated(&mut self.route_delay, &self.out, &mut self.delayed);
+        let from = compensated(&mut self.route_delay, &self.out);
         if let Some(dest) = route.destination {
             add_scaled(from, &mut sums[dest], at, &mut route.fade_in, None);
         }
@@ -551,17 +548,10 @@ fn add_scaled(src: &AudioBlock, dst: &mut BusSum, at: usize, gain: &mut Smoother
     }
 }
 
-/// `block` through a compensation delay (into `scratch`), or as it is without one.
-fn compensated<'a>(
-    delay: &mut Option<DelayLine>,
-    block: &'a AudioBlock,
-    scratch: &'a mut AudioBlock,
-) -> &'a AudioBlock {
+/// `block` through a compensation delay, or as it is without one.
+fn compensated<'a>(delay: &'a mut Option<DelayLine>, block: &'a AudioBlock) -> &'a AudioBlock {
     match delay {
-        Some(line) => {
-            line.run_into(block, scratch);
-            scratch
-        }
+        Some(line) => line.run_block(block),
         None => block,
     }
 }

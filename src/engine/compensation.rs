@@ -34,12 +34,14 @@ pub struct DelayLine {
     ring: [Box<[f32]>; 2],
     pos: usize,
     delay: usize,
+    /// The last block through `run_block`.
+    out: AudioBlock,
 }
 
 impl DelayLine {
     pub fn new() -> Self {
         let ring = || vec![0.0; MOST_DELAY].into_boxed_slice();
-        DelayLine { ring: [ring(), ring()], pos: 0, delay: 0 }
+        DelayLine { ring: [ring(), ring()], pos: 0, delay: 0, out: AudioBlock::new(2) }
     }
 
     pub fn set_delay(&mut self, frames: u32) {
@@ -60,18 +62,16 @@ impl DelayLine {
         self.pos = (self.pos + frames) % MOST_DELAY;
     }
 
-    /// Delays a copy of `block` into `out` (same channels and length).
-    pub fn run_into(&mut self, block: &AudioBlock, out: &mut AudioBlock) {
+    /// A delayed copy of a stereo `block`.
+    pub fn run_block(&mut self, block: &AudioBlock) -> &AudioBlock {
+        let mut out = std::mem::replace(&mut self.out, AudioBlock::new(2));
         out.set_frames(block.frames());
-        for ch in 0..block.channels() {
+        for ch in 0..2 {
             out.channel_mut(ch).copy_from_slice(block.channel(ch));
         }
-        match out.channels() {
-            1 => self.run(&mut [out.channel_mut(0)]),
-            _ => {
-                let (left, right) = out.stereo_mut();
-                self.run(&mut [left, right]);
-            }
-        }
+        let (left, right) = out.stereo_mut();
+        self.run(&mut [left, right]);
+        self.out = out;
+        &self.out
     }
 }
