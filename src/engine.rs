@@ -579,11 +579,6 @@ impl Engine {
         }
     }
 
-    /// Frames the mix is late at the master for its hardware inserts (0 without any).
-    pub fn compensation_frames(&self) -> usize {
-        self.compensation.as_ref().map_or(0, |c| c.arrival[0] as usize)
-    }
-
     /// Puts every automated parameter at its lane's value at `frame` and every glide where it
     /// goes: a render starts as real time plays after the transport stood there, instead of
     /// sweeping from the session's values over the first milliseconds.

@@ -312,10 +312,9 @@ fn new_session(dir: &Path, layout: &str) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Where a session's prints go: a session folder keeps them in renders/, a bare layout file
-/// prints into ./renders/.
-fn renders_dir(session: &Path) -> Result<PathBuf> {
-    let dir = if session.is_dir() { session.join("renders") } else { PathBuf::from("renders") };
+/// The session's renders folder (`offline::renders_dir`), made if it is not there.
+fn renders_dir(loaded: &load::Loaded) -> Result<PathBuf> {
+    let dir = offline::renders_dir(&loaded.file);
     std::fs::create_dir_all(&dir).map_err(|e| anyhow::anyhow!("{}: cannot create: {e}", dir.display()))?;
     Ok(dir)
 }
@@ -371,7 +370,7 @@ fn render(session: &Path, output: Option<PathBuf>, opts: &RenderOptions) -> Resu
         None => {
             let suffix = if opts.no_master_fx { "-no-master-fx" } else { "" };
             let name = headroom::files::names::file_name(&loaded.doc.name);
-            offline::dated_render_path(&renders_dir(session)?, &name, &today(), suffix)
+            offline::dated_render_path(&renders_dir(&loaded)?, &name, &today(), suffix)
         }
     };
     if out.exists() {
@@ -412,7 +411,7 @@ fn render_set(session: &Path, output: Option<PathBuf>, buses: &[String], opts: &
         Some(path) => path,
         None => {
             let name = headroom::files::names::file_name(&loaded.doc.name);
-            offline::dated_render_folder(&renders_dir(session)?, &name, &today())
+            offline::dated_render_folder(&renders_dir(&loaded)?, &name, &today())
         }
     };
     if folder.exists() {

@@ -114,18 +114,19 @@ struct PrintSlot {
 
 impl PrintSlot {
     /// The start of a cycle: takes a new print, lets a finished one go. Returns the tap recording.
+    /// A finished tap the ring has no room for waits in `leaving`, and no new print is taken
+    /// meanwhile: none is ever dropped (freed) here.
     fn begin_cycle(&mut self, rolling: bool, frame: u64, frames: usize, xruns: u32) -> Option<&mut PrintTap> {
-        if let Some(done) = self.leaving.take() {
-            self.leaving = self.outgoing.push(done).err().map(|rtrb::PushError::Full(back)| back);
-        }
-        if self.current.is_none() {
+        if self.current.is_none() && self.leaving.is_none() {
             self.current = self.incoming.pop().ok();
         }
-        if let Some(tap) = &mut self.current
-            && !tap.begin_cycle(rolling, frame, frames, xruns)
+        if self.current.as_mut().is_some_and(|tap| !tap.begin_cycle(rolling, frame, frames, xruns)) {
+            self.leaving = self.current.take();
+        }
+        if let Some(tap) = self.leaving.take()
+            && let Err(rtrb::PushError::Full(back)) = self.outgoing.push(tap)
         {
-            let done = self.current.take().expect("there");
-            self.leaving = self.outgoing.push(done).err().map(|rtrb::PushError::Full(back)| back);
+            self.leaving = Some(back);
         }
         self.current.as_deref_mut()
     }
@@ -965,6 +966,8 @@ impl JackSession {
     /// What the print said since the last call; once it is done, it is let go.
     pub fn print_news(&self) -> Vec<PrintNews> {
         let mut prints = lock(&self.prints);
+        // Taps the audio thread is done with are dropped here, off it.
+        while prints.from_audio.pop().is_ok() {}
         let Some(job) = &prints.job else { return Vec::new() };
         let news: Vec<PrintNews> = job.said.try_iter().collect();
         if news.iter().any(PrintNews::is_last) {

@@ -176,7 +176,8 @@ pub struct PrintJob {
 pub enum PrintNews {
     Note(String),
     Problem(String),
-    /// The files are kept (what they measured, and what went wrong on the way).
+    /// The print ended as asked: the files are kept (what they measured, and what went wrong
+    /// on the way), or there was nothing to keep.
     Kept(String),
     /// Nothing is kept, and why.
     Failed(String),
@@ -371,13 +372,16 @@ fn write_print(
             std::thread::sleep(Duration::from_millis(5));
         }
     }
-    if let Some(e) = failure {
+    if failure.is_some() || written == 0 {
         shared.stop.store(true, Ordering::Relaxed);
         for f in out {
             drop(f.writer);
             let _ = std::fs::remove_file(&f.partial);
         }
-        return PrintNews::Failed(format!("real-time print abandoned (nothing kept): {e}"));
+        return match failure {
+            Some(e) => PrintNews::Failed(format!("real-time print abandoned (nothing kept): {e}")),
+            None => PrintNews::Kept("real-time print stopped before the transport rolled: nothing to keep".into()),
+        };
     }
     let mut lines = Vec::new();
     for f in out {

@@ -415,6 +415,15 @@ fn write_and_measure(
     Ok((peak, meter.reading(), sink.clipped))
 }
 
+/// Where the prints of the session in `file` go: a session folder's `renders/` (beside its
+/// `session.yaml`), or `./renders/` for a layout file.
+pub fn renders_dir(file: &Path) -> PathBuf {
+    match file.file_name() {
+        Some(name) if name == "session.yaml" => file.parent().unwrap_or(Path::new(".")).join("renders"),
+        _ => PathBuf::from("renders"),
+    }
+}
+
 /// The next free dated name in `dir`: `<session>-<YYYY-MM-DD>-<n><suffix>.wav`, n counting
 /// from 1 and shared with the folders of print sets (`dated_render_folder`).
 pub fn dated_render_path(dir: &Path, session: &str, date: &str, suffix: &str) -> PathBuf {

@@ -14,26 +14,9 @@ use crate::session::target::{PeakTarget, Verdict};
 
 /// The buses named (by name, or `all`; none named: all), in layout order.
 pub fn choose_buses(doc: &SessionDoc, names: &[String]) -> Result<Vec<usize>, RenderError> {
-    let everything = names.is_empty() || names.iter().any(|n| n.eq_ignore_ascii_case("all"));
-    if everything {
-        return Ok((0..doc.buses.len()).collect());
-    }
-    let mut chosen = Vec::new();
-    for name in names {
-        match doc.buses.iter().position(|b| b.name == *name) {
-            Some(b) if !chosen.contains(&b) => chosen.push(b),
-            Some(_) => {}
-            None => {
-                let buses: Vec<&str> = doc.buses.iter().map(|b| b.name.as_str()).collect();
-                let known = if buses.is_empty() { "it has none".to_string() } else { buses.join(", ") };
-                return Err(RenderError::Options(format!(
-                    "--stems {name}: no bus of that name; the session's buses: {known} (or all)"
-                )));
-            }
-        }
-    }
-    chosen.sort_unstable();
-    Ok(chosen)
+    let all = ["all".to_string()];
+    doc.buses_named(if names.is_empty() { &all } else { names })
+        .map_err(|e| RenderError::Options(format!("--stems: {e}")))
 }
 
 /// One file of the set, where it is and what it measured.

@@ -132,7 +132,7 @@ impl Channel {
         let fs = ctx.sample_rate;
         let kind = setup.kind;
         let is_strip = matches!(kind, ChannelKind::Strip { .. });
-        let is_bus = ctx.compensated && matches!(kind, ChannelKind::GroupBus | ChannelKind::FxBus);
+        let compensated_bus = ctx.compensated && matches!(kind, ChannelKind::GroupBus | ChannelKind::FxBus);
         let width = match kind {
             ChannelKind::Strip { stereo: false } => 1,
             _ => 2,
@@ -164,7 +164,7 @@ impl Channel {
                     sum,
                     params: SendParams { bus, level, pre, mute },
                     gain: Smoother::new(0.0, GAIN_GLIDE_MS, fs),
-                    delay: is_bus.then(DelayLine::new),
+                    delay: compensated_bus.then(DelayLine::new),
                 }
             })
             .collect();
@@ -251,7 +251,7 @@ impl Channel {
             nan_resets: 0,
             ping: None,
             input_delay: (ctx.compensated && is_strip).then(DelayLine::new),
-            route_delay: is_bus.then(DelayLine::new),
+            route_delay: compensated_bus.then(DelayLine::new),
         }
     }
 

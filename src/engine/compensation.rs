@@ -4,9 +4,10 @@
 //! Strips are delayed at their input by the latest strip insert's round trip less their own,
 //! so every strip's output is equally late. A bus hears the strips at that lateness and other
 //! buses' outputs each as late as its own path: the strips' part of its sum, and each
-//! bus-to-bus contribution, are delayed up to the latest of them. This is worked out on the
-//! audio thread whenever the bus order is, and whenever a ping changes a round trip, without
-//! allocating: the delay lines exist (and cost anything) only in a session with a hardware insert.
+//! bus-to-bus contribution, are delayed up to the latest of them. `Engine::compensate` works
+//! this out on the audio thread at every pass, so it always follows the routing and the
+//! latest ping, without allocating: the delay lines exist (and cost anything) only in a
+//! session with a hardware insert.
 
 use crate::dsp::AudioBlock;
 
@@ -48,30 +49,33 @@ impl DelayLine {
         self.delay = (frames as usize).min(MOST_DELAY - 1);
     }
 
-    /// Delays `sides` in place (one slice per channel, each as long; the line keeps its
-    /// history even at no delay, so a delay set later plays what came before).
+    /// Delays `sides` in place (one slice per channel, each as long).
     pub fn run(&mut self, sides: &mut [&mut [f32]]) {
-        let frames = sides.first().map_or(0, |s| s.len());
-        for (ring, side) in self.ring.iter_mut().zip(sides.iter_mut()) {
-            for (i, x) in side.iter_mut().enumerate() {
-                let write = (self.pos + i) % MOST_DELAY;
-                ring[write] = *x;
-                *x = ring[(write + MOST_DELAY - self.delay) % MOST_DELAY];
-            }
-        }
-        self.pos = (self.pos + frames) % MOST_DELAY;
+        delay_in_place(&mut self.ring, &mut self.pos, self.delay, sides);
     }
 
     /// A delayed copy of a stereo `block`.
     pub fn run_block(&mut self, block: &AudioBlock) -> &AudioBlock {
-        let mut out = std::mem::replace(&mut self.out, AudioBlock::new(2));
-        out.set_frames(block.frames());
+        self.out.set_frames(block.frames());
         for ch in 0..2 {
-            out.channel_mut(ch).copy_from_slice(block.channel(ch));
+            self.out.channel_mut(ch).copy_from_slice(block.channel(ch));
         }
-        let (left, right) = out.stereo_mut();
-        self.run(&mut [left, right]);
-        self.out = out;
+        let (left, right) = self.out.stereo_mut();
+        delay_in_place(&mut self.ring, &mut self.pos, self.delay, &mut [left, right]);
         &self.out
     }
+}
+
+/// The line's work: each sample goes into the ring and comes out `delay` later. The ring
+/// keeps its history even at no delay, so a delay set later plays what came before.
+fn delay_in_place(ring: &mut [Box<[f32]>; 2], pos: &mut usize, delay: usize, sides: &mut [&mut [f32]]) {
+    let frames = sides.first().map_or(0, |s| s.len());
+    for (ring, side) in ring.iter_mut().zip(sides.iter_mut()) {
+        for (i, x) in side.iter_mut().enumerate() {
+            let write = (*pos + i) % MOST_DELAY;
+            ring[write] = *x;
+            *x = ring[(write + MOST_DELAY - delay) % MOST_DELAY];
+        }
+    }
+    *pos = (*pos + frames) % MOST_DELAY;
 }

@@ -64,10 +64,6 @@ impl HardwareInsert {
         }
     }
 
-    pub fn width(&self) -> usize {
-        self.width
-    }
-
     /// At the start of a callback: the block's audio goes from the start of the buffers.
     pub fn begin_cycle(&mut self) {
         self.cursor = 0;

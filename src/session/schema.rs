@@ -63,6 +63,26 @@ impl MetersDoc {
 }
 
 impl SessionDoc {
+    /// The buses named (`all` for every one), in layout order, each once; a name the session
+    /// lacks is refused with the names it has.
+    pub fn buses_named(&self, names: &[String]) -> Result<Vec<usize>, String> {
+        if names.iter().any(|n| n.eq_ignore_ascii_case("all")) {
+            return Ok((0..self.buses.len()).collect());
+        }
+        let mut chosen = Vec::new();
+        for name in names {
+            let Some(b) = self.buses.iter().position(|b| b.name == *name) else {
+                let buses: Vec<&str> = self.buses.iter().map(|b| b.name.as_str()).collect();
+                let known = if buses.is_empty() { "it has none".to_string() } else { buses.join(", ") };
+                return Err(format!("no bus \"{name}\"; the session's buses: {known} (or all)"));
+            };
+            chosen.push(b);
+        }
+        chosen.sort_unstable();
+        chosen.dedup();
+        Ok(chosen)
+    }
+
     /// For each bus, the buses it feeds through its output and its sends (unknown names skipped).
     pub fn bus_feeds(&self) -> Vec<Vec<usize>> {
         let index_of = |name: &str| self.buses.iter().position(|b| b.name == name);

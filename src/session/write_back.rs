@@ -55,7 +55,7 @@ fn send_is_up(specs: &[ParamSpec], values: &ParamValues, spec: &ParamSpec) -> bo
 }
 
 /// The document of engine channel `owner`: strips, then buses, then the master.
-fn channel_of(doc: &SessionDoc, owner: usize) -> &ChannelDoc {
+pub(crate) fn channel_of(doc: &SessionDoc, owner: usize) -> &ChannelDoc {
     let strips = doc.strips.len();
     match owner {
         o if o < strips => &doc.strips[o],
@@ -64,7 +64,7 @@ fn channel_of(doc: &SessionDoc, owner: usize) -> &ChannelDoc {
     }
 }
 
-fn channel_of_mut(doc: &mut SessionDoc, owner: usize) -> &mut ChannelDoc {
+pub(crate) fn channel_of_mut(doc: &mut SessionDoc, owner: usize) -> &mut ChannelDoc {
     let strips = doc.strips.len();
     match owner {
         o if o < strips => &mut doc.strips[o],

@@ -105,6 +105,12 @@ fn an_xrun_during_a_real_time_print_is_said_with_where_it_fell() {
     let session = demo_session(dir.path());
     let mut headroom = Headroom::play(&server, &session, &[]);
     headroom.expect_line("on JACK as");
+    // Armed and stopped before the transport rolled: no empty files are left behind.
+    headroom.send("print");
+    headroom.expect_line("real-time print armed:");
+    headroom.send("print stop");
+    headroom.expect_line("real-time print stopped before the transport rolled: nothing to keep");
+    assert!(printed_files(&session).is_empty(), "{:?}", printed_files(&session));
     headroom.send("print");
     headroom.expect_line("real-time print armed:");
     headroom.send("play");

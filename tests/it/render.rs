@@ -347,10 +347,7 @@ fn stems_of_a_bus_the_session_lacks_are_refused_naming_its_buses() {
     let dir = tempfile::tempdir().unwrap();
     let loaded = three_bus_session(dir.path());
     let err = headroom::audio::print_set::choose_buses(&loaded.doc, &["Drums".into(), "Strings".into()]).unwrap_err();
-    assert_eq!(
-        err.to_string(),
-        "--stems Strings: no bus of that name; the session's buses: Drums, Music, Verb (or all)"
-    );
+    assert_eq!(err.to_string(), "--stems: no bus \"Strings\"; the session's buses: Drums, Music, Verb (or all)");
     let two = headroom::audio::print_set::choose_buses(&loaded.doc, &["Verb".into(), "Drums".into()]).unwrap();
     assert_eq!(two, [0, 2], "in layout order");
 }

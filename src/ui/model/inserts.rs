@@ -3,7 +3,8 @@
 //! insert's `latency_frames`, so the next session opens lined up).
 
 use super::{App, Effect, Readings};
-use crate::engine::Command;
+use crate::engine::{Command, MOST_COMPENSATION};
+use crate::session::write_back::{channel_of, channel_of_mut};
 
 impl App {
     /// Pings the hardware insert of the channel `target` names (`strip.Gtr`, `bus.Drums`).
@@ -20,7 +21,7 @@ impl App {
     /// Pings channel `channel`'s hardware insert (`I` on the selected strip).
     pub(super) fn measure_insert_of(&mut self, channel: usize, effects: &mut Vec<Effect>) -> Result<(), String> {
         let name = self.channels[channel].name.clone();
-        if self.doc_channel(channel).and_then(|ch| ch.insert.as_ref()).is_none() {
+        if channel_of(&self.doc, channel).insert.is_none() {
             return Err(format!(
                 "{name} has no hardware insert (`insert: {{send: [...], return: [...]}}` in the session)"
             ));
@@ -48,7 +49,15 @@ impl App {
                 continue;
             }
             let ms = round_trip as f64 * 1000.0 / self.info.sample_rate as f64;
-            if let Some(insert) = self.doc_channel_mut(channel).and_then(|ch| ch.insert.as_mut()) {
+            if round_trip as usize >= MOST_COMPENSATION {
+                let text = format!(
+                    "{name}: hardware insert round trip {round_trip} frames ({ms:.2} ms), longer than the {} frames headroom can compensate: not lined up, and not kept",
+                    MOST_COMPENSATION - 1
+                );
+                self.say(text, true);
+                continue;
+            }
+            if let Some(insert) = channel_of_mut(&mut self.doc, channel).insert.as_mut() {
                 insert.latency_frames = Some(round_trip);
             }
             self.say(
@@ -56,16 +65,5 @@ impl App {
                 false,
             );
         }
-    }
-
-    /// The document of engine channel `channel` (strips, then buses; the master has no insert).
-    fn doc_channel(&self, channel: usize) -> Option<&crate::session::schema::ChannelDoc> {
-        let strips = self.doc.strips.len();
-        if channel < strips { self.doc.strips.get(channel) } else { self.doc.buses.get(channel - strips) }
-    }
-
-    fn doc_channel_mut(&mut self, channel: usize) -> Option<&mut crate::session::schema::ChannelDoc> {
-        let strips = self.doc.strips.len();
-        if channel < strips { self.doc.strips.get_mut(channel) } else { self.doc.buses.get_mut(channel - strips) }
     }
 }

@@ -1,12 +1,10 @@
 //! Real-time prints from the console and typed commands: which buses go beside the master,
 //! and where the files go (dated, beside the session's renders).
 
-use std::path::{Path, PathBuf};
-
 use super::prompts::{Prompt, PromptFor};
 use super::{App, Effect};
 use crate::audio::live_print::{BusFile, PrintFiles};
-use crate::audio::offline::dated_render_path;
+use crate::audio::offline::{dated_render_path, renders_dir};
 use crate::files::names::file_name;
 
 impl App {
@@ -21,19 +19,7 @@ impl App {
 
     /// Arms a print of the master and the buses named (`all`: every bus; none: the master alone).
     pub(super) fn start_print(&mut self, names: &[String], effects: &mut Vec<Effect>) -> Result<(), String> {
-        let buses: Vec<usize> = if names.iter().any(|n| n.eq_ignore_ascii_case("all")) {
-            (0..self.doc.buses.len()).collect()
-        } else {
-            names
-                .iter()
-                .map(|name| {
-                    self.doc.buses.iter().position(|b| b.name == *name).ok_or_else(|| {
-                        let known: Vec<&str> = self.doc.buses.iter().map(|b| b.name.as_str()).collect();
-                        format!("no bus \"{name}\" to print; buses: {} (or all)", known.join(", "))
-                    })
-                })
-                .collect::<Result<_, _>>()?
-        };
+        let buses = self.doc.buses_named(names).map_err(|e| format!("real-time print not armed: {e}"))?;
         effects.push(Effect::StartPrint(self.print_files(&buses)));
         Ok(())
     }
@@ -41,10 +27,7 @@ impl App {
     /// `renders/<session>-<date>-<n>-live.wav`, and `…-live-stem-<bus>.wav` beside it: in the
     /// session folder's renders/, or ./renders/ for a layout.
     fn print_files(&self, buses: &[usize]) -> PrintFiles {
-        let dir = match self.file.file_name() {
-            Some(n) if n == "session.yaml" => self.file.parent().unwrap_or(Path::new(".")).join("renders"),
-            _ => PathBuf::from("renders"),
-        };
+        let dir = renders_dir(&self.file);
         let date = chrono::Local::now().format("%Y-%m-%d").to_string();
         let master = dated_render_path(&dir, &file_name(&self.name), &date, "-live");
         let stem = master.file_stem().unwrap_or_default().to_string_lossy().into_owned();
